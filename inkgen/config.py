@@ -1,0 +1,285 @@
+"""``params.yaml`` read into typed, frozen dataclasses — the single source of every value.
+
+Each stage has its own section. Loading fails before any work is done, with a message naming the key,
+when a key is unknown or missing, has the wrong type, or is out of range. Profiles (``smoke`` for tests,
+``paper`` for the paper's scale) are sets of dotted-key overrides kept in the same file; applying one
+rewrites the stage sections in place (comments preserved), so DVC sees ordinary parameter changes.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import dataclasses
+import hashlib
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+import yaml
+
+PARAMS_FILE = "params.yaml"
+
+
+class ParamsError(ValueError):
+    """A params file that cannot be used; the message names the offending key."""
+
+
+def _range(lo: float | None = None, hi: float | None = None, *, doc: str = "") -> Any:
+    return field(metadata={"min": lo, "max": hi, "doc": doc})
+
+
+# --------------------------------------------------------------------------------------------- sections
+@dataclass(frozen=True)
+class Paths:
+    """Where each stage writes; written once here, interpolated into dvc.yaml as ``${paths.*}``."""
+
+    raw: str
+    http_cache: str
+    curated: str
+    dataset: str
+    models: str
+    reports: str
+
+
+@dataclass(frozen=True)
+class ProceduralParams:
+    long_side: int = _range(64, 4096, doc="pixels of a rendered painting's long side")
+    workers: int = _range(1, 64, doc="rendering processes")
+
+
+@dataclass(frozen=True)
+class FolderParams:
+    path: str
+    metadata_csv: str
+    license: str
+
+
+@dataclass(frozen=True)
+class MuseumParams:
+    query: str
+    max_items: int = _range(1, 1_000_000)
+    timeout_s: float = _range(0.01, 600)
+    retries: int = _range(0, 20)
+    backoff_s: float = _range(0.0, 600)
+    rate_per_s: float = _range(0.001, 80, doc="polite request rate; The Met asks for at most 80/s")
+    user_agent: str = ""
+    met_url: str = ""
+    cleveland_url: str = ""
+    aic_url: str = ""
+    aic_image_url: str = ""
+
+
+@dataclass(frozen=True)
+class CollectParams:
+    source: Literal["procedural", "folder", "met", "cleveland", "aic"]
+    n_images: int = _range(1, 10_000_000)
+    seed: int = _range(0, 2**31 - 1)
+    max_image_pixels: int = _range(1024, 2**31 - 1, doc="decompression-bomb guard")
+    procedural: ProceduralParams = None  # type: ignore[assignment]
+    folder: FolderParams = None  # type: ignore[assignment]
+    museum: MuseumParams = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class ClassifierParams:
+    arch: Literal["resnet18", "resnet34", "resnet50"]
+    weights: str  # a local checkpoint to start from; "" trains from scratch here
+    input_size: int = _range(32, 1024)
+    epochs: int = _range(0, 1000)
+    batch_size: int = _range(1, 4096)
+    lr: float = _range(1e-7, 10.0)
+    weight_decay: float = _range(0.0, 1.0)
+    holdout_fraction: float = _range(0.05, 0.9)
+    seed: int = _range(0, 2**31 - 1)
+    threads: int = _range(0, 256, doc="torch CPU threads; 0 leaves torch's default")
+
+
+@dataclass(frozen=True)
+class SubjectParams:
+    """Subject detection for the paper's eq. 2-5 resize."""
+
+    blur: int = _range(1, 99, doc="odd Gaussian kernel before thresholding")
+    min_area_fraction: float = _range(0.0, 1.0, doc="below this share of the image, detection fails")
+    pad_value: int = _range(0, 255, doc="grey level of eq. 4 padding (rice paper is light)")
+
+
+@dataclass(frozen=True)
+class CurateParams:
+    target_size: int = _range(16, 4096)
+    screen_threshold: float = _range(0.0, 1.0, doc="min classifier confidence to keep an item")
+    subject: SubjectParams = None  # type: ignore[assignment]
+    classifier: ClassifierParams = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class SplitParams:
+    train: float = _range(0.0, 1.0)
+    val: float = _range(0.0, 1.0)
+    test: float = _range(0.0, 1.0)
+    tolerance: float = _range(0.0, 0.5, doc="allowed deviation of each split's share")
+    seed: int = _range(0, 2**31 - 1)
+    near_duplicate_distance: int = _range(0, 64, doc="perceptual-hash bits; closer items share a split")
+
+    def check(self, prefix: str) -> None:
+        total = self.train + self.val + self.test
+        if abs(total - 1.0) > 1e-6:
+            raise ParamsError(f"{prefix}: train + val + test must be 1, got {total:g}")
+
+
+@dataclass(frozen=True)
+class AnnotateParams:
+    human_annotations: str  # optional CSV of human labels (item_id, annotator, field, value); "" for none
+    seed: int = _range(0, 2**31 - 1, doc="adjective choice in captions")
+    min_image_size: int = _range(1, 4096)
+    split: SplitParams = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class Params:
+    paths: Paths
+    collect: CollectParams
+    curate: CurateParams
+    annotate: AnnotateParams
+    profiles: Mapping[str, Mapping[str, Any]]
+
+    def section_hash(self, name: str) -> str:
+        """SHA-256 of one section's values: what a checkpoint records to say which params made it."""
+        blob = json.dumps(dataclasses.asdict(getattr(self, name)), sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+# ------------------------------------------------------------------------------------------ validation
+def _check_value(value: Any, tp: Any, key: str) -> Any:
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        return build(tp, value, key)
+    if origin is Literal:
+        if value not in typing.get_args(tp):
+            raise ParamsError(f"{key}: {value!r} is not one of {list(typing.get_args(tp))}")
+        return value
+    if origin in (typing.Union, types.UnionType):
+        for option in typing.get_args(tp):
+            try:
+                return _check_value(value, option, key)
+            except ParamsError:
+                continue
+        raise ParamsError(f"{key}: {value!r} does not match {tp}")
+    if origin in (collections.abc.Mapping, dict) or tp in (Mapping, dict):
+        if not isinstance(value, Mapping):
+            raise ParamsError(f"{key}: expected a mapping, got {type(value).__name__}")
+        return types.MappingProxyType(dict(value))
+    if tp is type(None):
+        if value is not None:
+            raise ParamsError(f"{key}: expected null, got {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ParamsError(f"{key}: expected a number, got {type(value).__name__} {value!r}")
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ParamsError(f"{key}: expected an integer, got {type(value).__name__} {value!r}")
+        return value
+    if tp in (str, bool):
+        if not isinstance(value, tp):
+            raise ParamsError(f"{key}: expected {tp.__name__}, got {type(value).__name__} {value!r}")
+        return value
+    raise TypeError(f"{key}: unsupported parameter type {tp}")
+
+
+def build(cls: type, data: Any, prefix: str) -> Any:
+    """Build dataclass ``cls`` from ``data``, checking keys, types, ranges and the class's own ``check``."""
+    if not isinstance(data, Mapping):
+        raise ParamsError(f"{prefix}: expected a mapping, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        raise ParamsError(f"{prefix}: unknown key(s) {', '.join(f'{prefix}.{k}' for k in unknown)}")
+    values = {}
+    for f in dataclasses.fields(cls):
+        key = f"{prefix}.{f.name}" if prefix else f.name
+        if f.name not in data:
+            raise ParamsError(f"{key}: missing")
+        value = _check_value(data[f.name], hints[f.name], key)
+        lo, hi = f.metadata.get("min"), f.metadata.get("max")
+        if lo is not None and value < lo or hi is not None and value > hi:
+            raise ParamsError(f"{key}: {value!r} is out of range [{lo}, {hi}]")
+        values[f.name] = value
+    obj = cls(**values)
+    if hasattr(obj, "check"):
+        obj.check(prefix)
+    return obj
+
+
+# ---------------------------------------------------------------------------------------------- files
+def find_params(start: str | Path = ".", name: str = PARAMS_FILE) -> Path:
+    """The params file in ``start`` or its nearest ancestor (a notebook may run from ``notebooks/``)."""
+    here = Path(start).resolve()
+    for folder in (here, *here.parents):
+        if (folder / name).is_file():
+            return folder / name
+    raise FileNotFoundError(f"no {name} in {here} or any parent directory")
+
+
+def parse(raw: Mapping[str, Any]) -> Params:
+    """Validate a params mapping, including that every profile override names a real key."""
+    params = build(Params, raw, "")
+    for profile, overrides in params.profiles.items():
+        build(Params, apply_overrides(raw, overrides, f"profiles.{profile}"), f"[profile {profile}]")
+    return params
+
+
+def load(path: str | Path | None = None) -> Params:
+    """Read and validate ``params.yaml`` (found upward from the working directory by default)."""
+    path = Path(path) if path else find_params()
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{path}: not valid YAML ({exc})") from exc
+    return parse(raw)
+
+
+def project_root(params_path: str | Path | None = None) -> Path:
+    return (Path(params_path) if params_path else find_params()).resolve().parent
+
+
+def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """A deep copy of ``raw`` with dotted-key ``overrides`` set; every key must already exist."""
+    out = json.loads(json.dumps(raw))
+    for dotted, value in overrides.items():
+        node = out
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            if not isinstance(node, dict) or part not in node:
+                raise ParamsError(f"{where}.{dotted}: no such key in params")
+            node = node[part]
+        if not isinstance(node, dict) or leaf not in node:
+            raise ParamsError(f"{where}.{dotted}: no such key in params")
+        node[leaf] = value
+    return out
+
+
+def apply_profile(path: str | Path, profile: str) -> Params:
+    """Rewrite ``path`` with the named profile's overrides (comments kept); return the new params."""
+    from ruamel.yaml import YAML  # round-trip YAML keeps the file readable after the rewrite
+
+    rt = YAML()
+    rt.preserve_quotes = True
+    path = Path(path)
+    doc = rt.load(path.read_text(encoding="utf-8"))
+    profiles = doc.get("profiles", {})
+    if profile not in profiles:
+        raise ParamsError(f"profiles.{profile}: no such profile (have {sorted(profiles)})")
+    for dotted, value in profiles[profile].items():
+        node = doc
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            node = node[part]
+        node[leaf] = value
+    with open(path, "w", encoding="utf-8") as fh:
+        rt.dump(doc, fh)
+    return load(path)
