@@ -236,6 +236,8 @@ def parse(raw: Mapping[str, Any]) -> Params:
 def load(path: str | Path | None = None) -> Params:
     """Read and validate ``params.yaml`` (found upward from the working directory by default)."""
     path = Path(path) if path else find_params()
+    if not path.is_absolute() and not path.exists():
+        path = find_params(name=str(path))  # a notebook run from notebooks/ names the root's params.yaml
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -244,7 +246,11 @@ def load(path: str | Path | None = None) -> Params:
 
 
 def project_root(params_path: str | Path | None = None) -> Path:
-    return (Path(params_path) if params_path else find_params()).resolve().parent
+    """The folder holding params.yaml: every relative path in ``paths`` is relative to it."""
+    path = Path(params_path) if params_path else find_params()
+    if not path.is_absolute() and not path.exists():
+        path = find_params(name=str(path))
+    return path.resolve().parent
 
 
 def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any], where: str) -> dict[str, Any]:

@@ -1,0 +1,32 @@
+# Two commands do all the set-up (README): `make study` and `make test`.
+# Both create .venv if it is missing and install the pinned environment into it.
+
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export DVC_NO_ANALYTICS := 1
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: study test setup clean-study
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11) on PATH, or run: make PYTHON=/path/to/python3.11"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+# The study on the embedded default (procedural corpus, CPU, offline).
+study: setup
+	$(BIN)/dvc repro
+
+# Unit tests, then the end-to-end smoke of `dvc repro` on the smoke profile.
+test: setup
+	$(BIN)/python -m pytest
+
+clean-study:
+	rm -rf data models reports

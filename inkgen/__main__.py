@@ -1,0 +1,5 @@
+import sys
+
+from inkgen.cli import main
+
+sys.exit(main())

@@ -1,0 +1,23 @@
+"""Shared fixtures: the repository root and a validated copy of its params."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+import inkgen  # noqa: F401  (applies the CPU torchvision fix before any test imports torchvision)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return ROOT
+
+
+@pytest.fixture()
+def raw_params() -> dict:
+    """params.yaml as a plain dict, fresh for each test to mutate."""
+    return yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))

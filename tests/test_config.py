@@ -1,0 +1,99 @@
+"""params.yaml is the single source of values: typed, frozen, and refused early with the key named."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+
+import pytest
+import yaml
+
+from inkgen import config
+from inkgen.cli import main as cli_main
+
+
+def test_repository_params_are_valid(repo_root):
+    params = config.load(repo_root / "params.yaml")
+    assert params.collect.source == "procedural"
+    assert params.collect.n_images >= 2000, "the default profile must render at least 2,000 images"
+    assert {"smoke", "paper"} <= set(params.profiles)
+    assert params.annotate.split.train == pytest.approx(0.8)
+
+
+def test_params_are_frozen(repo_root):
+    params = config.load(repo_root / "params.yaml")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        params.collect.n_images = 3  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "message"),
+    [
+        (("collect",), "n_images", "many", "collect.n_images: expected an integer"),
+        (("collect",), "n_images", True, "collect.n_images: expected an integer"),
+        (("collect",), "n_images", 0, "collect.n_images: 0 is out of range"),
+        (("collect",), "source", "web", "collect.source: 'web' is not one of"),
+        (("collect",), "colour", "red", "unknown key(s) collect.colour"),
+        (("curate", "classifier"), "arch", "vgg16", "curate.classifier.arch"),
+        (("curate",), "screen_threshold", 1.5, "curate.screen_threshold: 1.5 is out of range"),
+        (("annotate", "split"), "train", 0.7, "annotate.split: train + val + test must be 1"),
+    ],
+)
+def test_bad_values_name_the_key(raw_params, section, key, value, message):
+    node = raw_params
+    for part in section:
+        node = node[part]
+    node[key] = value
+    with pytest.raises(config.ParamsError, match=message.replace("(", r"\(").replace(")", r"\)")
+                       .replace("[", r"\[").replace("+", r"\+")):
+        config.parse(raw_params)
+
+
+def test_missing_key_is_named(raw_params):
+    del raw_params["curate"]["subject"]["blur"]
+    with pytest.raises(config.ParamsError, match=r"curate\.subject\.blur: missing"):
+        config.parse(raw_params)
+
+
+def test_profile_override_of_unknown_key_is_refused(raw_params):
+    raw_params["profiles"]["smoke"]["collect.n_imagez"] = 3
+    with pytest.raises(config.ParamsError, match=r"profiles\.smoke\.collect\.n_imagez: no such key"):
+        config.parse(raw_params)
+
+
+def test_profile_with_bad_value_is_refused(raw_params):
+    raw_params["profiles"]["paper"]["curate.target_size"] = -1
+    with pytest.raises(config.ParamsError, match=r"\[profile paper\]\.curate\.target_size"):
+        config.parse(raw_params)
+
+
+def test_apply_profile_rewrites_values_and_keeps_comments(repo_root, tmp_path):
+    path = tmp_path / "params.yaml"
+    shutil.copy(repo_root / "params.yaml", path)
+    before = yaml.safe_load(path.read_text())
+    params = config.apply_profile(path, "smoke")
+    for dotted, value in before["profiles"]["smoke"].items():
+        node = params
+        for part in dotted.split("."):
+            node = getattr(node, part)
+        assert node == value, dotted
+    text = path.read_text()
+    assert "# The single source of every value" in text
+    assert params.paths == config.load(repo_root / "params.yaml").paths
+
+
+def test_cli_reports_bad_params(tmp_path, capsys, raw_params):
+    raw_params["collect"]["seed"] = -5
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw_params))
+    assert cli_main(["check-params", "--params", str(path)]) == 2
+    assert "collect.seed: -5 is out of range" in capsys.readouterr().err
+    assert cli_main(["profile", "nonesuch", "--params", str(path)]) == 2
+
+
+def test_section_hash_changes_with_its_section_only(raw_params):
+    a = config.parse(raw_params)
+    raw_params["annotate"]["seed"] += 1
+    b = config.parse(raw_params)
+    assert a.section_hash("curate") == b.section_hash("curate")
+    assert a.section_hash("annotate") != b.section_hash("annotate")
