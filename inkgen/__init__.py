@@ -1,11 +1,11 @@
 """inkgen: a re-executable study of text-to-Chinese-painting generation (MTDIG-TIGIVM-CLIP).
 
-Importing the package first makes the CPU build of torchvision importable (see ``_torchvision_compat``),
-because open_clip and the curation classifier import torchvision.
+Importing the package arranges for the CPU build of torchvision to become importable (see
+``_torchvision_compat``) the moment anything — open_clip, the curation classifier — imports it.
 """
 
-from inkgen._torchvision_compat import ensure_torchvision_importable
+from inkgen._torchvision_compat import install_import_hook
 
-ensure_torchvision_importable()
+install_import_hook()
 
 __version__ = "0.1.0"

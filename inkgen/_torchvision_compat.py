@@ -10,13 +10,16 @@ Defining the schemas (copied from torchvision's C++ ``TORCH_LIBRARY_FRAGMENT`` d
 through. Models and transforms then work; ``torchvision.ops`` and ``torchvision.io`` have no kernels and
 must not be used. The fix is applied only when ``torch.version.cuda is None`` and only if the compiled
 library did not define the ops itself, so a working CUDA install is left untouched.
+
+``install_import_hook`` defers all of this (and the torch import it needs) until something actually imports
+torchvision, so that ``import inkgen`` stays cheap — the procedural renderer's worker processes never
+pay for torch.
 """
 
 from __future__ import annotations
 
+import importlib.abc
 import sys
-
-import torch
 
 _SCHEMAS = (
     "nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor",
@@ -56,6 +59,8 @@ _library: torch.library.Library | None = None  # kept alive: a Library's definit
 
 
 def _op_exists(name: str) -> bool:
+    import torch
+
     return torch._C._dispatch_has_kernel(f"torchvision::{name}") or bool(
         torch._C._jit_get_operation(f"torchvision::{name}")[0]
     )
@@ -64,6 +69,8 @@ def _op_exists(name: str) -> bool:
 def ensure_torchvision_importable() -> bool:
     """Define torchvision's op schemas on a CPU-only torch; return True if it had to."""
     global _library
+    import torch
+
     if torch.version.cuda is not None or "torchvision" in sys.modules or _library is not None:
         return False
     missing = [s for s in _SCHEMAS if not _op_exists(s.split("(", 1)[0])]
@@ -73,3 +80,20 @@ def ensure_torchvision_importable() -> bool:
     for schema in missing:
         _library.define(schema)
     return True
+
+
+class _TorchvisionHook(importlib.abc.MetaPathFinder):
+    """Runs the fix just before the first ``import torchvision``, then steps aside for the real finders."""
+
+    def find_spec(self, fullname, path=None, target=None):  # noqa: D401 (importlib protocol)
+        if fullname == "torchvision":
+            sys.meta_path.remove(self)
+            ensure_torchvision_importable()
+        return None
+
+
+def install_import_hook() -> None:
+    """Apply the fix lazily, at the first import of torchvision (idempotent)."""
+    if "torchvision" in sys.modules or any(isinstance(f, _TorchvisionHook) for f in sys.meta_path):
+        return
+    sys.meta_path.insert(0, _TorchvisionHook())

@@ -28,6 +28,7 @@ class Term:
     zh: str = ""
     share: float | None = None
     theme: str | None = None
+    techniques: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ def _terms(section: Mapping, where: str) -> Mapping[str, Term]:
             zh=spec.get("zh", ""),
             share=spec.get("share"),
             theme=spec.get("theme"),
+            techniques=tuple(spec.get("techniques", ())),
         )
     return MappingProxyType(out)
 
@@ -88,7 +90,7 @@ def load_taxonomy(path: Path = TAXONOMY_FILE) -> Taxonomy:
         secondary = _terms(spec["secondary"], f"primary.{key}.secondary")
         _check_shares(secondary, f"primary.{key}.secondary")
         primary[key] = Primary(key=key, label=spec["label"], zh=spec.get("zh", ""), share=spec["share"],
-                               secondary=secondary)
+                               theme=spec.get("theme"), secondary=secondary)
     tax = Taxonomy(
         primary=MappingProxyType(primary),
         painting_types=_terms(raw["painting_types"], "painting_types"),
@@ -102,4 +104,12 @@ def load_taxonomy(path: Path = TAXONOMY_FILE) -> Taxonomy:
     for el in tax.elements.values():
         if el.theme not in tax.themes:
             raise ValueError(f"{TAXONOMY_FILE.name}: element {el.key!r} names unknown theme {el.theme!r}")
+    for cat in (*tax.primary.values(), *tax.secondary.values()):
+        if cat.theme is not None and cat.theme not in tax.themes:
+            raise ValueError(f"{TAXONOMY_FILE.name}: category {cat.key!r} names unknown theme {cat.theme!r}")
+    for pt in tax.painting_types.values():
+        for tech in pt.techniques:
+            if tech not in tax.techniques:
+                raise ValueError(f"{TAXONOMY_FILE.name}: painting type {pt.key!r} names unknown technique "
+                                 f"{tech!r}")
     return tax
