@@ -134,6 +134,8 @@ class AnnotateParams:
     human_annotations: str  # optional CSV of human labels (item_id, annotator, field, value); "" for none
     seed: int = _range(0, 2**31 - 1, doc="adjective choice in captions")
     min_image_size: int = _range(1, 4096)
+    caption_max_elements: int = _range(1, 64, doc="main elements a caption names (the manifest keeps all)")
+    caption_max_techniques: int = _range(1, 64, doc="techniques a caption names (the manifest keeps all)")
     split: SplitParams = None  # type: ignore[assignment]
 
 

@@ -9,11 +9,8 @@ import textwrap
 from pathlib import Path
 from typing import Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")  # papermill runs headless; inline display still works in Jupyter
-import matplotlib.pyplot as plt  # noqa: E402
-from PIL import Image  # noqa: E402
+import matplotlib.pyplot as plt
+from PIL import Image
 
 
 def image_grid(images: Sequence[Image.Image | str | Path], titles: Sequence[str] = (), cols: int = 6,

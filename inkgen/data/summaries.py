@@ -60,8 +60,8 @@ def pick_examples(frame: pd.DataFrame, by: Sequence[str], per_group: int = 1) ->
     """The first ``per_group`` rows (by item_id) of every combination of ``by``: a deterministic gallery."""
     if frame.empty:
         return frame
-    return (frame.sort_values("item_id").groupby(list(by), sort=True, dropna=False)
-            .head(per_group).reset_index(drop=True))
+    ordered = frame.sort_values([*by, "item_id"])  # grouped rows stay together in the gallery
+    return ordered.groupby(list(by), sort=True, dropna=False).head(per_group).reset_index(drop=True)
 
 
 def example_paths(frame: pd.DataFrame, root: str | Path) -> list[Path]:

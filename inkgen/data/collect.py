@@ -1,0 +1,124 @@
+"""The collect stage: fill ``paths.raw`` from the source ``collect.source`` names.
+
+``procedural`` renders the embedded corpus (``inkgen.data.procedural``), ``folder`` reads a user's own
+images, ``met`` / ``cleveland`` / ``aic`` query the museums' open-access APIs through one polite,
+cached HTTP client per run (responses cached under ``paths.http_cache``, so a re-run fetches only what
+is missing). Whatever the source, kept items and the quarantine are written by
+:class:`~inkgen.data.raw_store.RawStore`, and :func:`run_collect` returns a :class:`CollectSummary`
+of what happened. :func:`quarantine_table` shows the quarantine as a table for the notebook.
+
+Relative paths in ``params`` are relative to the project root, the folder that holds ``params.yaml``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from inkgen.config import Params, project_root
+from inkgen.data.raw_store import RawStore
+from inkgen.data.records import read_jsonl
+from inkgen.data.sources import MUSEUMS, FolderSource, HttpClient, make_client
+
+QUARANTINE_COLUMNS = ["item_id", "source", "kind", "reason", "file", "sha256"]
+
+
+def reason_kind(reason: str) -> str:
+    """The short kind of a quarantine reason written ``"<kind>: <detail>"`` (``image_http_404``, ...)."""
+    return reason.split(":", 1)[0].strip() or "unknown"
+
+
+@dataclass
+class CollectSummary:
+    source: str
+    kept: int
+    quarantined: int
+    reasons: Counter = field(default_factory=Counter)  # quarantine reason kind -> count
+    seconds: float = 0.0
+    skipped_not_public_domain: int = 0
+    http_requests: int = 0  # network attempts, retries included
+    http_cache_hits: int = 0
+    http_retries: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["reasons"] = dict(sorted(self.reasons.items()))
+        return out
+
+    def __str__(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+
+def _resolve(base: Path, path: str) -> Path:
+    return Path(path) if Path(path).is_absolute() else base / path
+
+
+def run_collect(params: Params, *, root: str | Path | None = None,
+                http: HttpClient | None = None) -> CollectSummary:
+    """Run the collect stage; ``root`` is the project root (default: where ``params.yaml`` is).
+
+    ``http`` replaces the museum sources' client (tests pass one with an injected clock and sleep).
+    The store is written only when the source finishes; a failing listing raises and writes nothing.
+    """
+    started = time.monotonic()
+    base = Path(root) if root is not None else project_root()
+    collect = params.collect
+    store = RawStore(_resolve(base, params.paths.raw))
+    skipped = 0
+    client = None
+    if collect.source == "procedural":
+        # Imported here: the renderer is heavier than the other sources and only this branch needs it.
+        from inkgen.data.procedural import ProceduralSource
+
+        ProceduralSource(collect).collect(store)
+    elif collect.source == "folder":
+        FolderSource(collect, base).collect(store)
+    else:
+        source_cls = MUSEUMS[collect.source]
+        client = http or make_client(source_cls, collect, str(_resolve(base, params.paths.http_cache)))
+        try:
+            skipped = source_cls(collect, client).collect(store).skipped_not_public_domain
+        finally:
+            if http is None:
+                client.close()
+    kept, held = store.close()
+    # DVC tracks the response cache as a persistent output, so it must exist even for offline sources.
+    _resolve(base, params.paths.http_cache).mkdir(parents=True, exist_ok=True)
+    reasons = Counter(reason_kind(entry.reason) for entry in store.quarantined.values())
+    stats = client.stats if client is not None else None
+    summary = CollectSummary(
+        source=collect.source, kept=kept, quarantined=held, reasons=reasons,
+        seconds=round(time.monotonic() - started, 3), skipped_not_public_domain=skipped,
+        http_requests=stats.requests if stats else 0, http_cache_hits=stats.cache_hits if stats else 0,
+        http_retries=stats.retries if stats else 0,
+    )
+    metrics = _resolve(base, params.paths.reports) / "metrics" / "collect.json"
+    metrics.parent.mkdir(parents=True, exist_ok=True)
+    metrics.write_text(json.dumps(summary.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return summary
+
+
+def quarantine_table(raw_root: str | Path) -> pd.DataFrame:
+    """The quarantine list as a DataFrame: one row per refused item, its reason kind and context."""
+    path = Path(raw_root) / "quarantine.jsonl"
+    rows = []
+    if path.exists():
+        for entry in read_jsonl(path):
+            context = entry.get("context") or {}
+            row = {"item_id": entry["item_id"], "source": entry["source"],
+                   "kind": reason_kind(entry["reason"]), "reason": entry["reason"],
+                   "file": entry.get("file"), "sha256": entry.get("sha256")}
+            row.update({k: v for k, v in sorted(context.items()) if k not in row})
+            rows.append(row)
+    table = pd.DataFrame(rows)
+    for column in QUARANTINE_COLUMNS:
+        if column not in table.columns:
+            table[column] = pd.Series(dtype=object)
+    extra = sorted(c for c in table.columns if c not in QUARANTINE_COLUMNS)
+    return table[QUARANTINE_COLUMNS + extra]
