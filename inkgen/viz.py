@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Sequence
 
 import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 from PIL import Image
 
 
@@ -43,3 +45,23 @@ def save_figure(fig: plt.Figure, path: str | Path, dpi: int = 120) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
     return path
+
+
+def confusion_figures(matrices: dict[str, pd.DataFrame], cell_inches: float = 0.55) -> plt.Figure:
+    """Confusion matrices (rows: true label, columns: predicted) side by side, counts written in cells."""
+    fig, axes = plt.subplots(1, len(matrices), squeeze=False,
+                             figsize=(sum(cell_inches * m.shape[1] + 2.4 for m in matrices.values()),
+                                      cell_inches * max(m.shape[0] for m in matrices.values()) + 2.0))
+    for ax, (name, matrix) in zip(axes.flat, matrices.items()):
+        ax.imshow(matrix.to_numpy(), cmap="Greys")
+        ax.set_xticks(range(matrix.shape[1]), matrix.columns, rotation=45, ha="right", fontsize=8)
+        ax.set_yticks(range(matrix.shape[0]), matrix.index, fontsize=8)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        ax.set_title(name)
+        peak = matrix.to_numpy().max() or 1
+        for (i, j), value in np.ndenumerate(matrix.to_numpy()):
+            ax.text(j, i, str(value), ha="center", va="center", fontsize=8,
+                    color="white" if value > peak / 2 else "black")
+    fig.tight_layout()
+    return fig

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -109,10 +110,14 @@ class CuratedItem:
 
     def to_json(self) -> str:
         row = asdict(self)
-        return json.dumps(row, ensure_ascii=False, sort_keys=True)
+        if math.isnan(row["confidence"]):  # no screening happened; strict JSON has no NaN
+            row["confidence"] = None
+        return json.dumps(row, ensure_ascii=False, sort_keys=True, allow_nan=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "CuratedItem":
         data = dict(data)
         data["record"] = Record.from_dict(data["record"])
+        if data.get("confidence") is None:
+            data["confidence"] = float("nan")
         return cls(**data)
