@@ -20,15 +20,15 @@ def main(argv: list[str] | None = None) -> int:
     profile.add_argument("--params", default=None, help="params file (default: nearest params.yaml)")
 
     args = parser.parse_args(argv)
-    path = args.params or config.find_params()
     try:
+        path = args.params or config.find_params()
         if args.command == "check-params":
             params = config.load(path)
             print(f"{path}: valid (profiles: {', '.join(params.profiles) or 'none'})")
         elif args.command == "profile":
             config.apply_profile(path, args.name)
             print(f"{path}: profile {args.name!r} applied; `dvc repro` re-runs what it changed")
-    except config.ParamsError as exc:
+    except (config.ParamsError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -12,10 +12,11 @@ import collections.abc
 import dataclasses
 import hashlib
 import json
+import math
 import types
 import typing
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal, Mapping
 
 import yaml
@@ -41,7 +42,25 @@ class Paths:
     curated: str
     dataset: str
     models: str
-    reports: str
+    notebooks: str
+    figures: str
+    metrics: str
+
+    def check(self, prefix: str) -> None:
+        # Stages empty their output folders before writing: a path that is the project root, leaves it,
+        # or contains another stage's folder would destroy data, so refuse it before any work.
+        parts = {}
+        for name, value in dataclasses.asdict(self).items():
+            pure = PurePosixPath(value)
+            if not value.strip() or pure.is_absolute() or ".." in pure.parts or pure == PurePosixPath("."):
+                raise ParamsError(f"{prefix}.{name}: {value!r} must be a folder inside the project "
+                                  "(relative, not '.', no '..')")
+            parts[name] = pure.parts
+        for a, pa in parts.items():
+            for b, pb in parts.items():
+                if a != b and pb[:len(pa)] == pa:
+                    raise ParamsError(f"{prefix}.{a}: {'/'.join(pa)!r} contains {prefix}.{b} "
+                                      f"({'/'.join(pb)!r}); stage folders must not nest")
 
 
 @dataclass(frozen=True)
@@ -65,11 +84,19 @@ class MuseumParams:
     retries: int = _range(0, 20)
     backoff_s: float = _range(0.0, 600)
     rate_per_s: float = _range(0.001, 80, doc="polite request rate; The Met asks for at most 80/s")
-    user_agent: str = ""
-    met_url: str = ""
-    cleveland_url: str = ""
-    aic_url: str = ""
-    aic_image_url: str = ""
+    user_agent: str
+    met_url: str
+    met_department_id: int = _range(1, 10_000)
+    cleveland_url: str
+    cleveland_department: str
+    cleveland_type: str
+    aic_url: str
+    aic_image_url: str
+
+    def check(self, prefix: str) -> None:
+        for name in ("met_url", "cleveland_url", "aic_url", "aic_image_url"):
+            if not getattr(self, name).startswith(("http://", "https://")):
+                raise ParamsError(f"{prefix}.{name}: {getattr(self, name)!r} is not an http(s) URL")
 
 
 @dataclass(frozen=True)
@@ -89,7 +116,7 @@ class ClassifierParams:
     weights: str  # a local checkpoint to start from; "" trains from scratch here
     input_size: int = _range(32, 1024)
     epochs: int = _range(0, 1000)
-    batch_size: int = _range(1, 4096)
+    batch_size: int = _range(2, 4096, doc="batch norm needs at least two images per batch")
     lr: float = _range(1e-7, 10.0)
     weight_decay: float = _range(0.0, 1.0)
     holdout_fraction: float = _range(0.05, 0.9)
@@ -104,6 +131,10 @@ class SubjectParams:
     blur: int = _range(1, 99, doc="odd Gaussian kernel before thresholding")
     min_area_fraction: float = _range(0.0, 1.0, doc="below this share of the image, detection fails")
     pad_value: int = _range(0, 255, doc="grey level of eq. 4 padding (rice paper is light)")
+
+    def check(self, prefix: str) -> None:
+        if self.blur % 2 == 0:
+            raise ParamsError(f"{prefix}.blur: {self.blur} must be odd (a Gaussian kernel has a centre)")
 
 
 @dataclass(frozen=True)
@@ -180,6 +211,8 @@ def _check_value(value: Any, tp: Any, key: str) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ParamsError(f"{key}: expected a number, got {type(value).__name__} {value!r}")
+        if not math.isfinite(value):  # NaN would pass every range check below
+            raise ParamsError(f"{key}: {value!r} is not a finite number")
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -231,6 +264,8 @@ def parse(raw: Mapping[str, Any]) -> Params:
     """Validate a params mapping, including that every profile override names a real key."""
     params = build(Params, raw, "")
     for profile, overrides in params.profiles.items():
+        if not isinstance(overrides, Mapping):
+            raise ParamsError(f"profiles.{profile}: expected a mapping of dotted keys to values")
         build(Params, apply_overrides(raw, overrides, f"profiles.{profile}"), f"[profile {profile}]")
     return params
 
@@ -272,7 +307,12 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any], where:
 
 
 def apply_profile(path: str | Path, profile: str) -> Params:
-    """Rewrite ``path`` with the named profile's overrides (comments kept); return the new params."""
+    """Rewrite ``path`` with the named profile's overrides (comments kept); return the new params.
+
+    Profiles override the values in the file as it is, so they do not undo each other: apply one to the
+    committed defaults (``git checkout params.yaml`` restores them). The result is validated before the
+    file is written, so a failing profile leaves the file untouched.
+    """
     from ruamel.yaml import YAML  # round-trip YAML keeps the file readable after the rewrite
 
     rt = YAML()
@@ -282,7 +322,10 @@ def apply_profile(path: str | Path, profile: str) -> Params:
     profiles = doc.get("profiles", {})
     if profile not in profiles:
         raise ParamsError(f"profiles.{profile}: no such profile (have {sorted(profiles)})")
-    for dotted, value in profiles[profile].items():
+    overrides = dict(profiles[profile])
+    result = parse(apply_overrides(yaml.safe_load(path.read_text(encoding="utf-8")), overrides,
+                                   f"profiles.{profile}"))
+    for dotted, value in overrides.items():
         node = doc
         *parents, leaf = dotted.split(".")
         for part in parents:
@@ -290,4 +333,4 @@ def apply_profile(path: str | Path, profile: str) -> Params:
         node[leaf] = value
     with open(path, "w", encoding="utf-8") as fh:
         rt.dump(doc, fh)
-    return load(path)
+    return result

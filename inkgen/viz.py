@@ -16,14 +16,15 @@ from PIL import Image
 
 
 def image_grid(images: Sequence[Image.Image | str | Path], titles: Sequence[str] = (), cols: int = 6,
-               cell_inches: float = 2.2, wrap: int = 28, suptitle: str | None = None) -> plt.Figure:
-    """A grid of images with short wrapped titles under each (paths or PIL images)."""
+               cell_inches: float = 2.2, wrap: int = 28, max_lines: int = 3,
+               suptitle: str | None = None) -> plt.Figure:
+    """A grid of images with wrapped titles (at most ``max_lines`` lines) over each (paths or PIL images)."""
     n = len(images)
     if n == 0:
         raise ValueError("image_grid: no images to show")
     cols = min(cols, n)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * cell_inches, rows * (cell_inches + 0.45)),
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * cell_inches, rows * (cell_inches + 0.15 * max_lines)),
                              squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
@@ -32,7 +33,7 @@ def image_grid(images: Sequence[Image.Image | str | Path], titles: Sequence[str]
         img = images[i]
         ax.imshow(Image.open(img).convert("RGB") if isinstance(img, (str, Path)) else img)
         if i < len(titles):
-            ax.set_title("\n".join(textwrap.wrap(titles[i], wrap)[:3]), fontsize=7)
+            ax.set_title("\n".join(textwrap.wrap(titles[i], wrap)[:max_lines]), fontsize=7)
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()

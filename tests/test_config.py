@@ -97,3 +97,57 @@ def test_section_hash_changes_with_its_section_only(raw_params):
     b = config.parse(raw_params)
     assert a.section_hash("curate") == b.section_hash("curate")
     assert a.section_hash("annotate") != b.section_hash("annotate")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("raw", "", "paths.raw: '' must be a folder inside the project"),
+        ("raw", ".", "paths.raw: '.' must be a folder inside the project"),
+        ("curated", "../elsewhere", "paths.curated: '../elsewhere' must be a folder inside the project"),
+        ("models", "/tmp/models", "paths.models: '/tmp/models' must be a folder inside the project"),
+        ("raw", "data", "paths.raw: 'data' contains paths.http_cache"),
+        ("curated", "data/raw/curated", "paths.raw: 'data/raw' contains paths.curated"),
+    ],
+)
+def test_dangerous_paths_are_refused(raw_params, key, value, message):
+    """Stages empty their output folders: a path that is the root, leaves it or nests would destroy data."""
+    raw_params["paths"][key] = value
+    with pytest.raises(config.ParamsError, match=message.replace("(", r"\(").replace(".", r"\.")):
+        config.parse(raw_params)
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "message"),
+    [
+        (("curate", "classifier"), "lr", float("nan"), r"curate\.classifier\.lr: nan is not a finite number"),
+        (("annotate", "split"), "train", float("inf"), r"annotate\.split\.train: inf is not a finite number"),
+        (("curate", "subject"), "blur", 4, r"curate\.subject\.blur: 4 must be odd"),
+        (("curate", "classifier"), "batch_size", 1, r"curate\.classifier\.batch_size: 1 is out of range"),
+        (("collect", "museum"), "met_url", "ftp://x", r"collect\.museum\.met_url: 'ftp://x' is not an http"),
+    ],
+)
+def test_values_that_would_fail_later_are_refused_now(raw_params, section, key, value, message):
+    node = raw_params
+    for part in section:
+        node = node[part]
+    node[key] = value
+    with pytest.raises(config.ParamsError, match=message):
+        config.parse(raw_params)
+
+
+def test_profile_that_is_not_a_mapping_is_refused(raw_params):
+    raw_params["profiles"]["smoke"] = ["collect.n_images", 3]
+    with pytest.raises(config.ParamsError, match=r"profiles\.smoke: expected a mapping"):
+        config.parse(raw_params)
+
+
+def test_failing_profile_leaves_the_file_untouched(repo_root, tmp_path):
+    path = tmp_path / "params.yaml"
+    text = (repo_root / "params.yaml").read_text().replace(
+        "    curate.target_size: 32\n", "    curate.target_size: 1\n")
+    path.write_text(text)
+    # parse() validates profiles too, so go round it: apply_profile must refuse before writing.
+    with pytest.raises(config.ParamsError, match=r"curate\.target_size: 1 is out of range"):
+        config.apply_profile(path, "smoke")
+    assert path.read_text() == text

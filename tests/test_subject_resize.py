@@ -136,3 +136,13 @@ def test_letterbox_keeps_the_whole_image():
     out = letterbox(img, 64, pad_value=PAD)
     assert out.shape == (64, 64, 3)
     assert (out[:16] == PAD).all() and (out[48:] == PAD).all() and (out[16:48] == 0).all()
+
+
+def test_subject_is_the_union_of_significant_ink_masses_and_ignores_specks():
+    # A figure (left) and a boat (right) far apart: both are key content, the caption names both.
+    img = ink_rect(ink_rect(canvas(300, 200), 20, 40, 40, 100), 200, 120, 70, 30)
+    ink_rect(img, 150, 10, 3, 3)  # a speck of 9 px, far below min_area_fraction of 60,000 px
+    box, area, reason = detect_subject(img, blur=1, min_area_fraction=0.01)
+    assert reason == ""
+    assert box == (20, 40, 250, 110)  # x from the figure to the boat's right edge, y from 40 to 150
+    assert area == pytest.approx(39 * 99, rel=0.05)  # eq. 2 area reported is the largest mass's

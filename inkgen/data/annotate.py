@@ -147,7 +147,7 @@ def run_annotate(params: Params, root: str | Path | None = None) -> AnnotateSumm
 
     ``root`` is the project root that ``params.paths`` are relative to (default: where params.yaml is).
     Writes ``manifest.csv``, ``captions.jsonl``, ``validation.json`` and ``quarantine.jsonl`` under
-    ``paths.dataset`` and ``metrics/annotate.json`` under ``paths.reports``.
+    ``paths.dataset`` and ``annotate.json`` under ``paths.metrics``.
     """
     root = Path(root) if root is not None else project_root()
     tax = load_taxonomy()
@@ -170,7 +170,7 @@ def run_annotate(params: Params, root: str | Path | None = None) -> AnnotateSumm
 
     outputs = {"validation": dataset_dir / VALIDATION_FILE, "manifest": dataset_dir / MANIFEST_FILE,
                "captions": dataset_dir / CAPTIONS_FILE, "quarantine": dataset_dir / QUARANTINE_FILE,
-               "metrics": root / params.paths.reports / "metrics" / "annotate.json"}
+               "metrics": root / params.paths.metrics / "annotate.json"}
     dataset_dir.mkdir(parents=True, exist_ok=True)
     for stale in ("manifest", "captions", "metrics"):  # a failed run must leave no older valid-looking one
         outputs[stale].unlink(missing_ok=True)

@@ -98,7 +98,7 @@ def run_collect(params: Params, *, root: str | Path | None = None,
         http_requests=stats.requests if stats else 0, http_cache_hits=stats.cache_hits if stats else 0,
         http_retries=stats.retries if stats else 0,
     )
-    metrics = _resolve(base, params.paths.reports) / "metrics" / "collect.json"
+    metrics = _resolve(base, params.paths.metrics) / "collect.json"
     metrics.parent.mkdir(parents=True, exist_ok=True)
     metrics.write_text(json.dumps(summary.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return summary

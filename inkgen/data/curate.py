@@ -7,7 +7,7 @@ Reads the collect stage's ``records.jsonl`` and writes, under ``paths.curated``:
     curated.jsonl            one CuratedItem per kept item, sorted by item_id
     quarantine.jsonl         one row per refused item (unreadable raw image, or screened), with reason
 
-plus ``<paths.models>/classifier.pt`` and ``<paths.reports>/metrics/curate.json``.
+plus ``<paths.models>/classifier.pt`` and ``<paths.metrics>/curate.json``.
 
 The paper screens and classifies its crawled images with a ResNet-50 (eq. 1) and only then crops them
 (eq. 2-5), so the classifier judges the *whole* painting, scaled and padded to its input size (eq. 3-4
@@ -291,7 +291,7 @@ def run_curate(params: Params, root: str | Path | None = None) -> CurateSummary:
     classifier_path = save_classifier(model, root / params.paths.models / "classifier.pt",
                                       params_hash=params.section_hash("curate"), metrics=metrics)
     metrics.update(timing)
-    metrics_path = root / params.paths.reports / "metrics" / "curate.json"
+    metrics_path = root / params.paths.metrics / "curate.json"
     metrics_path.parent.mkdir(parents=True, exist_ok=True)
     metrics_path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 

@@ -8,11 +8,18 @@ Expectations 1.x expectations run in an ephemeral context, what the manifest mus
   elements as ``|``-joined keys), the label origin is a known one, each caption names its painting type
   and at least one technique;
 - images are at least ``min_image_size`` on each side; no two items share a SHA-256;
-- the split is 8:1:1 within ``tolerance`` and no near-duplicate group straddles two splits.
+- the split is 8:1:1 within ``tolerance``;
+- the split is stratified: every stratum (primary category x painting type) of at least
+  :data:`STRATUM_MIN_ITEMS` items has a train share within ``max(tolerance, STRATUM_TOLERANCE)`` of the
+  train target (see :data:`STRATUM_TOLERANCE` for why that bound);
+- no item has a near-duplicate in another split: recomputed here from the ``phash`` column alone (all
+  pairs within ``near_duplicate_distance`` Hamming bits), so that a grouping bug in :mod:`inkgen.data.split`
+  cannot hide behind the ``near_dup_group`` column it wrote; that column is checked for consistency too.
 
-The last two are properties of the whole table, so they are checked through computed per-row columns
-(each row's split share deviation; the number of splits its near-duplicate group spans): a failure then
-names the offending items. Results use ``result_format="COMPLETE"`` with ``item_id`` as the index column.
+The split checks are properties of the whole table, so they are checked through computed per-row columns
+(each row's split share deviation, its stratum's train share deviation, its near-duplicates in other
+splits, the number of splits its near-duplicate group spans): a failure then names the offending items.
+Results use ``result_format="COMPLETE"`` with ``item_id`` as the index column.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from great_expectations.data_context.types.base import (DataContextConfig, InMem
 
 from inkgen.config import AnnotateParams
 from inkgen.data.captions import ORIGINS
-from inkgen.data.split import SPLITS
+from inkgen.data.split import SPLITS, hash_array
 from inkgen.data.taxonomy import Taxonomy, load_taxonomy
 
 MANIFEST_COLUMNS = ("item_id", "file", "sha256", "width", "height", "source", "license", "split",
@@ -42,6 +49,16 @@ MANIFEST_COLUMNS = ("item_id", "file", "sha256", "width", "height", "source", "l
 # many works have no known period.
 NULLABLE = ("secondary", "period", "elements")
 MAX_LISTED_ITEMS = 5  # in the message; validation.json lists them all
+# Stratification: strata smaller than this are not checked (at 8:1:1 a stratum of 20 expects 2 val and
+# 2 test items; below that, one item more or less is already a large share).
+STRATUM_MIN_ITEMS = 20
+# A checked stratum's train share may miss the target by this much (or by ``split.tolerance`` if larger):
+# two items in a stratum of 20. The splitter keeps near-duplicate groups whole and files each group under
+# its majority stratum, so a stratum's share legitimately moves by rounding and by the minority members of
+# groups that span strata (0.032 on the 1,981-item procedural corpus, where one 44-item group spans two
+# painting types). A stratum left out of val and test (share 1.0) or starved of training items fails.
+STRATUM_TOLERANCE = 0.1
+_PHASH = r"^[0-9a-f]{16}$"
 
 
 class ValidationFailed(RuntimeError):
@@ -72,12 +89,51 @@ def _keys_regex(keys) -> str:
     return rf"^{alt}(?:\|{alt})*$"
 
 
+def near_duplicates_in_other_splits(phash: pd.Series, split: pd.Series, max_distance: int,
+                                    block: int = 512) -> pd.Series:
+    """Per row: how many rows in a *different* split have a perceptual hash within ``max_distance`` bits.
+
+    Computed from the hashes alone (pairwise Hamming distances with ``numpy.bitwise_count``, upper triangle
+    only, ``block`` rows at a time, so 15,000 rows take well under a second and ``block * n`` bytes).
+    Rows with no valid 16-digit hex hash or no split are null: the phash and split checks report those.
+    """
+    valid = (phash.astype("string").str.fullmatch(_PHASH[1:-1]).fillna(False).to_numpy(bool)
+             & split.notna().to_numpy())
+    hashes = hash_array(phash[valid])
+    codes = pd.factorize(split[valid])[0]
+    n = len(hashes)
+    counts = np.zeros(n, dtype=np.int64)
+    for start in range(0, n, block):
+        rows = slice(start, start + block)
+        dist = np.bitwise_count(hashes[rows, None] ^ hashes[None, start:])
+        i, j = np.nonzero((dist <= max_distance) & (codes[rows, None] != codes[None, start:]))
+        keep = j > i  # each pair once: j is a column offset from `start`, as i is a row offset
+        counts += np.bincount(i[keep] + start, minlength=n) + np.bincount(j[keep] + start, minlength=n)
+    out = pd.Series(pd.NA, index=phash.index, dtype="Int64")
+    out[valid] = counts
+    return out
+
+
+def stratum_train_share_deviation(df: pd.DataFrame, target: float) -> pd.Series:
+    """Per row: |train share of its stratum (primary x painting type) - ``target``|; null for strata of
+    fewer than :data:`STRATUM_MIN_ITEMS` items and for rows without a stratum."""
+    stratum = df["primary"].astype("string") + "|" + df["painting_type"].astype("string")
+    is_train = (df["split"] == "train").astype(float)
+    size = stratum.map(stratum.value_counts())
+    share = is_train.groupby(stratum).transform("mean")
+    return (share - target).abs().where(size >= STRATUM_MIN_ITEMS).astype(float)
+
+
 def computed_columns(df: pd.DataFrame, params: AnnotateParams, taxonomy: Taxonomy | None = None
                      ) -> pd.DataFrame:
     """The manifest plus the per-row columns that carry table-level checks.
 
     ``split_share_deviation``: |share of the row's split - its target|, 1.0 for a split that is no split.
-    ``near_dup_group_splits``: how many splits the row's near-duplicate group spans (must be 1).
+    ``stratum_train_share_deviation``: |train share of the row's stratum - the train target| (null for a
+    stratum of fewer than :data:`STRATUM_MIN_ITEMS` items).
+    ``near_duplicates_in_other_splits``: rows in another split whose phash is within
+    ``split.near_duplicate_distance`` bits of this row's (must be 0).
+    ``near_dup_group_splits``: how many splits the row's ``near_dup_group`` spans (must be 1).
     ``caption_names_type_and_technique``: the caption contains the painting type's label and at least one
     of the row's technique labels (the paper's captions state category and technique).
     """
@@ -87,6 +143,11 @@ def computed_columns(df: pd.DataFrame, params: AnnotateParams, taxonomy: Taxonom
         targets = dict(zip(SPLITS, (params.split.train, params.split.val, params.split.test)))
         share = out["split"].map(out["split"].value_counts(normalize=True))
         out["split_share_deviation"] = (share - out["split"].map(targets)).abs().fillna(1.0)
+    if {"split", "primary", "painting_type"} <= set(out):
+        out["stratum_train_share_deviation"] = stratum_train_share_deviation(out, params.split.train)
+    if {"split", "phash"} <= set(out):
+        out["near_duplicates_in_other_splits"] = near_duplicates_in_other_splits(
+            out["phash"], out["split"], params.split.near_duplicate_distance)
     if {"split", "near_dup_group"} <= set(out):
         spans = out.groupby("near_dup_group")["split"].nunique()
         out["near_dup_group_splits"] = out["near_dup_group"].map(spans).fillna(0).astype(int)
@@ -104,6 +165,7 @@ def computed_columns(df: pd.DataFrame, params: AnnotateParams, taxonomy: Taxonom
 def build_expectations(params: AnnotateParams, taxonomy: Taxonomy | None = None) -> list:
     """The suite's expectations, each with a ``meta["check"]`` saying in words what it guards."""
     tax = taxonomy or load_taxonomy()
+    stratum_tolerance = max(params.split.tolerance, STRATUM_TOLERANCE)
     expectations: list = [gxe.ExpectTableColumnsToMatchSet(
         column_set=list(MANIFEST_COLUMNS), exact_match=False, meta={"check": "required columns exist"})]
     expectations += [gxe.ExpectColumnValuesToNotBeNull(column=c, meta={"check": f"{c} present"})
@@ -125,7 +187,7 @@ def build_expectations(params: AnnotateParams, taxonomy: Taxonomy | None = None)
                                            meta={"check": "caption not blank"}),
         gxe.ExpectColumnValuesToMatchRegex(column="sha256", regex=r"^[0-9a-f]{64}$",
                                            meta={"check": "sha256 is a SHA-256 digest"}),
-        gxe.ExpectColumnValuesToMatchRegex(column="phash", regex=r"^[0-9a-f]{16}$",
+        gxe.ExpectColumnValuesToMatchRegex(column="phash", regex=_PHASH,
                                            meta={"check": "phash is a 64-bit hash"}),
         gxe.ExpectColumnValuesToBeBetween(column="width", min_value=params.min_image_size,
                                           meta={"check": f"width >= {params.min_image_size}"}),
@@ -137,25 +199,37 @@ def build_expectations(params: AnnotateParams, taxonomy: Taxonomy | None = None)
             column="split_share_deviation", min_value=0.0, max_value=params.split.tolerance,
             meta={"check": f"split {params.split.train:g}:{params.split.val:g}:{params.split.test:g} "
                            f"within {params.split.tolerance:g}"}),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="stratum_train_share_deviation", min_value=0.0, max_value=stratum_tolerance,
+            meta={"check": f"train share {params.split.train:g} within {stratum_tolerance:g} in every "
+                           f"stratum of >= {STRATUM_MIN_ITEMS} items"}),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="near_duplicates_in_other_splits", value_set=[0],
+            meta={"check": f"no near-duplicate (phash within {params.split.near_duplicate_distance} bits) "
+                           "in another split"}),
         gxe.ExpectColumnValuesToBeInSet(column="near_dup_group_splits", value_set=[1],
-                                        meta={"check": "near-duplicate group in one split"}),
+                                        meta={"check": "near_dup_group within one split"}),
         gxe.ExpectColumnValuesToBeInSet(column="caption_names_type_and_technique", value_set=[True],
                                         meta={"check": "caption names painting type and a technique"}),
     ]
     return expectations
 
 
-def _json_ready(value: Any) -> Any:
-    """Strict-JSON data: NaN -> null, numpy scalars -> Python (GX results carry both)."""
+def json_ready(value: Any) -> Any:
+    """Data that strict JSON (``allow_nan=False``) can hold: NaN, infinities and pandas' NA -> null;
+    numpy scalars and arrays -> Python; mapping keys -> str; anything else -> its str. GX results carry all
+    of these, and so do the stage metrics (an unmeasurable kappa is NaN)."""
     if isinstance(value, dict):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_ready(v) for v in value]
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [json_ready(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if value is None or isinstance(value, (str, int, float, bool)):
+    if isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
 
@@ -228,12 +302,13 @@ def validate_manifest(df: pd.DataFrame, params: AnnotateParams, taxonomy: Taxono
         result_format["unexpected_index_column_names"] = ["item_id"]
     result = definition.run(batch_parameters={"dataframe": checked}, result_format=result_format)
 
-    results = _json_ready(result.to_json_dict())
+    results = json_ready(result.to_json_dict())
     table = pd.DataFrame([_row(r) for r in results["results"]])
     report = ValidationReport(success=bool(result.success), table=table, results=results)
     if results_path is not None:
         Path(results_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(results_path).write_text(json.dumps(results, indent=1, sort_keys=True), encoding="utf-8")
+        Path(results_path).write_text(json.dumps(results, indent=1, sort_keys=True, allow_nan=False) + "\n",
+                                      encoding="utf-8")
     if not report.success and raise_on_failure:
         raise ValidationFailed(f"manifest validation failed: {len(report.failures)} of {len(table)} "
                                f"expectations\n{format_failures(report.failures)}", report)

@@ -174,7 +174,7 @@ def load_initial_weights(model: PaintingClassifier, path: str | Path) -> str:
     model.load_state_dict(loaded, strict=False)
     model.trained_heads = trained
     what = "trunk and heads" if heads_ok else "trunk only (heads start random)"
-    return (f"loaded {len(loaded)} tensors ({what}) from {path}"
+    return (f"loaded {len(loaded)} tensors ({what}) from {path.name}"
             + (f"; skipped {len(skipped)}: {', '.join(skipped[:4])}" if skipped else ""))
 
 

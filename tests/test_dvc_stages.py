@@ -1,0 +1,77 @@
+"""dvc.yaml declares what each stage really runs: every inkgen module its notebook loads is a dependency."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGES = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+
+
+def _deps(stage: dict) -> list[str]:
+    return [d if isinstance(d, str) else next(iter(d)) for d in stage["deps"]]
+
+
+def _notebook(stage: dict) -> Path:
+    return ROOT / next(d for d in _deps(stage) if d.startswith("notebooks/"))
+
+
+def _imported_modules(nb_path: Path) -> list[str]:
+    modules = []
+    for cell in nbformat.read(nb_path, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Import):
+                modules += [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                modules.append(node.module)
+    return [m for m in modules if m.split(".")[0] == "inkgen"]
+
+
+def _loaded_inkgen_files(modules: list[str]) -> set[str]:
+    """Import the modules in a fresh interpreter; return the inkgen source files that got loaded."""
+    code = (f"import importlib, json, sys\nfor m in {modules!r}: importlib.import_module(m)\n"
+            "print(json.dumps(sorted({getattr(mod, '__file__', None) or '' for name, mod in "
+            "list(sys.modules.items()) if name.split('.')[0] == 'inkgen'})))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    files = {str(Path(f).resolve().relative_to(ROOT)) for f in json.loads(proc.stdout) if f}
+    # A package __init__ that only holds a docstring is not a dependency worth declaring.
+    return {f for f in files if not (f.endswith("__init__.py") and _docstring_only(ROOT / f))}
+
+
+def _docstring_only(path: Path) -> bool:
+    body = ast.parse(path.read_text()).body
+    return all(isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) for n in body)
+
+
+@pytest.mark.parametrize("name", sorted(STAGES))
+def test_stage_declares_the_library_code_its_notebook_loads(name):
+    stage = STAGES[name]
+    deps = _deps(stage)
+    loaded = _loaded_inkgen_files(_imported_modules(_notebook(stage)))
+    assert loaded, f"stage {name}: its notebook imports nothing from inkgen"
+    undeclared = sorted(f for f in loaded if not any(f == d or f.startswith(d.rstrip("/") + "/") for d in deps))
+    assert not undeclared, f"stage {name}: add to its deps in dvc.yaml: {undeclared}"
+
+
+@pytest.mark.parametrize("name", sorted(STAGES))
+def test_stage_dependencies_exist_in_the_repository(name):
+    for dep in _deps(STAGES[name]):
+        if dep.startswith("${"):
+            continue  # an upstream stage's output
+        assert (ROOT / dep).exists(), f"stage {name}: dependency {dep} does not exist"
+
+
+@pytest.mark.parametrize("name", sorted(STAGES))
+def test_stage_tracks_its_params_section(name):
+    assert name in STAGES[name]["params"], f"stage {name}: its params section is not a dependency"
