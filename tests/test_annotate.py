@@ -14,7 +14,8 @@ from PIL import Image
 
 from inkgen.config import parse
 from inkgen.data.annotate import run_annotate
-from inkgen.data.records import CuratedItem, Record, sha256_file, write_jsonl
+from inkgen.data.raw_store import QuarantineEntry
+from inkgen.data.records import CuratedItem, Record, read_jsonl, sha256_file, write_jsonl
 from inkgen.data.taxonomy import load_taxonomy
 from inkgen.data.validate import ValidationFailed
 
@@ -88,7 +89,10 @@ def test_run_annotate_writes_a_validated_split_manifest(tmp_path, params):
     assert summary.validation.success
     saved = json.loads((tmp_path / "data/dataset/validation.json").read_text())
     assert saved["success"] is True
-    metrics = json.loads((tmp_path / "reports/metrics/annotate.json").read_text())
+    metrics_text = (tmp_path / "reports/metrics/annotate.json").read_text()
+    assert metrics_text.endswith("}\n")  # a text file: ends in a newline
+    assert (tmp_path / "data/dataset/validation.json").read_text().endswith("}\n")
+    metrics = json.loads(metrics_text)
     assert metrics["n_items"] == 43 and metrics["n_per_split"] == {"train": 35, "val": 4, "test": 4}
     assert sum(metrics["n_per_primary"].values()) == 43 and metrics["validation_success"] is True
     assert metrics["fleiss_kappa"] is None and "No human-annotation CSV" in summary.agreement_note
@@ -109,18 +113,28 @@ def test_the_same_inputs_give_the_same_manifest(tmp_path, params):
     assert (tmp_path / "data/dataset/manifest.csv").read_bytes() == first
 
 
-def test_unusable_items_are_quarantined_with_a_reason(tmp_path, params):
+def test_unusable_items_are_quarantined_like_in_the_other_stages(tmp_path, params):
     items = make_curated(tmp_path)
-    (tmp_path / "data/curated" / items[5].record.file).unlink()
-    tampered = tmp_path / "data/curated" / items[6].record.file
-    _image(tampered, 999)
+    missing, tampered = items[5].record, items[6].record
+    (tmp_path / "data/curated" / missing.file).unlink()
+    _image(tmp_path / "data/curated" / tampered.file, 999)
     summary = run_annotate(params, root=tmp_path)
-    reasons = dict(zip(summary.quarantine["item_id"], summary.quarantine["reason"]))
-    assert set(reasons) == {items[5].record.item_id, items[6].record.item_id}
-    assert "No such file" in reasons[items[5].record.item_id]
-    assert "SHA-256" in reasons[items[6].record.item_id]
     assert len(summary.manifest) == 41 and summary.metrics["n_quarantined"] == 2
-    assert (tmp_path / "data/dataset/quarantine.jsonl").read_text().count("\n") == 2
+
+    # the same shape as collect's and curate's quarantine lists: QuarantineEntry's fields, nothing else
+    saved = {q["item_id"]: q for q in read_jsonl(tmp_path / "data/dataset/quarantine.jsonl")}
+    assert set(saved) == {missing.item_id, tampered.item_id}
+    assert all(QuarantineEntry(**q) for q in saved.values())
+    assert list(summary.quarantine.columns) == ["item_id", "source", "reason", "file", "sha256", "context"]
+    assert summary.quarantine.to_dict("records") == [saved[i] for i in summary.quarantine["item_id"]]
+
+    gone, changed = saved[missing.item_id], saved[tampered.item_id]
+    assert gone["source"] == missing.source == "procedural"
+    assert "No such file" in gone["reason"] and str(tmp_path) not in gone["reason"]
+    assert gone["file"] == f"data/curated/{missing.file}" and gone["sha256"] is None  # nothing to hash
+    assert "SHA-256" in changed["reason"] and changed["file"] == f"data/curated/{tampered.file}"
+    assert changed["sha256"] == sha256_file(tmp_path / changed["file"]) != tampered.sha256  # as found
+    assert changed["context"] == {"curated_file": tampered.file, "curated_sha256": tampered.sha256}
 
 
 def test_human_labels_win_and_kappa_is_reported(tmp_path, raw_params):
@@ -132,6 +146,8 @@ def test_human_labels_win_and_kappa_is_reported(tmp_path, raw_params):
     rows += [("met-000002", a, "primary", v) for a, v in (("ann-a", "figure"), ("ann-b", "figure"),
                                                           ("ann-c", "landscape"))]
     rows += [("met-000002", a, "painting_type", "baimiao") for a in ("ann-a", "ann-b")]
+    # every period rating the same: chance agreement is 1, so kappa is undefined (NaN)
+    rows += [(f"procedural-{i:06d}", a, "period", "qing") for i in (0, 1) for a in ("ann-a", "ann-b")]
     with open(tmp_path / "human.csv", "w", newline="") as fh:
         csv.writer(fh).writerows([("item_id", "annotator", "field", "value"), *rows])
     raw_params["annotate"]["human_annotations"] = "human.csv"
@@ -144,6 +160,14 @@ def test_human_labels_win_and_kappa_is_reported(tmp_path, raw_params):
     # the annotators' majority (2 of 3) wins over the classifier's landscape / xieyi
     assert (met["primary"], met["painting_type"], met["label_origin"]) == ("figure", "baimiao", "human")
     assert summary.metrics["fleiss_kappa"]["painting_type"] == 1.0
+    assert np.isnan(kappa.loc["period", "kappa"]) and summary.metrics["fleiss_kappa"]["period"] is None
+
+    def refuse(constant):
+        raise ValueError(f"non-standard JSON constant {constant}")
+
+    saved = json.loads((tmp_path / "reports/metrics/annotate.json").read_text(), parse_constant=refuse)
+    assert saved["fleiss_kappa"] == {"painting_type": 1.0, "period": None,
+                                     "primary": summary.metrics["fleiss_kappa"]["primary"]}
 
 
 def test_a_failing_validation_stops_the_stage_and_writes_no_manifest(tmp_path, params):

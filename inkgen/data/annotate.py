@@ -6,14 +6,16 @@ human annotators where an annotation CSV is given (:mod:`inkgen.data.agreement`,
 splits 8:1:1 (:mod:`inkgen.data.split`); validates the manifest with Great Expectations
 (:mod:`inkgen.data.validate`) and only then writes it. A failed validation raises, so ``dvc repro`` stops
 here instead of training on a bad dataset. Items that cannot be annotated (unreadable image, checksum
-mismatch, no label to caption from) are quarantined with the reason, never dropped silently.
+mismatch, no label to caption from) are quarantined with the reason, never dropped silently, as
+:class:`~inkgen.data.raw_store.QuarantineEntry` rows like the other stages' (``file`` relative to the project
+root, ``sha256`` of the curated file as found, ``context`` with the curated record's file and digest).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -23,16 +25,18 @@ from PIL import Image
 from inkgen.config import AnnotateParams, Params, project_root
 from inkgen.data.agreement import fleiss_by_field, majority_labels, read_annotations
 from inkgen.data.captions import Caption, CaptionError, build_caption
+from inkgen.data.raw_store import QuarantineEntry
 from inkgen.data.records import CuratedItem, read_jsonl, sha256_file, write_jsonl
-from inkgen.data.split import SPLITS, assign_splits, phash
+from inkgen.data.split import SPLITS, assign_splits, hash_array, phash
 from inkgen.data.taxonomy import Taxonomy, load_taxonomy
-from inkgen.data.validate import MANIFEST_COLUMNS, ValidationReport, validate_manifest
+from inkgen.data.validate import MANIFEST_COLUMNS, ValidationReport, json_ready, validate_manifest
 
 CURATED_FILE = "curated.jsonl"
 MANIFEST_FILE = "manifest.csv"
 CAPTIONS_FILE = "captions.jsonl"
 VALIDATION_FILE = "validation.json"
 QUARANTINE_FILE = "quarantine.jsonl"
+QUARANTINE_COLUMNS = tuple(f.name for f in fields(QuarantineEntry))
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ class AnnotateSummary:
     validation: ValidationReport
     agreement: pd.DataFrame | None  # Fleiss' kappa per field, None without multi-annotator labels
     agreement_note: str
-    quarantine: pd.DataFrame  # item_id, reason
+    quarantine: pd.DataFrame  # QuarantineEntry fields: item_id, source, reason, file, sha256, context
     metrics: dict[str, Any]
     outputs: dict[str, Path] = field(default_factory=dict)
 
@@ -70,20 +74,33 @@ def _manifest_row(item: CuratedItem, caption: Caption, file: str, width: int, he
     }
 
 
+def _quarantine_entry(item: CuratedItem, file: str, found_sha256: str | None, reason: str
+                      ) -> QuarantineEntry:
+    """An item annotate refuses, shaped as the other stages' quarantine: ``file`` relative to the project
+    root, ``sha256`` of that file as found (None when unreadable), the curated record's file and digest in
+    ``context``."""
+    rec = item.record
+    return QuarantineEntry(item_id=rec.item_id, source=rec.source, reason=reason, file=file,
+                           sha256=found_sha256,
+                           context={"curated_file": rec.file, "curated_sha256": rec.sha256})
+
+
 def annotate_items(items: list[CuratedItem], curated_dir: Path, root: Path, params: AnnotateParams,
                    human: Mapping[str, Mapping[str, str]], taxonomy: Taxonomy
-                   ) -> tuple[list[dict[str, Any]], list[Caption], list[dict[str, str]]]:
-    """Manifest rows (without split) and captions of the items that can be annotated; quarantine rows."""
+                   ) -> tuple[list[dict[str, Any]], list[Caption], list[QuarantineEntry]]:
+    """Manifest rows (without split) and captions of the items that can be annotated; quarantine entries."""
     rows, captions, quarantine = [], [], []
     for item in items:
         rec = item.record
         path = curated_dir / rec.file
         file = Path(os.path.relpath(path, root)).as_posix()  # manifest paths are relative to the project root
+        found_sha256 = None  # stays None when the file cannot be read
         try:
-            if sha256_file(path) != rec.sha256:
+            found_sha256 = sha256_file(path)
+            if found_sha256 != rec.sha256:
                 # changed since curation: its labels and provenance no longer describe it
-                quarantine.append({"item_id": rec.item_id, "file": file,
-                                   "reason": f"SHA-256 of {file} does not match the curated record"})
+                quarantine.append(_quarantine_entry(item, file, found_sha256,
+                                                    f"SHA-256 of {file} does not match the curated record"))
                 continue
             with Image.open(path) as img:
                 width, height = img.size
@@ -91,7 +108,8 @@ def annotate_items(items: list[CuratedItem], curated_dir: Path, root: Path, para
             caption = build_caption(item, params.seed, human.get(rec.item_id), taxonomy,
                                     params.caption_max_elements, params.caption_max_techniques)
         except (OSError, CaptionError) as exc:  # OSError covers missing and unreadable images
-            quarantine.append({"item_id": rec.item_id, "file": file, "reason": str(exc)})
+            # the project-relative path in the reason, so that the list does not depend on the machine
+            quarantine.append(_quarantine_entry(item, file, found_sha256, str(exc).replace(str(path), file)))
             continue
         rows.append(_manifest_row(item, caption, file, width, height, hash_hex))
         captions.append(caption)
@@ -137,7 +155,7 @@ def _metrics(manifest: pd.DataFrame, report: ValidationReport, kappa: pd.DataFra
         "n_expectations": len(report.table),
         "n_expectations_failed": len(report.failures),
         "fleiss_kappa": None if kappa is None else {
-            r.field: (None if pd.isna(r.kappa) else round(float(r.kappa), 4)) for r in kappa.itertuples()},
+            r.field: round(float(r.kappa), 4) for r in kappa.itertuples()},  # NaN -> null by json_ready
         "n_human_labelled_items_not_in_corpus": n_human_unmatched,
     }
 
@@ -163,7 +181,7 @@ def run_annotate(params: Params, root: str | Path | None = None) -> AnnotateSumm
 
     manifest = pd.DataFrame(rows).sort_values("item_id", kind="stable").reset_index(drop=True)
     split = assign_splits(manifest["item_id"], manifest["primary"] + "|" + manifest["painting_type"],
-                          [int(h, 16) for h in manifest["phash"]], params.annotate.split)
+                          hash_array(manifest["phash"]), params.annotate.split)
     manifest["split"] = split["split"].to_numpy()
     manifest["near_dup_group"] = split["near_dup_group"].to_numpy()
     manifest = manifest[list(MANIFEST_COLUMNS)]
@@ -182,13 +200,18 @@ def run_annotate(params: Params, root: str | Path | None = None) -> AnnotateSumm
     corpus_ids = {item.record.item_id for item in items}
     metrics = _metrics(manifest, report, kappa, len(quarantine), len(set(human) - corpus_ids))
     outputs["metrics"].parent.mkdir(parents=True, exist_ok=True)
-    outputs["metrics"].write_text(json.dumps(metrics, indent=2, sort_keys=True), encoding="utf-8")
+    metrics = json_ready(metrics)
+    outputs["metrics"].write_text(json.dumps(metrics, indent=2, sort_keys=True, allow_nan=False) + "\n",
+                                  encoding="utf-8")
 
     examples = (manifest.groupby("primary", sort=True).head(1)
                 [["item_id", "file", "split", "label_origin", "caption"]].reset_index(drop=True))
     return AnnotateSummary(
         manifest=manifest, split_table=split_table(manifest), examples=examples, validation=report,
         agreement=kappa, agreement_note=note,
-        quarantine=pd.DataFrame(quarantine, columns=["item_id", "file", "reason"]), metrics=metrics,
+        # object columns keep a missing sha256 as None, as in quarantine.jsonl
+        quarantine=pd.DataFrame([asdict(q) for q in quarantine], columns=list(QUARANTINE_COLUMNS),
+                                dtype=object),
+        metrics=metrics,
         outputs=outputs,
     )
