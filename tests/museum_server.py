@@ -4,7 +4,7 @@ Each route answers with a list of scripted :class:`Reply` objects, one per reque
 repeating (so ``[Reply(429, ...), Reply.json(obj)]`` is "rate-limited once, then fine"), or with a
 function of the request (used for paged listings). Every request is recorded with its arrival time
 and headers, so tests can count what was fetched, measure intervals and check headers. The server runs
-in a daemon thread on an ephemeral port and shuts itself down after ``max_lifetime_s`` even if a test
+in a daemon thread on an ephemeral port (a reply can also drip its body byte by byte) and shuts itself down after ``max_lifetime_s`` even if a test
 forgets to; nothing here touches the internet.
 """
 
@@ -35,6 +35,7 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0  # wait before answering: longer than the client's timeout makes it time out
+    drip_s: float = 0.0  # send the body one byte at a time, this long apart (a slow-drip server)
 
     @classmethod
     def json(cls, obj: Any, status: int = 200, **kwargs: Any) -> "Reply":
@@ -132,7 +133,13 @@ class MuseumServer:
                         self.send_header(name, value)
                     self.send_header("Content-Length", str(len(reply.body)))
                     self.end_headers()
-                    self.wfile.write(reply.body)
+                    if reply.drip_s:
+                        for i in range(len(reply.body)):
+                            self.wfile.write(reply.body[i:i + 1])
+                            self.wfile.flush()
+                            time.sleep(reply.drip_s)
+                    else:
+                        self.wfile.write(reply.body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (its timeout); nothing to deliver
 

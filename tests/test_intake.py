@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inkgen.data.intake import ImageRejected, normalise_image
+from inkgen.data.intake import ImageRejected, intake_image, normalise_image
 
 BUDGET = 4_000_000
 
@@ -122,6 +122,27 @@ def test_exif_orientation_is_applied(fmt):
     assert out.size == (20, 40)
     corners = pixels(out)[[2, 2, 37], [17, 2, 2]].mean(axis=1)
     assert corners[0] < 40 and corners[1] > 215 and corners[2] > 215  # the ink is now top-right
+
+
+RED, GREEN, BLUE = (200, 10, 10), (10, 200, 10), (10, 10, 200)
+
+
+@pytest.mark.parametrize("fmt, options", [
+    ("GIF", {}), ("TIFF", {}), ("PNG", {}), ("WEBP", {"lossless": True}),  # PNG with save_all: APNG
+])
+def test_multi_frame_files_keep_the_first_frame_and_count_the_frames(fmt, options):
+    frames = [Image.new("RGB", (8, 6), colour) for colour in (RED, GREEN, BLUE)]
+    data = encode(frames[0], fmt, save_all=True, append_images=frames[1:], **options)
+    result = intake_image(data, "x", BUDGET)
+    assert result.frames == 3 and result.metadata == {"frames": 3}
+    assert result.image.size == (8, 6) and pixels(result.image)[3, 4].tolist() == list(RED)
+    assert pixels(normalise_image(data, "x", BUDGET))[3, 4].tolist() == list(RED)
+
+
+def test_single_frame_files_report_one_frame():
+    for fmt in ("PNG", "JPEG", "GIF", "TIFF"):
+        result = intake_image(encode(Image.new("RGB", (5, 4), RED), fmt), "x", BUDGET)
+        assert result.frames == 1 and result.metadata == {}
 
 
 # ------------------------------------------------------------------------------------------- refused

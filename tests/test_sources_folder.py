@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from inkgen.config import load
-from inkgen.data.collect import quarantine_table, run_collect
+from inkgen.data.collect import not_collected_table, quarantine_table, run_collect
 from inkgen.data.raw_store import RawStore, check_item_id
 from inkgen.data.records import read_records
 from inkgen.data.sources.folder import FolderMetadataError, FolderSource, item_id_for
@@ -110,6 +110,8 @@ def test_no_licence_and_bad_labels_are_quarantined_with_the_line(tmp_path):
     ("file\n/etc/hostname\n", "meta.csv:2: file '/etc/hostname' must be a path inside the folder"),
     ("file\nmissing.png\n", "meta.csv:2: file 'missing.png' is not a file in"),
     ("file\na.png\na.png\n", "meta.csv:3: 'a.png' is already described on line 2"),
+    ("file\na.png\n.DS_Store\n", r"meta.csv:3: file '.DS_Store' is hidden"),
+    ("file\n.thumbs/t.png\n", r"meta.csv:2: file '.thumbs/t.png' is hidden"),
 ])
 def test_csv_that_does_not_match_the_folder_is_an_error(tmp_path, text, message):
     make_folder(tmp_path)
@@ -136,10 +138,47 @@ def test_links_out_of_the_folder_are_not_followed(tmp_path):
     assert not any("linked_dir" in r.metadata["relative_path"] for r in store.records.values())
 
 
-def test_stops_at_n_images_and_needs_a_folder(tmp_path):
+def test_csv_row_for_a_file_the_walk_skips_is_an_error(tmp_path):
+    root = make_folder(tmp_path)
+    (root / "meta.csv").write_text("file\nmeta.csv\n", encoding="utf-8")  # the CSV describing itself
+    params = folder_params(tmp_path, csv="paintings/meta.csv", license="CC0-1.0")
+    with pytest.raises(FolderMetadataError, match=r"meta.csv:2: file 'meta.csv' is not one the folder walk"):
+        FolderSource(params.collect, tmp_path).collect(RawStore(tmp_path / "raw"))
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
+def test_csv_row_inside_a_linked_folder_is_an_error(tmp_path):
+    root = make_folder(tmp_path)
+    (root / "alias").symlink_to(root / "山水", target_is_directory=True)  # stays inside, but not walked
+    csv = write_csv(tmp_path, "file\nalias/秋景 1.png\n")
+    with pytest.raises(FolderMetadataError, match=r"meta.csv:2: file 'alias/秋景 1.png' is not one the folder"):
+        FolderSource(folder_params(tmp_path, csv=csv, license="CC0-1.0").collect, tmp_path).collect(
+            RawStore(tmp_path / "raw"))
+
+
+def test_multi_frame_file_keeps_its_first_frame_and_says_so(tmp_path):
+    root = tmp_path / "paintings"
+    root.mkdir()
+    frames = [Image.new("RGB", (8, 6), c) for c in ((200, 10, 10), (10, 200, 10), (10, 10, 200))]
+    frames[0].save(root / "scroll.gif", save_all=True, append_images=frames[1:])
+    (root / "still.png").write_bytes(image_bytes())
+    run_collect(folder_params(tmp_path, license="CC0-1.0"), root=tmp_path)
+    records = {r.metadata["relative_path"]: r for r in read_records(tmp_path / "raw" / "records.jsonl")}
+    assert records["scroll.gif"].metadata["frames"] == 3 and "frames" not in records["still.png"].metadata
+    first = np.asarray(Image.open(tmp_path / "raw" / records["scroll.gif"].file))
+    assert tuple(first[0, 0]) == (200, 10, 10)
+
+
+def test_stops_at_n_images_and_lists_the_rest_and_needs_a_folder(tmp_path):
     make_folder(tmp_path)
-    store = RawStore(tmp_path / "raw")
-    FolderSource(folder_params(tmp_path, license="CC0-1.0", n_images=2).collect, tmp_path).collect(store)
-    assert [r.metadata["relative_path"] for r in store.records.values()] == ["a.png", "山水/深处/b.jpg"]
+    summary = run_collect(folder_params(tmp_path, license="CC0-1.0", n_images=2), root=tmp_path)
+    records = read_records(tmp_path / "raw" / "records.jsonl")
+    assert sorted(r.metadata["relative_path"] for r in records) == ["a.png", "山水/深处/b.jpg"]
+    # notes.txt was quarantined on the way; the one file after the limit is listed, not dropped
+    assert summary.kept == 2 and summary.quarantined == 1 and summary.not_collected_over_limit == 1
+    left_out = not_collected_table(tmp_path / "raw")
+    assert left_out.relative_path.tolist() == ["山水/秋景 1.png"]
+    assert left_out.kind.tolist() == ["over_limit"] and "over collect.n_images limit" in left_out.reason[0]
+    assert left_out.item_id.tolist() == [item_id_for("山水/秋景 1.png")]
     with pytest.raises(FolderMetadataError, match="is not a folder"):
         FolderSource(folder_params(tmp_path / "nowhere").collect, tmp_path / "nowhere")

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from inkgen.config import load
-from inkgen.data.collect import quarantine_table, run_collect
+from inkgen.data.collect import not_collected_table, quarantine_table, run_collect
 from inkgen.data.raw_store import RawStore
 from inkgen.data.records import read_records
 from inkgen.data.sources import AicSource, ClevelandSource, MetSource, SourceError, make_client
@@ -140,6 +140,50 @@ def test_make_client_caps_aic_rate_and_adds_its_header(tmp_path):
     assert "AIC-User-Agent" not in met.session.headers
 
 
+def test_slow_drip_body_is_cut_off_by_the_overall_deadline(tmp_path):
+    # Each byte arrives well within the per-read timeout, so only an overall deadline ends the request:
+    # without it the client would wait the full 10 s and return the body.
+    with MuseumServer() as server:
+        server.route("/drip", Reply.image(b"x" * 200, "image/jpeg"))
+        server.routes["/drip"][0].drip_s = 0.05
+        http = client(tmp_path, retries=0, timeout_s=0.3)
+        started = time.monotonic()
+        with pytest.raises(FetchError) as err:
+            http.get(f"{server.url}/drip")
+        elapsed = time.monotonic() - started
+    assert http.deadline_s == pytest.approx(0.9)  # timeout_s * DEADLINE_FACTOR
+    assert err.value.kind == "timeout" and "0.9 s deadline" in str(err.value)
+    assert 0.8 <= elapsed < 2.5, elapsed
+
+
+@pytest.mark.parametrize("url, error", [
+    ("example.org/img/1.jpg", "MissingSchema"),
+    ("ftp://example.org/img/1.jpg", "InvalidSchema"),
+    ("http://", "InvalidURL"),
+])
+def test_unusable_urls_fail_at_once_without_retries(tmp_path, url, error):
+    sleep = RecordingSleep()
+    http = client(tmp_path, sleep, retries=4)
+    with pytest.raises(FetchError) as err:
+        http.get(url)
+    assert err.value.kind == "invalid_url" and error in str(err.value) and url in str(err.value)
+    assert sleep.backoffs() == [] and http.stats.retries == 0 and http.stats.requests == 1
+
+
+def test_image_responses_that_are_not_images_are_not_cached_and_can_be_evicted(tmp_path):
+    with MuseumServer() as server:
+        server.route("/page.jpg", Reply.image(HTML_ERROR, "text/html; charset=utf-8"))
+        server.route("/real.jpg", Reply.image(noisy_jpeg()))
+        http = client(tmp_path)
+        for _ in range(2):
+            assert http.get_image(f"{server.url}/page.jpg").body == HTML_ERROR
+        assert server.count("/page.jpg") == 2  # text/html where an image was asked for: never cached
+        http.get_image(f"{server.url}/real.jpg")
+        assert http.get_image(f"{server.url}/real.jpg").from_cache and server.count("/real.jpg") == 1
+        assert http.evict(f"{server.url}/real.jpg") and not http.evict(f"{server.url}/real.jpg")
+        assert not http.get_image(f"{server.url}/real.jpg").from_cache and server.count("/real.jpg") == 2
+
+
 # -------------------------------------------------------------------------------------------- the Met
 def met_object(object_id: int, base: str, *, public: bool = True, begin: int = 1700, end: int = 1750,
                image: str | None = "auto") -> dict:
@@ -230,6 +274,10 @@ def test_met_keeps_public_domain_and_quarantines_failures(tmp_path):
     assert set(kept_bytes.index) == {"met-104", "met-106", "met-107", "met-109", "met-110"}
     assert (tmp_path / "raw" / kept_bytes["met-106"]).read_bytes().startswith(b'{"objectID": 106')
     assert "HTTP 500" in table.set_index("item_id").reason["met-104"]
+    # the object that is not public domain is not stored, but it is listed with its reason
+    left_out = not_collected_table(tmp_path / "raw")
+    assert left_out[["item_id", "source", "kind"]].values.tolist() == [["met-108", "met", "not_public_domain"]]
+    assert "isPublicDomain" in left_out.reason[0] and left_out.object_url[0].endswith("/108")
 
     r101, r102 = records["met-101"], records["met-102"]
     assert r101.license.startswith("CC0-1.0") and r101.url == f"{server.url}/img/101.jpg"
@@ -251,7 +299,9 @@ def test_met_rerun_fetches_only_what_failed(tmp_path):
         server.reset_log()
         summary = run_collect(params, root=tmp_path, http=client(tmp_path, retries=1))
         again = set(server.paths())
-    assert again == {"/met/objects/104", "/met/objects/106", "/img/107.jpg", "/met/objects/112"}
+    # failed requests, and images that intake refused (evicted from the cache, so fetched again)
+    assert again == {"/met/objects/104", "/met/objects/106", "/img/107.jpg", "/met/objects/112",
+                     "/img/109.jpg", "/img/110.jpg"}
     assert (tmp_path / "raw" / "records.jsonl").read_bytes() == first  # retrieved_at comes from the cache
     assert summary.kept == 4 and summary.http_cache_hits > 0
 
@@ -317,6 +367,38 @@ def test_met_listing_failure_is_an_error(tmp_path, reply, message):
     assert "/met/search?q=" in str(err.value)
 
 
+def test_image_refused_by_intake_is_fetched_again_on_the_next_run(tmp_path):
+    # A CDN hiccup serves an HTML error page with status 200 where an image belongs: once as text/html,
+    # once even labelled image/jpeg. Both are quarantined; once the CDN is fixed, a re-run keeps both
+    # (without eviction the cached error page would be quarantined again on every run).
+    with MuseumServer() as server:
+        plain_met_server(server, 3)
+        server.route("/img/1.jpg", Reply.image(HTML_ERROR, "text/html"))
+        server.route("/img/2.jpg", Reply.image(HTML_ERROR, "image/jpeg"))
+        params = met_params(server, tmp_path)
+        first = run_collect(params, root=tmp_path, http=client(tmp_path))
+        assert first.kept == 1 and dict(first.reasons) == {"not_an_image": 2}
+        first_table = quarantine_table(tmp_path / "raw")
+        server.route("/img/1.jpg", Reply.image(noisy_jpeg(seed=1)))
+        server.route("/img/2.jpg", Reply.image(noisy_jpeg(seed=2)))
+        server.reset_log()
+        second = run_collect(params, root=tmp_path, http=client(tmp_path))
+        assert sorted(server.paths()) == ["/img/1.jpg", "/img/2.jpg"]  # all else from the cache
+    assert second.kept == 3 and second.quarantined == 0
+    assert sorted(r.item_id for r in read_records(tmp_path / "raw" / "records.jsonl")) == [
+        "met-1", "met-2", "met-3"]
+    assert first_table.content_type.tolist() == ["text/html", "image/jpeg"]  # kept as quarantine context
+
+
+def test_met_department_comes_from_params(tmp_path):
+    with MuseumServer() as server:
+        plain_met_server(server, 1)
+        store = RawStore(tmp_path / "raw")
+        MetSource(collect_params("met", server.url, met_department_id=42), client(tmp_path)).collect(store)
+        assert server.requests[0].query["departmentId"] == ["42"]
+    assert sorted(store.records) == ["met-1"]
+
+
 def test_met_empty_search_keeps_nothing(tmp_path):
     with MuseumServer() as server:
         server.route("/met/search", Reply.json({"total": 0, "objectIDs": None}))
@@ -377,6 +459,51 @@ def test_cleveland_pages_checks_licence_and_quarantines(tmp_path):
     assert rec.metadata["share_license_status"] == "CC0"
     grey = np.asarray(Image.open(tmp_path / "raw" / rec.file))
     assert grey[0, :, 0].tolist() == [0, 128, 255]  # 16-bit greyscale rescaled, not clipped
+
+
+def test_cleveland_listing_that_shifts_between_pages_is_handled_once(tmp_path):
+    # Between the two page requests a new artwork (8) is added at the front of the results, so the
+    # second page (skip=3) starts with artwork 3 again. It is handled once; before, storing it a second
+    # time raised and aborted the stage.
+    with MuseumServer() as server:
+        base = server.url
+        artworks = [cma_artwork(i, base) for i in range(1, 6)]
+        artworks[1] = cma_artwork(2, base, licence="Copyrighted")
+        skips = []
+
+        def listing(seen):
+            skip, limit = int(seen.query["skip"][0]), int(seen.query["limit"][0])
+            current = artworks if not skips else [cma_artwork(8, base)] + artworks
+            skips.append(skip)
+            return Reply.json({"info": {"total": len(current)}, "data": current[skip:skip + limit]})
+
+        server.route("/cma/artworks/", listing)
+        for i in (1, 3, 4, 5, 8):
+            server.route(f"/cdn/{i}_web.jpg", Reply.image(noisy_jpeg(seed=i)))
+        store = RawStore(tmp_path / "raw")
+        stats = ClevelandSource(collect_params("cleveland", base), client(tmp_path), page_size=3).collect(store)
+        assert server.count("/cdn/3_web.jpg") == 1
+    assert skips == [0, 3]
+    assert stats.duplicates_in_listing == 1 and stats.seen == 5
+    assert sorted(store.records) == ["cma-1", "cma-3", "cma-4", "cma-5"]
+    assert list(store.skipped) == ["cma-2"] and store.skipped["cma-2"].reason.startswith("not_public_domain:")
+
+
+def test_cleveland_repeats_and_filters_reach_the_summary(tmp_path):
+    with MuseumServer() as server:
+        base = server.url
+        rows = [cma_artwork(1, base), cma_artwork(2, base), cma_artwork(1, base), cma_artwork(2, base)]
+        server.route("/cma/artworks/", Reply.json({"info": {"total": 4}, "data": rows}))
+        server.route("/cdn/1_web.jpg", Reply.image(noisy_jpeg(seed=1)))
+        server.route("/cdn/2_web.jpg", Reply(404, b"missing"))  # quarantined once, not twice
+        params = met_params(server, tmp_path, cleveland_department="Japanese Art", cleveland_type="Print")
+        params = dataclasses.replace(params, collect=dataclasses.replace(params.collect, source="cleveland"))
+        summary = run_collect(params, root=tmp_path, http=client(tmp_path))
+        query = server.requests[0].query
+    assert query["department"] == ["Japanese Art"] and query["type"] == ["Print"]
+    assert summary.duplicates_in_listing == 2 and summary.kept == 1 and summary.quarantined == 1
+    metrics = (tmp_path / params.paths.metrics / "collect.json").read_text()
+    assert '"duplicates_in_listing": 2' in metrics
 
 
 def test_cleveland_stops_paging_at_max_items(tmp_path):
@@ -451,3 +578,6 @@ def test_quarantine_table_of_an_empty_run_has_columns(tmp_path):
     table = quarantine_table(tmp_path / "raw")
     assert list(table.columns) == ["item_id", "source", "kind", "reason", "file", "sha256"] and table.empty
     assert (tmp_path / "raw" / "quarantine.jsonl").read_text() == ""
+    assert (tmp_path / "raw" / "not_collected.jsonl").read_text() == ""
+    table = not_collected_table(tmp_path / "raw")
+    assert list(table.columns) == ["item_id", "source", "kind", "reason", "object_url"] and table.empty

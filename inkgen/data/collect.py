@@ -3,9 +3,10 @@
 ``procedural`` renders the embedded corpus (``inkgen.data.procedural``), ``folder`` reads a user's own
 images, ``met`` / ``cleveland`` / ``aic`` query the museums' open-access APIs through one polite,
 cached HTTP client per run (responses cached under ``paths.http_cache``, so a re-run fetches only what
-is missing). Whatever the source, kept items and the quarantine are written by
-:class:`~inkgen.data.raw_store.RawStore`, and :func:`run_collect` returns a :class:`CollectSummary`
-of what happened. :func:`quarantine_table` shows the quarantine as a table for the notebook.
+is missing). Whatever the source, kept items, the quarantine and the items deliberately not collected
+(not public domain, beyond ``collect.n_images``) are written by :class:`~inkgen.data.raw_store.RawStore`,
+and :func:`run_collect` returns a :class:`CollectSummary` of what happened. :func:`quarantine_table` and
+:func:`not_collected_table` show the two lists of what was not kept as tables for the notebook.
 
 Relative paths in ``params`` are relative to the project root, the folder that holds ``params.yaml``.
 """
@@ -22,11 +23,12 @@ from typing import Any
 import pandas as pd
 
 from inkgen.config import Params, project_root
-from inkgen.data.raw_store import RawStore
+from inkgen.data.raw_store import NOT_COLLECTED_FILE, RawStore
 from inkgen.data.records import read_jsonl
-from inkgen.data.sources import MUSEUMS, FolderSource, HttpClient, make_client
+from inkgen.data.sources import MUSEUMS, FolderSource, HttpClient, SourceStats, make_client
 
 QUARANTINE_COLUMNS = ["item_id", "source", "kind", "reason", "file", "sha256"]
+NOT_COLLECTED_COLUMNS = ["item_id", "source", "kind", "reason", "object_url"]
 
 
 def reason_kind(reason: str) -> str:
@@ -41,10 +43,12 @@ class CollectSummary:
     quarantined: int
     reasons: Counter = field(default_factory=Counter)  # quarantine reason kind -> count
     seconds: float = 0.0
-    skipped_not_public_domain: int = 0
+    skipped_not_public_domain: int = 0  # museum items left out (listed in not_collected.jsonl)
     http_requests: int = 0  # network attempts, retries included
     http_cache_hits: int = 0
     http_retries: int = 0
+    duplicates_in_listing: int = 0  # museum listing entries repeating an id already listed (handled once)
+    not_collected_over_limit: int = 0  # folder files beyond collect.n_images (listed in not_collected.jsonl)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -70,7 +74,7 @@ def run_collect(params: Params, *, root: str | Path | None = None,
     base = Path(root) if root is not None else project_root()
     collect = params.collect
     store = RawStore(_resolve(base, params.paths.raw))
-    skipped = 0
+    source_stats = SourceStats()
     client = None
     if collect.source == "procedural":
         # Imported here: the renderer is heavier than the other sources and only this branch needs it.
@@ -78,12 +82,12 @@ def run_collect(params: Params, *, root: str | Path | None = None,
 
         ProceduralSource(collect).collect(store)
     elif collect.source == "folder":
-        FolderSource(collect, base).collect(store)
+        source_stats = FolderSource(collect, base).collect(store)
     else:
         source_cls = MUSEUMS[collect.source]
         client = http or make_client(source_cls, collect, str(_resolve(base, params.paths.http_cache)))
         try:
-            skipped = source_cls(collect, client).collect(store).skipped_not_public_domain
+            source_stats = source_cls(collect, client).collect(store)
         finally:
             if http is None:
                 client.close()
@@ -94,9 +98,11 @@ def run_collect(params: Params, *, root: str | Path | None = None,
     stats = client.stats if client is not None else None
     summary = CollectSummary(
         source=collect.source, kept=kept, quarantined=held, reasons=reasons,
-        seconds=round(time.monotonic() - started, 3), skipped_not_public_domain=skipped,
+        seconds=round(time.monotonic() - started, 3),
+        skipped_not_public_domain=source_stats.skipped_not_public_domain,
         http_requests=stats.requests if stats else 0, http_cache_hits=stats.cache_hits if stats else 0,
-        http_retries=stats.retries if stats else 0,
+        http_retries=stats.retries if stats else 0, duplicates_in_listing=source_stats.duplicates_in_listing,
+        not_collected_over_limit=source_stats.not_collected_over_limit,
     )
     metrics = _resolve(base, params.paths.metrics) / "collect.json"
     metrics.parent.mkdir(parents=True, exist_ok=True)
@@ -122,3 +128,27 @@ def quarantine_table(raw_root: str | Path) -> pd.DataFrame:
             table[column] = pd.Series(dtype=object)
     extra = sorted(c for c in table.columns if c not in QUARANTINE_COLUMNS)
     return table[QUARANTINE_COLUMNS + extra]
+
+
+def not_collected_table(raw_root: str | Path) -> pd.DataFrame:
+    """The items deliberately not collected (``not_collected.jsonl``) as a DataFrame, one row per item.
+
+    Columns: item_id, source, kind (``not_public_domain``, ``over_limit``), reason, object_url, then the
+    row's context (e.g. ``relative_path`` for the folder source).
+    """
+    path = Path(raw_root) / NOT_COLLECTED_FILE
+    rows = []
+    if path.exists():
+        for entry in read_jsonl(path):
+            context = entry.get("context") or {}
+            row = {"item_id": entry["item_id"], "source": entry["source"],
+                   "kind": reason_kind(entry["reason"]), "reason": entry["reason"],
+                   "object_url": entry.get("object_url")}
+            row.update({k: v for k, v in sorted(context.items()) if k not in row})
+            rows.append(row)
+    table = pd.DataFrame(rows)
+    for column in NOT_COLLECTED_COLUMNS:
+        if column not in table.columns:
+            table[column] = pd.Series(dtype=object)
+    extra = sorted(c for c in table.columns if c not in NOT_COLLECTED_COLUMNS)
+    return table[NOT_COLLECTED_COLUMNS + extra]

@@ -1,7 +1,8 @@
 """Image intake: turn downloaded or user-supplied bytes into one well-defined RGB image, or refuse them.
 
-Every source (museum APIs, a local folder) passes its bytes through :func:`normalise_image`. What comes
-out is always an 8-bit RGB ``PIL.Image`` the right way up; what cannot be made into one raises
+Every source (museum APIs, a local folder) passes its bytes through :func:`intake_image` (or
+:func:`normalise_image`, which returns only the image). What comes out is always an 8-bit RGB
+``PIL.Image`` the right way up; what cannot be made into one raises
 :class:`ImageRejected` with a short ``kind`` (used to count reasons) and a sentence saying why. The
 caller quarantines refused bytes (``RawStore.quarantine``), so a bad file never stops the stage and is
 never lost.
@@ -20,7 +21,11 @@ What is handled, and how:
 * 16-bit greyscale (``I;16*``/``I``) and float (``F``) -> rescaled to 0-255, not clipped;
   16-bit RGB PNGs are already reduced by Pillow to their high byte (v // 256), which is a rescale;
 * transparency (RGBA, LA, PA, palette with a transparent index) -> composited onto white, the colour of
-  the paper, not onto black.
+  the paper, not onto black;
+* several frames or pages (animated GIF / PNG / WebP, multi-page TIFF, MPO) -> the first frame is kept
+  and the file's frame count is reported (:attr:`Intake.frames`); the sources write it into the record's
+  metadata as ``"frames": n`` (absent means one frame), so the choice is visible, never silent. A frame
+  count that cannot be read (damaged later frames) refuses the file as ``corrupt``.
 
 See the Pillow handbook on modes (https://pillow.readthedocs.io/en/stable/handbook/concepts.html#modes)
 and on decompression bombs (``Image.MAX_IMAGE_PIXELS``).
@@ -31,6 +36,8 @@ from __future__ import annotations
 import io
 import struct
 import warnings
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -194,11 +201,46 @@ def to_rgb(image: Image.Image, item_id: str) -> Image.Image:
     raise ImageRejected(item_id, f"unsupported image mode {mode!r}", "unsupported_mode")
 
 
-def normalise_image(data: bytes, item_id: str, max_pixels: int) -> Image.Image:
-    """Decode ``data`` into an upright 8-bit RGB image, or raise :class:`ImageRejected` saying why."""
+@dataclass(frozen=True)
+class Intake:
+    """What intake made of some bytes: the upright RGB ``image`` (the first frame) and the file's frames."""
+
+    image: Image.Image
+    frames: int = 1  # frames (pages) in the file; only the first one is in ``image``
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """What the record's metadata should say about the intake: ``{"frames": n}`` when n > 1."""
+        return {"frames": self.frames} if self.frames > 1 else {}
+
+
+def _frame_count(data: bytes, item_id: str, fmt: str | None) -> int:
+    """How many frames (pages) the file holds, read from a fresh handle so the decoded frame is untouched."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                frames = int(getattr(probe, "n_frames", 1) or 1)
+    except (OSError, SyntaxError, ValueError, struct.error, EOFError, Image.DecompressionBombError) as exc:
+        raise ImageRejected(item_id, f"the {fmt or 'image'} frame count cannot be read; a later frame is "
+                                     f"damaged ({exc})", "corrupt") from exc
+    return max(frames, 1)
+
+
+def intake_image(data: bytes, item_id: str, max_pixels: int) -> Intake:
+    """Decode ``data`` into an upright 8-bit RGB image and count its frames, or raise :class:`ImageRejected`."""
     image = _open(data, item_id, max_pixels)
+    fmt = image.format
     upright = _decode(image, item_id)
     rgb = to_rgb(upright, item_id)
     if rgb.width == 0 or rgb.height == 0:
         raise ImageRejected(item_id, "decoded to an empty image", "zero_size")
-    return rgb
+    return Intake(image=rgb, frames=_frame_count(data, item_id, fmt))
+
+
+def normalise_image(data: bytes, item_id: str, max_pixels: int) -> Image.Image:
+    """Decode ``data`` into an upright 8-bit RGB image, or raise :class:`ImageRejected` saying why.
+
+    Only the first frame of a multi-frame file; :func:`intake_image` also says how many there were.
+    """
+    return intake_image(data, item_id, max_pixels).image

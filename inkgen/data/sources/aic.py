@@ -32,6 +32,7 @@ class AicSource(MuseumSource):
     name = "aic"
     documented_rate_per_s = 1.0
     user_agent_headers = ("AIC-User-Agent",)
+    not_public_domain_reason = "is_public_domain is not true"
 
     def __init__(self, *args: Any, page_size: int = PAGE_SIZE, **kwargs: Any):
         super().__init__(*args, **kwargs)

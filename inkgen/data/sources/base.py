@@ -9,7 +9,10 @@ summary counts). :class:`MuseumSource` is the flow the three museum APIs have in
 A failure of the listing itself stops the stage with :class:`SourceError` (without a listing there is
 nothing to collect, and a half listing would silently change the corpus); a failure of one item
 (details, image, decoding) quarantines that item and the stage goes on. Items that are not public
-domain / CC0 are skipped and counted, never stored.
+domain / CC0 are not stored: they are counted and listed by id with the reason in the store's
+``not_collected.jsonl``. An id that the listing repeats (paged listings shift when the collection
+changes between page requests) is handled once; the repeats are counted (``duplicates_in_listing``).
+An image that intake refuses is also dropped from the HTTP cache, so a re-run fetches it again.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
 from inkgen.config import CollectParams
-from inkgen.data.intake import ImageRejected, normalise_image
+from inkgen.data.intake import ImageRejected, intake_image
 from inkgen.data.raw_store import RawStore
 from inkgen.data.sources.http import FetchError, HttpClient
 
@@ -40,6 +43,8 @@ class SourceStats:
 
     seen: int = 0
     skipped_not_public_domain: int = 0
+    duplicates_in_listing: int = 0  # listing entries whose id had already been listed (skipped)
+    not_collected_over_limit: int = 0  # items seen beyond collect.n_images (the folder source)
 
 
 def period_of_years(begin: Any, end: Any) -> str | None:
@@ -124,6 +129,8 @@ class MuseumSource(Source):
     documented_rate_per_s: float | None = None
     #: Further headers that must carry the user agent (the AIC asks for ``AIC-User-Agent``).
     user_agent_headers: tuple[str, ...] = ()
+    #: Why an item that is not public domain is left out (``not_collected.jsonl``).
+    not_public_domain_reason: str = "the museum does not release this object's image as public domain / CC0"
 
     def __init__(self, collect: CollectParams, http: HttpClient):
         self.collect_params = collect
@@ -154,20 +161,29 @@ class MuseumSource(Source):
     def collect(self, store: RawStore) -> SourceStats:
         stats = SourceStats()
         kept = 0
+        listed_ids: set[str] = set()
         for listed in self.listing():
+            if listed.item_id in listed_ids:
+                stats.duplicates_in_listing += 1
+                log.info("%s: %s listed again; skipped the repeat", self.name, listed.item_id)
+                continue
+            listed_ids.add(listed.item_id)
             stats.seen += 1
             item = self._fetch_item(store, listed)
             if item is None:
                 continue
             if not item.public_domain:
                 stats.skipped_not_public_domain += 1
+                store.skip(item.item_id, self.name, f"not_public_domain: {self.not_public_domain_reason}",
+                           object_url=item.object_url)
                 continue
             if self._store_item(store, item):
                 kept += 1
                 if kept >= self.limit:
                     break  # before asking the listing for more, which may cost another page request
-        log.info("%s: kept %d, quarantined %d, skipped %d not public domain", self.name, kept,
-                 len(store.quarantined), stats.skipped_not_public_domain)
+        log.info("%s: kept %d, quarantined %d, skipped %d not public domain, %d repeated in the listing",
+                 self.name, kept, len(store.quarantined), stats.skipped_not_public_domain,
+                 stats.duplicates_in_listing)
         return stats
 
     def _quarantine(self, store: RawStore, item_id: str, reason: str, data: bytes | None = None,
@@ -186,6 +202,8 @@ class MuseumSource(Source):
                                  url=exc.url)
                 return None
         if not isinstance(obj, Mapping):
+            if listed.detail_url is not None:
+                self.http.evict(listed.detail_url)  # valid JSON of the wrong shape: ask again next run
             self._quarantine(store, listed.item_id,
                              f"detail_malformed: expected a JSON object, got {type(obj).__name__}",
                              url=listed.detail_url)
@@ -198,19 +216,22 @@ class MuseumSource(Source):
             self._quarantine(store, item.item_id, "no_image: the API gives no image URL", **context)
             return False
         try:
-            fetched = self.http.get(item.image_url)
+            fetched = self.http.get_image(item.image_url)
         except FetchError as exc:
             self._quarantine(store, item.item_id, f"image_{exc.kind}: {exc}", exc.body, **context)
             return False
         try:
-            image = normalise_image(fetched.body, item.item_id, self.collect_params.max_image_pixels)
+            intake = intake_image(fetched.body, item.item_id, self.collect_params.max_image_pixels)
         except ImageRejected as exc:
+            # The bytes may be a cached error page or a cut-off download: never serve them again.
+            self.http.evict(item.image_url)
             self._quarantine(store, item.item_id, exc.quarantine_reason, fetched.body,
-                             image_suffix(item.image_url), **context)
+                             image_suffix(item.image_url), content_type=fetched.content_type, **context)
             return False
-        store.add_image(item.item_id, image, source=self.name, license=item.license, url=item.image_url,
-                        object_url=item.object_url, title=item.title, date=item.date, period=item.period,
-                        retrieved_at=fetched.retrieved_at, metadata=item.metadata)
+        store.add_image(item.item_id, intake.image, source=self.name, license=item.license,
+                        url=item.image_url, object_url=item.object_url, title=item.title, date=item.date,
+                        period=item.period, retrieved_at=fetched.retrieved_at,
+                        metadata={**item.metadata, **intake.metadata})
         return True
 
 

@@ -2,8 +2,9 @@
 
 Documented endpoint used here:
 
-* ``GET {cleveland_url}/artworks/?q=<query>&department=Chinese Art&type=Painting&has_image=1&cc0=1
-  &limit=<n>&skip=<offset>`` -> ``{"info": {"total": n, ...}, "data": [artwork, ...]}``, where each
+* ``GET {cleveland_url}/artworks/?q=<query>&department=<cleveland_department>&type=<cleveland_type>
+  &has_image=1&cc0=1&limit=<n>&skip=<offset>`` (``collect.museum.cleveland_department`` and
+  ``.cleveland_type``: "Chinese Art" and "Painting" by default) -> ``{"info": {"total": n, ...}, "data": [artwork, ...]}``, where each
   artwork carries everything needed: ``id``, ``accession_number``, ``share_license_status`` ("CC0" for
   open-access works), ``title``, ``creation_date`` (text), ``creation_date_earliest`` /
   ``creation_date_latest`` (years), ``culture`` (list), ``technique``, ``url`` (the collection page)
@@ -11,7 +12,8 @@ Documented endpoint used here:
 
 ``cc0=1`` already asks for CC0 works only; the licence is checked again per artwork, because a record
 is only kept when it says so itself. The museum publishes its data and images under CC0 and states
-no rate limit; the params' polite rate applies.
+no rate limit; the params' polite rate applies. The listing is paged by offset, so a collection that
+changes between two page requests can list an artwork twice; the shared flow handles it once.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ METADATA_FIELDS = (
 
 class ClevelandSource(MuseumSource):
     name = "cleveland"
+    not_public_domain_reason = "share_license_status is not 'CC0'"
 
     def __init__(self, *args: Any, page_size: int = PAGE_SIZE, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -39,8 +42,9 @@ class ClevelandSource(MuseumSource):
         url = f"{self.museum.cleveland_url}/artworks/"
         skip, total = 0, None
         while total is None or skip < total:
-            params = {"q": self.museum.query, "department": "Chinese Art", "type": "Painting",
-                      "has_image": 1, "cc0": 1, "limit": self.page_size, "skip": skip}
+            params = {"q": self.museum.query, "department": self.museum.cleveland_department,
+                      "type": self.museum.cleveland_type, "has_image": 1, "cc0": 1,
+                      "limit": self.page_size, "skip": skip}
             page = self.fetch_listing(url, params)
             full = self.http.full_url(url, params)
             if not isinstance(page, Mapping) or not isinstance(page.get("data"), list):

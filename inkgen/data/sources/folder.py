@@ -2,8 +2,11 @@
 
 The folder is walked recursively in sorted order (by relative POSIX path), so the same folder always
 gives the same items. Hidden files and folders (``.name``) and the metadata CSV itself are left out;
-every other file is offered to :func:`inkgen.data.intake.normalise_image`, and what it refuses is
-quarantined with its bytes. Symbolic links that lead outside the folder are quarantined without reading
+every other file is offered to :func:`inkgen.data.intake.intake_image`, and what it refuses is
+quarantined with its bytes. Once ``collect.n_images`` items are kept, the remaining files are not read;
+each is listed in the store's ``not_collected.jsonl`` (reason ``over_limit``, with its relative path)
+and counted, so nothing is dropped silently. A multi-frame file keeps its first frame and its record's
+metadata says ``"frames": n``. Symbolic links that lead outside the folder are quarantined without reading
 them, so neither a link nor a hostile name can make the stage read outside the folder.
 
 Item ids are ``folder-<slug>-<hash>``: an ASCII slug of the relative path (for people) and the first
@@ -14,7 +17,8 @@ the same folder writes identical records.
 The metadata CSV (``collect.folder.metadata_csv``; UTF-8, header row) has the columns ``file`` (path
 relative to the folder, required) and any of ``title, date, period, license, painting_type, primary,
 secondary``. Problems that tie the CSV to no item (unknown column, a path outside the folder or not in
-it, a file listed twice) raise :class:`FolderMetadataError` naming the CSV and line. A label that the
+it, a file listed twice, a hidden file or one inside a hidden or linked folder, the CSV itself: files
+the walk never collects) raise :class:`FolderMetadataError` naming the CSV and line. A label that the
 taxonomy does not know quarantines that item with the line and the reason. Labels go into the record's
 ``truth`` with ``"origin": "metadata_csv"`` so that curation can train on them. An item gets its licence
 from the CSV, else from ``collect.folder.license``; with neither it is quarantined (``no_license``).
@@ -34,7 +38,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from inkgen.config import CollectParams
-from inkgen.data.intake import ImageRejected, normalise_image
+from inkgen.data.intake import ImageRejected, intake_image
 from inkgen.data.raw_store import RawStore
 from inkgen.data.sources.base import Source, SourceStats, image_suffix
 from inkgen.data.taxonomy import Taxonomy, load_taxonomy
@@ -139,6 +143,9 @@ class FolderSource(Source):
             raise FolderMetadataError(f"{where}: file {name!r} must be a path inside the folder")
         if not (self.root / pure).is_file() or not _inside(self.root / pure, self.root):
             raise FolderMetadataError(f"{where}: file {name!r} is not a file in {self.root}")
+        if any(part.startswith(".") for part in pure.parts):
+            raise FolderMetadataError(f"{where}: file {name!r} is hidden (a name starting with '.'); "
+                                      "hidden files and folders are never collected")
         return pure.as_posix()
 
     def labels(self, row: CsvRow) -> dict[str, Any]:
@@ -162,15 +169,26 @@ class FolderSource(Source):
     # -- the stage
     def collect(self, store: RawStore) -> SourceStats:
         rows = self.read_csv()
+        files = self.files()
+        walked = set(files)
+        for rel, row in sorted(rows.items(), key=lambda item: item[1].line):
+            if rel not in walked:
+                raise FolderMetadataError(
+                    f"{self.csv_path.name}:{row.line}: file {rel!r} is not one the folder walk collects "
+                    "(inside a linked or hidden folder, or the metadata CSV itself)")
         stats = SourceStats()
         kept = 0
-        for rel in self.files():
+        for rel in files:
             if kept >= self.limit:
-                break
+                stats.not_collected_over_limit += 1
+                store.skip(item_id_for(rel), self.name,
+                           f"over_limit: over collect.n_images limit ({self.limit} kept)", relative_path=rel)
+                continue
             stats.seen += 1
             if self._collect_one(store, rel, rows.get(rel)):
                 kept += 1
-        log.info("folder: kept %d, quarantined %d from %s", kept, len(store.quarantined), self.root)
+        log.info("folder: kept %d, quarantined %d, %d not collected (over collect.n_images) from %s", kept,
+                 len(store.quarantined), stats.not_collected_over_limit, self.root)
         return stats
 
     def _collect_one(self, store: RawStore, rel: str, row: CsvRow | None) -> bool:
@@ -199,12 +217,12 @@ class FolderSource(Source):
         if not license_:
             return refuse("no_license: neither the metadata CSV nor collect.folder.license gives one", data)
         try:
-            image = normalise_image(data, item_id, self.max_pixels)
+            intake = intake_image(data, item_id, self.max_pixels)
         except ImageRejected as exc:
             return refuse(exc.quarantine_reason, data)
         values = row.values if row is not None else {}
-        store.add_image(item_id, image, source=self.name, license=license_, url=None, object_url=None,
+        store.add_image(item_id, intake.image, source=self.name, license=license_, url=None, object_url=None,
                         title=values.get("title") or Path(rel).stem, date=values.get("date") or None,
                         period=truth.get("period"), retrieved_at=_mtime_iso(path), truth=truth or None,
-                        metadata=context)
+                        metadata={**context, **intake.metadata})
         return True

@@ -1,9 +1,15 @@
 """A polite, resumable HTTP client for the museum sources, built on ``requests.Session``.
 
-* **Timeout** on every request (``museum.timeout_s``), so a stalled server cannot hang the stage.
+* **Timeout** on every socket operation (``museum.timeout_s``), so a stalled server cannot hang the
+  stage, and an overall **deadline** per attempt (``deadline_s``, by default
+  ``timeout_s * DEADLINE_FACTOR``, i.e. 60 s for the default 20 s): a server that drips its body a few
+  bytes at a time never trips the per-read timeout, so the body is read with ``read1`` (one socket read
+  at a time) and the deadline is checked between reads. An attempt therefore ends at most one
+  ``timeout_s`` after its deadline, and fails as ``timeout`` (retried like any timeout).
 * **Retries** with exponential backoff (``backoff_s * 2**attempt``) on 429, 5xx, connection errors and
   timeouts; a ``Retry-After`` header (seconds or an HTTP date, RFC 9110 section 10.2.3) replaces the
-  computed delay. Other statuses (404, 403, ...) are final at once.
+  computed delay. Other statuses (404, 403, ...) are final at once, and so is a URL that can never work
+  (no scheme, a scheme other than http(s), no host: ``invalid_url``).
 * **Rate limit**: one request start per ``1 / rate_per_s`` seconds for the whole client; a source
   makes one client, so search, detail and image requests share the budget. The Met asks for at most
   80 requests/s (https://metmuseum.github.io/), the Art Institute of Chicago allows 60/min anonymous
@@ -13,7 +19,10 @@
 * **On-disk cache** under ``paths.http_cache``, keyed by the full URL: a re-run, also one after an
   interruption, fetches only what is missing. Entries are written atomically (temporary file, then
   ``os.replace``), so an interrupted write never leaves a half entry behind. Only successful responses
-  are cached, and JSON only once it parses, so transient failures are tried again next time.
+  are cached, JSON only once it parses, and images (:meth:`HttpClient.get_image`) only when the server
+  calls them ``image/*`` (an HTML error page sent with status 200 is not kept), so transient failures
+  are tried again next time. A caller that finds a cached body unusable (intake refused the image)
+  drops it with :meth:`HttpClient.evict`, so a re-run fetches it again instead of refusing it forever.
 
 Every failure raises :class:`FetchError`, which names the URL and the reason (HTTP status, timeout,
 connection error, malformed JSON with its position) and keeps the response body when there was one.
@@ -35,10 +44,16 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import requests
+import urllib3
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_S = 300.0  # a server asking for longer than this is treated as down, not waited for
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024  # larger bodies are refused while streaming, before buffering
+DEADLINE_FACTOR = 3.0  # the default whole-attempt deadline is this many times the per-read timeout
+READ_CHUNK = 1 << 16
+#: Request errors that no retry can mend: the URL itself is unusable.
+PERMANENT_ERRORS = (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                    requests.exceptions.InvalidSchema, requests.exceptions.URLRequired)
 
 
 def utc_now_iso() -> str:
@@ -131,6 +146,14 @@ class ResponseCache:
         return Fetched(url=url, body=body, content_type=meta.get("content_type", ""),
                        retrieved_at=meta["retrieved_at"], from_cache=True)
 
+    def evict(self, url: str) -> bool:
+        """Remove the entry for ``url`` (sidecar first, so no half entry reads as valid); True if there was one."""
+        body_path, meta_path = self._paths(url)
+        existed = meta_path.exists()
+        meta_path.unlink(missing_ok=True)
+        body_path.unlink(missing_ok=True)
+        return existed
+
     def put(self, fetched: Fetched) -> None:
         body_path, meta_path = self._paths(fetched.url)
         body_path.parent.mkdir(parents=True, exist_ok=True)
@@ -159,11 +182,20 @@ class HttpClient:
     def __init__(self, *, user_agent: str, timeout_s: float, retries: int, backoff_s: float,
                  rate_per_s: float, cache_dir: str | Path | None = None,
                  headers: Mapping[str, str] | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+                 deadline_s: float | None = None,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
                  session: requests.Session | None = None):
+        """``deadline_s`` bounds one whole attempt (connect, headers, body); None: ``timeout_s * DEADLINE_FACTOR``.
+
+        ``clock`` and ``sleep`` drive the rate limiter and backoff (tests inject them); the deadline is
+        measured with the real ``time.monotonic``, because the socket timeouts it adds to are real too.
+        """
         if rate_per_s <= 0 or retries < 0:
             raise ValueError(f"need rate_per_s > 0 and retries >= 0, got {rate_per_s}, {retries}")
         self.timeout_s = timeout_s
+        self.deadline_s = timeout_s * DEADLINE_FACTOR if deadline_s is None else deadline_s
+        if self.deadline_s <= 0:
+            raise ValueError(f"need deadline_s > 0, got {self.deadline_s}")
         self.retries = retries
         self.backoff_s = backoff_s
         self.min_interval_s = 1.0 / rate_per_s
@@ -179,9 +211,12 @@ class HttpClient:
         self.session.headers.update(headers or {})
 
     # -- public
-    def get(self, url: str, params: Mapping[str, Any] | None = None, *, parse: bool = False) -> Fetched:
+    def get(self, url: str, params: Mapping[str, Any] | None = None, *, parse: bool = False,
+            image: bool = False) -> Fetched:
         """The body at ``url`` (with ``params`` encoded into it); ``parse`` also decodes JSON into ``data``.
 
+        ``image``: the body is meant to be an image, so it is cached only when its ``Content-Type`` is
+        ``image/*`` (it is returned either way; intake decides what it is).
         Raises :class:`FetchError` when the request fails after its retries, or the JSON is malformed.
         """
         full = self.full_url(url, params)
@@ -193,12 +228,20 @@ class HttpClient:
         fetched = self._fetch(full)
         if parse:
             fetched = replace(fetched, data=parse_json(full, fetched.body))
-        if self.cache is not None:
+        if self.cache is not None and (not image or is_image_type(fetched.content_type)):
             self.cache.put(fetched)
         return fetched
 
     def get_json(self, url: str, params: Mapping[str, Any] | None = None) -> Fetched:
         return self.get(url, params, parse=True)
+
+    def get_image(self, url: str, params: Mapping[str, Any] | None = None) -> Fetched:
+        """Like :meth:`get`, but a response that does not say ``image/*`` is not cached."""
+        return self.get(url, params, image=True)
+
+    def evict(self, url: str, params: Mapping[str, Any] | None = None) -> bool:
+        """Drop the cached response for ``url`` (the caller found it unusable); True if one was cached."""
+        return self.cache.evict(self.full_url(url, params)) if self.cache is not None else False
 
     @staticmethod
     def full_url(url: str, params: Mapping[str, Any] | None = None) -> str:
@@ -227,10 +270,11 @@ class HttpClient:
             self._throttle()
             self.stats.requests += 1
             status = body = retry_after = None
+            deadline = time.monotonic() + self.deadline_s
             try:
                 with self.session.get(url, timeout=self.timeout_s, stream=True) as response:
                     status = response.status_code
-                    body = self._read(url, response)
+                    body = self._read(url, response, deadline)
                     if status == 200:
                         return Fetched(url=url, body=body, from_cache=False, retrieved_at=utc_now_iso(),
                                        content_type=response.headers.get("Content-Type", ""))
@@ -238,6 +282,12 @@ class HttpClient:
                     if status not in RETRY_STATUSES and status < 500:
                         raise FetchError(url, reason, kind, status=status, body=body)
                     retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+            except PERMANENT_ERRORS as exc:
+                raise FetchError(url, f"unusable URL, not retried: {exc.__class__.__name__} ({exc})",
+                                 "invalid_url") from exc
+            except _DeadlineExceeded:
+                reason, kind = (f"timeout: no complete response within the {self.deadline_s:g} s deadline",
+                                "timeout")
             except requests.Timeout:
                 reason, kind = f"timeout after {self.timeout_s:g} s", "timeout"
             except requests.ConnectionError as exc:
@@ -257,16 +307,55 @@ class HttpClient:
             self._sleep(retry_after if retry_after is not None else self.backoff_s * 2 ** attempt)
             attempt += 1
 
-    def _read(self, url: str, response: requests.Response) -> bytes:
+    def _read(self, url: str, response: requests.Response, deadline: float) -> bytes:
+        if time.monotonic() > deadline:
+            raise _DeadlineExceeded
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
             raise FetchError(url, f"response of {int(declared):,} bytes exceeds {self.max_bytes:,}",
                              "too_large", status=response.status_code)
         chunks, size = [], 0
-        for chunk in response.iter_content(chunk_size=1 << 16):
+        for chunk in _body_chunks(response):
+            if time.monotonic() > deadline:
+                raise _DeadlineExceeded
             size += len(chunk)
             if size > self.max_bytes:
                 raise FetchError(url, f"response exceeds {self.max_bytes:,} bytes", "too_large",
                                  status=response.status_code)
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+class _DeadlineExceeded(Exception):
+    """One attempt ran past :attr:`HttpClient.deadline_s` (a server dripping its body)."""
+
+
+def is_image_type(content_type: str) -> bool:
+    """Whether a ``Content-Type`` header names an image (``image/jpeg; charset=...`` included)."""
+    return content_type.split(";", 1)[0].strip().lower().startswith("image/")
+
+
+def _body_chunks(response: requests.Response):
+    """The body as it arrives: each chunk is at most one socket read, so a deadline can be checked between.
+
+    ``iter_content`` asks for a fixed number of bytes and blocks until they have all arrived, however
+    slowly; ``read1`` returns what one read brings. urllib3's errors are mapped onto the ``requests``
+    exceptions that ``iter_content`` would raise.
+    """
+    raw = response.raw
+    read1 = getattr(raw, "read1", None)
+    if read1 is None:  # urllib3 1.x has no read1; fall back to small fixed reads
+        yield from response.iter_content(chunk_size=4096)
+        return
+    while True:
+        try:
+            chunk = read1(READ_CHUNK, decode_content=True)
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            raise requests.exceptions.ReadTimeout(exc) from exc
+        except urllib3.exceptions.DecodeError as exc:
+            raise requests.exceptions.ContentDecodingError(exc) from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise requests.exceptions.ConnectionError(exc) from exc
+        if not chunk:
+            return
+        yield chunk

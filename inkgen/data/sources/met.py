@@ -2,8 +2,9 @@
 
 Documented endpoints used here:
 
-* ``GET {met_url}/search?q=<query>&hasImages=true&departmentId=6`` -> ``{"total": n, "objectIDs": [...]}``
-  (department 6 is Asian Art; ``objectIDs`` is ``null`` when nothing matches);
+* ``GET {met_url}/search?q=<query>&hasImages=true&departmentId=<met_department_id>`` ->
+  ``{"total": n, "objectIDs": [...]}`` (``collect.museum.met_department_id``, 6 = Asian Art, by default;
+  ``objectIDs`` is ``null`` when nothing matches);
 * ``GET {met_url}/objects/{objectID}`` -> one object: ``isPublicDomain``, ``primaryImage`` (original),
   ``primaryImageSmall`` (web-large), ``title``, ``objectName``, ``culture``, ``period``, ``dynasty``,
   ``objectDate``, ``objectBeginDate``, ``objectEndDate``, ``medium``, ``classification``, ``objectURL``.
@@ -21,7 +22,6 @@ from typing import Any, Iterator, Mapping
 from inkgen.data.sources.base import Listed, MuseumItem, MuseumSource, numeric_id, period_of_years, pick
 
 MET_LICENSE = "CC0-1.0 (The Met Open Access, public domain)"
-ASIAN_ART_DEPARTMENT = 6
 METADATA_FIELDS = (
     "objectID", "accessionNumber", "isPublicDomain", "primaryImage", "primaryImageSmall", "department",
     "title", "objectName", "culture", "period", "dynasty", "reign", "artistDisplayName", "objectDate",
@@ -32,10 +32,11 @@ METADATA_FIELDS = (
 class MetSource(MuseumSource):
     name = "met"
     documented_rate_per_s = 80.0
+    not_public_domain_reason = "isPublicDomain is not true (not in The Met's Open Access, CC0)"
 
     def listing(self) -> Iterator[Listed]:
         url = f"{self.museum.met_url}/search"
-        params = {"q": self.museum.query, "hasImages": "true", "departmentId": ASIAN_ART_DEPARTMENT}
+        params = {"q": self.museum.query, "hasImages": "true", "departmentId": self.museum.met_department_id}
         page = self.fetch_listing(url, params)
         full = self.http.full_url(url, params)
         if not isinstance(page, Mapping) or "objectIDs" not in page:
