@@ -110,24 +110,30 @@ def run_collect(params: Params, *, root: str | Path | None = None,
     return summary
 
 
-def quarantine_table(raw_root: str | Path) -> pd.DataFrame:
-    """The quarantine list as a DataFrame: one row per refused item, its reason kind and context."""
-    path = Path(raw_root) / "quarantine.jsonl"
+def _entry_table(path: Path, columns: list[str], fields: tuple[str, ...]) -> pd.DataFrame:
+    """Rows of a JSON-lines list of items (quarantined or not collected) as a DataFrame.
+
+    ``columns`` come first (``kind`` is derived from the reason), then each row's context, flattened.
+    """
     rows = []
     if path.exists():
         for entry in read_jsonl(path):
-            context = entry.get("context") or {}
             row = {"item_id": entry["item_id"], "source": entry["source"],
-                   "kind": reason_kind(entry["reason"]), "reason": entry["reason"],
-                   "file": entry.get("file"), "sha256": entry.get("sha256")}
-            row.update({k: v for k, v in sorted(context.items()) if k not in row})
+                   "kind": reason_kind(entry["reason"]), "reason": entry["reason"]}
+            row.update({name: entry.get(name) for name in fields})
+            row.update({k: v for k, v in sorted((entry.get("context") or {}).items()) if k not in row})
             rows.append(row)
     table = pd.DataFrame(rows)
-    for column in QUARANTINE_COLUMNS:
+    for column in columns:
         if column not in table.columns:
             table[column] = pd.Series(dtype=object)
-    extra = sorted(c for c in table.columns if c not in QUARANTINE_COLUMNS)
-    return table[QUARANTINE_COLUMNS + extra]
+    extra = sorted(c for c in table.columns if c not in columns)
+    return table[columns + extra]
+
+
+def quarantine_table(raw_root: str | Path) -> pd.DataFrame:
+    """The quarantine list as a DataFrame: one row per refused item, its reason kind and context."""
+    return _entry_table(Path(raw_root) / "quarantine.jsonl", QUARANTINE_COLUMNS, ("file", "sha256"))
 
 
 def not_collected_table(raw_root: str | Path) -> pd.DataFrame:
@@ -136,19 +142,4 @@ def not_collected_table(raw_root: str | Path) -> pd.DataFrame:
     Columns: item_id, source, kind (``not_public_domain``, ``over_limit``), reason, object_url, then the
     row's context (e.g. ``relative_path`` for the folder source).
     """
-    path = Path(raw_root) / NOT_COLLECTED_FILE
-    rows = []
-    if path.exists():
-        for entry in read_jsonl(path):
-            context = entry.get("context") or {}
-            row = {"item_id": entry["item_id"], "source": entry["source"],
-                   "kind": reason_kind(entry["reason"]), "reason": entry["reason"],
-                   "object_url": entry.get("object_url")}
-            row.update({k: v for k, v in sorted(context.items()) if k not in row})
-            rows.append(row)
-    table = pd.DataFrame(rows)
-    for column in NOT_COLLECTED_COLUMNS:
-        if column not in table.columns:
-            table[column] = pd.Series(dtype=object)
-    extra = sorted(c for c in table.columns if c not in NOT_COLLECTED_COLUMNS)
-    return table[NOT_COLLECTED_COLUMNS + extra]
+    return _entry_table(Path(raw_root) / NOT_COLLECTED_FILE, NOT_COLLECTED_COLUMNS, ("object_url",))
