@@ -131,6 +131,7 @@ class SubjectParams:
     blur: int = _range(1, 99, doc="odd Gaussian kernel before thresholding")
     min_area_fraction: float = _range(0.0, 1.0, doc="below this share of the image, detection fails")
     pad_value: int = _range(0, 255, doc="grey level of eq. 4 padding (rice paper is light)")
+    ignore_border: float = _range(0.0, 0.25, doc="share of each side cleared from the ink mask (paper edge)")
 
     def check(self, prefix: str) -> None:
         if self.blur % 2 == 0:

@@ -146,3 +146,14 @@ def test_subject_is_the_union_of_significant_ink_masses_and_ignores_specks():
     assert reason == ""
     assert box == (20, 40, 250, 110)  # x from the figure to the boat's right edge, y from 40 to 150
     assert area == pytest.approx(39 * 99, rel=0.05)  # eq. 2 area reported is the largest mass's
+
+
+def test_darkened_paper_edge_is_not_taken_for_the_subject():
+    # Aged paper: a 6-px brown band around the sheet, and the painting (a 30x40 block) in the middle.
+    img = canvas(120, 160)
+    img[:6], img[-6:], img[:, :6], img[:, -6:] = 150, 150, 150, 150
+    ink_rect(img, 45, 60, 30, 40)
+    whole, _, _ = detect_subject(img, blur=1, min_area_fraction=0.01)
+    assert whole == (0, 0, 120, 160), "without the margin the edge ring swallows the painting"
+    box, _, _ = detect_subject(img, blur=1, min_area_fraction=0.01, ignore_border=0.06)
+    assert box == (45, 60, 30, 40)

@@ -154,6 +154,7 @@ def _resize_all(records: list[Record], raw_dir: Path, cp: CurateParams
             continue
         out, res = subject_resize(rgb, cp.target_size, blur=cp.subject.blur,
                                   min_area_fraction=cp.subject.min_area_fraction,
+                                  ignore_border=cp.subject.ignore_border,
                                   pad_value=cp.subject.pad_value)
         items.append((rec, out, res, letterbox(rgb, cp.classifier.input_size, cp.subject.pad_value)))
     return items, unreadable

@@ -21,6 +21,11 @@ How this module reads the places where the paper is silent:
   far mountains), and keeping only the largest would crop away what the caption names. So the subject
   region is the bounding box of every contour whose eq. 2 area reaches ``min_area_fraction`` of the
   image — the largest one always among them — and small specks, seals and paper grain are left out.
+* **The paper's edge is not content.** Aged silk and paper darken towards their edges; Otsu then marks
+  that band as ink and its ring encloses the whole painting (on the procedural corpus, 138 of ~190
+  pre-Qing items in a sample of 600 came out as whole-frame "subjects"). A margin of ``ignore_border``
+  of each side is therefore cleared from the ink mask before contours are found; content reaching
+  into that margin is kept up to it.
 * **Detection fails** when the grey image is uniform (Otsu has nothing to split), when there is no
   contour, or when the largest contour covers less than ``min_area_fraction`` of the image (a stray
   speck, a seal, paper texture).
@@ -66,7 +71,7 @@ class ResizeResult:
     reason: str = ""
 
 
-def detect_subject(image: np.ndarray, *, blur: int, min_area_fraction: float
+def detect_subject(image: np.ndarray, *, blur: int, min_area_fraction: float, ignore_border: float = 0.0
                    ) -> tuple[tuple[int, int, int, int] | None, float, str]:
     """Bounding box ``(x, y, w, h)`` of the significant ink contours and the largest one's eq. 2 area,
     or ``None`` and why not."""
@@ -78,6 +83,9 @@ def detect_subject(image: np.ndarray, *, blur: int, min_area_fraction: float
         # Otsu on a constant image would call every pixel ink and return the whole frame as subject.
         return None, 0.0, "uniform image"
     _, mask = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    if ignore_border > 0:  # clear the darkened paper edge (see the module docstring)
+        my, mx = round(ignore_border * mask.shape[0]), round(ignore_border * mask.shape[1])
+        mask[:my], mask[mask.shape[0] - my:], mask[:, :mx], mask[:, mask.shape[1] - mx:] = 0, 0, 0, 0
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
         return None, 0.0, "no contour"
@@ -120,7 +128,7 @@ def letterbox(image: np.ndarray, target: int | tuple[int, int], pad_value: int =
 
 
 def subject_resize(image: np.ndarray, target: int | tuple[int, int], *, blur: int = 5,
-                   min_area_fraction: float = 0.02, pad_value: int = 240
+                   min_area_fraction: float = 0.02, pad_value: int = 240, ignore_border: float = 0.0
                    ) -> tuple[np.ndarray, ResizeResult]:
     """Resize an RGB (``H x W x 3``) or grey (``H x W``) uint8 image to ``target`` by eq. 2-5.
 
@@ -131,7 +139,8 @@ def subject_resize(image: np.ndarray, target: int | tuple[int, int], *, blur: in
         raise ValueError(f"expected a uint8 H x W (x 3) image, got {image.dtype} {image.shape}")
     tw, th = (target, target) if isinstance(target, int) else target
     img_h, img_w = image.shape[:2]
-    box, area, reason = detect_subject(image, blur=blur, min_area_fraction=min_area_fraction)
+    box, area, reason = detect_subject(image, blur=blur, min_area_fraction=min_area_fraction,
+                                     ignore_border=ignore_border)
 
     if box is None:
         # eq. 5: the largest region of the target's aspect ratio, centred.
