@@ -1,0 +1,147 @@
+"""Every value of a training run in one frozen dataclass, and the run's execution context (device,
+mixed precision, determinism).
+
+``TrainConfig`` has no defaults on purpose: every value comes from ``params.yaml`` (section ``train``),
+so a run is fully described by that section and the hash of its params. The weights of eq. 14,
+``L_total = L_recon + beta * L_vq + eta * L_GAN + lambda * L_CLIP``, are ``beta``, ``eta`` and
+``lambda_clip``; ablation variants without CLIP guidance (``no_clip``, ``vqgan``) train with lambda = 0
+whatever ``lambda_clip`` says (:func:`effective_lambda`), so one params section serves every variant.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping
+
+import torch
+
+from inkgen.models.vqgan.config import VARIANT_FLAGS
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+NO_CLIP_VARIANTS = ("no_clip", "vqgan")          # trained without L_CLIP (lambda = 0)
+NO_ALIGNMENT_VARIANTS = ("no_transformer",)      # prior without the cross-modal alignment (eq. 11)
+
+
+class TrainError(ValueError):
+    """A training input or setting that cannot be used; the message names it and says why."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    variant: str                       # ablation variant, one of VARIANT_FLAGS
+    seed: int
+    device: str                        # "auto" | "cpu" | "cuda" | "mps"
+    threads: int                       # intra-op CPU threads while training (reductions depend on it)
+    epochs: int                        # phase 1 (VQGAN) epochs
+    batch_size: int
+    lr: float
+    beta: float                        # eq. 14 weight of L_vq
+    eta: float                         # eq. 14 weight of L_GAN (times taming's adaptive weight)
+    lambda_clip: float                 # eq. 14 weight of L_CLIP (forced to 0 for NO_CLIP_VARIANTS)
+    disc_start: int                    # global step at which the discriminator and L_GAN switch on
+    prior_epochs: int                  # phase 2 (text -> codes Transformer) epochs
+    prior_batch_size: int
+    prior_lr: float
+    checkpoint_every: int              # steps between checkpoints (0: only at the end of a phase)
+    convergence_window: int            # moving-average window (epochs) of the convergence rule
+    convergence_min_rel_improvement: float
+
+    def __post_init__(self) -> None:
+        if self.variant not in VARIANT_FLAGS:
+            raise TrainError(f"TrainConfig.variant={self.variant!r} is not one of {sorted(VARIANT_FLAGS)}")
+        if self.device not in DEVICES:
+            raise TrainError(f"TrainConfig.device={self.device!r} is not one of {DEVICES}")
+        positive = ("threads", "epochs", "batch_size", "prior_epochs", "prior_batch_size", "convergence_window")
+        for name in positive:
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise TrainError(f"TrainConfig.{name}={v!r} must be an integer >= 1")
+        for name in ("seed", "disc_start", "checkpoint_every"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise TrainError(f"TrainConfig.{name}={v!r} must be an integer >= 0")
+        for name in ("lr", "prior_lr"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+                raise TrainError(f"TrainConfig.{name}={v!r} must be a finite number > 0")
+        for name in ("beta", "eta", "lambda_clip", "convergence_min_rel_improvement"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+                raise TrainError(f"TrainConfig.{name}={v!r} must be a finite number >= 0")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "TrainConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown, missing = sorted(set(d) - names), sorted(names - set(d))
+        if unknown:
+            raise TrainError(f"TrainConfig: unknown keys {unknown} (known: {sorted(names)})")
+        if missing:
+            raise TrainError(f"TrainConfig: missing keys {missing}")
+        return cls(**dict(d))
+
+
+def effective_lambda(config: TrainConfig) -> float:
+    """The CLIP weight actually used: 0 for the variants without CLIP guidance."""
+    return 0.0 if config.variant in NO_CLIP_VARIANTS else float(config.lambda_clip)
+
+
+def uses_alignment(variant: str) -> bool:
+    """Whether the prior of ``variant`` has the cross-modal alignment (False for ``no_transformer``)."""
+    return variant not in NO_ALIGNMENT_VARIANTS
+
+
+def resolve_device(name: str) -> torch.device:
+    """``"auto"``: CUDA, then MPS, then CPU. A named accelerator that is absent is an error."""
+    if name not in DEVICES:
+        raise TrainError(f"device {name!r} is not one of {DEVICES}")
+    mps = getattr(torch.backends, "mps", None)
+    has_mps = bool(mps is not None and mps.is_available())
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "mps" if has_mps else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise TrainError("device 'cuda' was asked for but torch sees no CUDA GPU")
+    if name == "mps" and not has_mps:
+        raise TrainError("device 'mps' was asked for but torch sees no Apple MPS device")
+    return torch.device(name)
+
+
+def autocast_dtype(device: torch.device) -> torch.dtype | None:
+    """Mixed precision only on CUDA: bf16 where supported, else fp16 (with a grad scaler). CPU and MPS
+    train in fp32 (CPU autocast is slow for convs; MPS fp16 without a scaler is unstable)."""
+    if device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def autocast(device: torch.device) -> contextlib.AbstractContextManager:
+    dtype = autocast_dtype(device)
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def grad_scaler(device: torch.device) -> "torch.amp.GradScaler":
+    """A scaler that is active only for fp16 autocast (disabled, a no-op, otherwise)."""
+    return torch.amp.GradScaler(device.type if device.type == "cuda" else "cpu",
+                                enabled=autocast_dtype(device) == torch.float16)
+
+
+@contextlib.contextmanager
+def execution(config: TrainConfig, device: torch.device) -> Iterator[None]:
+    """Deterministic algorithms on, ``threads`` intra-op threads while training; restored afterwards."""
+    was = torch.are_deterministic_algorithms_enabled()
+    old_threads = torch.get_num_threads()
+    # warn_only on GPU: a few CUDA kernels (e.g. some backward passes) have no deterministic version
+    torch.use_deterministic_algorithms(True, warn_only=device.type != "cpu")
+    torch.set_num_threads(config.threads)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(was)
+        torch.set_num_threads(old_threads)

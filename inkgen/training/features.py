@@ -1,0 +1,73 @@
+"""Text features computed once per run: the frozen BERT's token features, mask and pooled vector for
+every caption (section 2.2), and the frozen CLIP's text embedding ``v_t`` of eq. 13.
+
+Both encoders are frozen during training, so their outputs are fixed functions of the captions:
+computing them once and caching them here removes them from every training step. Tests and benchmarks
+pass random :class:`TextFeatures` instead of loading a BERT.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+
+from inkgen.training.config import TrainError
+
+
+@dataclass(frozen=True)
+class TextFeatures:
+    """``tokens`` (N, L, D) float, ``mask`` (N, L) (1 = real token, right-padded), ``pooled`` (N, D)."""
+
+    tokens: torch.Tensor
+    mask: torch.Tensor
+    pooled: torch.Tensor
+
+    def __post_init__(self) -> None:
+        t, m, p = self.tokens, self.mask, self.pooled
+        if t.ndim != 3 or m.shape != t.shape[:2] or p.shape != (t.shape[0], t.shape[2]):
+            raise TrainError(f"TextFeatures: shapes tokens {tuple(t.shape)}, mask {tuple(m.shape)}, pooled "
+                             f"{tuple(p.shape)} do not fit (N, L, D), (N, L), (N, D)")
+        empty = (m.sum(dim=1) == 0).nonzero().flatten()
+        if empty.numel():
+            raise TrainError(f"TextFeatures: caption {int(empty[0])} has no unmasked token")
+
+    def __len__(self) -> int:
+        return self.tokens.shape[0]
+
+    @property
+    def dim(self) -> int:
+        return self.tokens.shape[2]
+
+    def batch(self, idx: torch.Tensor, device: torch.device | str = "cpu"
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Rows ``idx``, cut to the longest caption among them: (tokens, mask, pooled) on ``device``."""
+        mask = self.mask[idx]
+        n = int(mask.sum(dim=1).max())  # right padding: columns past n are padding in every row
+        return (self.tokens[idx, :n].to(device), mask[:, :n].to(device), self.pooled[idx].to(device))
+
+
+def encode_captions(encoder, captions: Sequence[str], batch_size: int = 64) -> TextFeatures:
+    """Every caption through a frozen :class:`inkgen.models.text_encoder.TextEncoder`, once, in
+    batches; padded to the longest caption of all."""
+    captions = list(captions)
+    if not captions:
+        raise TrainError("no captions to encode")
+    parts = []
+    with torch.no_grad():
+        for i in range(0, len(captions), batch_size):
+            tokens, mask, pooled = encoder.encode(captions[i:i + batch_size])
+            parts.append((tokens.float().cpu(), mask.long().cpu(), pooled.float().cpu()))
+    length = max(t.shape[1] for t, _, _ in parts)
+    tokens = torch.cat([torch.nn.functional.pad(t, (0, 0, 0, length - t.shape[1])) for t, _, _ in parts])
+    mask = torch.cat([torch.nn.functional.pad(m, (0, length - m.shape[1])) for _, m, _ in parts])
+    return TextFeatures(tokens, mask, torch.cat([p for _, _, p in parts]))
+
+
+def clip_text_features(clip, captions: Sequence[str], batch_size: int = 256) -> torch.Tensor:
+    """The frozen CLIP's text embeddings ``v_t`` (N, D) of the captions (eq. 13), computed once."""
+    captions = list(captions)
+    with torch.no_grad():
+        return torch.cat([clip.encode_text(captions[i:i + batch_size], normalize=True).float().cpu()
+                          for i in range(0, len(captions), batch_size)])

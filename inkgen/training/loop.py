@@ -1,0 +1,100 @@
+"""The epoch/step loop shared by both training phases: seeded shuffling, per-epoch means, checkpoints
+every ``checkpoint_every`` steps, simulated interruption, progress bar and the ``on_epoch`` callback.
+
+Resumable by construction: the batch order of epoch ``e`` is a pure function of (seed, e) (a
+``torch.Generator`` seeded from both), so a run resumed at step ``s`` of an epoch re-creates that epoch's
+order and skips the ``s`` batches already done; the running sums of the epoch's losses are part of the
+state, so per-epoch means come out the same as without interruption.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+from tqdm.auto import tqdm
+
+
+@dataclass
+class LoopState:
+    step: int = 0                     # optimisation steps done (global step)
+    epoch: int = 0                    # epochs completed
+    step_in_epoch: int = 0            # steps done in the current epoch
+    sums: dict[str, float] = field(default_factory=dict)   # batch-size-weighted sums of this epoch
+    history: list[dict[str, float]] = field(default_factory=list)  # one entry per completed epoch
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"step": self.step, "epoch": self.epoch, "step_in_epoch": self.step_in_epoch,
+                "sums": dict(self.sums), "history": [dict(h) for h in self.history]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "LoopState":
+        return cls(int(d["step"]), int(d["epoch"]), int(d["step_in_epoch"]), dict(d["sums"]),
+                   [dict(h) for h in d["history"]])
+
+
+def epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
+    """The shuffled sample order of ``epoch``: a pure function of (seed, epoch)."""
+    gen = torch.Generator().manual_seed(int(seed) * 1_000_003 + int(epoch) + 1)
+    return torch.randperm(n, generator=gen)
+
+
+def run_epochs(state: LoopState, *, n: int, batch_size: int, epochs: int, seed: int,
+               step_fn: Callable[[torch.Tensor], dict[str, float]],
+               epoch_end_fn: Callable[[dict[str, float]], dict[str, float]],
+               save_fn: Callable[[], None] | None, checkpoint_every: int,
+               stop_after_steps: int | None, on_epoch: Callable[[dict[str, Any]], None] | None,
+               progress: bool, desc: str) -> tuple[bool, float, int]:
+    """Run the remaining epochs from ``state``; return (complete, seconds in steps, images seen).
+
+    ``step_fn(idx)`` trains on the samples ``idx`` and returns per-batch means; ``epoch_end_fn(means)``
+    returns the epoch's history entry (validation added). ``stop_after_steps``: stop (as if killed,
+    nothing saved) before the step that would exceed this global step count.
+    """
+    bs = min(batch_size, n)
+    per_epoch = math.ceil(n / bs)
+    seconds, seen = 0.0, 0
+    bar = tqdm(total=per_epoch * epochs, initial=state.step, desc=desc, disable=not progress,
+               dynamic_ncols=True, leave=False)
+    try:
+        while state.epoch < epochs:
+            order = epoch_order(seed, state.epoch, n)
+            epoch_seconds, epoch_seen = 0.0, 0
+            for s in range(state.step_in_epoch, per_epoch):
+                if stop_after_steps is not None and state.step >= stop_after_steps:
+                    return False, seconds, seen
+                idx = order[s * bs:(s + 1) * bs]
+                t0 = time.perf_counter()
+                logs = step_fn(idx)
+                dt = time.perf_counter() - t0
+                epoch_seconds += dt
+                epoch_seen += len(idx)
+                for k, v in logs.items():
+                    state.sums[k] = state.sums.get(k, 0.0) + float(v) * len(idx)
+                state.sums["_n"] = state.sums.get("_n", 0.0) + len(idx)
+                state.step += 1
+                state.step_in_epoch = s + 1
+                bar.update(1)
+                bar.set_postfix({k: f"{v:.4f}" for k, v in list(logs.items())[:3]}, refresh=False)
+                if save_fn is not None and checkpoint_every and state.step % checkpoint_every == 0:
+                    save_fn()
+            count = state.sums.pop("_n", 0.0) or 1.0
+            means = {k: v / count for k, v in sorted(state.sums.items())}
+            entry = {"epoch": state.epoch + 1, "step": state.step, **epoch_end_fn(means)}
+            state.history.append(entry)
+            state.epoch += 1
+            state.step_in_epoch = 0
+            state.sums = {}
+            seconds += epoch_seconds
+            seen += epoch_seen
+            if on_epoch is not None:
+                # timing is reported to the callback but kept out of the history: checkpoints stay
+                # byte-identical between runs, timing never is
+                on_epoch({**entry, "seconds": epoch_seconds,
+                          "images_per_second": epoch_seen / epoch_seconds if epoch_seconds > 0 else 0.0})
+    finally:
+        bar.close()
+    return True, seconds, seen

@@ -1,0 +1,199 @@
+"""Phase 2: training the Transformer stacked decoder (``TextToCodes``, eq. 11) to predict the frozen
+VQGAN's code indices from the captions' BERT features, with teacher forcing (cross-entropy over every
+code token; see :mod:`inkgen.models.cross_modal`).
+
+The training images are encoded to code indices ONCE with the trained, frozen VQGAN (eval mode: no
+dead-code re-initialisation), and the BERT features come precomputed (:mod:`inkgen.training.features`),
+so a step costs only the Transformer. The ``no_transformer`` variant trains the prior without the
+cross-modal alignment (``use_alignment=False``: pooled text vector added to the inputs). AdamW, betas
+(0.9, 0.95), weight decay 0.01, gradient norm clipped to 1, constant learning rate. The checkpoint of this
+phase holds the VQGAN too: it is the training stage's complete, self-describing output.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from inkgen.models.cross_modal import CrossModalConfig, TextToCodes
+from inkgen.models.vqgan import VQGAN
+from inkgen.training.checkpoint import (CheckpointError, checkpoint_path, load_checkpoint, rng_state,
+                                        save_checkpoint, set_rng_state)
+from inkgen.training.config import (TrainConfig, TrainError, autocast, execution, grad_scaler, resolve_device,
+                                    uses_alignment)
+from inkgen.training.convergence import convergence_epoch
+from inkgen.training.features import TextFeatures
+from inkgen.training.loop import LoopState, run_epochs
+from inkgen.training.vqgan_phase import TrainResult, _check_images, _fork_rng
+
+
+def code_streams(vqgan: VQGAN) -> tuple[tuple[tuple[int, int], int], ...]:
+    """The VQGAN's code grids in the prior's prediction order (global first, then detail): ((h, w), K)."""
+    shapes, sizes = vqgan.code_shapes(), vqgan.codebook_sizes()
+    order = [k for k in ("global", "detail") if k in shapes]
+    return tuple((shapes[k], sizes[k]) for k in order)
+
+
+def prior_config(vqgan: VQGAN, text_dim: int, variant: str, **sizes: Any) -> CrossModalConfig:
+    """The ``CrossModalConfig`` that fits ``vqgan``'s codes, the text width and the variant; ``sizes``
+    (d_model, n_layers, n_heads, dropout, mlp_ratio) come from params."""
+    fixed = {"streams": code_streams(vqgan), "text_dim": int(text_dim), "use_alignment": uses_alignment(variant)}
+    clash = sorted(set(sizes) & set(fixed))
+    if clash:
+        raise TrainError(f"prior sizes {clash} are decided by the VQGAN, text encoder and variant, not by params")
+    return CrossModalConfig(**sizes, **fixed)
+
+
+@torch.no_grad()
+def encode_codes(vqgan: VQGAN, images: torch.Tensor, batch_size: int = 64,
+                 device: torch.device | str = "cpu") -> list[torch.Tensor]:
+    """Code index grids of ``images`` in stream order, each (N, h, w) int64 on the CPU (VQGAN in eval mode)."""
+    was = vqgan.training
+    vqgan.eval()
+    parts: dict[str, list[torch.Tensor]] = {}
+    try:
+        for i in range(0, len(images), batch_size):
+            _, indices, _, _ = vqgan.encode(images[i:i + batch_size].to(device))
+            for k, v in indices.items():
+                parts.setdefault(k, []).append(v.long().cpu())
+    finally:
+        vqgan.train(was)
+    return [torch.cat(parts[k]) for k in ("global", "detail") if k in parts]
+
+
+@torch.no_grad()
+def evaluate_prior(model: TextToCodes, codes: list[torch.Tensor], text: TextFeatures, batch_size: int,
+                   device: torch.device | str = "cpu") -> float:
+    """Mean teacher-forced cross-entropy per code token (eval mode, no dropout)."""
+    was = model.training
+    model.eval()
+    total, count = 0.0, 0
+    try:
+        n = len(codes[0])
+        for i in range(0, n, batch_size):
+            idx = torch.arange(i, min(i + batch_size, n))
+            tokens, mask, pooled = text.batch(idx, device)
+            with autocast(torch.device(device)):
+                loss = model.loss([c[idx].to(device) for c in codes], tokens, mask, pooled)["loss"]
+            total += float(loss.float()) * len(idx)
+            count += len(idx)
+    finally:
+        model.train(was)
+    return total / count
+
+
+def train_prior(config: TrainConfig, vqgan: VQGAN, images: torch.Tensor, text: TextFeatures,
+                cross_modal_config: CrossModalConfig, *, params_hash: str,
+                val_images: torch.Tensor | None = None, val_text: TextFeatures | None = None,
+                checkpoint_dir: str | Path | None = None, resume: bool = False,
+                stop_after_steps: int | None = None, on_epoch: Callable[[dict[str, Any]], None] | None = None,
+                progress: bool = True) -> TrainResult:
+    """Train ``TextToCodes`` on the codes of ``images`` under the frozen ``vqgan`` (phase 2).
+
+    ``text``: the training captions' BERT features; validation (``val_images`` + ``val_text``) defaults
+    to the training data. ``checkpoint_dir``: ``prior-last.pt`` every ``checkpoint_every`` steps and at
+    the end (with the VQGAN's weights and config); ``resume=True`` continues from it.
+    """
+    res = vqgan.config.resolution
+    _check_images(images, res, "training images")
+    if val_images is None:
+        val_images, val_text = images, text
+    _check_images(val_images, res, "validation images")
+    for what, imgs, feats in (("training", images, text), ("validation", val_images, val_text)):
+        if feats is None or len(feats) != len(imgs):
+            raise TrainError(f"{what} text: need TextFeatures for each of the {len(imgs)} images, got "
+                             f"{None if feats is None else len(feats)}")
+    expected = prior_config(vqgan, text.dim, config.variant)
+    for field in ("streams", "text_dim", "use_alignment"):
+        if getattr(cross_modal_config, field) != getattr(expected, field):
+            raise TrainError(f"CrossModalConfig.{field}={getattr(cross_modal_config, field)!r} does not fit the "
+                             f"VQGAN / text features / variant {config.variant!r} (expected "
+                             f"{getattr(expected, field)!r}); build it with prior_config()")
+    device = resolve_device(config.device)
+    path = checkpoint_path(checkpoint_dir, "prior") if checkpoint_dir is not None else None
+
+    with execution(config, device), _fork_rng(device):
+        vqgan.to(device).eval().requires_grad_(False)  # frozen: phase 2 never changes it
+        codes = encode_codes(vqgan, images, config.prior_batch_size, device)
+        val_codes = codes if val_images is images else encode_codes(vqgan, val_images, config.prior_batch_size,
+                                                                     device)
+        torch.manual_seed(config.seed)
+        model = TextToCodes(cross_modal_config).to(device)
+        opt = torch.optim.AdamW(model.parameters(), lr=config.prior_lr, betas=(0.9, 0.95), weight_decay=0.01)
+        scaler = grad_scaler(device)
+        state = LoopState()
+        if resume and path is not None and path.exists():
+            ck = load_checkpoint(path, params_hash=params_hash, phase="prior")
+            for key, mine in (("train_config", config.to_dict()), ("vqgan_config", vqgan.config.to_dict()),
+                              ("cross_modal_config", cross_modal_config.to_dict())):
+                if ck.get(key) != mine:
+                    raise CheckpointError(f"{path}: its {key} {ck.get(key)} differs from the current {mine}")
+            mine = vqgan.state_dict()
+            if set(ck["vqgan"]) != set(mine) or not all(torch.equal(ck["vqgan"][k], mine[k].cpu()) for k in mine):
+                raise CheckpointError(f"{path}: was trained on a VQGAN with other weights than the one given")
+            model.load_state_dict(ck["model"])
+            opt.load_state_dict(ck["opt"])
+            scaler.load_state_dict(ck["scaler"]) if ck["scaler"] else None
+            set_rng_state(ck["rng"], device)
+            state = LoopState.from_dict(ck["loop"])
+        model.train()
+
+        def converged(st: LoopState) -> int | None:
+            return convergence_epoch([h["val_loss"] for h in st.history], config.convergence_window,
+                                     config.convergence_min_rel_improvement)
+
+        def save(complete: bool = False) -> None:
+            save_checkpoint(path, {
+                "phase": "prior", "params_hash": params_hash, "complete": complete,
+                "train_config": config.to_dict(), "vqgan_config": vqgan.config.to_dict(),
+                "cross_modal_config": cross_modal_config.to_dict(), "step": state.step, "loop": state.to_dict(),
+                "vqgan": vqgan.state_dict(), "model": model.state_dict(), "opt": opt.state_dict(),
+                "scaler": scaler.state_dict(), "rng": rng_state(device), "converged_epoch": converged(state),
+            })
+
+        def step_fn(idx: torch.Tensor) -> dict[str, float]:
+            tokens, mask, pooled = text.batch(idx, device)
+            with autocast(device):
+                out = model.loss([c[idx].to(device) for c in codes], tokens, mask, pooled)
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(out["loss"]).backward()
+            scaler.unscale_(opt)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            scaler.step(opt)
+            scaler.update()
+            return {k: float(v.detach()) for k, v in out.items()}
+
+        def epoch_end(means: dict[str, float]) -> dict[str, float]:
+            return {**means, "val_loss": evaluate_prior(model, val_codes, val_text, config.prior_batch_size, device)}
+
+        complete, seconds, seen = run_epochs(
+            state, n=len(images), batch_size=config.prior_batch_size, epochs=config.prior_epochs,
+            seed=config.seed, step_fn=step_fn, epoch_end_fn=epoch_end, save_fn=save if path is not None else None,
+            checkpoint_every=config.checkpoint_every, stop_after_steps=stop_after_steps, on_epoch=on_epoch,
+            progress=progress, desc=f"prior[{config.variant}]")
+        if complete and path is not None:
+            save(complete=True)
+    model.eval()
+    return TrainResult(model=model, history=state.history, steps=state.step, complete=complete,
+                       converged_epoch=converged(state), images_per_second=seen / seconds if seconds else 0.0,
+                       checkpoint=path if path is not None and path.exists() else None, codes=codes)
+
+
+def load_trained(path: str | Path, params_hash: str | None = None) -> tuple[VQGAN, TextToCodes | None, dict]:
+    """The models of a training checkpoint (architecture read from it), in eval mode, and the checkpoint.
+
+    ``params_hash``: when given, a checkpoint of other params is refused. A ``vqgan`` checkpoint has no prior.
+    """
+    from inkgen.models.vqgan import VQGANConfig
+
+    ck = load_checkpoint(path, params_hash=params_hash)
+    vqgan = VQGAN(VQGANConfig.from_dict(ck["vqgan_config"]))
+    vqgan.load_state_dict(ck["model"] if ck["phase"] == "vqgan" else ck["vqgan"])
+    prior = None
+    if ck["phase"] == "prior":
+        prior = TextToCodes(CrossModalConfig.from_dict(ck["cross_modal_config"]))
+        prior.load_state_dict(ck["model"])
+        prior.eval()
+    return vqgan.eval(), prior, ck
