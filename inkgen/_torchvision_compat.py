@@ -55,7 +55,7 @@ _SCHEMAS = (
     "(Tensor, Tensor, Tensor, Tensor, Tensor)",
 )
 
-_library: torch.library.Library | None = None  # kept alive: a Library's definitions vanish with it
+_library = None  # the torch.library.Library, kept alive: its definitions vanish with it
 
 
 def _op_exists(name: str) -> bool:

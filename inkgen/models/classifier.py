@@ -18,13 +18,12 @@ draws all come from ``seed``, and deterministic algorithms are switched on while
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -34,6 +33,7 @@ from PIL import Image
 from torch import nn
 
 from inkgen.data.taxonomy import load_taxonomy
+from inkgen.determinism import deterministic
 from torchvision import models as tv_models  # importable: the inkgen package applied the CPU fix first
 
 log = logging.getLogger(__name__)
@@ -208,21 +208,6 @@ def _augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return torch.stack([padded[i, :, dy[i]:dy[i] + s, dx[i]:dx[i] + s] for i in range(n)])
 
 
-@contextlib.contextmanager
-def _deterministic(threads: int) -> Iterator[None]:
-    """Deterministic kernels (and a fixed thread count when ``threads > 0``) for the duration only."""
-    was = torch.are_deterministic_algorithms_enabled()
-    old_threads = torch.get_num_threads()
-    torch.use_deterministic_algorithms(True)
-    if threads > 0:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.use_deterministic_algorithms(was)
-        torch.set_num_threads(old_threads)
-
-
 # ------------------------------------------------------------------------------------------ training
 @dataclass
 class TrainReport:
@@ -287,7 +272,7 @@ def train_classifier(model: PaintingClassifier, images: Sequence[np.ndarray],
     sched = torch.optim.lr_scheduler.LambdaLR(opt, _warmup_cosine(epochs * steps_per_epoch))
     seen = 0
     start = time.perf_counter()
-    with _deterministic(threads):
+    with deterministic(threads if threads > 0 else None):
         model.train()
         for epoch in range(epochs):
             order = torch.randperm(n, generator=gen)

@@ -10,17 +10,17 @@ is fixed while it runs (float reductions depend on it).
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import torch
 from PIL import Image
 
 import open_clip
+from inkgen.determinism import deterministic
 from inkgen.models.clip import ClipError, InkClip, retrieval_recall
 
 
@@ -39,20 +39,6 @@ class ClipTrainReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-@contextlib.contextmanager
-def _deterministic(threads: int | None) -> Iterator[None]:
-    was = torch.are_deterministic_algorithms_enabled()
-    old_threads = torch.get_num_threads()
-    torch.use_deterministic_algorithms(True)
-    if threads:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.use_deterministic_algorithms(was)
-        torch.set_num_threads(old_threads)
 
 
 def images_to_tensor(images: Iterable[Any]) -> torch.Tensor:
@@ -141,7 +127,7 @@ def train_clip(model: InkClip, data: Any, captions: Sequence[str] | None = None,
     loss_fn = open_clip.ClipLoss()
     report = ClipTrainReport(n_images=n, seed=seed)
 
-    with _deterministic(threads):
+    with deterministic(threads):
         gen = torch.Generator().manual_seed(seed)
         opt = torch.optim.AdamW(_param_groups(model, weight_decay), lr=lr, betas=(0.9, 0.98), eps=1e-6)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (

@@ -50,7 +50,7 @@ per row) and the pooled vector (B, text_dim).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Mapping, Sequence
 
 import torch

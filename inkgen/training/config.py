@@ -18,6 +18,7 @@ from typing import Any, Iterator, Mapping
 
 import torch
 
+from inkgen.determinism import deterministic
 from inkgen.models.vqgan.config import VARIANT_FLAGS
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -135,13 +136,6 @@ def grad_scaler(device: torch.device) -> "torch.amp.GradScaler":
 @contextlib.contextmanager
 def execution(config: TrainConfig, device: torch.device) -> Iterator[None]:
     """Deterministic algorithms on, ``threads`` intra-op threads while training; restored afterwards."""
-    was = torch.are_deterministic_algorithms_enabled()
-    old_threads = torch.get_num_threads()
     # warn_only on GPU: a few CUDA kernels (e.g. some backward passes) have no deterministic version
-    torch.use_deterministic_algorithms(True, warn_only=device.type != "cpu")
-    torch.set_num_threads(config.threads)
-    try:
+    with deterministic(config.threads, warn_only=device.type != "cpu"):
         yield
-    finally:
-        torch.use_deterministic_algorithms(was)
-        torch.set_num_threads(old_threads)
