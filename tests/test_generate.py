@@ -1,0 +1,192 @@
+"""Text -> painting (inkgen.generate) and the ``inkgen generate`` CLI, on a tiny trained checkpoint.
+
+The checkpoint: a tiny random BERT (12 wide) saved to tmp, a tiny VQGAN (16 px) and prior trained for a
+couple of steps on noisy colour-block images (as in test_train), and a tiny random CLIP for refinement."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from inkgen.cli import main as cli_main  # noqa: E402
+from inkgen.generate import GenerateError, Generator  # noqa: E402
+from inkgen.models.clip import ClipConfig, build_clip, clip_guidance_loss, freeze, save_clip  # noqa: E402
+from inkgen.models.text_encoder import TextEncoder  # noqa: E402
+from inkgen.models.vqgan import VQGANConfig  # noqa: E402
+from inkgen.train import TrainConfig, encode_captions, prior_config, train_prior, train_vqgan  # noqa: E402
+
+TINY = dict(resolution=16, ch=8, ch_mult=(1, 2, 2), norm_groups=4, z_channels=8, embed_dim=8, n_embed=16,
+            n_embed_global=8, text_dim=12, text_hidden=8, rdb_growth_ratio=0.5, rdb_layers=2, disc_ndf=8,
+            disc_layers=2, code_buffer=64, dead_code_steps=3)
+TINY_CLIP = ClipConfig(embed_dim=16, image_size=16, patch_size=8, vision_width=32, vision_layers=1,
+                       vision_head_width=32, text_width=32, text_layers=1, text_heads=2, context_length=16)
+PRIOR_SIZES = dict(d_model=16, n_layers=1, n_heads=2, dropout=0.1)
+HASH = "0" * 64
+WORDS = ["a", "red", "green", "blue", "black", "painting", "of", "plum", "blossom", "bird", "flower", "and",
+         "ink", "the"]
+COLOURS = ["red", "green", "blue", "black"]
+PROMPT = "a red flower and bird painting"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def make_bert(d, hidden: int, max_positions: int = 16):
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    d.mkdir(parents=True, exist_ok=True)
+    vocab = d / "vocab.txt"
+    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + WORDS) + "\n", encoding="utf-8")
+    tok = BertTokenizerFast(vocab_file=str(vocab))
+    torch.manual_seed(0)
+    cfg = BertConfig(vocab_size=len(WORDS) + 5, hidden_size=hidden, num_hidden_layers=1, num_attention_heads=2,
+                     intermediate_size=2 * hidden, max_position_embeddings=max_positions)
+    BertModel(cfg).save_pretrained(d)
+    tok.save_pretrained(d)
+    return d
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    """(prior checkpoint, vqgan-only checkpoint, bert dir, clip path, text encoder)."""
+    root = tmp_path_factory.mktemp("gen")
+    bert = make_bert(root / "bert", hidden=12)
+    enc = TextEncoder(bert, freeze=True, max_tokens=12)
+    g = torch.Generator().manual_seed(0)
+    n = 8
+    x = torch.rand(n, 3, 16, 16, generator=g) * 0.4 - 0.2
+    x[:, :, :8] += torch.tensor([1.0, -1.0, 0.5]).view(1, 3, 1, 1) * 0.6
+    x = x.clamp(-1, 1)
+    captions = [f"a {COLOURS[i % 4]} painting" for i in range(n)]
+    text = encode_captions(enc, captions)
+    cfg = TrainConfig(variant="no_clip", seed=0, device="cpu", threads=1, epochs=1, batch_size=4, lr=2e-3,
+                      beta=1.0, eta=0.5, lambda_clip=0.0, disc_start=100, prior_epochs=1, prior_batch_size=4,
+                      prior_lr=3e-3, checkpoint_every=0, convergence_window=1, convergence_min_rel_improvement=0.01)
+    vq = train_vqgan(cfg, VQGANConfig.for_variant("no_clip", **TINY), x, captions, params_hash=HASH, text=text,
+                     checkpoint_dir=root / "ck", progress=False)
+    pr = train_prior(cfg, vq.model, x, text, prior_config(vq.model, 12, "no_clip", **PRIOR_SIZES),
+                     params_hash=HASH, checkpoint_dir=root / "ck", progress=False)
+    clip_path = save_clip(build_clip(TINY_CLIP, seed=0), root / "clip.pt")
+    return dict(prior=pr.checkpoint, vqgan=vq.checkpoint, bert=bert, clip=clip_path, enc=enc, root=root)
+
+
+@pytest.fixture(scope="module")
+def gen(setup):
+    return Generator.from_checkpoint(setup["prior"], text_encoder=setup["enc"], params_hash=HASH)
+
+
+def pixels(images):
+    return np.stack([np.asarray(im) for im in images])
+
+
+def test_images_have_the_right_size_and_order(gen, setup):
+    ims = gen.generate([PROMPT, "a blue bird"], seed=0, count=2)
+    assert len(ims) == 4
+    assert all(isinstance(im, Image.Image) and im.mode == "RGB" and im.size == (16, 16) for im in ims)
+    # loading by path (the BERT directory) gives the same generator
+    g2 = Generator.from_checkpoint(setup["prior"], text_encoder_path=setup["bert"])
+    assert (pixels(g2.generate([PROMPT], seed=3)) == pixels(gen.generate([PROMPT], seed=3))).all()
+
+
+def test_same_seed_same_pixels_other_seed_other_pixels(gen):
+    a = pixels(gen.generate([PROMPT], seed=1, count=2))
+    b = pixels(gen.generate([PROMPT], seed=1, count=2))
+    c = pixels(gen.generate([PROMPT], seed=2, count=2))
+    assert (a == b).all()
+    assert not (a == c).all()
+    assert not (a[0] == a[1]).all()  # the copies of one prompt differ
+    greedy = pixels(gen.generate([PROMPT], seed=5, temperature=0.0))
+    assert (greedy == pixels(gen.generate([PROMPT], seed=6, temperature=0.0))).all()  # greedy ignores the seed
+    top1 = pixels(gen.generate([PROMPT], seed=7, top_k=1))
+    assert (top1 == greedy).all()
+
+
+def test_clip_refinement_changes_image_and_lowers_eq13(gen, setup):
+    clip = freeze(build_clip(TINY_CLIP, seed=0))
+    base = gen.generate_tensors([PROMPT], seed=0)
+    refined = gen.generate_tensors([PROMPT], seed=0, clip_refine_steps=5, clip=setup["clip"], clip_lr=0.1)
+    assert not torch.equal(base, refined)
+    with torch.no_grad():
+        before = float(clip_guidance_loss(clip, base, [PROMPT]))
+        after = float(clip_guidance_loss(clip, refined, [PROMPT]))
+    assert after < before
+    again = gen.generate_tensors([PROMPT], seed=0, clip_refine_steps=5, clip=clip, clip_lr=0.1)
+    assert torch.equal(refined, again)  # deterministic, and an InkClip works as well as a path
+    with pytest.raises(GenerateError, match="needs a local CLIP"):
+        gen.generate([PROMPT], clip_refine_steps=2)
+
+
+def test_input_errors(gen):
+    with pytest.raises(GenerateError, match="empty or whitespace"):
+        gen.generate(["   "])
+    with pytest.raises(GenerateError, match="empty or whitespace"):
+        gen.generate([PROMPT, ""])
+    with pytest.raises(GenerateError, match="single string"):
+        gen.generate(PROMPT)
+    with pytest.raises(GenerateError, match="max_tokens"):
+        gen.generate(["a red flower and a blue bird and a green plum blossom painting"])
+    with pytest.raises(GenerateError, match="count"):
+        gen.generate([PROMPT], count=0)
+    with pytest.raises(GenerateError, match="temperature"):
+        gen.generate([PROMPT], temperature=-1.0)
+
+
+def test_checkpoint_errors(setup, tmp_path):
+    enc = setup["enc"]
+    with pytest.raises(GenerateError, match="does not exist") as info:
+        Generator.from_checkpoint(tmp_path / "nope.pt", text_encoder=enc)
+    assert "nope.pt" in str(info.value)
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(setup["prior"].read_bytes()[:300])
+    with pytest.raises(GenerateError, match="corrupt") as info:
+        Generator.from_checkpoint(bad, text_encoder=enc)
+    assert str(bad) in str(info.value)
+    with pytest.raises(GenerateError, match="without the text -> codes prior") as info:
+        Generator.from_checkpoint(setup["vqgan"], text_encoder=enc)
+    assert str(setup["vqgan"]) in str(info.value)
+    with pytest.raises(GenerateError, match="params hash"):
+        Generator.from_checkpoint(setup["prior"], text_encoder=enc, params_hash="f" * 64)
+    wide = make_bert(tmp_path / "wide", hidden=16)
+    with pytest.raises(GenerateError, match="12-d text features.*16-d"):
+        Generator.from_checkpoint(setup["prior"], text_encoder_path=wide)
+    with pytest.raises(GenerateError, match="text encoder"):
+        Generator.from_checkpoint(setup["prior"], text_encoder_path=tmp_path / "no-bert")
+
+
+def test_cli_writes_pngs(setup, tmp_path, capsys):
+    base = ["--checkpoint", str(setup["prior"]), "--text-encoder", str(setup["bert"])]
+    out = tmp_path / "x.png"
+    assert cli_main(["generate", PROMPT, *base, "--out", str(out), "--seed", "4"]) == 0
+    assert Image.open(out).size == (16, 16) and str(out) in capsys.readouterr().out
+    assert cli_main(["generate", PROMPT, *base, "--out", str(out), "--count", "2", "--top-k", "4",
+                     "--temperature", "0.8", "--clip", str(setup["clip"]), "--clip-steps", "2"]) == 0
+    printed = capsys.readouterr().out
+    for i in range(2):
+        p = tmp_path / f"x-{i}.png"
+        assert p.is_file() and str(p) in printed and Image.open(p).mode == "RGB"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["   "], "empty or whitespace"),
+    ([PROMPT, "--count", "0"], "count"),
+    ([PROMPT, "--clip-steps", "3"], "needs --clip"),
+    ([PROMPT, "--checkpoint", "/no/such/ckpt.pt"], "does not exist"),
+])
+def test_cli_errors_exit_2_without_traceback(setup, tmp_path, capsys, args, message):
+    argv = ["generate", args[0], "--checkpoint", str(setup["prior"]), "--text-encoder", str(setup["bert"]),
+            "--out", str(tmp_path / "y.png"), *args[1:]]
+    assert cli_main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and err.startswith("error: ")
+    assert not (tmp_path / "y.png").exists()
