@@ -20,7 +20,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-STAGES = ("collect", "curate", "annotate")
+STAGES = ("collect", "curate", "annotate", "clip")
 
 pytestmark = pytest.mark.slow
 
