@@ -21,3 +21,15 @@ def repo_root() -> Path:
 def raw_params() -> dict:
     """params.yaml as a plain dict, fresh for each test to mutate."""
     return yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One intra-op thread for a module of tiny models: they gain nothing from more threads, and suffer
+    badly from thread contention on a shared CPU."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

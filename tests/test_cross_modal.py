@@ -17,13 +17,7 @@ TEXT_DIM = 12
 STREAMS = (((2, 2), 5), ((3, 3), 7))  # global then detail
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny shapes run fastest (and least disturbed by other jobs) on one thread."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _model(use_alignment: bool = True, streams=STREAMS, d: int = 32, layers: int = 2, seed: int = 0,

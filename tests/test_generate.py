@@ -34,12 +34,7 @@ COLOURS = ["red", "green", "blue", "black"]
 PROMPT = "a red flower and bird painting"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def make_bert(d, hidden: int, max_positions: int = 16):

@@ -15,13 +15,7 @@ TINY = dict(resolution=32, ch=8, ch_mult=(1, 2, 2), norm_groups=4, z_channels=8,
             disc_layers=2, code_buffer=256, dead_code_steps=0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: tiny convs gain nothing from more, and they suffer badly on a shared CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny(variant: str = "full", seed: int = 0, **kw) -> VQGAN:
