@@ -27,6 +27,7 @@ from PIL import Image
 from inkgen.models.cross_modal import TextToCodes
 from inkgen.models.sampling import generate_codes
 from inkgen.models.vqgan import VQGAN
+from inkgen.prompts import check_prompts
 
 
 class GenerateError(ValueError):
@@ -113,16 +114,7 @@ class Generator:
 
     # ---------------------------------------------------------------------------------- generating
     def _check(self, prompts: Sequence[str], count: int, clip_refine_steps: int) -> list[str]:
-        if isinstance(prompts, str):
-            raise GenerateError("prompts must be a list of strings, got a single string; wrap it in [ ]")
-        prompts = list(prompts)
-        if not prompts:
-            raise GenerateError("no prompts given")
-        for i, p in enumerate(prompts):
-            if not isinstance(p, str):
-                raise GenerateError(f"prompt {i} is a {type(p).__name__}, not a string")
-            if not p.strip():
-                raise GenerateError(f"prompt {i} is empty or whitespace only: {p!r}")
+        prompts = check_prompts(prompts, GenerateError)
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise GenerateError(f"count={count!r} must be an integer >= 1")
         if isinstance(clip_refine_steps, bool) or not isinstance(clip_refine_steps, int) or clip_refine_steps < 0:

@@ -16,18 +16,12 @@ from PIL import Image  # noqa: E402
 
 from inkgen.cli import main as cli_main  # noqa: E402
 from inkgen.generate import GenerateError, Generator  # noqa: E402
-from inkgen.models.clip import ClipConfig, build_clip, clip_guidance_loss, freeze, save_clip  # noqa: E402
+from inkgen.models.clip import build_clip, clip_guidance_loss, freeze, save_clip  # noqa: E402
 from inkgen.models.text_encoder import TextEncoder  # noqa: E402
 from inkgen.models.vqgan import VQGANConfig  # noqa: E402
 from inkgen.train import TrainConfig, encode_captions, prior_config, train_prior, train_vqgan  # noqa: E402
 
-TINY = dict(resolution=16, ch=8, ch_mult=(1, 2, 2), norm_groups=4, z_channels=8, embed_dim=8, n_embed=16,
-            n_embed_global=8, text_dim=12, text_hidden=8, rdb_growth_ratio=0.5, rdb_layers=2, disc_ndf=8,
-            disc_layers=2, code_buffer=64, dead_code_steps=3)
-TINY_CLIP = ClipConfig(embed_dim=16, image_size=16, patch_size=8, vision_width=32, vision_layers=1,
-                       vision_head_width=32, text_width=32, text_layers=1, text_heads=2, context_length=16)
-PRIOR_SIZES = dict(d_model=16, n_layers=1, n_heads=2, dropout=0.1)
-HASH = "0" * 64
+from tiny_models import HASH, PRIOR_SIZES, TINY, TINY_CLIP  # noqa: E402
 WORDS = ["a", "red", "green", "blue", "black", "painting", "of", "plum", "blossom", "bird", "flower", "and",
          "ink", "the"]
 COLOURS = ["red", "green", "blue", "black"]

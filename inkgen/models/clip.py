@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import inkgen  # noqa: F401  (open_clip imports torchvision: the CPU fix must be installed first)
+from inkgen.prompts import check_prompts
 import open_clip
 from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 
@@ -159,14 +160,8 @@ class InkClip(nn.Module):
     # ---------------------------------------------------------------------------------------- text
     def tokenize(self, texts: Sequence[str]) -> torch.Tensor:
         """Prompts -> (B, context_length) token ids; a prompt longer than the context is refused."""
-        if isinstance(texts, str):
-            raise ClipError("CLIP takes a list of prompts, got a single string; wrap it in [ ]")
-        texts = list(texts)
-        if not texts:
-            raise ClipError("CLIP got an empty list of prompts")
+        texts = check_prompts(texts, ClipError)
         for i, t in enumerate(texts):
-            if not isinstance(t, str) or not t.strip():
-                raise ClipError(f"prompt {i} is empty or not a string: {t!r}")
             encode = getattr(self.tokenizer, "encode", None)
             if encode is not None:
                 n = len(encode(t)) + 2  # + start and end tokens

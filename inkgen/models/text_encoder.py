@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 import inkgen  # noqa: F401  (transformers imports torchvision: the CPU fix must be installed first)
+from inkgen.prompts import check_prompts
 
 log = logging.getLogger(__name__)
 
@@ -125,17 +126,7 @@ class TextEncoder(nn.Module):
     # ------------------------------------------------------------------------------------ tokenising
     def check_prompts(self, texts: Sequence[str]) -> list[str]:
         """The prompts as a list, or a :class:`TextEncoderError` naming the first bad one and why."""
-        if isinstance(texts, str):
-            raise TextEncoderError("encode() takes a list of prompts, got a single string; wrap it in [ ]")
-        texts = list(texts)
-        if not texts:
-            raise TextEncoderError("encode() got an empty list of prompts")
-        for i, t in enumerate(texts):
-            if not isinstance(t, str):
-                raise TextEncoderError(f"prompt {i} is a {type(t).__name__}, not a string: {t!r}")
-            if not t.strip():
-                raise TextEncoderError(f"prompt {i} is empty or whitespace only: {t!r}")
-        return texts
+        return check_prompts(texts, TextEncoderError)
 
     def tokenize(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
         """Prompts -> {input_ids, attention_mask, token_type_ids} (B, L), padded to the longest prompt.
