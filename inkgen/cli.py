@@ -27,7 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--count", type=int, default=1, help="images to generate (default 1)")
     gen.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (0: greedy)")
     gen.add_argument("--top-k", type=int, default=None, help="sample only among the k most likely codes")
-    gen.add_argument("--text-encoder", default="", help="local BERT directory (default: the embedded MiniLM)")
+    gen.add_argument("--text-encoder", default=None,
+                     help="local BERT directory (default: the one the checkpoint was trained with)")
     gen.add_argument("--params-hash", default=None, help="refuse a checkpoint written under other params")
     gen.add_argument("--clip", default=None, help="local CLIP checkpoint for test-time eq. 13 refinement")
     gen.add_argument("--clip-steps", type=int, default=None, help="refinement steps (default 10 with --clip)")

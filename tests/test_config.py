@@ -76,7 +76,7 @@ def test_apply_profile_rewrites_values_and_keeps_comments(repo_root, tmp_path):
         node = params
         for part in dotted.split("."):
             node = getattr(node, part)
-        assert node == value, dotted
+        assert node == (tuple(value) if isinstance(value, list) else value), dotted  # YAML lists are tuples
     text = path.read_text()
     assert "# The single source of every value" in text
     assert params.paths == config.load(repo_root / "params.yaml").paths
@@ -151,3 +151,18 @@ def test_failing_profile_leaves_the_file_untouched(repo_root, tmp_path):
     with pytest.raises(config.ParamsError, match=r"curate\.target_size: 1 is out of range"):
         config.apply_profile(path, "smoke")
     assert path.read_text() == text
+
+
+def test_list_parameters_are_checked_item_by_item(raw_params):
+    raw_params["model"]["vqgan"]["ch_mult"] = [1, "two", 4]
+    with pytest.raises(config.ParamsError, match=r"model\.vqgan\.ch_mult\[1\]: expected an integer"):
+        config.parse(raw_params)
+    raw_params["model"]["vqgan"]["ch_mult"] = 4
+    with pytest.raises(config.ParamsError, match=r"model\.vqgan\.ch_mult: expected a list"):
+        config.parse(raw_params)
+
+
+def test_training_device_must_be_known(raw_params):
+    raw_params["train"]["device"] = "tpu"
+    with pytest.raises(config.ParamsError, match=r"train\.device: 'tpu' is not one of"):
+        config.parse(raw_params)

@@ -13,7 +13,11 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+DVC_YAML = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+# a foreach stage is checked through its template (``do``)
+STAGES = {name: stage.get("do", stage) for name, stage in DVC_YAML.items()}
+# the params section(s) a stage is about, when its name is not one
+SECTIONS = {"vqgan": ("model", "train"), "train": ("model", "train", "generate")}
 
 
 def _deps(stage: dict) -> list[str]:
@@ -74,4 +78,16 @@ def test_stage_dependencies_exist_in_the_repository(name):
 
 @pytest.mark.parametrize("name", sorted(STAGES))
 def test_stage_tracks_its_params_section(name):
-    assert name in STAGES[name]["params"], f"stage {name}: its params section is not a dependency"
+    for section in SECTIONS.get(name, (name,)):
+        assert section in STAGES[name]["params"], f"stage {name}: params section {section} is not a dependency"
+
+
+def test_training_stages_cover_every_variant_and_share_vqgans_as_the_library_says():
+    from inkgen import config
+    from inkgen.train_stage import VARIANTS, vqgan_owner
+
+    params = config.load(ROOT / "params.yaml")
+    owners = {v: vqgan_owner(params, v) for v in VARIANTS}
+    assert DVC_YAML["train"]["foreach"] == owners, "dvc.yaml train: foreach must map each variant to its VQGAN"
+    assert sorted(DVC_YAML["vqgan"]["foreach"]) == sorted(set(owners.values())), \
+        "dvc.yaml vqgan: foreach must list exactly the variants that own a VQGAN"

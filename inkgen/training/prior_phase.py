@@ -89,12 +89,13 @@ def train_prior(config: TrainConfig, vqgan: VQGAN, images: torch.Tensor, text: T
                 val_images: torch.Tensor | None = None, val_text: TextFeatures | None = None,
                 checkpoint_dir: str | Path | None = None, resume: bool = False,
                 stop_after_steps: int | None = None, on_epoch: Callable[[dict[str, Any]], None] | None = None,
-                progress: bool = True) -> TrainResult:
+                progress: bool = True, meta: dict[str, Any] | None = None) -> TrainResult:
     """Train ``TextToCodes`` on the codes of ``images`` under the frozen ``vqgan`` (phase 2).
 
     ``text``: the training captions' BERT features; validation (``val_images`` + ``val_text``) defaults
     to the training data. ``checkpoint_dir``: ``prior-last.pt`` every ``checkpoint_every`` steps and at
-    the end (with the VQGAN's weights and config); ``resume=True`` continues from it.
+    the end (with the VQGAN's weights and config); ``resume=True`` continues from it. ``meta``: JSON-able
+    facts stored in the checkpoint as they are (e.g. which text encoder made ``text``).
     """
     res = vqgan.config.resolution
     _check_images(images, res, "training images")
@@ -151,6 +152,7 @@ def train_prior(config: TrainConfig, vqgan: VQGAN, images: torch.Tensor, text: T
                 "cross_modal_config": cross_modal_config.to_dict(), "step": state.step, "loop": state.to_dict(),
                 "vqgan": vqgan.state_dict(), "model": model.state_dict(), "opt": opt.state_dict(),
                 "scaler": scaler.state_dict(), "rng": rng_state(device), "converged_epoch": converged(state),
+                "meta": dict(meta or {}),
             })
 
         def step_fn(idx: torch.Tensor) -> dict[str, float]:

@@ -1,0 +1,303 @@
+"""The training stages: ``vqgan@<variant>`` (phase 1, notebook 05_vqgan) and ``train@<variant>`` (phase 2,
+notebook 05_train) of MTDIG-TIGIVM-CLIP and its ablation variants (paper sections 2.2-2.3, 3.2).
+
+Phase 1 trains the improved VQGAN with eq. 14; phase 2 trains the Transformer stacked decoder (eq. 11)
+that predicts the VQGAN's codes from BERT features, then turns held-out test captions into paintings and
+lets the curation classifier (eq. 1) say whether each shows the requested category and painting type.
+
+Variants whose phase 1 would be the same run share one VQGAN: ``no_transformer`` differs from ``full``
+only in its prior, so it uses ``full``'s VQGAN (:func:`vqgan_owner`). Everything is read from params:
+sizes from ``model``, run values from ``train``, the resolution from ``curate.target_size`` and the text
+width from the text encoder. Each run logs its epochs with dvclive (``Live(dvcyaml=None)``, so that
+dvclive never rewrites dvc.yaml) and writes ``<paths.metrics>/<stage>-<variant>.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import torch
+
+from inkgen.config import Params, project_root
+from inkgen.data.dataset import Split, load_split
+from inkgen.models.vqgan import VARIANT_FLAGS, VQGAN, VQGANConfig
+from inkgen.training import (TextFeatures, TrainConfig, TrainError, TrainResult, effective_lambda,
+                             encode_captions, load_trained, prior_config, train_prior, train_vqgan)
+
+VARIANTS = tuple(VARIANT_FLAGS)  # full, no_clip, no_transformer, vqgan_clip, vqgan
+# what a training run depends on: a checkpoint written under other values of these is refused
+TRAINING_SECTIONS = ("curate", "annotate", "clip", "text_encoder", "model", "train")
+
+
+# ------------------------------------------------------------------------------------------ configs
+def train_config(params: Params, variant: str) -> TrainConfig:
+    return TrainConfig(**params.train.run_config(variant))
+
+
+def vqgan_owner(params: Params, variant: str) -> str:
+    """The variant whose phase-1 run ``variant`` uses: the first in ``VARIANTS`` order with the same VQGAN
+    flags and the same effective CLIP weight (hence the very same run)."""
+    if variant not in VARIANTS:
+        raise TrainError(f"unknown variant {variant!r}; allowed: {list(VARIANTS)}")
+
+    def key(v: str) -> tuple:
+        return tuple(sorted(VARIANT_FLAGS[v].items())), effective_lambda(train_config(params, v))
+
+    return next(v for v in VARIANTS if key(v) == key(variant))
+
+
+def vqgan_config(params: Params, variant: str, text_dim: int) -> VQGANConfig:
+    return VQGANConfig.for_variant(variant, resolution=params.curate.target_size, text_dim=int(text_dim),
+                                   **dataclasses.asdict(params.model.vqgan))
+
+
+def params_hash(params: Params) -> str:
+    """SHA-256 over the sections a training run depends on."""
+    blob = "".join(params.section_hash(s) for s in TRAINING_SECTIONS)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def vqgan_checkpoint(params: Params, root: Path, variant: str) -> Path:
+    return root / params.paths.models / "vqgan" / variant / "vqgan-last.pt"
+
+
+def prior_checkpoint(params: Params, root: Path, variant: str) -> Path:
+    return root / params.paths.models / "train" / variant / "prior-last.pt"
+
+
+# ------------------------------------------------------------------------------------------- inputs
+def text_encoder(params: Params, root: Path):
+    from inkgen.models.text_encoder import TextEncoder
+
+    te = params.text_encoder
+    path = te.path if not te.path or Path(te.path).is_absolute() else str(root / te.path)
+    return TextEncoder(path, freeze=not te.finetune, max_tokens=te.max_tokens)
+
+
+def text_encoder_record(params: Params, encoder) -> dict[str, Any]:
+    """What a checkpoint records of the BERT it was trained with (``param_path`` as params give it, ""
+    for the embedded MiniLM, so that the record stays valid on another machine)."""
+    return {"param_path": params.text_encoder.path, "resolved_path": str(encoder.path), "dim": int(encoder.dim),
+            "max_tokens": int(encoder.max_tokens), "frozen": bool(encoder.frozen)}
+
+
+@dataclass
+class StageData:
+    train: Split
+    val: Split
+    encoder: Any
+    train_text: TextFeatures
+    val_text: TextFeatures
+
+
+def load_data(params: Params, root: Path) -> StageData:
+    manifest = root / params.paths.dataset / "manifest.csv"
+    train, val = load_split(manifest, "train", root), load_split(manifest, "val", root)
+    encoder = text_encoder(params, root)
+    return StageData(train, val, encoder, encode_captions(encoder, train.captions),
+                     encode_captions(encoder, val.captions))
+
+
+def live_logger(live_dir: Path | None) -> tuple[Callable[[dict[str, Any]], None], Callable[[], None]]:
+    """An ``on_epoch`` callback logging every number of the epoch to dvclive, and a closer."""
+    if live_dir is None:
+        return (lambda entry: None), (lambda: None)
+    from dvclive import Live
+
+    live = Live(dir=str(live_dir), dvcyaml=None, save_dvc_exp=False, report=None)
+
+    def on_epoch(entry: dict[str, Any]) -> None:
+        for k, v in entry.items():
+            if k not in ("epoch", "step") and isinstance(v, (int, float)):
+                live.log_metric(k, float(v))
+        live.next_step()
+
+    return on_epoch, live.end
+
+
+def write_metrics(path: Path, metrics: dict[str, Any]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def parameter_table(model: VQGAN, discriminator: torch.nn.Module | None = None,
+                    prior: torch.nn.Module | None = None) -> pd.Series:
+    counts = dict(model.param_counts())
+    if discriminator is not None:
+        counts["discriminator (training only)"] = sum(p.numel() for p in discriminator.parameters())
+    if prior is not None:
+        counts["Transformer stacked decoder"] = sum(p.numel() for p in prior.parameters())
+    counts["generator total"] = sum(v for k, v in counts.items() if "training only" not in k)
+    return pd.Series(counts, name="parameters")
+
+
+# ------------------------------------------------------------------------------------------ phase 1
+@dataclass
+class VQGANStage:
+    variant: str
+    config: VQGANConfig
+    result: TrainResult
+    history: pd.DataFrame
+    parameters: pd.Series
+    originals: torch.Tensor        # validation images shown in the notebook, (n, 3, R, R) in [-1, 1]
+    reconstructions: torch.Tensor
+    metrics: dict[str, Any]
+
+
+def run_vqgan(params: Params, variant: str, root: str | Path | None = None, *, show: int = 8,
+              progress: bool = True) -> VQGANStage:
+    """Phase 1 for ``variant`` (which must own its VQGAN), checkpoint to ``models/vqgan/<variant>/``."""
+    root = Path(root) if root is not None else project_root()
+    owner = vqgan_owner(params, variant)
+    if owner != variant:
+        raise TrainError(f"variant {variant!r} trains no VQGAN of its own: it uses {owner!r}'s (same flags, same "
+                         "CLIP weight); run the vqgan stage for that variant")
+    config = train_config(params, variant)
+    data = load_data(params, root)
+    vq_config = vqgan_config(params, variant, data.encoder.dim)
+    clip = None
+    if effective_lambda(config) > 0:
+        from inkgen.models.clip import load_clip
+
+        clip = load_clip(root / params.paths.models / "clip.pt")
+    live_dir = root / params.paths.metrics / "live" / f"vqgan-{variant}"
+    on_epoch, close = live_logger(live_dir)
+    start = time.perf_counter()
+    try:
+        result = train_vqgan(config, vq_config, data.train.as_float_tensor(), data.train.captions,
+                             params_hash=params_hash(params), text=data.train_text, clip=clip,
+                             val_images=data.val.as_float_tensor(), val_text=data.val_text,
+                             checkpoint_dir=vqgan_checkpoint(params, root, variant).parent, resume=True,
+                             on_epoch=on_epoch, progress=progress)
+    finally:
+        close()
+    wall = time.perf_counter() - start
+    model = result.model
+    x = data.val.as_float_tensor()[:show]
+    with torch.no_grad():
+        recon = model(x, data.val_text.pooled[:show] if vq_config.text_style_norm else None).recon.clamp(-1, 1)
+    last = result.history[-1]
+    parameters = parameter_table(model, result.discriminator)
+    metrics = {"variant": variant, "epochs": len(result.history), "steps": result.steps,
+               "converged_epoch": result.converged_epoch, "wall_seconds": wall,
+               "train_images_per_second": result.images_per_second,
+               "parameters": int(parameters["generator total"]),
+               "lambda_clip": effective_lambda(config), "n_train": len(data.train), "n_val": len(data.val),
+               **{k: v for k, v in last.items() if k.startswith("val_")},
+               "codes_reinitialised": {k: int(q.n_reinit) for k, q in model.codebooks().items()}}
+    write_metrics(root / params.paths.metrics / f"vqgan-{variant}.json", metrics)
+    return VQGANStage(variant, vq_config, result, pd.DataFrame(result.history), parameters, x, recon, metrics)
+
+
+# ------------------------------------------------------------------------------------------ phase 2
+@dataclass
+class TrainStage:
+    variant: str
+    vqgan_from: str
+    result: TrainResult
+    history: pd.DataFrame
+    parameters: pd.Series
+    prompts: pd.DataFrame           # per generated image: prompt, requested and judged category / type
+    images: torch.Tensor            # generated, (N, 3, R, R) in [-1, 1], prompt-major
+    accuracy: pd.DataFrame          # share judged as requested, per head
+    originals: torch.Tensor         # the prompts' own test paintings, and their reconstructions
+    reconstructions: torch.Tensor
+    metrics: dict[str, Any]
+
+
+def held_out_prompts(test: Split, n: int, seed: int) -> pd.DataFrame:
+    """``n`` test-split rows, a seeded draw stratified by primary category (round robin over categories)."""
+    rng = np.random.default_rng(seed)
+    groups = {k: list(rng.permutation(g.index.to_numpy())) for k, g in test.rows.groupby("primary", sort=True)}
+    picked: list[int] = []
+    while len(picked) < min(n, len(test.rows)):
+        for k in sorted(groups):
+            if groups[k] and len(picked) < n:
+                picked.append(int(groups[k].pop()))
+    return test.rows.loc[picked].reset_index()
+
+
+def judge(classifier, images: torch.Tensor, requested: pd.DataFrame) -> pd.DataFrame:
+    """The curation classifier's labels of generated ``images`` beside the ``requested`` primary category
+    and painting type (one row per image, same order)."""
+    from inkgen.models.classifier import predict
+
+    pixels = ((images.permute(0, 2, 3, 1) + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
+    judged = pd.DataFrame(predict(classifier, list(pixels)))
+    out = requested[["item_id", "caption", "primary", "painting_type"]].reset_index(drop=True)
+    out = out.rename(columns={"primary": "requested_primary", "painting_type": "requested_type"})
+    out["judged_primary"] = judged["primary"]
+    out["judged_type"] = judged["painting_type"]
+    out["primary_ok"] = out["requested_primary"] == out["judged_primary"]
+    out["type_ok"] = out["requested_type"] == out["judged_type"]
+    return out
+
+
+def run_train(params: Params, variant: str, root: str | Path | None = None, *, progress: bool = True) -> TrainStage:
+    """Phase 2 for ``variant`` on its (shared) VQGAN; checkpoint ``models/train/<variant>/prior-last.pt``;
+    then held-out prompts generated and judged."""
+    from inkgen.generate import Generator
+    from inkgen.models.classifier import load_classifier
+
+    root = Path(root) if root is not None else project_root()
+    owner = vqgan_owner(params, variant)
+    phash = params_hash(params)
+    vqgan, _, _ = load_trained(vqgan_checkpoint(params, root, owner), params_hash=phash)
+    config = train_config(params, variant)
+    data = load_data(params, root)
+    sizes = dataclasses.asdict(params.model.prior)
+    live_dir = root / params.paths.metrics / "live" / f"train-{variant}"
+    on_epoch, close = live_logger(live_dir)
+    start = time.perf_counter()
+    try:
+        result = train_prior(config, vqgan, data.train.as_float_tensor(), data.train_text,
+                             prior_config(vqgan, data.encoder.dim, variant, **sizes), params_hash=phash,
+                             val_images=data.val.as_float_tensor(), val_text=data.val_text,
+                             checkpoint_dir=prior_checkpoint(params, root, variant).parent, resume=True,
+                             on_epoch=on_epoch, progress=progress,
+                             meta={"text_encoder": text_encoder_record(params, data.encoder), "vqgan_from": owner})
+    finally:
+        close()
+    wall = time.perf_counter() - start
+    # text -> image on held-out test captions, judged by the curation classifier
+    test = load_split(root / params.paths.dataset / "manifest.csv", "test", root)
+    g = params.generate
+    prompts = held_out_prompts(test, g.n_prompts, g.seed)
+    generator = Generator(vqgan, result.model, data.encoder, source=f"train@{variant}")
+    gen_start = time.perf_counter()
+    images = generator.generate_tensors(list(prompts["caption"]), seed=g.seed, count=g.samples_per_prompt,
+                                        temperature=g.temperature, top_k=g.top_k or None)
+    gen_seconds = time.perf_counter() - gen_start
+    requested = prompts.loc[prompts.index.repeat(g.samples_per_prompt)]
+    judged = judge(load_classifier(root / params.paths.models / "classifier.pt"), images, requested)
+    accuracy = pd.DataFrame({"judged as requested": [judged["primary_ok"].mean(), judged["type_ok"].mean()],
+                             "chance (uniform)": [1 / test.rows["primary"].nunique(),
+                                                  1 / test.rows["painting_type"].nunique()]},
+                            index=["primary category", "painting type"])
+    idx = torch.as_tensor(prompts["index"].to_numpy())
+    originals = test.as_float_tensor()[idx]
+    text_vec = None
+    if vqgan.config.text_style_norm:
+        text_vec = encode_captions(data.encoder, list(prompts["caption"])).pooled
+    with torch.no_grad():
+        reconstructions = vqgan(originals, text_vec).recon.clamp(-1, 1)
+    parameters = parameter_table(vqgan, prior=result.model)
+    metrics = {"variant": variant, "vqgan_from": owner, "prior_epochs": len(result.history), "steps": result.steps,
+               "converged_epoch": result.converged_epoch, "wall_seconds": wall,
+               "train_sequences_per_second": result.images_per_second,
+               "val_loss": result.history[-1]["val_loss"], "parameters": int(parameters["generator total"]),
+               "n_generated": len(judged), "generation_seconds_per_image": gen_seconds / len(judged),
+               "primary_accuracy": float(judged["primary_ok"].mean()),
+               "type_accuracy": float(judged["type_ok"].mean())}
+    write_metrics(root / params.paths.metrics / f"train-{variant}.json", metrics)
+    return TrainStage(variant, owner, result, pd.DataFrame(result.history), parameters, judged, images, accuracy,
+                      originals, reconstructions, metrics)
