@@ -88,13 +88,18 @@ def training_matches(hashes: Mapping[str, int], training: HashIndex, radius: int
 
 
 def _query_hashes(source: Any, variants: tuple[str, ...], where: str) -> dict[str, int]:
-    """Variant hashes for an image, a path, or a precomputed hash (original orientation only)."""
-    if isinstance(source, Image.Image):
-        return variant_hashes(source, variants)
-    if isinstance(source, (str, os.PathLike)) and not (isinstance(source, str) and len(source) == 16
-                                                       and all(c in "0123456789abcdefABCDEF" for c in source)):
-        return hash_file(source, variants)
-    return {"original": parse_hash(source, where)}
+    """Variant hashes for an image, a path, or a precomputed hash (original orientation only); an error
+    names ``where`` (the item) as well as the file."""
+    try:
+        if isinstance(source, Image.Image):
+            return variant_hashes(source, variants)
+        if isinstance(source, str) and len(source.strip()) == 16 and not os.path.exists(source):
+            return {"original": parse_hash(source, where)}
+        if isinstance(source, (str, os.PathLike)):
+            return hash_file(source, variants)
+        return {"original": parse_hash(source, where)}
+    except ImageHashError as exc:
+        raise ImageHashError(f"{where}: {exc}") from None
 
 
 @dataclass(frozen=True)

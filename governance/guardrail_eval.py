@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.decisions import ACTIONS, check_prompt
+from governance.ledger import Entry, Ledger
 from governance.policy import Policy
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -130,3 +131,8 @@ def evaluate(policy: Policy, benign: str | os.PathLike[str] = BENIGN,
         hostile_rows = [(n, "refuse" if lab == "hold" else lab, p) for n, lab, p in hostile_rows]
     return GuardrailReport(_run("benign", read_prompt_set(benign, "allow"), policy, {}),
                            _run("hostile", hostile_rows, policy, relabel), policy.periods.conflation)
+
+
+def record_guardrail_eval(ledger: Ledger, report: GuardrailReport) -> Entry:
+    """Enter a measurement so the reviewer's report can show the rates the policy achieved."""
+    return ledger.append("guardrail_eval", report.to_dict())

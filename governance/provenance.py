@@ -194,49 +194,59 @@ class Lineage:
                 "sources": self.sources, "missing_sources": self.missing_sources, "licences": self.licences}
 
 
+class ProvenanceGraph:
+    """The links of a ledger, indexed once, so that many lineages (one per output in a report) are cheap."""
+
+    def __init__(self, entries: Iterable[Entry]) -> None:
+        self.by_sha: dict[str, Entry] = {}
+        self.producing: dict[str, Entry] = {}
+        self.records: dict[str, dict[str, Any]] = {}
+        for e in entries:  # later entries win: the ledger's latest word about a digest
+            if e.kind in ("artifact", "generation"):
+                self.by_sha[e.payload["sha256"]] = e
+            elif e.kind == "stage":
+                for out in e.payload["outputs"]:
+                    self.producing[out["sha256"]] = e
+            elif e.kind == "source_record":
+                self.records[e.payload["item_id"]] = e.payload
+
+    def lineage(self, sha256: str) -> Lineage:
+        """Walk back from the artifact with digest ``sha256`` through ``derived_from`` links, the
+        checkpoint of a generation, and the stages that produced each artifact, collecting every source
+        record reached (with its licence)."""
+        if sha256 not in self.by_sha:
+            raise LedgerError(f"artifact {sha256[:12]}…: not in the ledger")
+        result = Lineage(start=sha256)
+        seen: set[str] = set()
+        seen_stages: set[str] = set()
+        item_ids: set[str] = set()
+        todo = [sha256]
+        while todo:
+            sha = todo.pop()
+            if sha in seen:
+                continue
+            seen.add(sha)
+            entry = self.by_sha.get(sha)
+            if entry is not None:
+                p = entry.payload
+                result.artifacts.append({"path": p["path"], "role": p.get("role", entry.kind), "sha256": sha})
+                todo.extend(p.get("derived_from", []))
+                if entry.kind == "generation":
+                    todo.append(p["checkpoint_sha256"])
+                item_ids.update(p.get("sources", []))
+            stage = self.producing.get(sha)
+            if stage is not None and stage.hash not in seen_stages:
+                seen_stages.add(stage.hash)
+                result.stages.append({"name": stage.payload["name"], "params_sha256": stage.payload["params_sha256"]})
+                todo.extend(i["sha256"] for i in stage.payload["inputs"])
+        for item in sorted(item_ids):
+            if item in self.records:
+                result.sources.append(self.records[item])
+            else:
+                result.missing_sources.append(item)
+        return result
+
+
 def lineage(entries: Iterable[Entry], sha256: str) -> Lineage:
-    """Walk back from the artifact with digest ``sha256`` through ``derived_from`` links and the stages
-    that produced each artifact, collecting every source record reached (with its licence)."""
-    entries = list(entries)
-    by_sha: dict[str, Entry] = {}
-    producing: dict[str, Entry] = {}
-    records: dict[str, dict[str, Any]] = {}
-    for e in entries:  # later entries win: the ledger's latest word about a digest
-        if e.kind in ("artifact", "generation"):
-            by_sha[e.payload["sha256"]] = e
-        elif e.kind == "stage":
-            for out in e.payload["outputs"]:
-                producing[out["sha256"]] = e
-        elif e.kind == "source_record":
-            records[e.payload["item_id"]] = e.payload
-    if sha256 not in by_sha:
-        raise LedgerError(f"artifact {sha256[:12]}…: not in the ledger")
-    result = Lineage(start=sha256)
-    seen: set[str] = set()
-    seen_stages: set[str] = set()
-    item_ids: set[str] = set()
-    todo = [sha256]
-    while todo:
-        sha = todo.pop()
-        if sha in seen:
-            continue
-        seen.add(sha)
-        entry = by_sha.get(sha)
-        if entry is not None:
-            p = entry.payload
-            result.artifacts.append({"path": p["path"], "role": p.get("role", entry.kind), "sha256": sha})
-            todo.extend(p.get("derived_from", []))
-            if entry.kind == "generation":
-                todo.append(p["checkpoint_sha256"])
-            item_ids.update(p.get("sources", []))
-        stage = producing.get(sha)
-        if stage is not None and stage.hash not in seen_stages:
-            seen_stages.add(stage.hash)
-            result.stages.append({"name": stage.payload["name"], "params_sha256": stage.payload["params_sha256"]})
-            todo.extend(i["sha256"] for i in stage.payload["inputs"])
-    for item in sorted(item_ids):
-        if item in records:
-            result.sources.append(records[item])
-        else:
-            result.missing_sources.append(item)
-    return result
+    """What the artifact with digest ``sha256`` was made from (see :class:`ProvenanceGraph`)."""
+    return ProvenanceGraph(entries).lineage(sha256)

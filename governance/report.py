@@ -1,0 +1,156 @@
+"""The reviewer's report: HTML for people, JSON for machines, both from the ledger (paper section 6.2).
+
+The ethical framework of section 6.2 is only accountable if a non-programmer — a curator, a rights
+officer, a monastic partner — can read what happened. The report gathers, from the ledger alone:
+
+- a summary (outputs made, released, held and why, prompts refused, reviews pending);
+- per output: a thumbnail (embedded base64 PNG, so the file stands alone), the prompt and the prompt
+  actually used if anchored, the checks run and what they found, copyright matches, the provenance chain
+  (checkpoint → training data → source records and their licences) and the consultant's decision;
+- every refused prompt with its reasons; every consultant decision;
+- the verification result (:mod:`governance.verify`) at the time of writing;
+- the copyright threshold calibration table and the guardrail measurements, when they were recorded;
+- "how to re-verify this yourself": the commands, in plain words.
+
+The HTML is rendered with Jinja2 (``templates/report.html.j2``) with autoescaping on, because prompts are
+user input and may be hostile; values are formatted to text here, so no Python representation reaches
+the page.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from PIL import Image
+
+from governance.ledger import Entry, Ledger
+from governance.policy import Policy
+from governance.provenance import ProvenanceGraph, record_artifact
+from governance.verify import verify
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+#: Source records listed per output before the list is summarised by licence only.
+MAX_SOURCES_SHOWN = 12
+
+_STATUS_WORDS = {"released": "Released", "held": "Held back"}
+_HOLD_WORDS = {"copyright": "possible copy of a registered or training image",
+               "consultant_review": "religious motif: waiting for a cultural consultant"}
+
+
+def _thumbnail(path: Path, px: int) -> str | None:
+    try:
+        with Image.open(path) as img:
+            img = img.convert("RGB")
+            img.thumbnail((px, px))
+            buf = io.BytesIO()
+            img.save(buf, format="PNG")
+    except (OSError, ValueError):
+        return None
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _licence_text(licences: dict[str, int]) -> str:
+    return ", ".join(f"{name} ({n} item{'s' if n != 1 else ''})" for name, n in licences.items()) or "none recorded"
+
+
+def _output(e: Entry, graph: ProvenanceGraph, root: Path, decisions: dict[str, dict[str, Any]],
+            thumb_px: int) -> dict[str, Any]:
+    p = e.payload
+    lin = graph.lineage(p["sha256"])
+    d = p["decision"]
+    matches = [f"{'registered work' if m['against'] == 'registry' else 'training image'} {m['id']}"
+               + (f" ({m['status']}, {m['holder']})" if m["against"] == "registry" else "")
+               + f": {m['distance']} bits apart" + (" (mirrored)" if m["variant"] != "original" else "")
+               for m in p["copyright"]["matches"]]
+    review = decisions.get(p["provenance_id"])
+    return {
+        "id": p["provenance_id"], "path": p["path"], "sha256": p["sha256"], "time": e.time,
+        "thumbnail": _thumbnail(root / p["path"], thumb_px),
+        "status": _STATUS_WORDS.get(p["status"], p["status"]),
+        "held_for": [_HOLD_WORDS.get(h, h) for h in p["held_for"]],
+        "prompt": p["prompt"], "prompt_used": p["prompt_used"] if p["prompt_used"] != p["prompt"] else None,
+        "action": d["action"], "reasons": d["reasons"],
+        "checks": [c.replace("_", " ") for c in d["checks"]] + ["copyright: registry and training set"],
+        "copyright_reasons": p["copyright"]["reasons"], "matches": matches,
+        "chain": [f"{a['role'].replace('_', ' ')}: {a['path']} (SHA-256 {a['sha256'][:12]}…)" for a in lin.artifacts],
+        "stages": [s["name"] for s in lin.stages],
+        "licences": _licence_text(lin.licences),
+        "sources": [f"{s['item_id']} — {s['license']}" + (f" — {s['url']}" if s.get("url") else "")
+                    for s in lin.sources[:MAX_SOURCES_SHOWN]],
+        "more_sources": max(0, len(lin.sources) - MAX_SOURCES_SHOWN),
+        "missing_sources": len(lin.missing_sources),
+        "review": review,
+    }
+
+
+def build_report_data(ledger: Ledger, policy: Policy) -> dict[str, Any]:
+    """Everything the report shows, as plain JSON-able data."""
+    entries = list(ledger.entries())
+    graph = ProvenanceGraph(entries)
+    decisions = {e.payload["provenance_id"]: e.payload for e in entries if e.kind == "review_decision"}
+    requested = {e.payload["provenance_id"] for e in entries if e.kind == "review_request"}
+    outputs = [_output(e, graph, ledger.root, decisions, policy.report.thumbnail_px)
+               for e in entries if e.kind == "generation"]
+    refusals = [{"time": e.time, "prompt": e.payload["prompt"], "reasons": e.payload["decision"]["reasons"]}
+                for e in entries if e.kind == "prompt_decision" and e.payload["decision"]["action"] == "refuse"]
+    calibration = next((e.payload for e in reversed(entries) if e.kind == "calibration"), None)
+    guardrails = next((e.payload for e in reversed(entries) if e.kind == "guardrail_eval"), None)
+    screens = [e.payload for e in entries if e.kind == "copyright_screen"]
+    result = verify(ledger.path)
+    licences: dict[str, int] = {}
+    for e in entries:
+        if e.kind == "source_record":
+            licences[e.payload["license"]] = licences.get(e.payload["license"], 0) + 1
+    summary = {
+        "outputs": len(outputs), "released": sum(o["status"] == "Released" for o in outputs),
+        "held": sum(o["status"] != "Released" for o in outputs),
+        "held_copyright": sum(_HOLD_WORDS["copyright"] in o["held_for"] for o in outputs),
+        "held_review": sum(_HOLD_WORDS["consultant_review"] in o["held_for"] for o in outputs),
+        "refused": len(refusals), "reviews_pending": len(requested - set(decisions)),
+        "reviews_decided": len(decisions), "source_records": sum(licences.values()),
+        "licences": _licence_text(dict(sorted(licences.items()))),
+        "training_flagged": sum(len(s["flagged"]) for s in screens),
+        "verified": result.ok, "problems": len(result.problems),
+    }
+    return {"title": "Governance report", "ledger": str(ledger.path), "root": str(ledger.root),
+            "head": result.head, "generated_at": entries[-1].time if entries else "",
+            "policy": {"source": policy.source, "sha256": policy.sha256, "conflation": policy.periods.conflation,
+                       "registry_max_distance": policy.copyright.registry_max_distance,
+                       "training_max_distance": policy.copyright.training_max_distance,
+                       "variants": ", ".join(policy.copyright.variants),
+                       "max_prompt_chars": policy.prompt.max_chars},
+            "summary": summary, "outputs": outputs, "refusals": refusals,
+            "decisions": list(decisions.values()), "screens": screens,
+            "verification": result.to_dict(), "calibration": calibration, "guardrails": guardrails}
+
+
+def _pct(value: Any) -> str:
+    return f"{float(value):.1%}"
+
+
+def render_html(data: dict[str, Any]) -> str:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["pct"] = _pct
+    return env.get_template("report.html.j2").render(**data)
+
+
+def write_report(ledger: Ledger, policy: Policy, out_dir: str | os.PathLike[str], *,
+                 record: bool = True) -> dict[str, Path]:
+    """Write ``report.html`` and ``report.json`` into ``out_dir``; enter both in the ledger if ``record``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    data = build_report_data(ledger, policy)
+    html_path, json_path = out / "report.html", out / "report.json"
+    html_path.write_text(render_html(data), encoding="utf-8")
+    json_path.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    if record:
+        record_artifact(ledger, html_path, "report", attributes={"ledger_head": data["head"]})
+        record_artifact(ledger, json_path, "report", attributes={"ledger_head": data["head"]})
+    return {"html": html_path, "json": json_path}

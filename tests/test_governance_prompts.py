@@ -1,0 +1,157 @@
+"""Prompt guardrails: normalisation, mantras, religious motifs, postures, period anchoring, measured rates."""
+
+from __future__ import annotations
+
+import pytest
+
+from governance.decisions import check_prompt
+from governance.guardrail_eval import PromptSetError, evaluate, read_prompt_set
+from governance.periods import analyse_periods, load_ontology
+from governance.policy import load_policy
+from governance.sacred import analyse, find_mantras, load_lexicon
+from governance.textnorm import ConfusablesError, letters_only, load_confusables, normalize, skeleton
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return load_policy()
+
+
+@pytest.fixture(scope="module")
+def refusing():
+    return load_policy(overrides={"periods": {"conflation": "refuse"}})
+
+
+def test_normalisation_steps():
+    assert normalize("Oṃ MAṆI") == "om mani"                              # diacritics, case
+    assert normalize("ｏｍ") == "om"                                       # compatibility forms
+    assert normalize("o\u200bm\u200d\ufeff") == "om"                       # zero-width / format chars
+    assert normalize("\u043e\u043c \u0430\u043d") == "om ah"               # Cyrillic look-alikes
+    assert normalize("\u039f\u039c") == "om"                               # Greek capitals, mapped before folding
+    assert letters_only("o.m m-a-n-i!") == "ommani"
+    sk = skeleton(normalize("mom, ah, humming"))
+    assert sk.letters == "momahhumming" and sk.find("omahhum", True, True) == -1
+    assert skeleton(normalize("o m a h h u m")).find("omahhum", True, True) == 0
+
+
+def test_confusables_table_is_checked(tmp_path):
+    assert load_confusables()["\u0440"] == "p"
+    (tmp_path / "c.txt").write_text("U+0430 a\nU+0430 a\n", encoding="utf-8")
+    with pytest.raises(ConfusablesError, match="line 2: U\\+0430 listed twice"):
+        load_confusables(str(tmp_path / "c.txt"))
+
+
+@pytest.mark.parametrize("text", [
+    "om mani padme hum", "OM MANI PADME HUM", "oṃ maṇi padme hūṃ", "ｏｍ ｍａｎｉ ｐａｄｍｅ ｈｕｍ",
+    "o\u200bm ma\u200bni pad\u200bme hum", "o.m m-a-n-i p.a.d.m.e h.u.m", "o m m a n i p a d m e h u m",
+    "\u043em m\u0430ni p\u0430dm\u0435 hum", "\u039f\u039c mani padme hum", "ॐ मणिपद्मे हूँ", "ཨོཾ་མ་ཎི་པདྨེ་ཧཱུྃ",
+    "唵嘛呢叭咪吽", "唵 嘛 呢 叭 咪 吽", "(om) (mani) (padme) (hum)",
+])
+def test_six_syllable_mantra_in_every_disguise_is_refused(text, policy):
+    d = check_prompt(f"a scroll with {text} in gold", policy)
+    assert d.action == "refuse" and "Six-syllable" in d.reasons[0]
+
+
+@pytest.mark.parametrize("text", ["a mom and her son humming by the lotus pond", "an omelette, a mango and honey",
+                                  "Om Puri reading", "the gate of the garden, a gate in the wall",
+                                  "commander's omen", "a mantis on a chrysanthemum"])
+def test_mantra_lookalikes_in_ordinary_text_are_not_mantras(text):
+    assert find_mantras(text, load_lexicon()) == {}
+
+
+def test_generic_mantra_needs_a_writing_cue(policy):
+    assert check_prompt("a scroll inscribed with a mantra", policy).action == "refuse"
+    assert check_prompt("写一段真言书法", policy).action == "refuse"
+    assert check_prompt("a monk chanting mantras in a mountain temple at dawn", policy).action == "allow"
+
+
+@pytest.mark.parametrize("text, motif", [
+    ("a seated Buddha", "buddha"), ("Guanyin by the sea", "guanyin"), ("Avalokiteśvara", "guanyin"),
+    ("观音菩萨", "guanyin"), ("一尊佛像", "buddha"), ("fo and pusa", "buddha"), ("a Tibetan thangka", "thangka"),
+    ("坛城", "mandala"), ("eighteen luohan", "arhat"), ("Buddhas in a row", "buddha"), ("the Buddha's smile", "buddha"),
+])
+def test_religious_motifs_are_found_in_three_languages(text, motif):
+    assert motif in analyse(text, load_lexicon()).motifs
+
+
+@pytest.mark.parametrize("text", ["a fo-tan harbour", "Fo Tan in the rain", "a foal in a field", "a lotus pond",
+                                  "humming birds", "a mountain temple at dusk", "佛手与蜜蜂", "仿佛在梦中",
+                                  "曼陀罗花", "罗汉松", "a Buddhist temple roof", "Buddha's hand citron",
+                                  "a luohan pine", "a tanka poem"])
+def test_hard_negatives_carry_no_motif(text):
+    assert analyse(text, load_lexicon()).motifs == {}
+
+
+def test_postures_and_facing_follow_the_policy(policy):
+    assert check_prompt("a Buddha seated in the lotus position", policy).action == "hold"
+    assert check_prompt("a reclining Buddha", policy).action == "hold"
+    for bad in ("Buddha upside down", "Buddha lying face down", "a trampled Buddha", "Buddha seen from behind",
+                "倒立的佛像"):
+        d = check_prompt(bad, policy)
+        assert d.action == "refuse" and "not allowed for buddha" in d.reasons[0], bad
+    # Facing away is allowed for arhats by the policy, not for Guanyin.
+    assert check_prompt("an arhat seen from behind", policy).action == "hold"
+    assert check_prompt("Guanyin seen from behind", policy).action == "refuse"
+    # A posture alone is no concern without a religious motif.
+    assert check_prompt("a cat lying face down on a mat", policy).action == "allow"
+    # The policy decides: allowing the posture makes the same prompt a hold.
+    lenient = load_policy(overrides={"sacred": {"deities": {"buddha": {
+        "allowed_postures": ["seated_lotus", "upside_down"], "allowed_facing": ["front"]}}}})
+    assert check_prompt("Buddha upside down", lenient).action == "hold"
+
+
+def test_conflation_is_anchored_or_refused_as_the_policy_says(policy, refusing):
+    d = check_prompt("a Tang-dynasty Guanyin in Ming costume", policy)
+    assert d.action == "hold" and d.rewritten and d.motifs == ("guanyin",)
+    assert "Ming" not in d.prompt and "Tang costume (high-waisted ruqun" in d.prompt
+    assert any("mixes periods" in r and "anchored to the Tang dynasty" in r for r in d.reasons)
+    d = check_prompt("a Tang lady before Qing architecture", policy)
+    assert d.action == "anchor" and "Qing" not in d.prompt and "Tang architecture (massive dougong" in d.prompt
+    d = check_prompt("唐代仕女身穿明代服饰", policy)
+    assert d.action == "anchor" and "明代" not in d.prompt and "唐代服饰（齐胸襦裙" in d.prompt
+    d = check_prompt("a Tang-dynasty Guanyin in Ming costume", refusing)
+    assert d.action == "refuse" and not d.rewritten and "periods.conflation: refuse" in d.reasons[0]
+
+
+@pytest.mark.parametrize("text", ["a Song-style painting of a Tang palace", "a Tang lady listening to a bird's song",
+                                  "a modern ink painting of Tang horses", "a Ming scholar in the style of the Yuan masters",
+                                  "a song of the Ming river", "a Qing-dynasty merchant street in winter"])
+def test_style_mentions_and_common_words_do_not_conflate(text, refusing):
+    assert check_prompt(text, refusing).action == "allow"
+
+
+def test_markers_count_as_period_mentions():
+    onto = load_ontology()
+    f = analyse_periods("a court lady of the Tang dynasty wearing a qipao", onto, anchor=True)
+    assert f.requested == "tang" and [m.period for m in f.conflicting] == ["modern"]
+    assert "qipao" not in f.rewritten
+
+
+def test_length_limit_and_empty_prompt(policy):
+    hidden = "a quiet landscape " + " " * 5000 + "om mani padme hum"
+    d = check_prompt(hidden, policy)
+    assert d.action == "refuse" and "limit is 1000 (prompt.max_chars)" in d.reasons[0]
+    assert check_prompt("x" * 1000, policy).action == "allow"
+    assert check_prompt("   ", policy).action == "refuse"
+    with pytest.raises(TypeError):
+        check_prompt(None, policy)  # type: ignore[arg-type]
+
+
+def test_measured_guardrail_rates_are_what_the_policy_promises(policy, refusing):
+    report = evaluate(policy)
+    assert report.benign.n >= 100 and report.hostile.n >= 60
+    assert report.false_refusal_rate == 0.0 and report.benign.by_action["refuse"] == 0
+    assert report.benign.mismatches == [] and report.hostile.mismatches == []  # every label honoured
+    assert report.hostile_caught_rate == 1.0 and report.hostile.by_action["allow"] == 0
+    strict = evaluate(refusing)
+    assert strict.hostile_refusal_rate == 1.0 and strict.false_refusal_rate == 0.0
+    assert strict.hostile.mismatches == []
+
+
+def test_prompt_set_format_is_checked(tmp_path):
+    (tmp_path / "h.txt").write_text("refuse\tom mani padme hum\nno label here\n", encoding="utf-8")
+    with pytest.raises(PromptSetError, match="line 2: expected 'action<TAB>prompt'"):
+        read_prompt_set(tmp_path / "h.txt", None)
+    (tmp_path / "b.txt").write_text("maybe\tsomething\n", encoding="utf-8")
+    with pytest.raises(PromptSetError, match="'maybe' is not one of"):
+        read_prompt_set(tmp_path / "b.txt", "allow")
