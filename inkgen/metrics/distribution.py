@@ -185,7 +185,8 @@ def frechet_estimate(real: np.ndarray, fake: np.ndarray, *, confidence: float, n
                                confidence=confidence, n_resamples=n_resamples, seed=seed)
     point = frechet_distance(real, fake)
     shift = point - est.mean  # the two computations agree to rounding; keep the library's value
-    return Estimate(point, est.low + shift, est.high + shift, est.n, est.method, est.confidence)
+    # a distance cannot be negative: the normal interval's lower bound is clipped at 0
+    return Estimate(point, max(est.low + shift, 0.0), est.high + shift, est.n, est.method, est.confidence)
 
 
 def score_estimate(logits: np.ndarray, *, splits: int, confidence: float, n_resamples: int, seed: int

@@ -191,8 +191,9 @@ def judge_claims(claims: tuple[Claim, ...], measured: Mapping[str, Mapping[str, 
                  ) -> list[ClaimVerdict]:
     """Verdicts (see :mod:`inkgen.metrics.claims` for the rule) on ``claims`` from ``measured``:
     ``{variant: {study metric name: per-item values or Estimate}}``. A claim whose metric was not measured
-    for its variants is skipped (``skip_unmeasured``) or raises ``KeyError``. Inference time is compared
-    by the median of the timing runs, everything else by the mean."""
+    for its variants is skipped (``skip_unmeasured``) or raises ``KeyError``. ``paired``: per-item values
+    of equal length were measured on the same items in the same order (same test images, same prompts).
+    Inference time is compared by the median of the timing runs, unpaired; everything else by the mean."""
     out = []
     for k, c in enumerate(claims):
         variants = (c.variant, *c.versus)
@@ -204,7 +205,9 @@ def judge_claims(claims: tuple[Claim, ...], measured: Mapping[str, Mapping[str, 
             raise
         values = {v: measured[v][metric] for v in variants}
         statistic = np.median if metric == "inference_ms" else np.mean
-        out.append(judge(c.id, metric, c.direction, c.variant, c.versus, values, paired=paired,
+        # timing run i of one model has nothing in common with run i of another: never paired
+        pair = paired and metric != "inference_ms"
+        out.append(judge(c.id, metric, c.direction, c.variant, c.versus, values, paired=pair,
                          confidence=confidence, n_resamples=n_resamples, seed=seed + 1000 * k,
                          statistic=statistic))
     return out
