@@ -37,7 +37,7 @@ def images(n: int, size: int) -> tuple[torch.Tensor, list[str]]:
     for spec in plan_corpus(n, seed=0):
         im, _ = render_painting(spec, 96)
         ims.append(np.asarray(ImageOps.fit(im.convert("RGB"), (size, size))))
-        prompts.append(f"a {spec.painting_type if hasattr(spec, 'painting_type') else 'ink'} painting")
+        prompts.append(f"a {spec.painting_type} painting")
     x = torch.from_numpy(np.stack(ims)).permute(0, 3, 1, 2).float() / 127.5 - 1  # (N,H,W,3) -> (N,3,H,W)
     return x, prompts
 

@@ -1,7 +1,6 @@
 """The expert evaluation kit: blinded package, sheet validation, agreement statistics, key comparison."""
 
 import csv
-import math
 
 import numpy as np
 import pandas as pd
