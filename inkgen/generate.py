@@ -115,6 +115,12 @@ class Generator:
                                            max_tokens=recorded.get("max_tokens"))
             except (TextEncoderError, FileNotFoundError) as exc:
                 raise GenerateError(f"text encoder: {exc}") from exc
+            if ck.get("text_encoder_state") is not None:  # the BERT was fine-tuned with the prior
+                try:
+                    text_encoder.bert.load_state_dict(ck["text_encoder_state"])
+                except RuntimeError as exc:
+                    raise GenerateError(f"{path}: its fine-tuned text encoder does not fit the BERT at "
+                                        f"{str(text_encoder.path)!r} ({str(exc).splitlines()[0]})") from exc
         return cls(vqgan, prior, text_encoder, source=str(path), device=device)
 
     # ---------------------------------------------------------------------------------- generating

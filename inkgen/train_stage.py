@@ -29,7 +29,7 @@ import torch
 from inkgen.config import Params, project_root
 from inkgen.data.dataset import Split, load_split
 from inkgen.models.vqgan import VARIANT_FLAGS, VQGAN, VQGANConfig
-from inkgen.training import (TextFeatures, TrainConfig, TrainError, TrainResult, effective_lambda,
+from inkgen.training import (FineTunedTextFeatures, TextFeatures, TrainConfig, TrainError, TrainResult, effective_lambda,
                              encode_captions, load_trained, prior_config, train_prior, train_vqgan)
 
 VARIANTS = tuple(VARIANT_FLAGS)  # full, no_clip, no_transformer, vqgan_clip, vqgan
@@ -255,13 +255,18 @@ def run_train(params: Params, variant: str, root: str | Path | None = None, *, p
     config = train_config(params, variant)
     data = load_data(params, root)
     sizes = dataclasses.asdict(params.model.prior)
+    train_text, val_text = data.train_text, data.val_text
+    if params.text_encoder.finetune:  # the BERT learns with the prior: features computed batch by batch
+        train_text = FineTunedTextFeatures(data.encoder, data.train.captions)
+        val_text = FineTunedTextFeatures(data.encoder, data.val.captions)
     live_dir = root / params.paths.metrics / "live" / f"train-{variant}"
     on_epoch, close = live_logger(live_dir)
     start = time.perf_counter()
     try:
-        result = train_prior(config, vqgan, data.train.as_float_tensor(), data.train_text,
+        result = train_prior(config, vqgan, data.train.as_float_tensor(), train_text,
                              prior_config(vqgan, data.encoder.dim, variant, **sizes), params_hash=phash,
-                             val_images=data.val.as_float_tensor(), val_text=data.val_text,
+                             val_images=data.val.as_float_tensor(), val_text=val_text,
+                             finetune_lr=params.text_encoder.finetune_lr, snapshots=params.train.prior_snapshots,
                              checkpoint_dir=prior_checkpoint(params, root, variant).parent, resume=True,
                              on_epoch=on_epoch, progress=progress,
                              meta={"text_encoder": text_encoder_record(params, data.encoder), "vqgan_from": owner})
@@ -272,6 +277,7 @@ def run_train(params: Params, variant: str, root: str | Path | None = None, *, p
     test = load_split(root / params.paths.dataset / "manifest.csv", "test", root)
     g = params.generate
     prompts = held_out_prompts(test, g.n_prompts, g.seed)
+    data.encoder.eval()
     generator = Generator(vqgan, result.model, data.encoder, source=f"train@{variant}")
     gen_start = time.perf_counter()
     images = generator.generate_tensors(list(prompts["caption"]), seed=g.seed, count=g.samples_per_prompt,

@@ -12,10 +12,7 @@ import torch
 
 import inkgen  # noqa: F401  (CPU torchvision fix before transformers)
 from inkgen.models.text_encoder import TextEncoder, TextEncoderError, default_bert_path, masked_mean
-
-WORDS = ["a", "red", "blue", "painting", "of", "plum", "blossom", "mountain", "river", "bird", "the",
-         "ink", "detailed", "this", "is"]
-
+from tiny_models import write_tiny_bert  # noqa: E402
 
 @pytest.fixture(scope="module")
 def minilm() -> TextEncoder:
@@ -24,20 +21,7 @@ def minilm() -> TextEncoder:
 
 @pytest.fixture(scope="module")
 def tiny_bert_dir(tmp_path_factory):
-    """A tiny random BERT (2 layers, 32 wide) with a 20-word WordPiece vocabulary, saved like a hub dir."""
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    d = tmp_path_factory.mktemp("tiny_bert")
-    vocab = d / "vocab.txt"
-    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + WORDS) + "\n",
-                     encoding="utf-8")
-    tok = BertTokenizerFast(vocab_file=str(vocab))
-    torch.manual_seed(0)
-    cfg = BertConfig(vocab_size=len(WORDS) + 5, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                     intermediate_size=64, max_position_embeddings=64)
-    BertModel(cfg).save_pretrained(d)
-    tok.save_pretrained(d)
-    return d
+    return write_tiny_bert(tmp_path_factory.mktemp("tiny_bert"))
 
 
 def test_default_is_the_embedded_minilm_bert():

@@ -263,3 +263,51 @@ def test_prior_deterministic_and_resumable(trained_vqgan, tmp_path):
     other = VQGAN(trained_vqgan.config, seed=5)
     with pytest.raises(CheckpointError, match="other weights"):
         run_prior(config, other, tmp_path / "c", resume=True)
+
+
+def test_text_encoder_finetunes_with_the_prior_and_is_restored(trained_vqgan, tmp_path):
+    """text_encoder.finetune: the BERT's weights change with the prior's, are saved in the checkpoint,
+    and come back on resume and in generation."""
+    from inkgen.generate import Generator
+    from inkgen.models.text_encoder import TextEncoder
+    from inkgen.training import FineTunedTextFeatures
+    from tiny_models import write_tiny_bert
+
+    bert_dir = write_tiny_bert(tmp_path / "bert", hidden=12)  # the tiny VQGAN expects 12-d text
+    x, captions, _ = data()
+    config = cfg(variant="no_clip", prior_epochs=2, checkpoint_every=2)
+
+    def run(folder, **kw):
+        enc = TextEncoder(bert_dir, freeze=False, max_tokens=16)
+        text = FineTunedTextFeatures(enc, captions)
+        cm = prior_config(trained_vqgan, text.dim, "no_clip", **PRIOR_SIZES)
+        return enc, train_prior(config, trained_vqgan, x, text, cm, params_hash=HASH, checkpoint_dir=folder,
+                                progress=False, finetune_lr=1e-3, **kw)
+
+    before = TextEncoder(bert_dir, freeze=True)
+    enc, result = run(tmp_path / "a")
+    assert not same_state(enc.bert, before.bert), "fine-tuning left the BERT unchanged"
+    ck = torch.load(result.checkpoint, weights_only=True)
+    assert all(torch.equal(ck["text_encoder_state"][k], v) for k, v in enc.bert.state_dict().items())
+    run(tmp_path / "b", stop_after_steps=3)
+    enc_b, resumed = run(tmp_path / "b", resume=True)
+    assert same_state(enc_b.bert, enc.bert) and same_state(resumed.model, result.model)
+    gen = Generator.from_checkpoint(result.checkpoint, text_encoder_path=bert_dir)
+    assert same_state(gen.text_encoder.bert, enc.bert)
+    with pytest.raises(TrainError, match="finetune_lr"):
+        train_prior(config, trained_vqgan, x, FineTunedTextFeatures(TextEncoder(bert_dir, freeze=False), captions),
+                    prior_config(trained_vqgan, 12, "no_clip", **PRIOR_SIZES), params_hash=HASH, progress=False)
+    with pytest.raises(TrainError, match="freeze=False"):
+        FineTunedTextFeatures(before, captions)
+
+
+def test_prior_snapshots_hold_each_epochs_weights(trained_vqgan, tmp_path):
+    from inkgen.training import load_snapshot, snapshot_path
+
+    r = run_prior(cfg(variant="no_clip", prior_epochs=2), trained_vqgan, tmp_path, snapshots=True)
+    first, last = snapshot_path(tmp_path, 1), snapshot_path(tmp_path, 2)
+    assert first.is_file() and last.is_file() and not snapshot_path(tmp_path, 3).exists()
+    assert same_state(load_snapshot(last, r.model, params_hash=HASH), r.model)
+    assert not same_state(load_snapshot(first, r.model, params_hash=HASH), r.model)
+    with pytest.raises(CheckpointError, match="prior-snapshot"):
+        load_snapshot(r.checkpoint, r.model)

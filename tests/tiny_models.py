@@ -1,4 +1,7 @@
-"""Sizes of the tiny models the training and generation tests build (16 px, a handful of channels)."""
+"""Sizes of the tiny models the training and generation tests build (16 px, a handful of channels), and a
+tiny random BERT written like a Hugging Face directory."""
+
+from pathlib import Path
 
 from inkgen.models.clip import ClipConfig
 
@@ -9,3 +12,23 @@ TINY_CLIP = ClipConfig(embed_dim=16, image_size=16, patch_size=8, vision_width=3
                        vision_head_width=32, text_width=32, text_layers=1, text_heads=2, context_length=16)
 PRIOR_SIZES = dict(d_model=16, n_layers=1, n_heads=2, dropout=0.1)
 HASH = "0" * 64
+
+WORDS = ["a", "red", "blue", "green", "black", "painting", "of", "plum", "blossom", "mountain", "river", "bird",
+         "the", "ink", "detailed", "this", "is"]
+
+
+def write_tiny_bert(directory: Path, hidden: int = 32, max_positions: int = 64) -> Path:
+    """A random BERT (2 layers, ``hidden`` wide) with a WordPiece vocabulary of ``WORDS``, saved like a hub
+    directory, so that loading code is tested on real files without any download."""
+    import torch
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    directory.mkdir(parents=True, exist_ok=True)
+    vocab = directory / "vocab.txt"
+    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + WORDS) + "\n", encoding="utf-8")
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(WORDS) + 5, hidden_size=hidden, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=2 * hidden, max_position_embeddings=max_positions)
+    BertModel(config).save_pretrained(directory)
+    BertTokenizerFast(vocab_file=str(vocab)).save_pretrained(directory)
+    return directory

@@ -65,6 +65,35 @@ def encode_captions(encoder, captions: Sequence[str], batch_size: int = 64) -> T
     return TextFeatures(tokens, mask, torch.cat([p for _, _, p in parts]))
 
 
+class FineTunedTextFeatures:
+    """Text features of a BERT being fine-tuned (``text_encoder.finetune``): each batch of captions runs
+    through the encoder, with gradients while training, so the BERT learns with the Transformer stacked
+    decoder. Same interface as :class:`TextFeatures` (``len``, ``dim``, ``batch``)."""
+
+    def __init__(self, encoder, captions: Sequence[str]):
+        if getattr(encoder, "frozen", True):
+            raise TrainError("FineTunedTextFeatures needs a TextEncoder built with freeze=False")
+        self.encoder = encoder
+        self.captions = list(captions)
+        if not self.captions:
+            raise TrainError("no captions to encode")
+
+    def __len__(self) -> int:
+        return len(self.captions)
+
+    @property
+    def dim(self) -> int:
+        return int(self.encoder.dim)
+
+    def parameters(self):
+        return self.encoder.parameters()
+
+    def batch(self, idx: torch.Tensor, device: torch.device | str = "cpu"
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        tokens, mask, pooled = self.encoder.encode([self.captions[int(i)] for i in idx])
+        return tokens.to(device), mask.long().to(device), pooled.to(device)
+
+
 def clip_text_features(clip, captions: Sequence[str], batch_size: int = 256) -> torch.Tensor:
     """The frozen CLIP's text embeddings ``v_t`` (N, D) of the captions (eq. 13), computed once."""
     captions = list(captions)

@@ -24,7 +24,7 @@ from inkgen.training.checkpoint import (CheckpointError, checkpoint_path, load_c
 from inkgen.training.config import (TrainConfig, TrainError, autocast, execution, grad_scaler, resolve_device,
                                     uses_alignment)
 from inkgen.training.convergence import convergence_epoch
-from inkgen.training.features import TextFeatures
+from inkgen.training.features import FineTunedTextFeatures, TextFeatures
 from inkgen.training.loop import LoopState, run_epochs
 from inkgen.training.vqgan_phase import TrainResult, _check_images, _fork_rng
 
@@ -64,11 +64,16 @@ def encode_codes(vqgan: VQGAN, images: torch.Tensor, batch_size: int = 64,
 
 
 @torch.no_grad()
-def evaluate_prior(model: TextToCodes, codes: list[torch.Tensor], text: TextFeatures, batch_size: int,
+def evaluate_prior(model: TextToCodes, codes: list[torch.Tensor], text: TextFeatures | FineTunedTextFeatures,
+                   batch_size: int,
                    device: torch.device | str = "cpu") -> float:
     """Mean teacher-forced cross-entropy per code token (eval mode, no dropout)."""
     was = model.training
     model.eval()
+    bert = text.encoder if isinstance(text, FineTunedTextFeatures) else None
+    bert_was = bert.training if bert is not None else False
+    if bert is not None:
+        bert.eval()
     total, count = 0.0, 0
     try:
         n = len(codes[0])
@@ -81,6 +86,8 @@ def evaluate_prior(model: TextToCodes, codes: list[torch.Tensor], text: TextFeat
             count += len(idx)
     finally:
         model.train(was)
+        if bert is not None:
+            bert.train(bert_was)
     return total / count
 
 
@@ -89,13 +96,19 @@ def train_prior(config: TrainConfig, vqgan: VQGAN, images: torch.Tensor, text: T
                 val_images: torch.Tensor | None = None, val_text: TextFeatures | None = None,
                 checkpoint_dir: str | Path | None = None, resume: bool = False,
                 stop_after_steps: int | None = None, on_epoch: Callable[[dict[str, Any]], None] | None = None,
-                progress: bool = True, meta: dict[str, Any] | None = None) -> TrainResult:
+                progress: bool = True, meta: dict[str, Any] | None = None,
+                finetune_lr: float | None = None, snapshots: bool = False) -> TrainResult:
     """Train ``TextToCodes`` on the codes of ``images`` under the frozen ``vqgan`` (phase 2).
 
     ``text``: the training captions' BERT features; validation (``val_images`` + ``val_text``) defaults
     to the training data. ``checkpoint_dir``: ``prior-last.pt`` every ``checkpoint_every`` steps and at
     the end (with the VQGAN's weights and config); ``resume=True`` continues from it. ``meta``: JSON-able
     facts stored in the checkpoint as they are (e.g. which text encoder made ``text``).
+
+    ``text`` may be :class:`FineTunedTextFeatures`: the BERT is then trained along (at ``finetune_lr``),
+    its weights saved in the checkpoint (``text_encoder_state``) and restored on resume and by generation.
+    ``snapshots``: also keep the prior's weights after every epoch (``prior-epoch-NNN.pt``, see
+    :func:`load_snapshot`), so that generation can be shown as training went on.
     """
     res = vqgan.config.resolution
     _check_images(images, res, "training images")
@@ -112,6 +125,8 @@ def train_prior(config: TrainConfig, vqgan: VQGAN, images: torch.Tensor, text: T
             raise TrainError(f"CrossModalConfig.{field}={getattr(cross_modal_config, field)!r} does not fit the "
                              f"VQGAN / text features / variant {config.variant!r} (expected "
                              f"{getattr(expected, field)!r}); build it with prior_config()")
+    if isinstance(text, FineTunedTextFeatures) and not (finetune_lr and finetune_lr > 0):
+        raise TrainError(f"fine-tuning the text encoder needs finetune_lr > 0, got {finetune_lr!r}")
     device = resolve_device(config.device)
     path = checkpoint_path(checkpoint_dir, "prior") if checkpoint_dir is not None else None
 
@@ -122,7 +137,12 @@ def train_prior(config: TrainConfig, vqgan: VQGAN, images: torch.Tensor, text: T
                                                                      device)
         torch.manual_seed(config.seed)
         model = TextToCodes(cross_modal_config).to(device)
-        opt = torch.optim.AdamW(model.parameters(), lr=config.prior_lr, betas=(0.9, 0.95), weight_decay=0.01)
+        groups = [{"params": list(model.parameters())}]
+        bert = text.encoder if isinstance(text, FineTunedTextFeatures) else None
+        if bert is not None:  # fine-tuning: the BERT learns too, with its own (smaller) learning rate
+            bert.to(device).train()
+            groups.append({"params": [p for p in bert.parameters() if p.requires_grad], "lr": finetune_lr})
+        opt = torch.optim.AdamW(groups, lr=config.prior_lr, betas=(0.9, 0.95), weight_decay=0.01)
         scaler = grad_scaler(device)
         state = LoopState()
         if resume and path is not None and path.exists():
@@ -135,6 +155,8 @@ def train_prior(config: TrainConfig, vqgan: VQGAN, images: torch.Tensor, text: T
             if set(ck["vqgan"]) != set(mine) or not all(torch.equal(ck["vqgan"][k], mine[k].cpu()) for k in mine):
                 raise CheckpointError(f"{path}: was trained on a VQGAN with other weights than the one given")
             model.load_state_dict(ck["model"])
+            if bert is not None:
+                bert.bert.load_state_dict(ck["text_encoder_state"])
             opt.load_state_dict(ck["opt"])
             scaler.load_state_dict(ck["scaler"]) if ck["scaler"] else None
             set_rng_state(ck["rng"], device)
@@ -153,6 +175,7 @@ def train_prior(config: TrainConfig, vqgan: VQGAN, images: torch.Tensor, text: T
                 "vqgan": vqgan.state_dict(), "model": model.state_dict(), "opt": opt.state_dict(),
                 "scaler": scaler.state_dict(), "rng": rng_state(device), "converged_epoch": converged(state),
                 "meta": dict(meta or {}),
+                "text_encoder_state": bert.bert.state_dict() if bert is not None else None,
             })
 
         def step_fn(idx: torch.Tensor) -> dict[str, float]:
@@ -162,12 +185,16 @@ def train_prior(config: TrainConfig, vqgan: VQGAN, images: torch.Tensor, text: T
             opt.zero_grad(set_to_none=True)
             scaler.scale(out["loss"]).backward()
             scaler.unscale_(opt)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            torch.nn.utils.clip_grad_norm_([p for g in groups for p in g["params"]], 1.0)
             scaler.step(opt)
             scaler.update()
             return {k: float(v.detach()) for k, v in out.items()}
 
         def epoch_end(means: dict[str, float]) -> dict[str, float]:
+            if snapshots and path is not None:  # the prior as it was after this epoch (paper Figure 12)
+                save_checkpoint(snapshot_path(path.parent, state.epoch + 1),
+                                {"phase": "prior-snapshot", "params_hash": params_hash, "epoch": state.epoch + 1,
+                                 "train_config": config.to_dict(), "step": state.step, "model": model.state_dict()})
             return {**means, "val_loss": evaluate_prior(model, val_codes, val_text, config.prior_batch_size, device)}
 
         complete, seconds, seen = run_epochs(
@@ -181,6 +208,20 @@ def train_prior(config: TrainConfig, vqgan: VQGAN, images: torch.Tensor, text: T
     return TrainResult(model=model, history=state.history, steps=state.step, complete=complete,
                        converged_epoch=converged(state), images_per_second=seen / seconds if seconds else 0.0,
                        checkpoint=path if path is not None and path.exists() else None, codes=codes)
+
+
+def snapshot_path(directory: str | Path, epoch: int) -> Path:
+    return Path(directory) / f"prior-epoch-{int(epoch):03d}.pt"
+
+
+def load_snapshot(path: str | Path, prior: TextToCodes, params_hash: str | None = None) -> TextToCodes:
+    """A copy of ``prior`` (the final model of the same run) with the weights of snapshot ``path``."""
+    import copy
+
+    ck = load_checkpoint(path, params_hash=params_hash, phase="prior-snapshot")
+    snap = copy.deepcopy(prior)
+    snap.load_state_dict(ck["model"])
+    return snap.eval()
 
 
 def load_trained(path: str | Path, params_hash: str | None = None) -> tuple[VQGAN, TextToCodes | None, dict]:
