@@ -12,7 +12,10 @@ meaningful as its threshold. The Hamming threshold is therefore measured, not gu
    style, different pictures, which is the hard case for false positives;
 4. for every threshold ``t`` in ``0..max_threshold``: **recall** = share of copies within ``t`` of their
    own original (smallest distance over the policy's query variants), per transform and overall; **FPR**
-   = share of unrelated works within ``t`` of *any* registered work (each such query would be held);
+   = share of unrelated works within ``t`` of *any* registered work (each such query would be held), and
+   the pair rate (share of unrelated–registered pairs within ``t``), from which
+   :meth:`CalibrationRow.expected_fpr` extrapolates the FPR to a registry of another size — the measured
+   FPR holds only for a registry as large as the calibration's;
 5. the **rule** (:func:`choose_threshold`): among thresholds with FPR ≤ ``max_fpr``, the one with the
    highest overall recall; ties go to the smaller threshold. No threshold qualifies → no choice, said so.
 """
@@ -141,9 +144,16 @@ class CalibrationRow:
     recall: float
     recall_by_transform: dict[str, float]
     fpr: float
+    pair_fpr: float = 0.0  # share of (unrelated, registered) pairs within the threshold
+
+    def expected_fpr(self, registry_size: int) -> float:
+        """Query FPR extrapolated to a registry of ``registry_size`` works, assuming independent pairs:
+        1 - (1 - pair_fpr) ** size. The measured ``fpr`` holds only for the calibration's registry size."""
+        return 1.0 - (1.0 - self.pair_fpr) ** registry_size
 
     def to_dict(self) -> dict[str, Any]:
         return {"threshold": self.threshold, "recall": round(self.recall, 4), "fpr": round(self.fpr, 4),
+                "pair_fpr": float(f"{self.pair_fpr:.3g}"),
                 "recall_by_transform": {k: round(v, 4) for k, v in self.recall_by_transform.items()}}
 
 
@@ -194,11 +204,14 @@ def calibrate(registered: Sequence[Image.Image], unrelated: Sequence[Image.Image
             dists.append(min(bin(v ^ int(h)).count("1") for v in copy.values()))
         own[name] = np.array(dists)
     index = HashIndex(originals)
-    nearest = np.array([min(index.nearest(v).distance for v in variant_hashes(img, variants).values())
-                        for img in unrelated])
+    # Distance of each unrelated work (best variant) to every registered work: pairs and nearest.
+    pairs = np.array([np.min([index.distances(v) for v in variant_hashes(img, variants).values()], axis=0)
+                      for img in unrelated])
+    nearest = pairs.min(axis=1)
     all_own = np.concatenate(list(own.values()))
     rows = tuple(CalibrationRow(t, float(np.mean(all_own <= t)), {k: float(np.mean(v <= t)) for k, v in own.items()},
-                                float(np.mean(nearest <= t))) for t in range(max_threshold + 1))
+                                float(np.mean(nearest <= t)), float(np.mean(pairs <= t)))
+                 for t in range(max_threshold + 1))
     rule = (f"highest recall among thresholds whose false-positive rate is at most {max_fpr:.2%}; "
             "ties go to the smaller threshold")
     return CalibrationResult(rows, choose_threshold(rows, max_fpr), rule, len(registered), len(all_own),

@@ -28,7 +28,7 @@ def test_index_matches_brute_force_on_10k():
     # Plant near neighbours of the queries so small radii have hits.
     queries = [int(h) for h in rng.choice(hashes, 5)] + [int(rng.integers(0, 2**63)) for _ in range(5)]
     hashes[:50] = [q ^ (1 << int(b)) ^ (1 << int(c)) for q in queries[:5] for b, c in rng.integers(0, 64, (10, 2))]
-    index = HashIndex(hashes, [f"w{i}" for i in range(len(hashes))], block_bytes=1 << 16)
+    index = HashIndex(hashes, [f"w{i}" for i in range(len(hashes))])
     for radius in (0, 2, 8, 20, 28):
         batch = index.query_many(queries, radius)
         for q, got in zip(queries, batch):
@@ -132,7 +132,10 @@ def test_calibration_table_and_rule():
                        max_threshold=64, max_fpr=0.05, seed=3)
     rows = result.rows
     assert [r.threshold for r in rows] == list(range(65))
-    assert all(a.recall <= b.recall and a.fpr <= b.fpr for a, b in zip(rows, rows[1:]))  # monotone in t
+    assert all(a.recall <= b.recall and a.fpr <= b.fpr and a.pair_fpr <= b.pair_fpr
+               for a, b in zip(rows, rows[1:]))  # monotone in t
+    assert all(r.pair_fpr <= r.fpr for r in rows)  # a pair match implies a query match
+    assert rows[-1].expected_fpr(1000) == 1.0 and rows[0].expected_fpr(10) <= rows[0].expected_fpr(10_000)
     assert rows[0].recall_by_transform["mirror"] == 1.0  # mirrored copies are exact under the hflip variant
     assert rows[-1].recall == 1.0 and rows[-1].fpr == 1.0
     assert result.chosen is not None and result.row(result.chosen).fpr <= 0.05
