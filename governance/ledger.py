@@ -122,6 +122,7 @@ class Ledger:
         if genesis.kind != "genesis" or genesis.payload.get("format") != FORMAT:
             raise LedgerError(f"{self.path}: line 1 is not a {FORMAT} genesis entry")
         self.root = (self.path.parent / genesis.payload["root"]).resolve()
+        self.genesis_hash = genesis.hash  # identifies this ledger (caches key on it)
         if root is not None and Path(root).resolve() != self.root:
             raise LedgerError(f"{self.path}: this ledger's root is {self.root}, not {Path(root).resolve()}")
 

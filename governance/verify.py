@@ -65,10 +65,12 @@ class VerificationResult:
 
 
 def find_ledger(path: str | os.PathLike[str]) -> Path:
-    """A ledger file, or the ``ledger.jsonl`` inside a folder; a clear error if there is none."""
+    """A ledger file, the ``ledger.jsonl`` inside a folder, or the only ``*/ledger.jsonl`` below it."""
     path = Path(path)
     if path.is_dir():
-        path = path / LEDGER_NAME
+        # The folder holding the ledger, or a project folder with exactly one ledger one level down.
+        below = sorted(path.glob(f"*/{LEDGER_NAME}"))
+        path = path / LEDGER_NAME if (path / LEDGER_NAME).is_file() or len(below) != 1 else below[0]
     if not path.is_file():
         raise LedgerError(f"{path}: no ledger file here (give the ledger file or the folder holding {LEDGER_NAME})")
     return path

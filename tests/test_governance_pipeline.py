@@ -91,6 +91,7 @@ def test_generation_gate_review_and_verify(world):
     _, copy = _generate(world, "autumn hills", ImageOps.mirror(protected), "b.png")
     assert copy.status == "held" and copy.held_for == ("copyright",) and copy.path == root / "held" / "b.png"
     assert not (root / "outputs" / "b.png").exists()
+    assert len(ledger.find("artifact", role="checkpoint")) == 1  # not re-recorded per image
     _, memo = _generate(world, "ink strokes", train_imgs[1], "c.png")
     assert memo.held_for == ("copyright",) and "i1" in memo.entry.payload["copyright"]["reasons"][0]
     d, sacred = _generate(world, "a Tang-dynasty Guanyin in Ming costume", _painting(2), "d.png")
@@ -119,6 +120,10 @@ def test_generation_gate_review_and_verify(world):
     result = verify(ledger.path)
     assert result.ok, [p.describe() for p in result.problems]
     assert result.images_checked == 4
+    ckpt.write_bytes(b"retrained")  # a new checkpoint is recorded before the next image links to it
+    _, later = _generate(world, "a lotus pond", _painting(9), "f.png")
+    assert later.entry.payload["checkpoint_sha256"] == ledger.find("artifact", role="checkpoint")[-1].payload["sha256"]
+    assert len(ledger.find("artifact", role="checkpoint")) == 2
     # A generated image relabelled, or a ledger cut back to before an image was made, is caught.
     head_before = ledger.head_path.read_text()
     lines = ledger.path.read_text(encoding="utf-8").splitlines(keepends=True)
