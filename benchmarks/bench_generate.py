@@ -2,9 +2,9 @@
 
     python benchmarks/bench_generate.py [--runs 5] [--batches 1 16] [--threads 1] [--bert ""]
 
-Both generators are built at the default 64 px sizes: ``VQGANConfig.for_variant(variant)`` and the default
-``CrossModalConfig`` fields through ``prior_config`` (codes 8x8 global + 16x16 detail = 320 autoregressive
-steps), with untrained weights (latency does not depend on them) and the embedded MiniLM BERT (or
+Both generators are built at the sizes ``params.yaml`` gives (``model.vqgan``, ``model.prior``,
+``curate.target_size``; on the default profile codes 4x4 global + 8x8 detail = 80 autoregressive steps),
+with untrained weights (latency does not depend on them) and the embedded MiniLM BERT (or
 ``--bert DIR``). One call of ``Generator.generate`` per measurement, end to end: BERT encoding, sampling,
 decoding, conversion to PIL. After one warm-up call per (variant, batch), the ``--runs`` calls of the two
 variants are interleaved so that other load on the machine hits both alike; printed: the median seconds
@@ -14,6 +14,7 @@ per call and per image, and the ratio full / no_transformer.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import sys
 import time
@@ -26,17 +27,19 @@ import torch  # noqa: E402
 from inkgen.generate import Generator  # noqa: E402
 from inkgen.models.cross_modal import TextToCodes  # noqa: E402
 from inkgen.models.text_encoder import TextEncoder  # noqa: E402
-from inkgen.models.vqgan import VQGAN, VQGANConfig  # noqa: E402
+from inkgen import config  # noqa: E402
+from inkgen.models.vqgan import VQGAN  # noqa: E402
 from inkgen.train import prior_config  # noqa: E402
+from inkgen.train_stage import vqgan_config  # noqa: E402
 
 PROMPTS = ["an ink painting of plum blossoms on a branch", "a bird on a bamboo stem, flower and bird painting",
            "misty mountains and a river in ink", "a lotus flower in a pond"]
 
 
-def build(variant: str, encoder: TextEncoder, seed: int) -> Generator:
-    vqgan = VQGAN(VQGANConfig.for_variant(variant, text_dim=encoder.dim), seed=seed)
+def build(params, variant: str, encoder: TextEncoder, seed: int) -> Generator:
+    vqgan = VQGAN(vqgan_config(params, variant, encoder.dim), seed=seed)
     torch.manual_seed(seed)
-    prior = TextToCodes(prior_config(vqgan, encoder.dim, variant))
+    prior = TextToCodes(prior_config(vqgan, encoder.dim, variant, **dataclasses.asdict(params.model.prior)))
     return Generator(vqgan, prior, encoder, source=f"untrained {variant}")
 
 
@@ -47,12 +50,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--bert", default="", help="local BERT directory (default: the embedded MiniLM)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--params", default="params.yaml", help="sizes from this params file")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
 
     encoder = TextEncoder(args.bert, freeze=True)
     variants = ("full", "no_transformer")
-    gens = {v: build(v, encoder, args.seed) for v in variants}
+    params = config.load(args.params)
+    gens = {v: build(params, v, encoder, args.seed) for v in variants}
     c = gens["full"].prior.config
     print(f"torch {torch.__version__}, {args.threads} thread(s), text encoder {encoder.path.name} ({encoder.dim}-d); "
           f"prior d_model={c.d_model} layers={c.n_layers} heads={c.n_heads}, {c.seq_len} code tokens; "

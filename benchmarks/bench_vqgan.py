@@ -3,7 +3,7 @@
     python benchmarks/bench_vqgan.py [--steps 150] [--batch 16] [--n 64] [--threads 2] [--seed 0]
 
 Both models (variant ``full``: eqs. 6-10 all on; variant ``vqgan``: taming-transformers' architecture)
-are built at the default ``VQGANConfig`` size and trained in ONE process on the same images, the same
+are built at the sizes of ``params.yaml`` (``model.vqgan``, resolution ``curate.target_size``) and trained in ONE process on the same images, the same
 batch order and the same optimiser, their steps interleaved so that any other load on the machine hits
 both alike. Each step is L1 + beta * L_vq (+ hinge GAN with taming's adaptive weight from
 ``--disc-start``), with a discriminator step after it. The images are procedural ink paintings
@@ -29,8 +29,13 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import ImageOps  # noqa: E402
 
+from inkgen import config  # noqa: E402
 from inkgen.data.procedural import plan_corpus, render_painting  # noqa: E402
-from inkgen.models.vqgan import VQGAN, VQGANConfig, VQGANLoss  # noqa: E402
+from inkgen.models.vqgan import VQGAN, VQGANLoss  # noqa: E402
+from inkgen.train_stage import vqgan_config  # noqa: E402
+
+
+TEXT_DIM = 384  # the embedded MiniLM's width; the full model's eq. 8 input is a fixed random vector per image
 
 
 def load_images(n: int, seed: int, size: int) -> torch.Tensor:
@@ -52,9 +57,9 @@ def psnr(model: VQGAN, x: torch.Tensor, t: torch.Tensor) -> float:
 
 
 class Runner:
-    def __init__(self, variant: str, seed: int, lr: float, disc_start: int):
+    def __init__(self, params, variant: str, seed: int, lr: float, disc_start: int):
         self.variant = variant
-        self.model = VQGAN(VQGANConfig.for_variant(variant), seed=seed)
+        self.model = VQGAN(vqgan_config(params, variant, TEXT_DIM), seed=seed)
         torch.manual_seed(seed + 1)
         self.crit = VQGANLoss(self.model.config, beta=1.0, eta=0.8, disc_start=disc_start)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=lr, betas=(0.5, 0.9))
@@ -91,18 +96,21 @@ def main() -> None:
     ap.add_argument("--disc-start", type=int, default=None, help="GAN from this step (default: steps // 2)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--params", default="params.yaml", help="model sizes from this params file")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     disc_start = args.steps // 2 if args.disc_start is None else args.disc_start
 
     t0 = time.perf_counter()
-    x = load_images(args.n, args.seed, VQGANConfig().resolution)
+    params = config.load(args.params)
+    x = load_images(args.n, args.seed, params.curate.target_size)
     g = torch.Generator().manual_seed(args.seed)
-    text = torch.randn(args.n, VQGANConfig().text_dim, generator=g)
+    text = torch.randn(args.n, TEXT_DIM, generator=g)
     print(f"{args.n} procedural images {tuple(x.shape[1:])} rendered in {time.perf_counter() - t0:.1f}s; "
           f"{args.steps} steps, batch {args.batch}, GAN from step {disc_start}, {args.threads} threads")
 
-    runners = [Runner("full", args.seed, args.lr, disc_start), Runner("vqgan", args.seed, args.lr, disc_start)]
+    runners = [Runner(params, "full", args.seed, args.lr, disc_start),
+               Runner(params, "vqgan", args.seed, args.lr, disc_start)]
     start = {r.variant: psnr(r.model, x, text) for r in runners}
     for step in range(args.steps):
         idx = torch.randperm(args.n, generator=g)[: args.batch]

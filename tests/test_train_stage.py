@@ -1,0 +1,78 @@
+"""The training stages' plumbing (inkgen.train_stage): configs from params, shared VQGANs, held-out prompts,
+the classifier judge. The stages themselves run end to end in tests/test_pipeline_smoke.py."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from inkgen import config
+from inkgen.data.dataset import Split
+from inkgen.models.classifier import build_classifier
+from inkgen.train_stage import (VARIANTS, held_out_prompts, judge, params_hash, run_vqgan, train_config,
+                                vqgan_config, vqgan_owner)
+from inkgen.training import TrainError, effective_lambda
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+@pytest.fixture()
+def params(raw_params):
+    return config.parse(raw_params)
+
+
+def test_variants_share_a_vqgan_only_when_phase_1_is_the_same_run(params, raw_params):
+    owners = {v: vqgan_owner(params, v) for v in VARIANTS}
+    assert owners == {"full": "full", "no_clip": "no_clip", "no_transformer": "full",
+                      "vqgan_clip": "vqgan_clip", "vqgan": "vqgan"}
+    raw_params["train"]["lambda_clip"] = 0.0  # without CLIP guidance, no_clip's phase 1 is full's
+    assert vqgan_owner(config.parse(raw_params), "no_clip") == "full"
+    with pytest.raises(TrainError, match="unknown variant 'bogus'"):
+        vqgan_owner(params, "bogus")
+
+
+def test_a_variant_that_shares_its_vqgan_trains_none(params, tmp_path):
+    with pytest.raises(TrainError, match="uses 'full'"):
+        run_vqgan(params, "no_transformer", root=tmp_path)
+
+
+def test_configs_come_from_params(params, raw_params):
+    vq = vqgan_config(params, "vqgan", text_dim=384)
+    assert vq.resolution == params.curate.target_size and vq.ch_mult == params.model.vqgan.ch_mult
+    assert not (vq.rdb or vq.attention_encoder or vq.dual_codebook or vq.text_style_norm)
+    assert train_config(params, "no_clip").variant == "no_clip"
+    assert effective_lambda(train_config(params, "no_clip")) == 0.0
+    assert effective_lambda(train_config(params, "full")) == params.train.lambda_clip
+    paper = config.parse(config.apply_overrides(raw_params, raw_params["profiles"]["paper"], "paper"))
+    big = vqgan_config(paper, "full", text_dim=768)
+    assert (big.resolution, big.code_resolution, big.n_embed) == (256, 16, 1024)
+    assert params_hash(params) != params_hash(paper)
+
+
+def _split(n: int = 12) -> Split:
+    primaries = ["landscape", "figure", "flower_plant", "bird_animal"]
+    rows = pd.DataFrame({"item_id": [f"i{k:02d}" for k in range(n)], "caption": [f"caption {k}" for k in range(n)],
+                         "primary": [primaries[k % 4] for k in range(n)],
+                         "painting_type": ["xieyi", "gongbi", "baimiao"][:1] * n})
+    return Split("test", np.zeros((n, 16, 16, 3), np.uint8), list(rows["caption"]), rows)
+
+
+def test_held_out_prompts_are_a_seeded_draw_across_categories():
+    test = _split()
+    a, b = held_out_prompts(test, 4, seed=1), held_out_prompts(test, 4, seed=1)
+    assert a.equals(b) and sorted(a["primary"]) == sorted(set(test.rows["primary"]))
+    assert not held_out_prompts(test, 4, seed=2)["item_id"].equals(a["item_id"])
+    assert len(held_out_prompts(test, 100, seed=1)) == len(test.rows)  # never more than the split has
+    assert list(a["caption"]) == [test.captions[i] for i in a["index"]]  # "index": the row in the split
+
+
+def test_judge_compares_the_classifiers_labels_with_the_request():
+    classifier = build_classifier("resnet18", 32, seed=0)
+    images = torch.rand(4, 3, 16, 16) * 2 - 1
+    requested = _split(4).rows
+    out = judge(classifier, images, requested)
+    assert list(out["requested_primary"]) == list(requested["primary"])
+    assert (out["primary_ok"] == (out["judged_primary"] == out["requested_primary"])).all()
+    assert set(out["judged_type"]) <= set(classifier.classes["painting_type"])
