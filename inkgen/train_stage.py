@@ -29,8 +29,8 @@ import torch
 from inkgen.config import Params, project_root
 from inkgen.data.dataset import Split, load_split
 from inkgen.models.vqgan import VARIANT_FLAGS, VQGAN, VQGANConfig
-from inkgen.training import (FineTunedTextFeatures, TextFeatures, TrainConfig, TrainError, TrainResult, effective_lambda,
-                             encode_captions, load_trained, prior_config, train_prior, train_vqgan)
+from inkgen.training import (FineTunedTextFeatures, TextFeatures, TrainConfig, TrainError, TrainResult,
+                             effective_lambda, encode_captions, load_trained, prior_config, train_prior, train_vqgan)
 
 VARIANTS = tuple(VARIANT_FLAGS)  # full, no_clip, no_transformer, vqgan_clip, vqgan
 # what a training run depends on: a checkpoint written under other values of these is refused

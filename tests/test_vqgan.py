@@ -8,7 +8,6 @@ import torch
 from inkgen.models.vqgan import (VARIANT_FLAGS, VQGAN, VQGANConfig, VQGANLoss, VectorQuantizer,
                                  calculate_adaptive_weight, corrected_vq_loss, hinge_d_loss, hinge_g_loss,
                                  legacy_vq_loss)
-from inkgen.models.vqgan.config import PAPER_SIZES
 
 TINY = dict(resolution=32, ch=8, ch_mult=(1, 2, 2), norm_groups=4, z_channels=8, embed_dim=8, n_embed=32,
             n_embed_global=8, text_dim=12, text_hidden=8, rdb_growth_ratio=0.5, rdb_layers=2, disc_ndf=8,
@@ -69,7 +68,7 @@ def test_variant_param_counts_and_flags():
 def test_unknown_variant_and_config_roundtrip():
     with pytest.raises(ValueError, match="bogus.*allowed.*full"):
         VQGANConfig.for_variant("bogus")
-    cfg = VQGANConfig.for_variant("vqgan_clip", **PAPER_SIZES)
+    cfg = VQGANConfig.for_variant("vqgan_clip", resolution=256, ch=128, ch_mult=(1, 1, 2, 2, 4), norm_groups=32)
     assert cfg.resolution == 256 and cfg.code_resolution == 16
     assert VQGANConfig.from_dict(cfg.to_dict()) == cfg
     with pytest.raises(ValueError):

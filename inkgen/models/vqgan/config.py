@@ -13,10 +13,9 @@ variants of section 3 are configurations, not copies of the code:
 All False is the architecture of taming-transformers' VQModel (Esser et al. 2021, "Taming Transformers
 for High-Resolution Image Synthesis"); all True is the paper's improved VQGAN.
 
-The default sizes are made for training on 64x64 images on two CPU cores: full resolution is kept
-narrow (16 channels), the image is downsampled twice early (64 -> 32 -> 16; codes 16x16, global
-codes 8x8), channels widen only at low resolution, codebooks are small (256 detail + 64 global, dim 32).
-``PAPER_SIZES`` expresses a taming f16-like 256 px model through the same fields.
+The dataclass defaults are a small 64 px model for library users and tests (16 channels at full
+resolution, two downsamplings). The study's sizes come from ``params.yaml`` (``model.vqgan``; its ``paper`` profile expresses a taming
+f16-like 256 px model through the same fields): see ``inkgen.train_stage.vqgan_config``.
 """
 
 from __future__ import annotations
@@ -36,13 +35,6 @@ VARIANT_FLAGS: dict[str, dict[str, bool]] = {
     # taming-transformers' VQGAN: every improvement off
     "vqgan": dict(rdb=False, attention_encoder=False, dual_codebook=False, text_style_norm=False),
 }
-
-PAPER_SIZES: dict[str, Any] = dict(
-    resolution=256, ch=128, ch_mult=(1, 1, 2, 2, 4), num_res_blocks=2, attn_resolutions=(16,),
-    z_channels=256, embed_dim=256, n_embed=1024, n_embed_global=256, global_factor=2, norm_groups=32,
-    rdb_growth_ratio=0.5, rdb_layers=4, text_hidden=256, disc_ndf=64, disc_layers=3,
-)
-
 
 @dataclass(frozen=True)
 class VQGANConfig:
@@ -128,7 +120,6 @@ class VQGANConfig:
     def for_variant(cls, name: str, **sizes: Any) -> "VQGANConfig":
         """Config of ablation variant ``name`` (one of ``VARIANT_FLAGS``); ``sizes`` override size fields.
 
-        ``VQGANConfig.for_variant("full", **PAPER_SIZES)`` is the paper-size model.
         """
         if name not in VARIANT_FLAGS:
             raise ValueError(f"unknown VQGAN variant {name!r}; allowed: {sorted(VARIANT_FLAGS)}")
