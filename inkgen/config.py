@@ -45,6 +45,7 @@ class Paths:
     notebooks: str
     figures: str
     metrics: str
+    governance: str  # the governance stage's ledger, report and governed images (rebuilt by each run)
 
     def check(self, prefix: str) -> None:
         # Stages empty their output folders before writing: a path that is the project root, leaves it,
@@ -377,6 +378,59 @@ class InstructionsParams:
 
 
 @dataclass(frozen=True)
+class GovernanceParams:
+    """Stage governance (notebook 08) and the gate of ``inkgen generate`` (paper section 6.2;
+    ``inkgen.governance_stage``, ``inkgen.governed``). Every rule's value lives in the governance policy
+    (``governance/data/policy.yaml``); ``policy`` overrides single keys of it and is validated at load."""
+
+    policy_file: str  # a policy YAML; "" = the packaged governance/data/policy.yaml
+    registry: str  # a rights-registry CSV (inputs/governance/README.md); "" = none (the stage builds a labelled demonstration)
+    ledger: str  # the long-lived ledger of `inkgen generate` calls: appended to, never rewritten
+    held_dir: str  # where `inkgen generate` writes held images until a consultant's decision
+    variant: Literal["full", "no_clip", "no_transformer", "vqgan_clip", "vqgan"]
+    n_test_prompts: int = _range(1, 1_000_000, doc="held-out test captions run through the prompt check")
+    n_generate: int = _range(0, 10_000, doc="of those, captions painted through the gate")
+    demo_protected: int = _range(1, 10_000, doc="test images the demonstration registry lists as protected")
+    demo_licensed: int = _range(0, 10_000, doc="test images the demonstration registry lists as licensed")
+    seed: int = _range(0, 2**31 - 1, doc="generation seed of the governed images")
+    prompts: tuple[str, ...] = _range(doc="demonstration prompts: anchored, held for a consultant, refused")
+    policy: Mapping[str, Any] = _range(doc="overrides of single policy keys (nested mapping)")
+
+    def policy_overrides(self) -> dict[str, Any]:
+        """``policy`` as a plain nested dict (the loaded form is a read-only mapping)."""
+        return json.loads(json.dumps(dict(self.policy)))
+
+    def check(self, prefix: str) -> None:
+        for name in ("ledger", "held_dir") + (("registry",) if self.registry else ()) + \
+                (("policy_file",) if self.policy_file else ()):
+            pure = PurePosixPath(getattr(self, name))
+            if not str(pure).strip() or str(pure) == "." or pure.is_absolute() or ".." in pure.parts:
+                raise ParamsError(f"{prefix}.{name}: {getattr(self, name)!r} must be a path inside the project "
+                                  "(relative, not '.', no '..')")
+        # A bad policy key must fail here, naming the key, not minutes later in the governance stage.
+        from governance.policy import PolicyError, load_policy
+
+        try:
+            load_policy(self.policy_path(), self.policy_overrides())
+        except PolicyError as exc:
+            raise ParamsError(f"{prefix}.policy: {exc}") from None
+
+    def policy_path(self, root: str | Path | None = None) -> Path | None:
+        """The policy file (``None``: the packaged one), relative paths read from the project root."""
+        if not self.policy_file:
+            return None
+        if root is None:
+            try:
+                root = project_root()
+            except FileNotFoundError:  # validating a params mapping outside any project
+                root = Path.cwd()
+        path = Path(root) / self.policy_file
+        if not path.is_file():
+            raise ParamsError(f"governance.policy_file: {self.policy_file!r}: no such file under {root}")
+        return path
+
+
+@dataclass(frozen=True)
 class Params:
     paths: Paths
     collect: CollectParams
@@ -389,7 +443,19 @@ class Params:
     generate: GenerateParams
     evaluate: EvaluateParams
     instructions: InstructionsParams
+    governance: GovernanceParams
     profiles: Mapping[str, Mapping[str, Any]]
+
+    def check(self, prefix: str) -> None:
+        # DVC deletes a stage's outputs before re-running it: the long-lived ledger of `inkgen generate`
+        # (and its held images) inside the governance stage's folder would be erased by the next run.
+        stage = PurePosixPath(self.paths.governance).parts
+        for name in ("ledger", "held_dir"):
+            value = PurePosixPath(getattr(self.governance, name)).parts
+            if value[:len(stage)] == stage:
+                raise ParamsError(f"governance.{name}: {getattr(self.governance, name)!r} lies inside "
+                                  f"paths.governance ({self.paths.governance!r}), which the governance stage "
+                                  "rebuilds on each run; the ledger of `inkgen generate` must never be rewritten")
 
     def section_hash(self, name: str) -> str:
         """SHA-256 of one section's values: what a checkpoint records to say which params made it."""
