@@ -1,4 +1,4 @@
-"""The ``inkgen`` command line: parameter profiles and checks, and text -> painting generation."""
+"""The ``inkgen`` command line: parameter profiles and checks, and governed text -> painting generation."""
 
 from __future__ import annotations
 
@@ -33,6 +33,20 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--clip", default=None, help="local CLIP checkpoint for test-time eq. 13 refinement")
     gen.add_argument("--clip-steps", type=int, default=None, help="refinement steps (default 10 with --clip)")
     gen.add_argument("--clip-lr", type=float, default=0.05, help="refinement learning rate")
+    gov = gen.add_argument_group(
+        "governance (paper section 6.2)",
+        "The prompt is checked before painting (refused: exit 1, nothing generated; anchored: the rewritten "
+        "prompt is painted; religious motif: the image goes to the held folder until a consultant decides); "
+        "each image is checked against the rights registry and the training set (a match holds it), written "
+        "with its provenance id in the PNG and entered in the ledger. Defaults come from params.yaml's "
+        "governance section when run inside the project; run from the project root.")
+    gov.add_argument("--ledger", default=None, help="append-only provenance ledger (default: governance.ledger)")
+    gov.add_argument("--registry", default=None,
+                     help="rights-registry CSV (default: governance.registry; '' for none)")
+    gov.add_argument("--training-manifest", default=None,
+                     help="training manifest with item_id and phash columns (default: the dataset's manifest.csv; "
+                          "'' for none)")
+    gov.add_argument("--held-dir", default=None, help="folder for held images (default: governance.held_dir)")
 
     args = parser.parse_args(argv)
     if args.command == "generate":
@@ -54,7 +68,10 @@ def main(argv: list[str] | None = None) -> int:
 def _generate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from governance.ledger import LedgerError
     from inkgen.generate import GenerateError, Generator
+    from inkgen.governed import PromptRefused, governed_generate
+    from inkgen.prompts import check_prompts
 
     try:
         steps = args.clip_steps if args.clip_steps is not None else (10 if args.clip else 0)
@@ -69,19 +86,48 @@ def _generate(args: argparse.Namespace) -> int:
             raise GenerateError(f"--out {str(out)!r} must end in .png")
         if not out.parent.is_dir():
             raise GenerateError(f"--out {str(out)!r}: directory {str(out.parent)!r} does not exist")
+        check_prompts([args.prompt], GenerateError)  # malformed input is an error (exit 2), not a refusal
+        gate = _gate(args)
+        # The prompt is checked before the (slow) model is loaded: a refusal costs nothing.
+        gate.check(args.prompt, {"via": "inkgen generate"})
         gen = Generator.from_checkpoint(args.checkpoint, text_encoder_path=args.text_encoder,
                                         params_hash=args.params_hash)
-        images = gen.generate([args.prompt], seed=args.seed, count=args.count, temperature=args.temperature,
-                              top_k=args.top_k, clip_refine_steps=steps, clip=args.clip, clip_lr=args.clip_lr)
-        paths = [out] if len(images) == 1 else [out.with_name(f"{out.stem}-{i}{out.suffix}")
-                                                for i in range(len(images))]
-        for im, p in zip(images, paths):
-            im.save(p)
-            print(f"wrote {p} ({im.width}x{im.height})")
-    except (ValueError, OSError) as exc:  # GenerateError, checkpoint / encoder / CLIP errors, unwritable files
+        result = governed_generate(gen, args.prompt, out, gate=gate, checkpoint=args.checkpoint, seed=args.seed,
+                                   count=args.count, temperature=args.temperature, top_k=args.top_k,
+                                   clip_refine_steps=steps, clip=args.clip, clip_lr=args.clip_lr)
+        for line in result.messages():
+            print(line)
+        print(f"ledger {gate.ledger.path}: head {gate.ledger.head[:16]}…")
+    except PromptRefused as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        print("nothing was generated; the decision is entered in the ledger", file=sys.stderr)
+        return 1
+    except (ValueError, OSError, LedgerError) as exc:  # GenerateError, checkpoint / encoder / CLIP / policy / registry
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _gate(args: argparse.Namespace):
+    """The governance gate: from params.yaml's governance section inside the project, else from the options."""
+    from pathlib import Path
+
+    from inkgen.generate import GenerateError
+    from inkgen.governed import Gate
+
+    try:
+        params_path = config.find_params()
+    except FileNotFoundError:
+        params_path = None
+    if params_path is not None:
+        root = params_path.parent
+        return Gate.from_params(config.load(params_path), root, ledger=args.ledger, held_dir=args.held_dir,
+                                registry=args.registry, training_manifest=args.training_manifest)
+    if not args.ledger:
+        raise GenerateError("no params.yaml here or above: give --ledger PATH (created, rooted at the working "
+                            "directory, if missing) and --held-dir DIR; every generated image is recorded")
+    return Gate.open(args.ledger, held_dir=args.held_dir or Path(args.ledger).parent / "held", root=Path.cwd(),
+                     registry=args.registry or None, training_manifest=args.training_manifest or None)
 
 
 if __name__ == "__main__":

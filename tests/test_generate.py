@@ -6,6 +6,7 @@ couple of steps on noisy colour-block images (as in test_train), and a tiny rand
 from __future__ import annotations
 
 import os
+import shutil
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -153,8 +154,13 @@ def test_checkpoint_errors(setup, tmp_path):
         Generator.from_checkpoint(setup["prior"], text_encoder_path=tmp_path / "no-bert")
 
 
-def test_cli_writes_pngs(setup, tmp_path, capsys):
-    base = ["--checkpoint", str(setup["prior"]), "--text-encoder", str(setup["bert"])]
+def test_cli_writes_pngs(setup, tmp_path, capsys, monkeypatch):
+    # Outside any project the governance ledger is the one named, rooted at the working directory, and the
+    # checkpoint an image links to must lie under that root (tests/test_governed.py tests the gate itself).
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(setup["prior"], tmp_path / "prior-last.pt")
+    base = ["--checkpoint", str(tmp_path / "prior-last.pt"), "--text-encoder", str(setup["bert"]),
+            "--ledger", str(tmp_path / "ledger.jsonl")]
     out = tmp_path / "x.png"
     assert cli_main(["generate", PROMPT, *base, "--out", str(out), "--seed", "4"]) == 0
     assert Image.open(out).size == (16, 16) and str(out) in capsys.readouterr().out
@@ -172,9 +178,10 @@ def test_cli_writes_pngs(setup, tmp_path, capsys):
     ([PROMPT, "--clip-steps", "3"], "needs --clip"),
     ([PROMPT, "--checkpoint", "/no/such/ckpt.pt"], "does not exist"),
 ])
-def test_cli_errors_exit_2_without_traceback(setup, tmp_path, capsys, args, message):
+def test_cli_errors_exit_2_without_traceback(setup, tmp_path, capsys, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
     argv = ["generate", args[0], "--checkpoint", str(setup["prior"]), "--text-encoder", str(setup["bert"]),
-            "--out", str(tmp_path / "y.png"), *args[1:]]
+            "--out", str(tmp_path / "y.png"), "--ledger", str(tmp_path / "ledger.jsonl"), *args[1:]]
     assert cli_main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and err.startswith("error: ")
