@@ -33,8 +33,14 @@ from inkgen.training import (FineTunedTextFeatures, TextFeatures, TrainConfig, T
                              effective_lambda, encode_captions, load_trained, prior_config, train_prior, train_vqgan)
 
 VARIANTS = tuple(VARIANT_FLAGS)  # full, no_clip, no_transformer, vqgan_clip, vqgan
-# what a training run depends on: a checkpoint written under other values of these is refused
-TRAINING_SECTIONS = ("curate", "annotate", "clip", "text_encoder", "model", "train")
+# What each phase depends on (dvc.yaml lists the same keys; tests/test_dvc_stages.py checks it). A checkpoint
+# written under other values is refused; phase-2-only values (the prior's sizes and schedule, generation)
+# do not touch phase 1, so changing them never re-trains a VQGAN.
+PHASE1_PARAMS = ("curate", "annotate", "clip", "text_encoder", "model.vqgan", "train.seed", "train.device",
+                 "train.threads", "train.epochs", "train.batch_size", "train.lr", "train.beta", "train.eta",
+                 "train.lambda_clip", "train.disc_start", "train.checkpoint_every", "train.convergence_window",
+                 "train.convergence_min_rel_improvement")
+PHASE2_PARAMS = ("curate", "annotate", "clip", "text_encoder", "model", "train")
 
 
 # ------------------------------------------------------------------------------------------ configs
@@ -59,10 +65,16 @@ def vqgan_config(params: Params, variant: str, text_dim: int) -> VQGANConfig:
                                    **dataclasses.asdict(params.model.vqgan))
 
 
-def params_hash(params: Params) -> str:
-    """SHA-256 over the sections a training run depends on."""
-    blob = "".join(params.section_hash(s) for s in TRAINING_SECTIONS)
-    return hashlib.sha256(blob.encode()).hexdigest()
+def params_hash(params: Params, phase: str = "prior") -> str:
+    """SHA-256 over the params a phase (``"vqgan"`` or ``"prior"``) depends on."""
+    keys = {"vqgan": PHASE1_PARAMS, "prior": PHASE2_PARAMS}[phase]
+    values = {}
+    for dotted in keys:
+        node: Any = params
+        for part in dotted.split("."):
+            node = getattr(node, part)
+        values[dotted] = dataclasses.asdict(node) if dataclasses.is_dataclass(node) else node
+    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def vqgan_checkpoint(params: Params, root: Path, variant: str) -> Path:
@@ -174,7 +186,7 @@ def run_vqgan(params: Params, variant: str, root: str | Path | None = None, *, s
     start = time.perf_counter()
     try:
         result = train_vqgan(config, vq_config, data.train.as_float_tensor(), data.train.captions,
-                             params_hash=params_hash(params), text=data.train_text, clip=clip,
+                             params_hash=params_hash(params, "vqgan"), text=data.train_text, clip=clip,
                              val_images=data.val.as_float_tensor(), val_text=data.val_text,
                              checkpoint_dir=vqgan_checkpoint(params, root, variant).parent, resume=True,
                              on_epoch=on_epoch, progress=progress)
@@ -250,8 +262,8 @@ def run_train(params: Params, variant: str, root: str | Path | None = None, *, p
 
     root = Path(root) if root is not None else project_root()
     owner = vqgan_owner(params, variant)
-    phash = params_hash(params)
-    vqgan, _, _ = load_trained(vqgan_checkpoint(params, root, owner), params_hash=phash)
+    phash = params_hash(params, "prior")
+    vqgan, _, _ = load_trained(vqgan_checkpoint(params, root, owner), params_hash=params_hash(params, "vqgan"))
     config = train_config(params, variant)
     data = load_data(params, root)
     sizes = dataclasses.asdict(params.model.prior)

@@ -17,7 +17,7 @@ DVC_YAML = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
 # a foreach stage is checked through its template (``do``)
 STAGES = {name: stage.get("do", stage) for name, stage in DVC_YAML.items()}
 # the params section(s) a stage is about, when its name is not one
-SECTIONS = {"vqgan": ("model", "train"), "train": ("model", "train", "generate")}
+SECTIONS = {"vqgan": ("model.vqgan", "train.epochs"), "train": ("model", "train", "generate")}
 
 
 def _deps(stage: dict) -> list[str]:
@@ -91,3 +91,14 @@ def test_training_stages_cover_every_variant_and_share_vqgans_as_the_library_say
     assert DVC_YAML["train"]["foreach"] == owners, "dvc.yaml train: foreach must map each variant to its VQGAN"
     assert sorted(DVC_YAML["vqgan"]["foreach"]) == sorted(set(owners.values())), \
         "dvc.yaml vqgan: foreach must list exactly the variants that own a VQGAN"
+
+
+
+def test_training_stages_track_exactly_what_their_checkpoints_hash():
+    from inkgen.train_stage import PHASE1_PARAMS, PHASE2_PARAMS
+
+    for stage, keys in (("vqgan", PHASE1_PARAMS), ("train", PHASE2_PARAMS)):
+        tracked = {p for p in STAGES[stage]["params"] if not p.startswith("paths.")}
+        assert set(keys) <= tracked, f"{stage}: dvc.yaml does not track {sorted(set(keys) - tracked)}"
+        extra = tracked - set(keys) - {"generate"}
+        assert not extra, f"{stage}: tracks {sorted(extra)}, which its checkpoint's params hash ignores"

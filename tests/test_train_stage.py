@@ -76,3 +76,13 @@ def test_judge_compares_the_classifiers_labels_with_the_request():
     assert list(out["requested_primary"]) == list(requested["primary"])
     assert (out["primary_ok"] == (out["judged_primary"] == out["requested_primary"])).all()
     assert set(out["judged_type"]) <= set(classifier.classes["painting_type"])
+
+
+def test_phase_2_values_leave_the_vqgan_hash_alone(params, raw_params):
+    raw_params["train"]["prior_epochs"] += 1
+    raw_params["model"]["prior"]["n_layers"] += 1
+    other = config.parse(raw_params)
+    assert params_hash(other, "vqgan") == params_hash(params, "vqgan")
+    assert params_hash(other, "prior") != params_hash(params, "prior")
+    raw_params["train"]["lambda_clip"] += 0.5
+    assert params_hash(config.parse(raw_params), "vqgan") != params_hash(params, "vqgan")
