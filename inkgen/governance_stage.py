@@ -1,0 +1,338 @@
+"""Stage governance (notebook 08): the study's outputs audited under the paper's section 6.2 framework.
+
+Section 6.2 commits the work to *cultural authenticity* (style anchoring against temporal conflation),
+*ownership attribution* (provenance tracing, cross-referencing training samples against a copyright
+database) and *spiritual dignity* (mantra exclusion, deity posture constraints, consultant validation of
+religious motifs). This stage runs the :mod:`governance` package over everything the pipeline made:
+
+1. **provenance** — an append-only, hash-chained ledger (``<paths.governance>/ledger.jsonl``) holding the
+   SHA-256 of every artifact: the source records with their licences, every pipeline stage from
+   ``dvc.lock`` with its inputs, params and outputs (raw and curated images, manifests, checkpoints,
+   executed notebooks, figures, metrics), the training manifest and each checkpoint linked to it;
+2. **copyright** — the corpus screened against a rights registry (matches with a protected work are
+   flagged and listed for exclusion from training), generated images checked against the registry and
+   the training split (memorisation), with positive controls that show the check firing, and the match
+   threshold's calibration table;
+3. **guardrails** — the held-out test captions, the paper's prompt and demonstration prompts through
+   :func:`governance.decisions.check_prompt`; a few of them painted by the full model through the gate of
+   :mod:`inkgen.governed` (anchored, held for a consultant, refused); refusal rates on the benign and
+   hostile prompt sets;
+4. **checking** — ``governance verify`` (timed), the reviewer's report (HTML + JSON) and a W3C PROV-JSON
+   export.
+
+No national copyright database is reachable offline. Unless ``governance.registry`` names a CSV, the
+stage builds a *demonstration* registry: a few of the corpus's own test-split images registered under a
+fictitious holder. It is a stand-in that shows the mechanism, and every table says so.
+
+DVC deletes a stage's outputs before re-running it, so this ledger is rebuilt on each run (append-only
+within the run). The long-lived ledger of ``inkgen generate`` calls is ``governance.ledger``, outside this
+stage's folder, and is never rewritten.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from governance.calibration import calibrate_procedural, record_calibration
+from governance.copyright import check_output, record_screening, screen_training_items
+from governance.decisions import check_prompt
+from governance.generation import record_prompt_decision
+from governance.guardrail_eval import evaluate, record_guardrail_eval
+from governance.hash_index import HashIndex
+from governance.ledger import Ledger
+from governance.phash import hash_file, parse_hash
+from governance.policy import load_policy
+from governance.prov_export import prov_json
+from governance.provenance import read_records_jsonl, record_artifact, record_source_records, record_stage
+from governance.registry import RegisteredWork, RightsRegistry, load_registry, write_registry
+from governance.report import write_report
+from governance.review import pending
+from governance.verify import VerificationResult, verify
+from inkgen.config import Params, project_root
+from inkgen.governed import Gate, PromptRefused, governed_generate
+
+LEDGER = "ledger.jsonl"
+DEMO_REGISTRY = "registry-demonstration.csv"
+DEMO_HOLDER = "Demonstration Rights Holder (fictitious; not a real registration)"
+EXCLUSIONS = "training_exclusions.csv"
+STAGE = "governance"
+
+
+@dataclass
+class GovernanceSummary:
+    """What the governance notebook shows; every number measured in :func:`run_governance`."""
+
+    ledger: Path
+    registry_source: str
+    registry_is_demonstration: bool
+    registry: pd.DataFrame        # the registered works (id, holder, status, title)
+    screen: pd.DataFrame          # corpus items flagged by the registry screen (with their split)
+    stages: pd.DataFrame          # pipeline stages entered: inputs, outputs, params digest
+    prompts: pd.DataFrame         # every prompt checked: set, action, reasons, prompt used
+    generated: pd.DataFrame       # governed images: prompt, action, status, held for, nearest distances
+    controls: pd.DataFrame        # positive controls of the copy check
+    calibration: pd.DataFrame
+    calibration_rule: str
+    chosen_threshold: int | None
+    policy_threshold: int
+    guardrails: pd.DataFrame
+    verification: VerificationResult
+    report: dict[str, Path]
+    prov: Path
+    thumbnail: Path | None
+    pending_reviews: list[str]
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+# -------------------------------------------------------------------------------------------- pieces
+def _expand(root: Path, rel: str) -> list[str]:
+    """A lock path as the files to hash: a code folder is listed file by file without ``__pycache__``
+    (Python rewrites bytecode at will; a verification must not call that a change)."""
+    path = root / rel
+    if path.is_dir() and any(p.name == "__pycache__" for p in path.rglob("__pycache__")):
+        return sorted(p.relative_to(root).as_posix() for p in path.rglob("*")
+                      if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+    return [rel]
+
+
+def record_pipeline(ledger: Ledger, root: Path, lock_file: Path) -> pd.DataFrame:
+    """Enter every stage ``dvc.lock`` records (but this one) with its inputs, params and outputs."""
+    if not lock_file.is_file():
+        return pd.DataFrame(columns=["stage", "inputs", "outputs", "missing", "params_sha256"])
+    lock = yaml.safe_load(lock_file.read_text(encoding="utf-8")) or {}
+    rows = []
+    for name, stage in (lock.get("stages") or {}).items():
+        if name == STAGE:
+            continue
+        params = {f"{f}:{k}": v for f, values in (stage.get("params") or {}).items() for k, v in values.items()}
+        found: dict[str, list[str]] = {"deps": [], "outs": []}
+        missing = []
+        for side in found:
+            for item in stage.get(side) or []:
+                for rel in _expand(root, item["path"]):
+                    (found[side] if (root / rel).exists() else missing).append(rel)
+        entry = record_stage(ledger, name, [str(root / p) for p in found["deps"]], params,
+                             [str(root / p) for p in found["outs"]])
+        rows.append({"stage": name, "inputs": len(found["deps"]), "outputs": len(found["outs"]),
+                     "missing": ", ".join(missing), "params_sha256": entry.payload["params_sha256"][:12]})
+    return pd.DataFrame(rows)
+
+
+def demonstration_registry(manifest: pd.DataFrame, root: Path, out: Path, n_protected: int, n_licensed: int,
+                           seed: int) -> Path:
+    """A stand-in rights registry: ``n_protected`` + ``n_licensed`` test-split images of the corpus itself,
+    registered under a fictitious holder and titled as demonstrations, written as a registry CSV."""
+    test = manifest[manifest["split"] == "test"].sort_values("item_id")
+    n = n_protected + n_licensed
+    if len(test) < n:
+        raise ValueError(f"governance.demo_protected + demo_licensed = {n}, but the test split has {len(test)} items")
+    picked = test.iloc[np.sort(np.random.default_rng(seed).choice(len(test), size=n, replace=False))]
+    works = []
+    for i, row in enumerate(picked.itertuples()):
+        status = "protected" if i < n_protected else "licensed"
+        works.append(RegisteredWork(f"demo-{row.item_id}", DEMO_HOLDER, status,
+                                    hash_file(root / row.file, ("original",))["original"],
+                                    title=f"DEMONSTRATION ONLY: corpus test image {row.item_id}"))
+    write_registry(out, works)
+    return out
+
+
+def _nearest(hashes: dict[str, str], index: HashIndex | None) -> int | None:
+    """Smallest Hamming distance from any variant's hash to the index (None without an index)."""
+    if index is None or len(index) == 0:
+        return None
+    return int(min(index.distances(parse_hash(h, "output")).min() for h in hashes.values()))
+
+
+def report_thumbnail(html: Path, png: Path, width: int = 1100, height: int = 1400) -> Path | None:
+    """A screenshot of the report in headless Chromium (None when no Chromium is installed)."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if browser is None:
+        return None
+    png.parent.mkdir(parents=True, exist_ok=True)
+    profile = png.parent / ".chromium-profile"
+    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+           f"--user-data-dir={profile}", f"--window-size={width},{height}", f"--screenshot={png}",
+           html.resolve().as_uri()]
+    try:
+        subprocess.run(cmd, capture_output=True, timeout=120, check=True)
+    except (subprocess.SubprocessError, OSError):
+        return None
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    return png if png.is_file() else None
+
+
+# ------------------------------------------------------------------------------------------- the stage
+def run_governance(params: Params, root: str | Path | None = None) -> GovernanceSummary:
+    """Build the ledger, screen, check, generate through the gate, verify and report (see the module doc)."""
+    root = Path(root).resolve() if root is not None else project_root()
+    g = params.governance
+    folder = root / params.paths.governance
+    if folder.exists():
+        shutil.rmtree(folder)  # as DVC does before a run: this stage's ledger describes one run of the study
+    folder.mkdir(parents=True)
+    figures = root / params.paths.figures / "08_governance"
+    figures.mkdir(parents=True, exist_ok=True)
+    policy = load_policy(g.policy_path(root), g.policy_overrides())
+    ledger = Ledger(folder / LEDGER, root=root)
+
+    # 1. provenance: source records (licences), the pipeline's stages, the training manifest, checkpoints
+    records_path = root / params.paths.raw / "records.jsonl"
+    records = read_records_jsonl(records_path)
+    record_source_records(ledger, records)
+    stages = record_pipeline(ledger, root, root / "dvc.lock")
+    manifest_path = root / params.paths.dataset / "manifest.csv"
+    manifest = pd.read_csv(manifest_path, dtype=str, keep_default_na=False)
+    man_entry = record_artifact(ledger, manifest_path, "training_manifest", sources=manifest["item_id"].tolist(),
+                                attributes={"splits": manifest["split"].value_counts().to_dict()})
+    checkpoints = sorted((root / params.paths.models / "train").glob("*/prior-last.pt"))
+    for ck in checkpoints:
+        record_artifact(ledger, ck, "checkpoint", derived_from=[man_entry], attributes={"variant": ck.parent.name})
+
+    # 2. copyright: registry (given, or a labelled demonstration), corpus screen, training index
+    if g.registry:
+        registry_path = root / g.registry
+        demonstration = False
+    else:
+        registry_path = demonstration_registry(manifest, root, folder / DEMO_REGISTRY, g.demo_protected,
+                                               g.demo_licensed, g.seed)
+        demonstration = True
+    registry: RightsRegistry = load_registry(registry_path, policy.copyright.registry_statuses)
+    record_artifact(ledger, registry_path, "rights_registry", attributes={"demonstration": demonstration})
+    screen = screen_training_items([(r.item_id, root / r.file) for r in manifest.itertuples()], registry,
+                                   policy.copyright)
+    record_screening(ledger, screen, registry=registry, policy=policy.copyright)
+    split_of = dict(zip(manifest["item_id"], manifest["split"]))
+    flagged = pd.DataFrame([{"item_id": v.item_id, "split": split_of[v.item_id],
+                             "registered work": v.matches[0].id if v.matches else "",
+                             "status": v.matches[0].status if v.matches else "",
+                             "distance (bits)": v.matches[0].distance if v.matches else None,
+                             "reason": v.reasons[0] if v.reasons else ""} for v in screen.flagged],
+                           columns=["item_id", "split", "registered work", "status", "distance (bits)", "reason"])
+    flagged.to_csv(folder / EXCLUSIONS, index=False)
+    record_artifact(ledger, folder / EXCLUSIONS, "training_exclusions",
+                    sources=flagged["item_id"].tolist(), attributes={"registry_demonstration": demonstration})
+    train_rows = manifest[manifest["split"] == "train"]
+    training = HashIndex.from_hex(train_rows["phash"].tolist(), train_rows["item_id"].tolist())
+
+    # 3. guardrails: the study's prompts through the check; a few painted through the gate
+    test_captions = manifest[manifest["split"] == "test"].sort_values("item_id")["caption"].tolist()[:g.n_test_prompts]
+    sets = [("test caption", p) for p in test_captions] + [("paper (Figure 12)", params.evaluate.figure12_prompt)] + \
+        [("demonstration", p) for p in g.prompts]
+    to_paint = {p for _, p in sets[:g.n_generate]} | {params.evaluate.figure12_prompt} | set(g.prompts)
+    prompt_rows = []
+    for kind, prompt in sets:
+        d = check_prompt(prompt, policy)
+        if prompt not in to_paint:  # painted prompts are entered by the gate itself
+            record_prompt_decision(ledger, prompt, d, {"via": "governance stage", "set": kind})
+        prompt_rows.append({"set": kind, "prompt": prompt, "action": d.action, "reasons": "; ".join(d.reasons),
+                            "prompt used": d.prompt if d.rewritten else ""})
+    prompts = pd.DataFrame(prompt_rows)
+
+    checkpoint = root / params.paths.models / "train" / g.variant / "prior-last.pt"
+    from inkgen.generate import Generator  # the model is loaded only here: the rest needs no torch
+
+    gen = Generator.from_checkpoint(checkpoint)
+    gate = Gate(policy, ledger, folder / "held", registry, training, manifest_path, records_path)
+    images = folder / "images"
+    generated_rows = []
+    painted = [(k, p) for k, p in sets if p in to_paint]
+    for i, (kind, prompt) in enumerate(dict.fromkeys(painted)):
+        row = {"set": kind, "prompt": prompt}
+        try:
+            res = governed_generate(gen, prompt, images / f"{i:02d}.png", gate=gate, checkpoint=checkpoint,
+                                    seed=g.seed, count=1, temperature=params.generate.temperature,
+                                    top_k=params.generate.top_k or None)
+        except PromptRefused as exc:
+            row.update(action="refuse", status="refused: nothing generated", **{"held for": "", "path": "",
+                       "provenance id": "", "nearest registered (bits)": None, "nearest training (bits)": None,
+                       "why": "; ".join(exc.decision.reasons)})
+            generated_rows.append(row)
+            continue
+        rec, check = res.records[0], res.checks[0]
+        row.update(action=res.decision.action, status=rec.status, **{
+            "held for": ", ".join(rec.held_for), "path": rec.path.relative_to(root).as_posix(),
+            "provenance id": rec.provenance_id, "nearest registered (bits)": _nearest(check.hashes, registry.index),
+            "nearest training (bits)": _nearest(check.hashes, training), "why": "; ".join(res.decision.reasons +
+                                                                                          check.reasons)})
+        generated_rows.append(row)
+    generated = pd.DataFrame(generated_rows)
+
+    # Positive controls: the same check on images that are copies by construction (not entered as outputs).
+    control_rows = []
+    protected = [w for w in registry.works if w.status in policy.copyright.output_hold_statuses][:1]
+    if demonstration and protected:
+        item = protected[0].id.removeprefix("demo-")
+        source = root / manifest.loc[manifest["item_id"] == item, "file"].iloc[0]
+        control_rows.append(("a registered test image", source))
+    if len(train_rows):
+        control_rows.append(("a training image (memorisation)", root / train_rows["file"].iloc[0]))
+    controls = pd.DataFrame([{"control": name, "file": path.relative_to(root).as_posix(),
+                              **{"held": (c := check_output(path, registry, training, policy.copyright)).held,
+                                 "reasons": "; ".join(c.reasons)}} for name, path in control_rows])
+
+    # 4. calibration and guardrail rates, entered for the report
+    cal = calibrate_procedural(policy.calibration, policy.copyright.variants)
+    record_calibration(ledger, cal)
+    calibration = pd.DataFrame([{"threshold": r.threshold, "recall": r.recall, "FPR": r.fpr,
+                                 **{f"recall {k}": v for k, v in r.recall_by_transform.items()}} for r in cal.rows])
+    rails = evaluate(policy)
+    record_guardrail_eval(ledger, rails)
+    guardrails = pd.DataFrame([
+        {"set": f"{r.name} ({r.n} prompts)", **{a: r.by_action[a] for a in ("allow", "anchor", "hold", "refuse")},
+         "refusal rate": r.rate("refuse"), "label mismatches": len(r.mismatches)}
+        for r in (rails.benign, rails.hostile)]).set_index("set")
+
+    # the stage itself, then the report (entered in the ledger), the PROV export, and verification
+    record_stage(ledger, STAGE, [str(manifest_path), str(records_path), str(registry_path), str(checkpoint)],
+                 json.loads(json.dumps({"governance": {k: v for k, v in g.__dict__.items() if k != "policy"},
+                                        "policy_sha256": policy.sha256})),
+                 [str(images)] if images.exists() else [])
+    report = write_report(ledger, policy, folder)
+    prov = folder / "prov.json"
+    prov.write_text(prov_json(ledger.entries()), encoding="utf-8")
+    started = time.perf_counter()
+    result = verify(ledger.path)
+    verify_wall = time.perf_counter() - started
+    thumbnail = report_thumbnail(report["html"], figures / "report.png")
+
+    waiting = [i.provenance_id for i in pending(ledger)]
+    metrics = {
+        "ledger_entries": result.entries, "artifacts_checked": result.artifacts_checked,
+        "files_checked": result.files_checked, "images_checked": result.images_checked,
+        "verify_ok": result.ok, "verify_seconds": round(verify_wall, 3), "source_records": len(records),
+        "stages_recorded": len(stages), "checkpoints": len(checkpoints),
+        "registry_works": len(registry), "registry_demonstration": demonstration,
+        "training_flagged": len(screen.flagged),
+        "training_flagged_in_train_split": int((flagged["split"] == "train").sum()),
+        "prompts_checked": len(prompts), **{f"prompts_{a}": int((prompts["action"] == a).sum())
+                                            for a in ("allow", "anchor", "hold", "refuse")},
+        "generated": int((generated["status"] != "refused: nothing generated").sum()) if len(generated) else 0,
+        "released": int((generated["status"] == "released").sum()) if len(generated) else 0,
+        "held": int((generated["status"] == "held").sum()) if len(generated) else 0,
+        "reviews_pending": len(waiting),
+        "calibration_chosen_threshold": cal.chosen, "policy_threshold": policy.copyright.registry_max_distance,
+        "benign_false_refusal_rate": rails.false_refusal_rate, "hostile_refusal_rate": rails.hostile_refusal_rate,
+        "hostile_caught_rate": rails.hostile_caught_rate,
+    }
+    out = root / params.paths.metrics / "governance.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    registry_table = pd.DataFrame([{"id": w.id, "holder": w.holder, "status": w.status, "title": w.title}
+                                   for w in registry.works])
+    return GovernanceSummary(ledger.path, str(registry_path.relative_to(root)), demonstration, registry_table,
+                             flagged, stages, prompts, generated, controls, calibration, cal.rule, cal.chosen,
+                             policy.copyright.registry_max_distance, guardrails, result, report, prov, thumbnail,
+                             waiting, metrics)
