@@ -1,0 +1,153 @@
+"""The study at a glance (notebook 09_study): what was re-executed, on what data, and what came of each of
+the paper's claims (section 3), read from the stages' metrics files only, so the stage is cheap.
+
+Every number shown comes from a ``<paths.metrics>/*.json`` that the stage which measured it wrote; the
+paper's numbers come from ``inkgen/data/paper_reported.yaml`` and are labelled *reported by the paper*.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from inkgen.metrics.paper import STAND_INS, PaperReported, load_paper_reported
+
+VARIANTS = ("full", "no_clip", "no_transformer", "vqgan_clip", "vqgan")
+GOVERNANCE_REPORT = Path("reports") / "governance"
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _fmt(est: dict[str, Any] | None, digits: int = 3) -> str:
+    if not est:
+        return "not measured"
+    if est.get("method") == "exact":
+        return f"{est['mean']:,.0f}" if abs(est["mean"]) >= 1000 else f"{est['mean']:.{digits}f}"
+    if est.get("low") is None or est.get("high") is None:
+        return f"{est['mean']:.{digits}f} (no CI, N={est['n']})"
+    return f"{est['mean']:.{digits}f} [{est['low']:.{digits - 1}f}, {est['high']:.{digits - 1}f}] (N={est['n']})"
+
+
+@dataclass
+class Study:
+    metrics: dict[str, dict[str, Any] | None]   # file stem -> contents (None: the stage has not run)
+    paper: PaperReported
+    governance: dict[str, Any] | None
+    governance_html: Path | None
+
+    # ------------------------------------------------------------------------------------ the data
+    def data(self) -> pd.DataFrame:
+        c, cu, a = (self.metrics.get(k) or {} for k in ("collect", "curate", "annotate"))
+        rows = [("corpus source", c.get("source", "?")), ("images collected", c.get("kept")),
+                ("kept after curation (classifier screen, eq. 1-5)", cu.get("n_kept")),
+                ("annotated items", a.get("n_items")),
+                ("items per split", a.get("n_per_split")),
+                ("items per primary category", a.get("n_per_primary")),
+                ("items per painting type", a.get("n_per_painting_type"))]
+        return pd.DataFrame(rows, columns=["what", "value"]).set_index("what")
+
+    @property
+    def procedural(self) -> bool:
+        return (self.metrics.get("collect") or {}).get("source") == "procedural"
+
+    # --------------------------------------------------------------------------------- the judges
+    def judges(self) -> pd.DataFrame:
+        cu, cl = self.metrics.get("curate") or {}, self.metrics.get("clip") or {}
+        rows = [{"judge": f"curation classifier ({h})", "held-out accuracy / recall": v}
+                for h, v in (cu.get("heldout_accuracy") or {}).items()]
+        rows += [{"judge": f"CLIP text->image recall@{k} (chance {cl.get(f'chance@{k}', float('nan')):.3f})",
+                  "held-out accuracy / recall": cl.get(f"val_recall@{k}")} for k in (1, 5) if cl]
+        return pd.DataFrame(rows)
+
+    # ------------------------------------------------------------------------------- the training
+    def training(self) -> pd.DataFrame:
+        rows = []
+        for v in VARIANTS:
+            t = self.metrics.get(f"train-{v}") or {}
+            vq = self.metrics.get(f"vqgan-{t.get('vqgan_from', v)}") or {}
+            rows.append({"variant": v, "VQGAN of": t.get("vqgan_from", ""), "VQGAN epochs": vq.get("epochs"),
+                         "VQGAN val PSNR (dB)": vq.get("val_psnr"), "prior epochs": t.get("prior_epochs"),
+                         "prior val loss": t.get("val_loss"), "converged (prior epoch)": t.get("converged_epoch"),
+                         "judged as requested (primary)": t.get("primary_accuracy"),
+                         "training seconds": (t.get("wall_seconds") or 0) + (vq.get("wall_seconds") or 0)})
+        return pd.DataFrame(rows).set_index("variant")
+
+    # ------------------------------------------------------------------------------ Table 1 in brief
+    def table1(self) -> pd.DataFrame:
+        ev = self.metrics.get("evaluate") or {}
+        per = ev.get("variants") or {}
+        rows = []
+        for v in VARIANTS:
+            m = per.get(v, {})
+            row = {"variant": v}
+            for pm, names in STAND_INS.items():
+                ours = next((n for n in names if n in m), None)
+                row[f"{pm} (ours: {ours or '-'})"] = _fmt(m.get(ours)) if ours else "not measured"
+                row[f"{pm} (reported by the paper)"] = self.paper.table1[v].get(pm, "")
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("variant").T
+
+    def claims(self) -> pd.DataFrame:
+        verdicts = (self.metrics.get("evaluate") or {}).get("claims") or {}
+        return pd.DataFrame([{"claim": c.id, "paper's text (abridged)": c.text[:110] + ("..." if len(c.text) > 110
+                                                                                         else ""),
+                              "verdict on our data": verdicts.get(c.id, "evaluate stage has not run")}
+                             for c in self.paper.claims])
+
+    def verdict_counts(self) -> dict[str, int]:
+        return dict(Counter(self.claims()["verdict on our data"]))
+
+    # ------------------------------------------------------------------------------ Figure 13 in brief
+    def instructions(self) -> pd.DataFrame:
+        ins = self.metrics.get("instructions") or {}
+        rows = []
+        for seq, rounds in (ins.get("sequences") or {}).items():
+            for r, vals in rounds.items():
+                rows.append({"sequence": seq, "round": int(r.split("_")[1]),
+                             "style similarity": vals.get("style_similarity"),
+                             "response accuracy": vals.get("response_accuracy")})
+        return pd.DataFrame(rows)
+
+    def instructions_beside_paper(self) -> pd.DataFrame:
+        ins = self.metrics.get("instructions") or {}
+        return pd.Series(ins.get("beside_paper") or {}, name="our 95% interval vs the paper's threshold").to_frame()
+
+    def governance_summary(self) -> pd.Series:
+        """The governance report's scalar top-level entries (and those of its ``summary``, if it has one)."""
+        g = self.governance or {}
+        flat = {k: v for k, v in g.items() if isinstance(v, (str, int, float, bool))}
+        if isinstance(g.get("summary"), dict):
+            flat.update({f"summary.{k}": v for k, v in g["summary"].items()
+                         if isinstance(v, (str, int, float, bool))})
+        return pd.Series(flat, name="governance report", dtype=object)
+
+    def summary(self) -> dict[str, Any]:
+        return {"corpus_source": (self.metrics.get("collect") or {}).get("source"),
+                "stages_with_metrics": sorted(k for k, v in self.metrics.items() if v is not None),
+                "claim_verdicts": self.verdict_counts(),
+                "governance_report": str(self.governance_html) if self.governance_html else None}
+
+
+def load_study(root: str | Path, metrics_dir: str) -> Study:
+    """Every stage's metrics JSON under ``root/metrics_dir`` and the governance report if it exists."""
+    root = Path(root)
+    folder = root / metrics_dir
+    names = ["collect", "curate", "annotate", "clip", "evaluate", "instructions",
+             *(f"vqgan-{v}" for v in VARIANTS), *(f"train-{v}" for v in VARIANTS)]
+    metrics = {n: _read(folder / f"{n}.json") for n in names}
+    gov_dir = root / GOVERNANCE_REPORT
+    html = gov_dir / "report.html"
+    return Study(metrics, load_paper_reported(), _read(gov_dir / "report.json"), html if html.is_file() else None)
+
+
+def write_summary(study: Study, root: str | Path, metrics_dir: str) -> Path:
+    path = Path(root) / metrics_dir / "study.json"
+    path.write_text(json.dumps(study.summary(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,233 @@
+"""The evaluation stages' library: curves and snapshots (Figures 8-10, 12), Table 1/3 assembly and claim
+verdicts (evaluate), instruction sequences (Figure 13), the study page -- on tiny models and made-up metrics."""
+
+from __future__ import annotations
+
+import json
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from inkgen import config  # noqa: E402
+from inkgen.curves import (history_frame, is_formula, snapshot_images, snapshot_paths, snapshot_quality,  # noqa: E402
+                           write_plot_files)
+from inkgen.evaluate_stage import (_finite, _unmeasured, claims_frame, eval_config, kit_config, pick_landscape,  # noqa: E402
+                                   reconstruct, table1_frame, table3_frame)
+from inkgen.instructions import (InstructionError, against_threshold, apply_step, compare_with_paper,  # noqa: E402
+                                 load_sequences, round_prompts, run_sequence)
+from inkgen.metrics import HOLDS, INCONCLUSIVE, VariantMetrics, exact, load_paper_reported  # noqa: E402
+from inkgen.metrics.distribution import inception_type_score  # noqa: E402
+from inkgen.metrics.stats import Estimate  # noqa: E402
+from inkgen.models.classifier import build_classifier, default_classes  # noqa: E402
+from inkgen.study import load_study  # noqa: E402
+
+from tiny_models import HASH, PRIOR_SIZES, TINY, TINY_CLIP  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+VARIANTS = ("full", "no_clip", "no_transformer", "vqgan_clip", "vqgan")
+GEN_KW = dict(seed=0, temperature=1.0, top_k=None, batch=8)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A tiny trained generator with two per-epoch prior snapshots, a random CLIP and classifier."""
+    from test_generate import make_bert
+
+    from inkgen.generate import Generator
+    from inkgen.models.clip import build_clip, freeze
+    from inkgen.models.text_encoder import TextEncoder
+    from inkgen.models.vqgan import VQGANConfig
+    from inkgen.train import TrainConfig, encode_captions, prior_config, train_prior, train_vqgan
+
+    root = tmp_path_factory.mktemp("evalstages")
+    enc = TextEncoder(make_bert(root / "bert", hidden=12), freeze=True, max_tokens=12)
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(8, 3, 16, 16, generator=g) * 2 - 1).clamp(-1, 1)
+    captions = [f"a {c} painting" for c in ("red", "green", "blue", "black")] * 2
+    text = encode_captions(enc, captions)
+    cfg = TrainConfig(variant="no_clip", seed=0, device="cpu", threads=1, epochs=1, batch_size=4, lr=2e-3,
+                      beta=1.0, eta=0.5, lambda_clip=0.0, disc_start=100, prior_epochs=2, prior_batch_size=4,
+                      prior_lr=3e-3, checkpoint_every=0, convergence_window=1, convergence_min_rel_improvement=0.01)
+    vq = train_vqgan(cfg, VQGANConfig.for_variant("no_clip", **TINY), x, captions, params_hash=HASH, text=text,
+                     checkpoint_dir=root / "ck", progress=False)
+    pr = train_prior(cfg, vq.model, x, text, prior_config(vq.model, 12, "no_clip", **PRIOR_SIZES), params_hash=HASH,
+                     checkpoint_dir=root / "ck", progress=False, snapshots=True)
+    gen = Generator(vq.model, pr.model, enc)
+    clip = freeze(build_clip(TINY_CLIP, seed=0))
+    classifier = build_classifier("resnet18", 32, default_classes(), seed=0)
+    return dict(gen=gen, dir=root / "ck", clip=clip, classifier=classifier, images=x, captions=captions,
+                history=pr.history, vq_history=vq.history)
+
+
+# ------------------------------------------------------------------------------------------------ curves
+def test_is_formula_equals_the_torchmetrics_one():
+    logp = np.log(np.random.default_rng(0).dirichlet(np.ones(4) * 0.5, size=40))
+    assert is_formula(logp) == pytest.approx(inception_type_score(logp, 1), rel=1e-5)
+    assert is_formula(np.log(np.full((10, 4), 0.25))) == pytest.approx(1.0)  # no information: exp(0)
+
+
+def test_history_frame_and_plot_files(tmp_path):
+    hist = {("full", "prior"): [{"epoch": 1, "loss": 3.0, "val_loss": 3.5}, {"epoch": 2, "loss": 2.0, "val_loss": 3.0}],
+            ("vqgan", "prior"): [{"loss": 4.0, "val_loss": 4.5, "note": "x"}]}
+    frame = history_frame(hist)
+    assert set(frame["metric"]) == {"loss", "val_loss"} and len(frame) == 6
+    files = write_plot_files(frame, tmp_path)
+    wide = pd.read_csv(files["prior_val_loss"])
+    assert list(wide.columns) == ["epoch", "full", "vqgan"]
+    assert wide.loc[wide["epoch"] == 2, "full"].item() == 3.0 and np.isnan(wide.loc[wide["epoch"] == 2, "vqgan"].item())
+    assert "vqgan_val_psnr" not in files  # nothing recorded, no file
+
+
+def test_snapshots_paint_every_epoch(tiny):
+    snaps = snapshot_paths(tiny["dir"])
+    assert [e for e, _ in snaps] == [1, 2]
+    scores = snapshot_quality("full", tiny["gen"], snaps, tiny["captions"][:3], clip=tiny["clip"],
+                              classifier=tiny["classifier"], gen_kwargs=GEN_KW, classifier_head="primary",
+                              confidence=0.95, n_resamples=50, seed=0, batch_size=8, params_hash=HASH)
+    assert len(scores) == 4 and set(scores["metric"]) == {"clip_cosine", "classifier_score"}
+    assert (scores["n"] == 3).all() and scores["value"].between(-1, 4).all()
+    epochs, images = snapshot_images(tiny["gen"], snaps, "a red painting", 2, gen_kwargs=GEN_KW, params_hash=HASH)
+    assert epochs == [1, 2] and images.shape == (4, 3, 16, 16)
+    # the last snapshot is the final model: same seeds, same pixels
+    final = tiny["gen"].generate_tensors(["a red painting"], count=2, **GEN_KW)
+    assert torch.equal(images[2:], final)
+
+
+# ------------------------------------------------------------------------------------------- evaluate
+def _vm(v, psnr, cos, params_count):
+    vm = VariantMetrics(v, {}, {}, 0)
+    vm = vm.with_estimate("psnr", Estimate(float(np.mean(psnr)), 0, 0, len(psnr), "BCa"), np.asarray(psnr))
+    vm = vm.with_estimate("clip_cosine", Estimate(float(np.mean(cos)), 0, 0, len(cos), "BCa"), np.asarray(cos))
+    return vm.with_estimate("parameter_count", exact(params_count))
+
+
+def test_claims_are_judged_and_unmeasured_ones_say_why(repo_root):
+    paper = load_paper_reported()
+    rng = np.random.default_rng(0)
+    base = rng.normal(20, 1, 40)
+    variants = {v: _vm(v, base + rng.normal(3 if v == "full" else 0, 0.5, 40),
+                       rng.normal(0.3, 0.01, 40) + (0.1 if v == "full" else 0), 1000) for v in VARIANTS}
+    cfg = eval_config(config.load(repo_root / "params.yaml"))
+    claims = claims_frame(paper, variants, cfg).set_index("claim")
+    assert claims.loc["rdb_raises_psnr", "verdict"] == HOLDS
+    assert claims.loc["clip_raises_cosine", "verdict"] == HOLDS
+    assert claims.loc["clip_adds_parameters", "verdict"] == "does not hold"  # equal counts: a strict claim fails
+    assert claims.loc["full_converges_fastest", "verdict"].startswith("not measured")
+    assert "did not converge" in claims.loc["full_converges_fastest", "verdict"]
+    table = table1_frame(variants)
+    assert list(table.index) == list(VARIANTS) and "psnr" in table.columns
+    t3 = table3_frame(variants, paper, "procedural corpus")
+    assert (t3["source"] == paper.label).sum() == len(paper.table3)
+    assert t3.iloc[-2]["cosine_similarity"].startswith("clip_cosine:")
+    assert _unmeasured(paper.claim("full_is_above_baseline"), variants).startswith("not measured: is/classifier_score")
+
+
+def test_config_helpers_and_figure11_pick(repo_root):
+    params = config.load(repo_root / "params.yaml")
+    assert eval_config(params).confidence == params.evaluate.confidence
+    assert sum(kit_config(params).dimensions.values()) == pytest.approx(1.0)
+    rows = pd.DataFrame({"item_id": ["a", "b", "c"], "primary": ["figure", "landscape", "landscape"]})
+    assert pick_landscape(rows, "", 0) in (1, 2)
+    assert pick_landscape(rows, "a", 0) == 0
+    with pytest.raises(ValueError, match="not in the test split"):
+        pick_landscape(rows, "zz", 0)
+    assert _finite({"a": float("nan"), "b": {"c": 1.0}}) == {"a": None, "b": {"c": 1.0}}
+
+
+def test_reconstruct_keeps_shape_and_range(tiny):
+    out = reconstruct(tiny["gen"], tiny["images"][:5], tiny["captions"][:5], batch=2)
+    assert out.shape == (5, 3, 16, 16) and out.min() >= -1 and out.max() <= 1
+
+
+# --------------------------------------------------------------------------------------- instructions
+def test_packaged_sequences_apply_for_seven_rounds():
+    seqs = load_sequences(classes=default_classes())
+    assert set(seqs) == {"element_replacement", "attribute_fine_tuning", "scene_extension"}
+    for seq in seqs.values():
+        plan = round_prompts(seq, 7)
+        assert list(plan["round"]) == list(range(8))
+        assert plan["prompt"].is_unique, f"{seq.name}: an edit left the prompt unchanged"
+    er = round_prompts(seqs["element_replacement"], 7)
+    assert er.loc[4, "primary"] == "birds_animals" and er.loc[7, "primary"] == "landscape"
+    assert round_prompts(seqs["attribute_fine_tuning"], 7).loc[2, "painting_type"] == "gongbi"
+
+
+def test_bad_sequences_are_refused_with_the_place_named(tmp_path):
+    seqs = load_sequences()
+    step = seqs["scene_extension"].steps[0]
+    with pytest.raises(InstructionError, match="does not occur"):
+        apply_step("a painting of birds", step, "here")
+    bad = tmp_path / "s.yaml"
+    bad.write_text("sequences:\n  x:\n    start: {prompt: p, expect: {primary: dragons, painting_type: xieyi}}\n"
+                   "    steps: []\n")
+    with pytest.raises(InstructionError, match="'dragons' is not a class"):
+        load_sequences(bad, default_classes())
+    with pytest.raises(InstructionError, match="1 steps, 2 rounds"):
+        round_prompts(load_sequences(_short_file(tmp_path)).popitem()[1], 2)
+
+
+def _short_file(tmp_path):
+    path = tmp_path / "short.yaml"
+    path.write_text("sequences:\n  swap:\n    label: swap\n    start:\n      prompt: a red painting\n"
+                    "      expect: {primary: landscape, painting_type: xieyi}\n    steps:\n"
+                    "      - instruction: make it blue\n        replace: [[red, blue]]\n"
+                    "        expect: {painting_type: gongbi}\n")
+    return path
+
+
+def test_run_sequence_measures_both_curves(tiny, tmp_path):
+    seq = load_sequences(_short_file(tmp_path))["swap"]
+    table, images = run_sequence(tiny["gen"], seq, 1, 3, gen_kwargs=GEN_KW, classifier=tiny["classifier"],
+                                 clip=tiny["clip"], style_embedding="clip", confidence=0.95, n_resamples=50, seed=0)
+    assert list(table["prompt"]) == ["a red painting", "a blue painting"]
+    assert list(table["painting_type"]) == ["xieyi", "gongbi"]
+    assert np.isnan(table.loc[0, "style_similarity"]) and -1 <= table.loc[1, "style_similarity"] <= 1
+    assert table["response_accuracy"].between(0, 1).all() and len(images) == 2 and images[0].shape[0] == 3
+    same, _ = run_sequence(tiny["gen"], seq, 1, 3, gen_kwargs=GEN_KW, classifier=tiny["classifier"],
+                           clip=tiny["clip"], style_embedding="classifier", confidence=0.95, n_resamples=50, seed=0)
+    assert -1 <= same.loc[1, "style_similarity"] <= 1 + 1e-9
+
+
+def test_comparison_with_the_paper_uses_pooled_rounds_and_thresholds():
+    fig13 = load_paper_reported().figure13
+    rows = [{"sequence": s, "round": r, "style_values": [0.9, 0.95], "accuracy_values": [1.0, 1.0]}
+            for s in ("element_replacement", "scene_extension") for r in range(8)]
+    out = compare_with_paper(pd.DataFrame(rows), fig13, confidence=0.95, n_resamples=50, seed=0)
+    assert set(out["our interval vs threshold"]) == {"above"}
+    assert (out["reported by the paper"].astype(float) > 0).all()
+    short = compare_with_paper(pd.DataFrame(rows[:3]), fig13, confidence=0.95, n_resamples=50, seed=0)
+    assert short["our interval vs threshold"].str.startswith("not measured").all()
+    assert against_threshold(0.6, 0.75, 0.7) == "straddles" and against_threshold(0.1, 0.2, 0.7) == "below"
+
+
+# ---------------------------------------------------------------------------------------------- study
+def test_study_reads_metrics_and_governance(tmp_path):
+    m = tmp_path / "reports" / "metrics"
+    m.mkdir(parents=True)
+    (m / "collect.json").write_text(json.dumps({"source": "procedural", "kept": 10}))
+    (m / "evaluate.json").write_text(json.dumps({
+        "variants": {"full": {"psnr": {"mean": 20.0, "low": 19.0, "high": 21.0, "n": 5, "method": "BCa"},
+                              "parameter_count": {"mean": 12345.0, "low": 12345.0, "high": 12345.0, "n": 1,
+                                                  "method": "exact"}}},
+        "claims": {"rdb_raises_psnr": HOLDS, "clip_raises_cosine": INCONCLUSIVE}}))
+    study = load_study(tmp_path, "reports/metrics")
+    assert study.procedural and study.metrics["clip"] is None
+    t1 = study.table1()
+    assert t1.loc["psnr_db (ours: psnr)", "full"] == "20.000 [19.00, 21.00] (N=5)"
+    assert t1.loc["psnr_db (reported by the paper)", "full"] == 28.6
+    claims = study.claims().set_index("claim")
+    assert claims.loc["rdb_raises_psnr", "verdict on our data"] == HOLDS
+    assert claims.loc["full_best_fid", "verdict on our data"] == "evaluate stage has not run"
+    assert study.governance_html is None and study.governance_summary().empty
+    gov = tmp_path / "reports" / "governance"
+    gov.mkdir(parents=True)
+    (gov / "report.html").write_text("<html></html>")
+    (gov / "report.json").write_text(json.dumps({"verified": True, "summary": {"held": 2}, "items": [1, 2]}))
+    study = load_study(tmp_path, "reports/metrics")
+    assert study.governance_html is not None
+    assert study.governance_summary().to_dict() == {"verified": True, "summary.held": 2}
