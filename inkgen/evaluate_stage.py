@@ -76,7 +76,7 @@ def load_generator(params: Params, root: Path, variant: str, device: str | torch
     """The variant's trained generator (its own fresh text encoder, fine-tuned weights restored if any)."""
     from inkgen.generate import Generator
 
-    return Generator.from_checkpoint(prior_checkpoint(params, root, variant), params_hash=params_hash(params),
+    return Generator.from_checkpoint(prior_checkpoint(params, root, variant), params_hash=params_hash(params, "prior"),
                                      text_encoder=text_encoder(params, root), device=device)
 
 
@@ -84,9 +84,9 @@ def histories(params: Params, root: Path, variant: str) -> tuple[list[dict], lis
     """Per-epoch training histories of the variant's prior and of its (possibly shared) VQGAN."""
     from inkgen.training import load_checkpoint
 
-    phash = params_hash(params)
-    ck = load_checkpoint(prior_checkpoint(params, root, variant), params_hash=phash)
-    vq_ck = load_checkpoint(vqgan_checkpoint(params, root, vqgan_owner(params, variant)), params_hash=phash)
+    ck = load_checkpoint(prior_checkpoint(params, root, variant), params_hash=params_hash(params, "prior"))
+    vq_ck = load_checkpoint(vqgan_checkpoint(params, root, vqgan_owner(params, variant)),
+                            params_hash=params_hash(params, "vqgan"))
     return ck["loop"]["history"], vq_ck["loop"]["history"]
 
 
@@ -218,7 +218,7 @@ def _run(params: Params, root: Path) -> EvaluateResult:
     start = time.perf_counter()
     ev, config, paper = params.evaluate, eval_config(params), load_paper_reported()
     device = resolve_device(ev.device)
-    phash = params_hash(params)
+    phash = params_hash(params, "prior")  # snapshots are written under the prior's hash
     test = load_split(root / params.paths.dataset / "manifest.csv", "test", root)
     chosen = held_out_prompts(test, ev.n_images or len(test), ev.seed)  # stratified by category
     real = test.as_float_tensor()[torch.as_tensor(chosen["index"].to_numpy())]
