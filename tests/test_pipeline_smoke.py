@@ -26,8 +26,9 @@ VQGAN_OWNERS = ("full", "no_clip", "vqgan_clip", "vqgan")
 # stage -> its executed notebook under reports/notebooks/
 NOTEBOOKS = {**{name: f"{i:02d}_{name}" for i, name in enumerate(DATA_STAGES, 1)},
              **{f"vqgan@{v}": f"05_vqgan-{v}" for v in VQGAN_OWNERS},
-             **{f"train@{v}": f"05_train-{v}" for v in VARIANTS}}
-DOWNSTREAM_OF_ANNOTATE = {"clip", *(s for s in NOTEBOOKS if "@" in s)}
+             **{f"train@{v}": f"05_train-{v}" for v in VARIANTS},
+             "governance": "08_governance"}
+DOWNSTREAM_OF_ANNOTATE = {"clip", "governance", *(s for s in NOTEBOOKS if "@" in s)}
 
 pytestmark = pytest.mark.slow
 
@@ -127,7 +128,8 @@ def test_second_repro_runs_nothing(project):
 def test_a_generation_parameter_concerns_phase_2_only(project):
     old = yaml.safe_load((project / "params.yaml").read_text())["generate"]["temperature"]
     _set_param(project, "generate.temperature", 0.5)
-    assert _status(project) == {f"train@{v}" for v in VARIANTS}
+    # governance paints its governed images with the same sampling settings
+    assert _status(project) == {f"train@{v}" for v in VARIANTS} | {"governance"}
     _set_param(project, "generate.temperature", old)
     assert _status(project) == set()
 
