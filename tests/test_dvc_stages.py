@@ -17,7 +17,9 @@ DVC_YAML = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
 # a foreach stage is checked through its template (``do``)
 STAGES = {name: stage.get("do", stage) for name, stage in DVC_YAML.items()}
 # the params section(s) a stage is about, when its name is not one
-SECTIONS = {"vqgan": ("model.vqgan", "train.epochs"), "train": ("model", "train", "generate")}
+SECTIONS = {"vqgan": ("model.vqgan", "train.epochs"), "train": ("model", "train", "generate"),
+            "evaluate": ("evaluate", "generate"), "instructions": ("instructions", "generate"),
+            "study": ("paths.metrics",)}
 
 
 def _deps(stage: dict) -> list[str]:

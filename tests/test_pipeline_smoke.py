@@ -27,8 +27,12 @@ VQGAN_OWNERS = ("full", "no_clip", "vqgan_clip", "vqgan")
 NOTEBOOKS = {**{name: f"{i:02d}_{name}" for i, name in enumerate(DATA_STAGES, 1)},
              **{f"vqgan@{v}": f"05_vqgan-{v}" for v in VQGAN_OWNERS},
              **{f"train@{v}": f"05_train-{v}" for v in VARIANTS},
-             "governance": "08_governance"}
-DOWNSTREAM_OF_ANNOTATE = {"clip", "governance", *(s for s in NOTEBOOKS if "@" in s)}
+             "evaluate": "06_evaluate", "instructions": "07_instructions", "governance": "08_governance",
+             "study": "09_study"}
+# annotate's outputs are read directly by these (study: through annotate.json); instructions reads no dataset
+DOWNSTREAM_OF_ANNOTATE = {"clip", "governance", "evaluate", "study", *(s for s in NOTEBOOKS if "@" in s)}
+# the evaluation paints with the generate settings too
+USES_GENERATE = {*(f"train@{v}" for v in VARIANTS), "evaluate", "instructions"}
 
 pytestmark = pytest.mark.slow
 
@@ -129,7 +133,7 @@ def test_a_generation_parameter_concerns_phase_2_only(project):
     old = yaml.safe_load((project / "params.yaml").read_text())["generate"]["temperature"]
     _set_param(project, "generate.temperature", 0.5)
     # governance paints its governed images with the same sampling settings
-    assert _status(project) == {f"train@{v}" for v in VARIANTS} | {"governance"}
+    assert _status(project) == USES_GENERATE | {"governance"}
     _set_param(project, "generate.temperature", old)
     assert _status(project) == set()
 
@@ -155,5 +159,6 @@ def test_changing_a_parameter_reruns_that_stage_and_downstream_only(project):
     after = _mtimes(project)
     assert after["collect"] == before["collect"]
     assert after["curate"] != before["curate"] and after["annotate"] != before["annotate"]
-    assert _status(project) == DOWNSTREAM_OF_ANNOTATE
+    # a re-curated corpus retrains the classifier, which judges the instruction rounds
+    assert _status(project) == DOWNSTREAM_OF_ANNOTATE | {"instructions"}
 
