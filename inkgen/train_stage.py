@@ -36,11 +36,13 @@ VARIANTS = tuple(VARIANT_FLAGS)  # full, no_clip, no_transformer, vqgan_clip, vq
 # What each phase depends on (dvc.yaml lists the same keys; tests/test_dvc_stages.py checks it). A checkpoint
 # written under other values is refused; phase-2-only values (the prior's sizes and schedule, generation)
 # do not touch phase 1, so changing them never re-trains a VQGAN.
-PHASE1_PARAMS = ("curate", "annotate", "clip", "text_encoder", "model.vqgan", "train.seed", "train.device",
+PHASE1_PARAMS = ("curate", "annotate", "clip", "text_encoder", "governance.registry", "governance.policy_file",
+                 "governance.policy", "model.vqgan", "train.seed", "train.device",
                  "train.threads", "train.epochs", "train.batch_size", "train.lr", "train.beta", "train.eta",
                  "train.lambda_clip", "train.disc_start", "train.checkpoint_every", "train.convergence_window",
                  "train.convergence_min_rel_improvement")
-PHASE2_PARAMS = ("curate", "annotate", "clip", "text_encoder", "model", "train")
+PHASE2_PARAMS = ("curate", "annotate", "clip", "text_encoder", "governance.registry", "governance.policy_file",
+                 "governance.policy", "model", "train")
 
 
 # ------------------------------------------------------------------------------------------ configs
@@ -108,14 +110,39 @@ class StageData:
     encoder: Any
     train_text: TextFeatures
     val_text: TextFeatures
+    excluded: pd.DataFrame  # training items kept out because they match a protected registered work
+
+
+def copyright_screen(params: Params, root: Path, train: Split) -> tuple[Split, pd.DataFrame]:
+    """Paper section 6.2 (ownership attribution): with a rights registry (``governance.registry``), training
+    items that match a work whose status the policy blocks are kept out of training, listed with the
+    reason. Without one, nothing is screened here (stage governance shows a labelled demonstration)."""
+    columns = ["item_id", "reason"]
+    if not params.governance.registry:
+        return train, pd.DataFrame(columns=columns)
+    from governance.copyright import screen_training_items
+    from governance.policy import load_policy
+    from governance.registry import load_registry
+
+    g = params.governance
+    policy = load_policy(root / g.policy_file if g.policy_file else None, overrides=g.policy_overrides())
+    registry = load_registry(root / g.registry, policy.copyright.registry_statuses)
+    screen = screen_training_items([(r.item_id, root / r.file) for r in train.rows.itertuples()], registry,
+                                   policy.copyright)
+    flagged = {v.item_id: "; ".join(v.reasons) for v in screen.flagged}
+    keep = ~train.rows["item_id"].isin(list(flagged)).to_numpy()
+    kept = Split(train.name, train.images[keep], [c for c, k in zip(train.captions, keep) if k],
+                 train.rows[keep].reset_index(drop=True))
+    return kept, pd.DataFrame(sorted(flagged.items()), columns=columns)
 
 
 def load_data(params: Params, root: Path) -> StageData:
     manifest = root / params.paths.dataset / "manifest.csv"
-    train, val = load_split(manifest, "train", root), load_split(manifest, "val", root)
+    train, excluded = copyright_screen(params, root, load_split(manifest, "train", root))
+    val = load_split(manifest, "val", root)
     encoder = text_encoder(params, root)
     return StageData(train, val, encoder, encode_captions(encoder, train.captions),
-                     encode_captions(encoder, val.captions))
+                     encode_captions(encoder, val.captions), excluded)
 
 
 def live_logger(live_dir: Path | None) -> tuple[Callable[[dict[str, Any]], None], Callable[[], None]]:
@@ -204,6 +231,7 @@ def run_vqgan(params: Params, variant: str, root: str | Path | None = None, *, s
                "train_images_per_second": result.images_per_second,
                "parameters": int(parameters["generator total"]),
                "lambda_clip": effective_lambda(config), "n_train": len(data.train), "n_val": len(data.val),
+               "excluded_by_copyright_screen": len(data.excluded),
                **{k: v for k, v in last.items() if k.startswith("val_")},
                "codes_reinitialised": {k: int(q.n_reinit) for k, q in model.codebooks().items()}}
     write_metrics(root / params.paths.metrics / f"vqgan-{variant}.json", metrics)
