@@ -31,7 +31,7 @@ from governance.decisions import check_prompt
 from governance.generation import record_prompt_decision
 from governance.guardrail_eval import evaluate, record_guardrail_eval
 from governance.ledger import Ledger, LedgerError
-from governance.phash import ImageHashError, to_hex
+from governance.phash import ImageHashError
 from governance.policy import Policy, PolicyError, load_policy
 from governance.prov_export import prov_json
 from governance.provenance import ProvenanceError
