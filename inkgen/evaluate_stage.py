@@ -20,6 +20,7 @@ training run, therefore get no interval.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import shutil
 import time
@@ -37,7 +38,7 @@ from inkgen.curves import (curve_table, history_frame, snapshot_images, snapshot
 from inkgen.data.dataset import load_split
 from inkgen.determinism import deterministic
 from inkgen.metrics import (STAND_INS, EvalConfig, VariantMetrics, convergence_rounds, count_macs,
-                            evaluate_variant, exact, judge_claims, load_paper_reported, time_inference)
+                            evaluate_variant, exact, judge_claims, load_paper_reported, time_interleaved)
 from inkgen.metrics.paper import PaperReported
 from inkgen.train_stage import (VARIANTS, held_out_prompts, params_hash, parameter_table, prior_checkpoint,
                                 text_encoder, vqgan_checkpoint, vqgan_owner, write_metrics)
@@ -101,16 +102,16 @@ def reconstruct(generator, images: torch.Tensor, captions: list[str], batch: int
     return torch.cat(out)
 
 
-def cost(generator, prompt: str, gen_kwargs: dict[str, Any], config: EvalConfig, device) -> dict[str, Any]:
-    """Parameters (VQGAN + Transformer: the generator; the frozen BERT and CLIP are not counted), MACs and
-    warm wall time of one text -> image call (BERT, code sampling, decoding) for one prompt."""
-    def call():
-        return generator.generate_tensors([prompt], **gen_kwargs)
+def one_call(generator, prompt: str, gen_kwargs: dict[str, Any]):
+    """One text -> image call (BERT, code sampling, decoding) for one prompt: what inference time means."""
+    return functools.partial(generator.generate_tensors, [prompt], **gen_kwargs)
 
-    timing = time_inference(call, warmup=config.timing_warmup, runs=config.timing_runs, device=device)
+
+def cost(generator, prompt: str, gen_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Parameters (VQGAN + Transformer: the generator; the frozen BERT and CLIP are not counted) and MACs
+    of one text -> image call. Inference time is measured for all variants together (time_interleaved)."""
     return {"parameter_count": exact(int(parameter_table(generator.vqgan, prior=generator.prior)["generator total"])),
-            "macs": exact(count_macs(call)), "timing": timing,
-            "inference_ms": timing.estimate(config.confidence, config.n_resamples, config.seed)}
+            "macs": exact(count_macs(one_call(generator, prompt, gen_kwargs)))}
 
 
 def pick_landscape(test_rows: pd.DataFrame, item: str, seed: int) -> int:
@@ -230,7 +231,7 @@ def _run(params: Params, root: Path) -> EvaluateResult:
     f11_image, f11_caption = test.as_float_tensor()[f11:f11 + 1], str(test.rows["caption"].iloc[f11])
     snap_prompts = captions[:ev.snapshot_prompts]
 
-    variants, logs, snapshot_rows, timings = {}, {}, [], {}
+    variants, logs, snapshot_rows, calls = {}, {}, [], {}
     figure11 = {"item_id": str(test.rows["item_id"].iloc[f11]), "caption": f11_caption,
                 "original": to_pil(f11_image)[0], "reconstructed": {}, "generated": {}}
     full_generated, figure12 = None, {}
@@ -241,11 +242,9 @@ def _run(params: Params, root: Path) -> EvaluateResult:
         vm = evaluate_variant(v, config, real=real, clip=clip, classifier=classifier,
                               reconstructions=reconstruct(gen, real, captions, ev.batch_size),
                               generated=generated, prompts=captions)
-        c = cost(gen, captions[0], kw, config, device)
-        timings[v] = c.pop("timing")
-        vm = vm.with_estimate("inference_ms", c.pop("inference_ms"), per_item=timings[v].ms)
-        for name, est in c.items():
+        for name, est in cost(gen, captions[0], kw).items():
             vm = vm.with_estimate(name, est)
+        calls[v] = one_call(gen, captions[0], kw)
         for name, history in (("convergence_rounds", prior_history), ("vqgan_convergence_rounds", vqgan_history)):
             conv = convergence_rounds([[h["val_loss"] for h in history]], window=params.train.convergence_window,
                                       min_rel_improvement=params.train.convergence_min_rel_improvement,
@@ -271,6 +270,12 @@ def _run(params: Params, root: Path) -> EvaluateResult:
                         "samples": ev.figure12_samples}
         del gen
 
+    # the variants' inference times, round-robin so that a slower or faster spell of the machine cannot
+    # favour the variant that happened to be timed in it
+    timings = time_interleaved(calls, warmup=config.timing_warmup, runs=config.timing_runs, device=device)
+    for v, timing in timings.items():
+        variants[v] = variants[v].with_estimate("inference_ms", timing.estimate(config.confidence, config.n_resamples,
+                                                                               config.seed), per_item=timing.ms)
     snapshot_scores = pd.concat(snapshot_rows, ignore_index=True)
     curves = curve_table(history_frame(logs), snapshot_scores)
     plot_files = write_plot_files(curves, root / params.paths.metrics / PLOTS_DIR)

@@ -86,3 +86,16 @@ def test_median_statistic_for_timings():
     slow[0] = 1.0  # one odd run must not matter to a median
     res = compare_samples(slow, fast, "greater", paired=False, statistic=np.median, **KW)
     assert res.verdict == HOLDS and res.difference.mean == pytest.approx(np.median(slow) - np.median(fast))
+
+
+def test_interleaved_timing_rotates_the_order_and_times_every_callable():
+    from inkgen.metrics import time_interleaved
+
+    order = []
+    fns = {name: (lambda n=name: order.append(n)) for name in ("a", "b", "c")}
+    timings = time_interleaved(fns, warmup=1, runs=3, device="cpu")
+    assert order[:3] == ["a", "b", "c"]                                  # warm-up
+    assert order[3:] == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]    # each round starts one later
+    assert {k: len(t.ms) for k, t in timings.items()} == {"a": 3, "b": 3, "c": 3}
+    with pytest.raises(ValueError, match="at least one callable"):
+        time_interleaved({}, warmup=0, runs=1, device="cpu")

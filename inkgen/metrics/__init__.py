@@ -11,7 +11,7 @@ from inkgen.metrics.alignment import clip_cosine, clip_score
 from inkgen.metrics.claims import (DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, ClaimVerdict, Comparison,
                                    compare_estimates, compare_samples, judge)
 from inkgen.metrics.cost import (Convergence, Timing, convergence_rounds, count_macs, device_name,
-                                 parameter_count, time_inference)
+                                 parameter_count, time_inference, time_interleaved)
 from inkgen.metrics.distribution import (InceptionExtractor, classifier_log_probs, clip_image_features,
                                          distribution_metrics, frechet_distance, frechet_distance_lowrank,
                                          inception_type_score)
@@ -27,4 +27,4 @@ __all__ = ["DOES_NOT_HOLD", "HOLDS", "INCONCLUSIVE", "STAND_INS", "Claim", "Clai
            "classifier_log_probs", "clip_cosine", "clip_image_features", "clip_score", "compare_estimates",
            "compare_samples", "convergence_rounds", "count_macs", "device_name", "distribution_metrics",
            "evaluate_variant", "exact", "frechet_distance", "frechet_distance_lowrank", "inception_type_score", "judge", "judge_claims",
-           "load_paper_reported", "parameter_count", "psnr_per_image", "time_inference"]
+           "load_paper_reported", "parameter_count", "psnr_per_image", "time_inference", "time_interleaved"]

@@ -20,7 +20,7 @@ import os
 import platform
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -90,6 +90,33 @@ def time_inference(fn: Callable[[], Any], *, warmup: int, runs: int, device: tor
             torch.cuda.synchronize(device)  # kernels run asynchronously: wait before reading the clock
         times.append((time.perf_counter() - start) * 1000.0)
     return Timing(np.asarray(times), device_name(device), int(warmup))
+
+
+def time_interleaved(fns: Mapping[str, Callable[[], Any]], *, warmup: int, runs: int,
+                     device: torch.device | str) -> dict[str, Timing]:
+    """Like :func:`time_inference` for several callables, timed round-robin (run ``i`` of every callable
+    before run ``i + 1`` of any, in an order that rotates each round), so that drift in the machine's
+    speed (other load, thermal state, allocator warm-up) hits all of them alike instead of biasing a
+    comparison between them."""
+    if warmup < 0 or runs < 1 or not fns:
+        raise ValueError(f"need warmup >= 0, runs >= 1 and at least one callable, got warmup={warmup}, "
+                         f"runs={runs}, {len(fns)} callables")
+    device = torch.device(device)
+    names = list(fns)
+    for name in names:
+        for _ in range(warmup):
+            fns[name]()
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for i in range(runs):
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            start = time.perf_counter()
+            fns[name]()
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            times[name].append((time.perf_counter() - start) * 1000.0)
+    return {name: Timing(np.asarray(ms), device_name(device), int(warmup)) for name, ms in times.items()}
 
 
 @dataclass(frozen=True)
