@@ -28,6 +28,7 @@ import torch
 from inkgen.metrics.alignment import clip_cosine
 from inkgen.metrics.distribution import classifier_log_probs
 from inkgen.metrics.stats import bootstrap_ci, bootstrap_ci_indices
+from inkgen.models.vqgan.config import VARIANT_FLAGS
 
 SNAPSHOT = re.compile(r"prior-epoch-(\d+)\.pt$")
 # (phase, history key) -> the plot file it is drawn from, with what the reader sees on the y axis
@@ -158,7 +159,9 @@ def plot_curves(curves: pd.DataFrame, keys: Sequence[tuple[str, str]], cols: int
     for ax, (phase, metric) in zip(axes.flat, keys):
         part = curves[(curves["phase"] == phase) & (curves["metric"] == metric)]
         for variant, g in part.groupby("variant", sort=False):
-            ax.plot(g["epoch"], g["value"], marker="o", markersize=3, label=variant)
+            # one colour per variant in every panel (a panel may lack variants that share a VQGAN)
+            colour = f"C{list(VARIANT_FLAGS).index(variant)}" if variant in VARIANT_FLAGS else None
+            ax.plot(g["epoch"], g["value"], marker="o", markersize=3, label=variant, color=colour)
         ax.set_title(PLOTS.get((phase, metric), (metric, f"{phase} {metric}"))[1], fontsize=9)
         ax.set_xlabel("epoch")
         ax.legend(fontsize=7)
