@@ -33,15 +33,16 @@ from inkgen.training import (FineTunedTextFeatures, TextFeatures, TrainConfig, T
                              effective_lambda, encode_captions, load_trained, prior_config, train_prior, train_vqgan)
 
 VARIANTS = tuple(VARIANT_FLAGS)  # full, no_clip, no_transformer, vqgan_clip, vqgan
-# What each phase depends on (dvc.yaml lists the same keys; tests/test_dvc_stages.py checks it). A checkpoint
-# written under other values is refused; phase-2-only values (the prior's sizes and schedule, generation)
-# do not touch phase 1, so changing them never re-trains a VQGAN.
-PHASE1_PARAMS = ("curate", "annotate", "clip", "text_encoder", "governance.registry", "governance.policy_file",
+# The params each phase's run depends on (dvc.yaml lists the same keys; tests/test_dvc_stages.py checks it).
+# A checkpoint written under other values is refused; phase-2-only values (the prior's sizes and schedule,
+# generation) do not touch phase 1, so changing them never re-trains a VQGAN. Upstream stages' values reach
+# training through their outputs (the dataset, clip.pt), which DVC tracks as data dependencies.
+PHASE1_PARAMS = ("curate.target_size", "text_encoder", "governance.registry", "governance.policy_file",
                  "governance.policy", "model.vqgan", "train.seed", "train.device",
                  "train.threads", "train.epochs", "train.batch_size", "train.lr", "train.beta", "train.eta",
                  "train.lambda_clip", "train.disc_start", "train.checkpoint_every", "train.convergence_window",
                  "train.convergence_min_rel_improvement")
-PHASE2_PARAMS = ("curate", "annotate", "clip", "text_encoder", "governance.registry", "governance.policy_file",
+PHASE2_PARAMS = ("curate.target_size", "text_encoder", "governance.registry", "governance.policy_file",
                  "governance.policy", "model", "train")
 
 
