@@ -26,7 +26,7 @@ from inkgen.metrics.stats import Estimate  # noqa: E402
 from inkgen.models.classifier import build_classifier, default_classes  # noqa: E402
 from inkgen.study import load_study  # noqa: E402
 
-from tiny_models import HASH, PRIOR_SIZES, TINY, TINY_CLIP  # noqa: E402
+from tiny_models import HASH, TINY_CLIP, train_tiny_generator  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 VARIANTS = ("full", "no_clip", "no_transformer", "vqgan_clip", "vqgan")
@@ -41,22 +41,13 @@ def tiny(tmp_path_factory):
     from inkgen.generate import Generator
     from inkgen.models.clip import build_clip, freeze
     from inkgen.models.text_encoder import TextEncoder
-    from inkgen.models.vqgan import VQGANConfig
-    from inkgen.train import TrainConfig, encode_captions, prior_config, train_prior, train_vqgan
 
     root = tmp_path_factory.mktemp("evalstages")
     enc = TextEncoder(make_bert(root / "bert", hidden=12), freeze=True, max_tokens=12)
     g = torch.Generator().manual_seed(0)
     x = (torch.rand(8, 3, 16, 16, generator=g) * 2 - 1).clamp(-1, 1)
     captions = [f"a {c} painting" for c in ("red", "green", "blue", "black")] * 2
-    text = encode_captions(enc, captions)
-    cfg = TrainConfig(variant="no_clip", seed=0, device="cpu", threads=1, epochs=1, batch_size=4, lr=2e-3,
-                      beta=1.0, eta=0.5, lambda_clip=0.0, disc_start=100, prior_epochs=2, prior_batch_size=4,
-                      prior_lr=3e-3, checkpoint_every=0, convergence_window=1, convergence_min_rel_improvement=0.01)
-    vq = train_vqgan(cfg, VQGANConfig.for_variant("no_clip", **TINY), x, captions, params_hash=HASH, text=text,
-                     checkpoint_dir=root / "ck", progress=False)
-    pr = train_prior(cfg, vq.model, x, text, prior_config(vq.model, 12, "no_clip", **PRIOR_SIZES), params_hash=HASH,
-                     checkpoint_dir=root / "ck", progress=False, snapshots=True)
+    vq, pr = train_tiny_generator(root, enc, x, captions, prior_epochs=2, snapshots=True)
     gen = Generator(vq.model, pr.model, enc)
     clip = freeze(build_clip(TINY_CLIP, seed=0))
     classifier = build_classifier("resnet18", 32, default_classes(), seed=0)

@@ -19,10 +19,8 @@ from inkgen.cli import main as cli_main  # noqa: E402
 from inkgen.generate import GenerateError, Generator  # noqa: E402
 from inkgen.models.clip import build_clip, clip_guidance_loss, freeze, save_clip  # noqa: E402
 from inkgen.models.text_encoder import TextEncoder  # noqa: E402
-from inkgen.models.vqgan import VQGANConfig  # noqa: E402
-from inkgen.train import TrainConfig, encode_captions, prior_config, train_prior, train_vqgan  # noqa: E402
 
-from tiny_models import HASH, PRIOR_SIZES, TINY, TINY_CLIP  # noqa: E402
+from tiny_models import HASH, TINY_CLIP, train_tiny_generator  # noqa: E402
 WORDS = ["a", "red", "green", "blue", "black", "painting", "of", "plum", "blossom", "bird", "flower", "and",
          "ink", "the"]
 COLOURS = ["red", "green", "blue", "black"]
@@ -59,14 +57,7 @@ def setup(tmp_path_factory):
     x[:, :, :8] += torch.tensor([1.0, -1.0, 0.5]).view(1, 3, 1, 1) * 0.6
     x = x.clamp(-1, 1)
     captions = [f"a {COLOURS[i % 4]} painting" for i in range(n)]
-    text = encode_captions(enc, captions)
-    cfg = TrainConfig(variant="no_clip", seed=0, device="cpu", threads=1, epochs=1, batch_size=4, lr=2e-3,
-                      beta=1.0, eta=0.5, lambda_clip=0.0, disc_start=100, prior_epochs=1, prior_batch_size=4,
-                      prior_lr=3e-3, checkpoint_every=0, convergence_window=1, convergence_min_rel_improvement=0.01)
-    vq = train_vqgan(cfg, VQGANConfig.for_variant("no_clip", **TINY), x, captions, params_hash=HASH, text=text,
-                     checkpoint_dir=root / "ck", progress=False)
-    pr = train_prior(cfg, vq.model, x, text, prior_config(vq.model, 12, "no_clip", **PRIOR_SIZES),
-                     params_hash=HASH, checkpoint_dir=root / "ck", progress=False)
+    vq, pr = train_tiny_generator(root, enc, x, captions)
     clip_path = save_clip(build_clip(TINY_CLIP, seed=0), root / "clip.pt")
     return dict(prior=pr.checkpoint, vqgan=vq.checkpoint, bert=bert, clip=clip_path, enc=enc, root=root)
 

@@ -29,10 +29,8 @@ from inkgen.cli import main as cli_main  # noqa: E402
 from inkgen.generate import GenerateError, Generator  # noqa: E402
 from inkgen.governed import Gate, PromptRefused, governed_generate  # noqa: E402
 from inkgen.models.text_encoder import TextEncoder  # noqa: E402
-from inkgen.models.vqgan import VQGANConfig  # noqa: E402
-from inkgen.train import TrainConfig, encode_captions, prior_config, train_prior, train_vqgan  # noqa: E402
 
-from tiny_models import HASH, PRIOR_SIZES, TINY, write_tiny_bert  # noqa: E402
+from tiny_models import train_tiny_generator, write_tiny_bert  # noqa: E402
 
 ROOT_PARAMS = os.path.join(os.path.dirname(__file__), os.pardir, "params.yaml")
 ALLOW = "a red painting of plum blossom"
@@ -52,14 +50,7 @@ def trained(tmp_path_factory):
     g = torch.Generator().manual_seed(0)
     x = (torch.rand(8, 3, 16, 16, generator=g) * 0.4 - 0.2).clamp(-1, 1)
     captions = [f"a {c} painting" for c in ("red", "blue", "green", "black")] * 2
-    text = encode_captions(enc, captions)
-    cfg = TrainConfig(variant="no_clip", seed=0, device="cpu", threads=1, epochs=1, batch_size=4, lr=2e-3,
-                      beta=1.0, eta=0.5, lambda_clip=0.0, disc_start=100, prior_epochs=1, prior_batch_size=4,
-                      prior_lr=3e-3, checkpoint_every=0, convergence_window=1, convergence_min_rel_improvement=0.01)
-    vq = train_vqgan(cfg, VQGANConfig.for_variant("no_clip", **TINY), x, captions, params_hash=HASH, text=text,
-                     checkpoint_dir=root / "ck", progress=False)
-    pr = train_prior(cfg, vq.model, x, text, prior_config(vq.model, 12, "no_clip", **PRIOR_SIZES),
-                     params_hash=HASH, checkpoint_dir=root / "ck", progress=False)
+    vq, pr = train_tiny_generator(root, enc, x, captions)
     return dict(prior=pr.checkpoint, bert=bert, gen=Generator.from_checkpoint(pr.checkpoint, text_encoder=enc))
 
 
