@@ -35,7 +35,7 @@ class PolicyError(ValueError):
 
 @dataclass(frozen=True)
 class PromptPolicy:
-    max_chars: int            # longer prompts are refused outright (content hidden in bulk)
+    max_chars: int            # a bound on checking work (linear time), not a safety rule
 
 
 @dataclass(frozen=True)
