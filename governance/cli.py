@@ -29,7 +29,7 @@ from governance.calibration import calibrate, calibrate_procedural, folder_works
 from governance.copyright import check_output, load_training_hashes
 from governance.decisions import check_prompt
 from governance.generation import record_prompt_decision
-from governance.guardrail_eval import evaluate, record_guardrail_eval
+from governance.guardrail_eval import evaluate, record_guardrail_eval, table
 from governance.ledger import Ledger, LedgerError
 from governance.phash import ImageHashError
 from governance.policy import Policy, PolicyError, load_policy
@@ -159,7 +159,7 @@ def cmd_guardrails(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(report.to_dict())
     else:
-        print(report.summary())
+        print(table(report))
         for m in report.benign.mismatches + report.hostile.mismatches:
             print(f"  line {m['line']}: expected {m['expected']}, got {m['got']}: {m['prompt']}")
     return 0

@@ -171,7 +171,8 @@ def _word_letters(word: Chars) -> list[tuple[str, int]]:
     """Letters of one word (a run of letters, digits and leet symbols): leet read when the word has letters."""
     if not any(c.isalpha() for c, _ in word):
         return []
-    if word[-1][0] in "12345" and len(word) > 1 and word[-2][0].casefold() in _PINYIN_FINAL:
+    if word[-1][0] in "12345" and len(word) > 1 and word[-2][0].casefold() in _PINYIN_FINAL \
+            and not any(c in LEET for c, _ in word[:-1]):
         word = word[:-1]  # a pinyin tone number: ma2, hong2
     out = []
     for c, i in word:

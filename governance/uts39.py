@@ -87,7 +87,7 @@ def fold_char(char: str) -> str:
         if small:
             base = small.group(1).lower()
         else:
-            readings = [_plain(skeleton(char)), _plain(skeleton(_plain(char))), _plain(char)]
+            readings = [_plain(skeleton(char)), _plain(skeleton(_plain(char))), _plain(skeleton(char.upper())), _plain(char)]
             base = next((r for r in readings if _ascii_letters(r)), readings[-1])
     out = _plain(skeleton(base)) if base.isascii() else base
     return out.replace("l", "i")
