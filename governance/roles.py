@@ -68,6 +68,10 @@ def attribute(f: SacredFindings) -> list[Attribution]:
     figures = [(h, w.range(h), w.clause(h)) for h in f.hits if h.group in ("motif", "agent")]
     figures = [x for x in figures if x[1] is not None]
     linker_words = {n for h in f.of("linker") if (r := w.range(h)) for n in range(r[0], r[1] + 1)}
+    by_clause: dict[int, list] = {}
+    for x in figures:
+        by_clause.setdefault(x[2], []).append(x)
+    earlier_last: dict[int, Any] = {}
     out = []
     for term in f.hits:
         if term.group not in ("posture", "facing"):
@@ -75,7 +79,11 @@ def attribute(f: SacredFindings) -> list[Attribution]:
         span = w.range(term)
         if span is None:
             continue
-        out.append(Attribution(term, _holder(term, span, w.clause(term), figures, linker_words)))
+        clause = w.clause(term)
+        local = by_clause.get(clause, [])
+        previous = max((c for c in by_clause if c < clause), default=None)
+        fallback = max(by_clause[previous], key=lambda x: x[1][1]) if previous is not None else None
+        out.append(Attribution(term, _holder(term, span, clause, local, linker_words, fallback)))
     return out
 
 
@@ -83,7 +91,8 @@ def _clear(a: int, b: int, linker_words: set[int]) -> bool:
     return not any(n in linker_words for n in range(a + 1, b))
 
 
-def _holder(term: Hit, span: tuple[int, int], clause: int, figures: list, linker_words: set[int]) -> Hit | None:
+def _holder(term: Hit, span: tuple[int, int], clause: int, figures: list, linker_words: set[int],
+            fallback: Any) -> Hit | None:
     ps, pe = span
     overlapping = [h for h, (fs, fe), _ in figures if fs <= pe and ps <= fe and h.group == "motif"]
     if overlapping:  # "卧佛": the posture is written into the figure's name
@@ -100,5 +109,4 @@ def _holder(term: Hit, span: tuple[int, int], clause: int, figures: list, linker
         return max(before, key=lambda x: (x[0], x[1].group == "motif"))[1]
     if any(c == clause for _, _, c in figures):
         return None  # the clause's figures are all after a linker: the posture's holder is someone unnamed
-    earlier = [(c, fe, h) for h, (fs, fe), c in figures if c < clause]
-    return max(earlier, key=lambda x: (x[0], x[1]))[2] if earlier else None
+    return fallback[0] if fallback is not None else None

@@ -312,8 +312,7 @@ def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
         hits += [Hit("mantra", "om_symbol", c, i, i + 1) for c, i in chars if c in lexicon.symbols]
         hits += _both(r, h, "generic", "generic", lexicon.generic_mantra)
         hits += _both(r, h, "cue", "writing", lexicon.writing_cues)
-        for hit in hits:
-            if hit not in found.hits:
-                found.hits.append(hit)
+        seen = set(found.hits)
+        found.hits += [h for h in dict.fromkeys(hits) if h not in seen]
     found.hits.sort(key=lambda x: (x.start, -x.end))
     return found
