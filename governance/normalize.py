@@ -240,6 +240,14 @@ def hanzi(chars: Chars) -> Hanzi:
     return Hanzi("".join(c for c, _ in kept), tuple(i for _, i in kept))
 
 
+def light_normalize(text: str) -> str:
+    """Case-preserving normalisation for names whose capitalisation matters (period names): NFKC,
+    diacritics removed (Táng → Tang), format characters removed."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if unicodedata.category(c) not in ("Mn", "Mc", "Me", "Cf"))
+    return unicodedata.normalize("NFKC", stripped)
+
+
 def roman_key(term: str) -> str:
     """The letters a lexicon term is compared by (the same pipeline as a prompt)."""
     return roman(_decode(term)).letters

@@ -34,7 +34,7 @@ import opencc
 import yaml
 
 from governance.sacred import tokens
-from governance.textnorm import light_normalize
+from governance.normalize import light_normalize
 
 DATA = Path(__file__).resolve().parent / "data"
 DOMAINS = ("costume", "architecture", "pigments", "objects", "style")
