@@ -37,7 +37,7 @@ import pypinyin
 import regex
 from indic_transliteration import sanscript
 
-from governance.uts39 import fold_char
+from governance.uts39 import fold_char, skeleton
 
 _ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+|&#?[A-Za-z0-9]{1,8};")
 _IGNORABLE = regex.compile(r"[\p{Default_Ignorable_Code_Point}\p{Cf}]")
@@ -177,9 +177,16 @@ def _word_letters(word: Chars) -> list[tuple[str, int]]:
     out = []
     for c, i in word:
         c = LEET.get(c, c)
-        if c.isalpha():
+        if c.isalpha() or _latin_like(c):
             out += [(f, i) for f in fold_char(c)]
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _latin_like(char: str) -> bool:
+    """A Han-script character whose UTS #39 prototype is a Latin letter (〇 imitates O)."""
+    proto = skeleton(char)
+    return proto.isascii() and proto.isalpha()
 
 
 def roman(chars: Chars) -> Roman:
@@ -207,7 +214,7 @@ def roman(chars: Chars) -> Roman:
     k = 0
     while k < len(chars):
         c, i = chars[k]
-        if _HAN.match(c):
+        if _HAN.match(c) and not _latin_like(c):
             flush()
             j = k
             while j < len(chars) and _HAN.match(chars[j][0]):

@@ -149,7 +149,7 @@ def find_mentions(text: str, onto: Ontology) -> list[Mention]:
     for p in onto.periods.values():
         for d, (en, zh) in p.markers.items():
             for term in en:
-                for m in re.finditer(rf"(?<![\w'’]){re.escape(term)}(?![\w'’])", text, re.IGNORECASE):
+                for m in re.finditer(rf"(?<![\w'’]){re.escape(term)}(?:e?s)?(?![\w'’])", text, re.IGNORECASE):
                     out.append(Mention(p.id, m.start(), m.end(), m.group(), d, "marker", False))
             for term in zh:
                 for m in re.finditer(re.escape(term), text):

@@ -14,6 +14,8 @@ prompts take). Figures are religious motifs and agents (people, animals, plants;
   inherits the nearest figure of the clauses before it ("a Buddha in the garden, upside down").
 - An *object* term (kicking, trampling on, using … as, 脚踩, 踢) belongs to the first figure after it
   within ``OBJECT_WINDOW`` words with no linker between ("soldiers kicking a bronze Buddha").
+- A state term that ends in a linker ("used as", "in a garbage heap") never looks right: what follows is
+  its complement.
 - Linkers (before, around, beside, in front of, 在, 前, 围绕) put a figure in a *place*: a posture never
   reaches across one, so "monks seated around a sand mandala" gives the seat to the monks.
 """
@@ -98,6 +100,8 @@ def _holder(term: Hit, span: tuple[int, int], clause: int, figures: list, linker
     if overlapping:  # "卧佛": the posture is written into the figure's name
         return overlapping[0]
     window = OBJECT_WINDOW if term.role == "object" else PRENOMINAL
+    if term.role == "state" and pe in linker_words:
+        window = 0  # "used as a flower pot", "in a garbage heap": what follows is the complement, not the holder
     after = [(fs, h) for h, (fs, fe), c in figures
              if c == clause and pe < fs <= pe + window and _clear(pe, fs, linker_words)]
     if after:
