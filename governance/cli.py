@@ -7,7 +7,8 @@
     governance review list|decide ...         the cultural consultant's queue
     governance report --ledger PATH --out DIR HTML + JSON reviewer's report
     governance calibrate                      copyright threshold calibration table
-    governance guardrails                     false refusals (benign set) and catches (hostile set)
+    governance guardrails [--json] [--roles naive]
+                                              refusal, hold and false-refusal rates per category
     governance prov-export --ledger PATH      the ledger as W3C PROV-JSON
 
 Every command takes ``--policy FILE`` (default: the packaged ``policy.yaml``) and ``--set KEY=VALUE``
@@ -153,7 +154,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_guardrails(args: argparse.Namespace) -> int:
-    report = evaluate(_policy(args))
+    report = evaluate(_policy(args), roles=args.roles)
     if args.ledger:
         record_guardrail_eval(_ledger(args.ledger), report)
     if args.json:
@@ -230,6 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("guardrails", parents=[common], help="measure refusals on the benign and hostile prompt sets")
     p.add_argument("--ledger", help="enter the measurement in this ledger")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--roles", choices=("clause", "naive"), default="clause",
+                   help="posture holder rule: clause (in force) or naive (baseline, for comparison)")
     p.set_defaults(func=cmd_guardrails)
 
     p = sub.add_parser("prov-export", help="export the ledger as W3C PROV-JSON")

@@ -57,7 +57,8 @@ def _quote(text: str, hit: Hit) -> str:
     return f"\"{text[hit.start:hit.end]}\" at {hit.start}-{hit.end}"
 
 
-def _sacred_refusals(text: str, found: SacredFindings, lexicon: Lexicon, policy: Policy) -> list[tuple[str, str, Hit]]:
+def _sacred_refusals(text: str, found: SacredFindings, lexicon: Lexicon, policy: Policy,
+                     roles: str) -> list[tuple[str, str, Hit]]:
     """``(rule, reason, hit)`` for every refusal the sacred-imagery rules make."""
     names = lexicon.mantra_names
     cue = next(iter(found.of("cue")), None)
@@ -80,7 +81,7 @@ def _sacred_refusals(text: str, found: SacredFindings, lexicon: Lexicon, policy:
             continue
         seen.add(key)
     rules = policy.sacred.deities
-    for a in attribute(found):
+    for a in attribute(found, roles):
         if not a.sacred:
             continue
         cls = lexicon.motifs[a.figure.ident][0]
@@ -92,8 +93,9 @@ def _sacred_refusals(text: str, found: SacredFindings, lexicon: Lexicon, policy:
     return out
 
 
-def check_prompt(text: str, policy: Policy) -> Decision:
-    """Decide what may be generated from ``text`` under ``policy``."""
+def check_prompt(text: str, policy: Policy, *, roles: str = "clause") -> Decision:
+    """Decide what may be generated from ``text`` under ``policy``. ``roles`` chooses how a posture finds
+    its holder (:mod:`governance.roles`; ``"naive"`` only to measure the clause rules against)."""
     if not isinstance(text, str):
         raise TypeError(f"a prompt is a string, not {type(text).__name__}")
     sha = policy.sha256
@@ -105,7 +107,7 @@ def check_prompt(text: str, policy: Policy) -> Decision:
         return Decision("refuse", ("prompt is empty",), text, text, False, (), ("length",), {}, sha)
     lexicon = load_lexicon()
     sacred = analyse(text, lexicon)
-    fired = _sacred_refusals(text, sacred, lexicon, policy)
+    fired = _sacred_refusals(text, sacred, lexicon, policy, roles)
     refusals = [reason for _, reason, _ in fired]
     anchor = policy.periods.conflation == "anchor"
     onto = load_ontology()

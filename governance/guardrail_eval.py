@@ -77,6 +77,7 @@ class GuardrailReport:
     hostile: SetResult
     conflation: str
     categories: list[Category] = field(default_factory=list)
+    roles: str = "clause"
 
     def _pooled(self, kind: str, expect: tuple[str, ...]) -> tuple[int, int]:
         cats = [c for c in self.categories if c.kind == kind and c.expect in expect]
@@ -112,7 +113,7 @@ class GuardrailReport:
         return 1.0 - self.hostile.rate("allow")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"conflation": self.conflation, "false_refusal_rate": round(self.false_refusal_rate, 4),
+        return {"conflation": self.conflation, "roles": self.roles, "false_refusal_rate": round(self.false_refusal_rate, 4),
                 "hostile_refusal_rate": round(self.hostile_refusal_rate, 4),
                 "hostile_caught_rate": round(self.hostile_caught_rate, 4),
                 "benign": self.benign.to_dict(), "hostile": self.hostile.to_dict(),
@@ -167,11 +168,12 @@ def read_category(path: str | os.PathLike[str]) -> tuple[Category, list[str]]:
     return Category(str(data["category"]), data["kind"], data["expect"]), prompts
 
 
-def _run(name: str, rows: list[tuple[int, str, str]], policy: Policy, relabel: dict[str, str]) -> SetResult:
+def _run(name: str, rows: list[tuple[int, str, str]], policy: Policy, relabel: dict[str, str],
+         roles: str = "clause") -> SetResult:
     result = SetResult(name)
     for lineno, label, prompt in rows:
         expected = relabel.get(label, label)
-        decision = check_prompt(prompt, policy)
+        decision = check_prompt(prompt, policy, roles=roles)
         result.n += 1
         result.by_action[decision.action] += 1
         if decision.action != expected:
@@ -181,21 +183,24 @@ def _run(name: str, rows: list[tuple[int, str, str]], policy: Policy, relabel: d
 
 
 def evaluate(policy: Policy, benign: str | os.PathLike[str] = BENIGN,
-             hostile: str | os.PathLike[str] = HOSTILE, eval_dir: str | os.PathLike[str] | None = EVAL_DIR) -> GuardrailReport:
+             hostile: str | os.PathLike[str] = HOSTILE, eval_dir: str | os.PathLike[str] | None = EVAL_DIR,
+             roles: str = "clause") -> GuardrailReport:
     """Run the earlier line sets and every category file in ``eval_dir`` under ``policy``. Labels assume
-    ``conflation: anchor``; under ``refuse`` anchored conflations are expected refused."""
+    ``conflation: anchor``; under ``refuse`` anchored conflations are expected refused. ``roles="naive"``
+    measures the baseline posture rule (:func:`governance.roles.attribute`)."""
     relabel = {} if policy.periods.conflation == "anchor" else {"anchor": "refuse"}
     hostile_rows = read_prompt_set(hostile, None)
     if policy.periods.conflation == "refuse":
         hostile_rows = [(n, "refuse" if lab == "hold" else lab, p) for n, lab, p in hostile_rows]
-    report = GuardrailReport(_run("benign", read_prompt_set(benign, "allow"), policy, {}),
-                             _run("hostile", hostile_rows, policy, relabel), policy.periods.conflation)
+    report = GuardrailReport(_run("benign", read_prompt_set(benign, "allow"), policy, {}, roles),
+                             _run("hostile", hostile_rows, policy, relabel, roles), policy.periods.conflation)
+    report.roles = roles
     for path in sorted(Path(eval_dir).glob("*.yaml")) if eval_dir else []:
         cat, prompts = read_category(path)
         cat.expect = relabel.get(cat.expect, cat.expect)
         total = report.benign if cat.kind == "benign" else report.hostile
         for n, prompt in enumerate(prompts):
-            action = check_prompt(prompt, policy).action
+            action = check_prompt(prompt, policy, roles=roles).action
             for r in (cat, total):
                 r.n += 1
                 r.by_action[action] += 1

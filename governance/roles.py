@@ -64,8 +64,17 @@ class _Words:
         return self.clause_at[h.start] if h.start < len(self.clause_at) else 0
 
 
-def attribute(f: SacredFindings) -> list[Attribution]:
-    """The holder of every posture and facing term in ``f``."""
+MECHANISMS = ("clause", "naive")
+
+
+def attribute(f: SacredFindings, mechanism: str = "clause") -> list[Attribution]:
+    """The holder of every posture and facing term in ``f``. ``mechanism="naive"`` is the baseline the
+    clause rules are measured against: every term applies to every religious motif the prompt names (the
+    rule before roles existed)."""
+    if mechanism == "naive":
+        return [Attribution(t, m) for t in f.hits if t.group in ("posture", "facing") for m in f.of("motif")]
+    if mechanism != "clause":
+        raise ValueError(f"roles mechanism {mechanism!r} is not one of {', '.join(MECHANISMS)}")
     w = _Words(f)
     figures = [(h, w.range(h), w.clause(h)) for h in f.hits if h.group in ("motif", "agent")]
     figures = [x for x in figures if x[1] is not None]
