@@ -6,7 +6,8 @@ disguises text. The pipeline (applied identically to prompts and to every lexico
 1. **decoding** — ``%20``-style percent escapes and HTML character references are decoded;
 2. **bidi** — a right-to-left override (U+202E … U+202C/U+2069/end of line) shows its text reversed: the
    visual order is built as a second reading (:func:`readings`), so text a reviewer sees and text a
-   model reads are both checked;
+   model reads are both checked; text with Cyrillic, Greek or Armenian letters also gets a reading by
+   sound (anyascii), since the skeleton of step 7 reads those letters by shape;
 3. **invisibles** — every Default_Ignorable_Code_Point and format character (zero-width joiners, Hangul
    fillers, variation selectors, bidi controls, soft hyphens) is removed *without* breaking the word;
 4. **NFKC** (Unicode Standard Annex #15): fullwidth, enclosed (ⓜ), ligature and other compatibility forms;
@@ -32,6 +33,7 @@ import urllib.parse
 from dataclasses import dataclass
 
 import opencc
+from anyascii import anyascii
 import pyewts
 import pypinyin
 import regex
@@ -48,6 +50,7 @@ _TIBETAN = regex.compile(r"[\u0f00-\u0fff]+")
 LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a", "$": "s",
         "!": "i", "|": "i", "€": "e", "£": "l"}
 _PINYIN_FINAL = set("aeiouvngr")
+_SOUND = regex.compile(r"[\p{Cyrillic}\p{Greek}\p{Armenian}]")
 
 
 @functools.lru_cache(maxsize=1)
@@ -92,12 +95,20 @@ def _visual(chars: Chars) -> Chars:
     return out + (run[::-1] if run else [])
 
 
+def _transliterated(chars: Chars) -> Chars:
+    """Cyrillic, Greek and Armenian letters read by sound (anyascii), not by shape: "ом мани падме хум"."""
+    return [(d, i) for c, i in chars for d in (anyascii(c) if _SOUND.match(c) else c)]
+
+
 def readings(text: str) -> list[Chars]:
-    """The logical reading of ``text`` (escapes decoded), plus the visual one when an override reorders it."""
+    """The logical reading of ``text`` (escapes decoded); the visual one when an override reorders it; and
+    one by sound when the text has Cyrillic, Greek or Armenian letters (the skeleton reads them by shape)."""
     chars = _decode(text)
     out = [chars]
     if any(c == _RLO for c, _ in chars):
         out.append(_visual(chars))
+    if any(_SOUND.match(c) for c, _ in chars):
+        out += [_transliterated(r) for r in list(out)]
     return out
 
 

@@ -23,6 +23,7 @@ listed compounds that only look religious (佛手 citron, 睡莲 water lily).
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,6 +108,17 @@ def _occurrences(r: Roman, key: str, glued_min: int, allow_han: bool) -> Iterabl
         pos = letters.find(key, pos + 1)
 
 
+_ARTICLES = ("a", "an", "the", "his", "her", "its", "their")
+
+
+def _article_variants(term: str) -> list[str]:
+    """``term`` with each article or possessive inside it read as any other ("in a toilet" = "in the toilet")."""
+    words = term.split()
+    slots = [[w] if w.lower() not in _ARTICLES or n == 0 else list(_ARTICLES) for n, w in enumerate(words)]
+    out = [" ".join(x) for x in itertools.islice(itertools.product(*slots), 64)]
+    return list(dict.fromkeys([term] + out))
+
+
 def _zh(values: Any, where: str) -> tuple[str, ...]:
     out = []
     for v in values or []:
@@ -128,10 +140,11 @@ def _terms(entry: Any, where: str, en_keys: tuple[str, ...] = ("en", "pinyin"), 
     words = []
     for key in en_keys:
         for term in entry.get(key) or []:
-            k = roman_key(str(term))
-            if not k:
-                raise LexiconError(f"{where}.{key}: {term!r} has no letters")
-            words.append((str(term), k))
+            for variant in _article_variants(str(term)):
+                k = roman_key(variant)
+                if not k:
+                    raise LexiconError(f"{where}.{key}: {term!r} has no letters")
+                words.append((str(term), k))
     return Terms(tuple(words), _zh(entry.get(zh_key), f"{where}.{zh_key}"),
                  _zh(entry.get("zh_exceptions"), f"{where}.zh_exceptions"),
                  tuple(roman_key(str(t)) for t in entry.get("en_exceptions") or []))
