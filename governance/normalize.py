@@ -112,20 +112,27 @@ def readings(text: str) -> list[Chars]:
     return out
 
 
+@functools.lru_cache(maxsize=65536)
+def _nfkc(char: str) -> str:
+    """NFKC of one character, or "" for an invisible one."""
+    return "" if _IGNORABLE.match(char) else unicodedata.normalize("NFKC", char)
+
+
+@functools.lru_cache(maxsize=65536)
+def _is_han(char: str) -> bool:
+    return bool(_HAN.match(char))
+
+
 def _clean(chars: Chars) -> Chars:
     """Invisibles removed, NFKC per character, Chinese simplified."""
-    out: Chars = []
-    for c, i in chars:
-        if _IGNORABLE.match(c):
-            continue
-        out += [(d, i) for d in unicodedata.normalize("NFKC", c)]
-    han = "".join(c for c, _ in out if _HAN.match(c))
+    out: Chars = [(d, i) for c, i in chars for d in _nfkc(c)]
+    han = "".join(c for c, _ in out if _is_han(c))
     if han:
         simple = _t2s().convert(han)
         if len(simple) != len(han):  # a phrase rule changed the length: convert character by character
             simple = "".join(_t2s().convert(c) for c in han)
         it = iter(simple)
-        out = [(next(it) if _HAN.match(c) else c, i) for c, i in out]
+        out = [(next(it) if _is_han(c) else c, i) for c, i in out]
     return out
 
 
@@ -200,9 +207,19 @@ def _latin_like(char: str) -> bool:
     return proto.isascii() and proto.isalpha()
 
 
+def views(chars: Chars) -> tuple[Roman, Hanzi]:
+    """Both views of one reading, cleaned once."""
+    cleaned = _clean(chars)
+    return _roman(cleaned), _hanzi(cleaned)
+
+
 def roman(chars: Chars) -> Roman:
     """The letter stream of one reading (see the module docstring, steps 3-7)."""
-    chars = _script_runs(_clean(chars))
+    return _roman(_clean(chars))
+
+
+def _roman(cleaned: Chars) -> Roman:
+    chars = _script_runs(cleaned)
     letters: list[str] = []
     src: list[int] = []
     words: list[int] = []
@@ -225,10 +242,10 @@ def roman(chars: Chars) -> Roman:
     k = 0
     while k < len(chars):
         c, i = chars[k]
-        if _HAN.match(c) and not _latin_like(c):
+        if _is_han(c) and not _latin_like(c):
             flush()
             j = k
-            while j < len(chars) and _HAN.match(chars[j][0]):
+            while j < len(chars) and _is_han(chars[j][0]) and not _latin_like(chars[j][0]):
                 j += 1
             run = chars[k:j]
             syllables = pypinyin.lazy_pinyin("".join(x for x, _ in run))
@@ -254,7 +271,11 @@ def roman(chars: Chars) -> Roman:
 
 def hanzi(chars: Chars) -> Hanzi:
     """The simplified Chinese view (whitespace and invisibles removed) of one reading."""
-    kept = [(c, i) for c, i in _clean(chars) if not c.isspace()]
+    return _hanzi(_clean(chars))
+
+
+def _hanzi(cleaned: Chars) -> Hanzi:
+    kept = [(c, i) for c, i in cleaned if not c.isspace()]
     return Hanzi("".join(c for c, _ in kept), tuple(i for _, i in kept))
 
 

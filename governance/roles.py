@@ -22,6 +22,7 @@ prompts take). Figures are religious motifs and agents (people, animals, plants;
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,7 +83,7 @@ def attribute(f: SacredFindings, mechanism: str = "clause") -> list[Attribution]
     by_clause: dict[int, list] = {}
     for x in figures:
         by_clause.setdefault(x[2], []).append(x)
-    earlier_last: dict[int, Any] = {}
+    clauses = sorted(by_clause)
     out = []
     for term in f.hits:
         if term.group not in ("posture", "facing"):
@@ -92,7 +93,8 @@ def attribute(f: SacredFindings, mechanism: str = "clause") -> list[Attribution]
             continue
         clause = w.clause(term)
         local = by_clause.get(clause, [])
-        previous = max((c for c in by_clause if c < clause), default=None)
+        k = bisect.bisect_left(clauses, clause)
+        previous = clauses[k - 1] if k else None
         fallback = max(by_clause[previous], key=lambda x: x[1][1]) if previous is not None else None
         out.append(Attribution(term, _holder(term, span, clause, local, linker_words, fallback)))
     return out

@@ -32,7 +32,7 @@ from typing import Any, Iterable
 import regex
 import yaml
 
-from governance.normalize import Hanzi, Roman, hanzi, readings, roman, roman_key
+from governance.normalize import Hanzi, Roman, hanzi, readings, roman_key, views
 
 DATA = Path(__file__).resolve().parent / "data"
 _TOKEN = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
@@ -309,7 +309,7 @@ def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
     """Everything sacred-imagery related that ``text`` names, in every reading of it."""
     found = SacredFindings(text)
     for chars in readings(text):
-        r, h = roman(chars), hanzi(chars)
+        r, h = views(chars)
         if found.roman is None:
             found.roman = r
             for n, s in zip(r.word, r.src):
