@@ -81,12 +81,19 @@ def _sacred_refusals(text: str, found: SacredFindings, lexicon: Lexicon, policy:
             continue
         seen.add(key)
     rules = policy.sacred.deities
+    heritage = found.of("heritage")
     for a in attribute(found, roles):
         if not a.sacred:
             continue
         cls = lexicon.motifs[a.figure.ident][0]
         kind, attr = ("posture", "allowed_postures") if a.term.group == "posture" else ("facing", "allowed_facing")
         if a.term.ident not in getattr(rules[cls], attr):
+            if heritage and a.term.role == "state" and a.term.ident in lexicon.heritage_postures \
+                    and policy.sacred.heritage_damage == "hold":
+                out.append(("heritage_hold", f"damaged sacred image ({_quote(text, a.term)} on "
+                            f"{_quote(text, a.figure)}) in a heritage context ({_quote(text, heritage[0])}): held for "
+                            "a consultant (sacred.heritage_damage: hold)", a.term))
+                continue
             out.append(("deity_posture", f"{kind} '{a.term.ident.replace('_', ' ')}' ({_quote(text, a.term)}) applied "
                         f"to {_quote(text, a.figure)} is not allowed for {cls.replace('_', ' ')} under the "
                         "sacred-imagery policy", a.term))
@@ -108,7 +115,7 @@ def check_prompt(text: str, policy: Policy, *, roles: str = "clause") -> Decisio
     lexicon = load_lexicon()
     sacred = analyse(text, lexicon)
     fired = _sacred_refusals(text, sacred, lexicon, policy, roles)
-    refusals = [reason for _, reason, _ in fired]
+    refusals = [reason for rule, reason, _ in fired if rule != "heritage_hold"]
     anchor = policy.periods.conflation == "anchor"
     onto = load_ontology()
     periods = analyse_periods(text, onto, anchor=anchor)
@@ -123,6 +130,7 @@ def check_prompt(text: str, policy: Policy, *, roles: str = "clause") -> Decisio
             refusals.append(f"mixes periods: the prompt asks for the {requested} but also names {mixed} "
                             "(periods.conflation: refuse)")
     motifs = tuple(sacred.motifs)
+    other += [reason for rule, reason, _ in fired if rule == "heritage_hold" and not refusals]
     if motifs and not refusals:
         other.append(f"religious motif ({', '.join(m.replace('_', ' ') for m in motifs)}): the image is held "
                      "for a cultural consultant's decision before release")

@@ -51,6 +51,7 @@ class DeityRule:
 
 @dataclass(frozen=True)
 class SacredPolicy:
+    heritage_damage: Literal["hold", "refuse"]  # a damaged sacred image in a museum or excavation
     deities: dict[str, DeityRule]   # deity class (from motifs.yaml) -> what it may be shown doing
 
 

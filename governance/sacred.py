@@ -51,7 +51,7 @@ def tokens(text: str) -> list[str]:
 class Hit:
     """One finding: which lexicon entry, which term, where in the prompt (source offsets)."""
 
-    group: str       # motif | posture | facing | agent | linker | mantra | mantra_name | generic | cue
+    group: str       # motif | posture | facing | agent | linker | mantra | mantra_name | generic | cue | heritage
     ident: str
     term: str
     start: int
@@ -173,6 +173,8 @@ class Lexicon:
     generic_mantra: Terms
     writing_cues: Terms
     glued_min_letters: int
+    heritage_context: Terms
+    heritage_postures: frozenset[str]
 
     @property
     def mantra_names(self) -> dict[str, str]:
@@ -202,7 +204,7 @@ def _phonetic(slots: Any, where: str) -> regex.Pattern:
 
 
 def _posture_terms(entry: Any, where: str) -> tuple[Terms, Terms]:
-    extra = frozenset({"object_en", "object_zh"})
+    extra = frozenset({"object_en", "object_zh", "heritage"})
     state = _terms(entry, where, ("en",), extra=extra)
     obj = _terms({"en": entry.get("object_en"), "zh": entry.get("object_zh"),
                   "zh_exceptions": entry.get("zh_exceptions")}, where + ".object", ("en",))
@@ -213,7 +215,7 @@ def _posture_terms(entry: Any, where: str) -> tuple[Terms, Terms]:
 def load_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
                  mantras_path: str | Path = DATA / "mantras.yaml") -> Lexicon:
     m = _read(Path(motifs_path))
-    for key in ("classes", "motifs", "postures", "facing", "agents", "linkers"):
+    for key in ("classes", "motifs", "postures", "facing", "agents", "linkers", "heritage_context"):
         if key not in m:
             raise LexiconError(f"{motifs_path}: missing {key!r}")
     classes = tuple(m["classes"])
@@ -241,7 +243,8 @@ def load_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
                    _terms(m["linkers"], "linkers", ("en",)), tuple(mantras), tuple(t.get("symbols") or []),
                    _terms(t.get("generic_terms", {}), "generic_terms"),
                    _terms(t.get("writing_cues", {}), "writing_cues", ("en",)),
-                   int(t.get("glued_min_letters", 10)))
+                   int(t.get("glued_min_letters", 10)), _terms(m["heritage_context"], "heritage_context", ("en",)),
+                   frozenset(pid for pid, e in m["postures"].items() if e.get("heritage")))
 
 
 def _is_han(text: str) -> bool:
@@ -275,7 +278,7 @@ class SacredFindings:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"hits": [h.to_dict(self.text) for h in self.hits if h.group not in ("linker", "cue")]}
+        return {"hits": [h.to_dict(self.text) for h in self.hits if h.group not in ("linker", "cue", "heritage")]}
 
 
 def _roman_hits(r: Roman, group: str, ident: str, terms: Terms, role: str = "state", **kw: Any) -> list[Hit]:
@@ -325,6 +328,7 @@ def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
         hits += [Hit("mantra", "om_symbol", c, i, i + 1) for c, i in chars if c in lexicon.symbols]
         hits += _both(r, h, "generic", "generic", lexicon.generic_mantra)
         hits += _both(r, h, "cue", "writing", lexicon.writing_cues)
+        hits += _both(r, h, "heritage", "heritage", lexicon.heritage_context)
         seen = set(found.hits)
         found.hits += [h for h in dict.fromkeys(hits) if h not in seen]
     found.hits.sort(key=lambda x: (x.start, -x.end))

@@ -94,3 +94,13 @@ def test_cli_prints_the_per_category_table(capsys):
     assert main(["guardrails"]) == 0
     out = capsys.readouterr().out
     assert "homoglyph families" in out and "targets: hostile refused" in out
+
+
+def test_damage_in_a_heritage_context_is_held_as_the_policy_says(policy):
+    museum = "a headless Buddha torso in a museum gallery"
+    d = check_prompt(museum, policy)
+    assert d.action == "hold" and d.findings["fired"][0]["rule"] == "heritage_hold"
+    assert check_prompt("a headless Buddha", policy).action == "refuse"
+    assert check_prompt("vandals smashing a Buddha in a museum", policy).action == "refuse"  # an act, not a state
+    strict = load_policy(overrides={"sacred": {"heritage_damage": "refuse"}})
+    assert check_prompt(museum, strict).action == "refuse"
