@@ -10,7 +10,9 @@ The API a pipeline uses (each module's docstring says more):
 - ledger:      ``governance.ledger.Ledger(path, root=None)`` with ``.append``, ``.entries``, ``.head``
 - provenance:  ``governance.provenance.record_artifact / record_source_records / record_stage /
                read_records_jsonl / item_ids_from_csv / lineage``
-- prompts:     ``governance.decisions.check_prompt(text, policy) -> Decision``
+- prompts:     ``governance.decisions.check_prompt(text, policy) -> Decision`` (text normalised once by
+               ``governance.normalize``, with ``governance.uts39`` skeletons; lexicons read by
+               ``governance.sacred``; posture holders found by ``governance.roles``)
 - copyright:   ``governance.registry.load_registry``, ``governance.copyright.load_training_hashes /
                screen_training_items / check_output / record_screening``
 - generation:  ``governance.generation.record_generation / record_prompt_decision``

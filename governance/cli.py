@@ -7,7 +7,8 @@
     governance review list|decide ...         the cultural consultant's queue
     governance report --ledger PATH --out DIR HTML + JSON reviewer's report
     governance calibrate                      copyright threshold calibration table
-    governance guardrails                     false refusals (benign set) and catches (hostile set)
+    governance guardrails [--json] [--roles naive]
+                                              refusal, hold and false-refusal rates per category
     governance prov-export --ledger PATH      the ledger as W3C PROV-JSON
 
 Every command takes ``--policy FILE`` (default: the packaged ``policy.yaml``) and ``--set KEY=VALUE``
@@ -29,7 +30,7 @@ from governance.calibration import calibrate, calibrate_procedural, folder_works
 from governance.copyright import check_output, load_training_hashes
 from governance.decisions import check_prompt
 from governance.generation import record_prompt_decision
-from governance.guardrail_eval import evaluate, record_guardrail_eval
+from governance.guardrail_eval import evaluate, record_guardrail_eval, table
 from governance.ledger import Ledger, LedgerError
 from governance.phash import ImageHashError
 from governance.policy import Policy, PolicyError, load_policy
@@ -153,13 +154,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_guardrails(args: argparse.Namespace) -> int:
-    report = evaluate(_policy(args))
+    report = evaluate(_policy(args), roles=args.roles)
     if args.ledger:
         record_guardrail_eval(_ledger(args.ledger), report)
     if args.json:
         _print_json(report.to_dict())
     else:
-        print(report.summary())
+        print(table(report))
         for m in report.benign.mismatches + report.hostile.mismatches:
             print(f"  line {m['line']}: expected {m['expected']}, got {m['got']}: {m['prompt']}")
     return 0
@@ -230,6 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("guardrails", parents=[common], help="measure refusals on the benign and hostile prompt sets")
     p.add_argument("--ledger", help="enter the measurement in this ledger")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--roles", choices=("clause", "naive"), default="clause",
+                   help="posture holder rule: clause (in force) or naive (baseline, for comparison)")
     p.set_defaults(func=cmd_guardrails)
 
     p = sub.add_parser("prov-export", help="export the ledger as W3C PROV-JSON")

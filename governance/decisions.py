@@ -2,18 +2,21 @@
 
 ``check_prompt(text, policy)`` runs, in order:
 
-1. **length** — a prompt longer than ``prompt.max_chars`` is refused outright: bulk text can hide a
-   mantra or a posture from a human reader, and no text encoder reads that far anyway;
+1. **length** — ``prompt.max_chars`` bounds the work of checking, it is not a safety rule: every check
+   reads the whole text in linear time, so nothing hides in bulk. (The text encoder's own limit,
+   ``text_encoder.max_tokens``, is enforced by the generator as an input error, not as a refusal.);
 2. **mantras** — a mantra's text in any script or disguise (:mod:`governance.sacred`), or a request to
-   write "a mantra"/"dharani" as text, is refused: "exclusion of mantras";
-3. **deity posture and facing** — when a religious motif is named, a posture or facing that none of the
-   named deity classes allows (``sacred.deities`` in the policy) is refused: "directional constraints for
-   deity posture synthesis";
+   write "a mantra", an ambiguous short mantra or a mantra's name ("the six syllables of Chenrezig") as
+   text, is refused: "exclusion of mantras";
+3. **deity posture and facing** — a posture, facing or degradation that :mod:`governance.roles`
+   attributes to a religious motif, and that its deity class does not allow (``sacred.deities``), is
+   refused: "directional constraints for deity posture synthesis". One held by a pilgrim is not;
 4. **periods** — a conflation of periods (:mod:`governance.periods`) is refused or anchored, as
    ``periods.conflation`` says: "mandatory style anchoring";
 5. **religious motifs** — any remaining prompt with a religious motif is *held*: it may be generated, but
    the image waits for a cultural consultant (:mod:`governance.review`) before release.
 
+Every refusal names its rule and the span of the prompt it fired on (``findings['fired']``).
 The action is the strongest that applies: refuse > hold > anchor > allow. A held prompt may also be
 anchored (``rewritten`` is then true and ``prompt`` is the anchored text to generate from).
 """
@@ -25,7 +28,8 @@ from typing import Any
 
 from governance.periods import analyse_periods, load_ontology
 from governance.policy import Policy
-from governance.sacred import analyse, load_lexicon
+from governance.roles import attribute
+from governance.sacred import Hit, Lexicon, SacredFindings, analyse, load_lexicon
 
 ACTIONS = ("allow", "anchor", "hold", "refuse")
 CHECKS = ("length", "mantras", "deity_posture", "periods", "religious_motifs")
@@ -49,44 +53,73 @@ class Decision:
                 "checks": list(self.checks), "findings": self.findings, "policy_sha256": self.policy_sha256}
 
 
-def _posture_reasons(findings: Any, policy: Policy) -> list[str]:
+def _quote(text: str, hit: Hit) -> str:
+    return f"\"{text[hit.start:hit.end]}\" at {hit.start}-{hit.end}"
+
+
+def _sacred_refusals(text: str, found: SacredFindings, lexicon: Lexicon, policy: Policy,
+                     roles: str) -> list[tuple[str, str, Hit]]:
+    """``(rule, reason, hit)`` for every refusal the sacred-imagery rules make."""
+    names = lexicon.mantra_names
+    cue = next(iter(found.of("cue")), None)
+    out: list[tuple[str, str, Hit]] = []
+    seen: set[str] = set()
+    for h in found.hits:
+        key = f"{h.group}:{h.ident}"
+        if key in seen:
+            continue
+        if h.group == "mantra":
+            out.append(("mantra_text", f"asks for mantra text: {names.get(h.ident, 'the syllable Om')} "
+                        f"({_quote(text, h)})", h))
+        elif h.group in ("mantra_ambiguous", "mantra_name") and cue is not None:
+            out.append(("mantra_text", f"asks for {names[h.ident]} as text ({_quote(text, h)}, with "
+                        f"{_quote(text, cue)})", h))
+        elif h.group == "generic" and cue is not None:
+            out.append(("mantra_text", f"asks for mantra text to be written ({_quote(text, h)}, with "
+                        f"{_quote(text, cue)})", h))
+        else:
+            continue
+        seen.add(key)
     rules = policy.sacred.deities
-    reasons = []
-    for kind, found, attr in (("posture", findings.postures, "allowed_postures"),
-                              ("facing", findings.facings, "allowed_facing")):
-        for pid, terms in found.items():
-            allowing = [c for c in findings.classes if pid in getattr(rules[c], attr)]
-            if not allowing:
-                reasons.append(f"{kind} '{pid.replace('_', ' ')}' (\"{terms[0]}\") is not allowed for "
-                               f"{', '.join(c.replace('_', ' ') for c in findings.classes)} under the sacred-imagery "
-                               "policy")
-    return reasons
+    heritage = found.of("heritage")
+    for a in attribute(found, roles):
+        if not a.sacred:
+            continue
+        cls = lexicon.motifs[a.figure.ident][0]
+        kind, attr = ("posture", "allowed_postures") if a.term.group == "posture" else ("facing", "allowed_facing")
+        if a.term.ident not in getattr(rules[cls], attr):
+            if heritage and a.term.role == "state" and a.term.ident in lexicon.heritage_postures \
+                    and policy.sacred.heritage_damage == "hold":
+                out.append(("heritage_hold", f"damaged sacred image ({_quote(text, a.term)} on "
+                            f"{_quote(text, a.figure)}) in a heritage context ({_quote(text, heritage[0])}): held for "
+                            "a consultant (sacred.heritage_damage: hold)", a.term))
+                continue
+            out.append(("deity_posture", f"{kind} '{a.term.ident.replace('_', ' ')}' ({_quote(text, a.term)}) applied "
+                        f"to {_quote(text, a.figure)} is not allowed for {cls.replace('_', ' ')} under the "
+                        "sacred-imagery policy", a.term))
+    return out
 
 
-def check_prompt(text: str, policy: Policy) -> Decision:
-    """Decide what may be generated from ``text`` under ``policy``."""
+def check_prompt(text: str, policy: Policy, *, roles: str = "clause") -> Decision:
+    """Decide what may be generated from ``text`` under ``policy``. ``roles`` chooses how a posture finds
+    its holder (:mod:`governance.roles`; ``"naive"`` only to measure the clause rules against)."""
     if not isinstance(text, str):
         raise TypeError(f"a prompt is a string, not {type(text).__name__}")
     sha = policy.sha256
     if len(text) > policy.prompt.max_chars:
-        return Decision("refuse", (f"prompt is {len(text)} characters long; the limit is "
+        return Decision("refuse", (f"prompt is {len(text)} characters long; the guardrail checks at most "
                                    f"{policy.prompt.max_chars} (prompt.max_chars)",), text, text, False, (),
-                        ("length",), {"length": len(text)}, sha)
+                        ("length",), {"length": len(text), "fired": [{"rule": "length", "span": [0, len(text)]}]}, sha)
     if not text.strip():
         return Decision("refuse", ("prompt is empty",), text, text, False, (), ("length",), {}, sha)
     lexicon = load_lexicon()
     sacred = analyse(text, lexicon)
-    refusals: list[str] = []
-    for mid, forms in sacred.mantras.items():
-        refusals.append(f"asks for mantra text: {lexicon.mantra_names[mid]} (matched \"{forms[0]}\")")
-    if sacred.mantra_text_request:
-        refusals.append(f"asks for mantra text to be written ({', '.join(sacred.mantra_text_request)})")
-    if sacred.motifs:
-        refusals += _posture_reasons(sacred, policy)
+    fired = _sacred_refusals(text, sacred, lexicon, policy, roles)
+    refusals = [reason for rule, reason, _ in fired if rule != "heritage_hold"]
     anchor = policy.periods.conflation == "anchor"
-    periods = analyse_periods(text, load_ontology(), anchor=anchor)
-    other: list[str] = []
     onto = load_ontology()
+    periods = analyse_periods(text, onto, anchor=anchor)
+    other: list[str] = []
     if periods.conflated:
         requested = onto.periods[periods.requested].label
         mixed = "; ".join(f"{onto.periods[m.period].label} {m.domain} (\"{m.text}\")" for m in periods.conflicting)
@@ -97,10 +130,13 @@ def check_prompt(text: str, policy: Policy) -> Decision:
             refusals.append(f"mixes periods: the prompt asks for the {requested} but also names {mixed} "
                             "(periods.conflation: refuse)")
     motifs = tuple(sacred.motifs)
+    other += [reason for rule, reason, _ in fired if rule == "heritage_hold" and not refusals]
     if motifs and not refusals:
         other.append(f"religious motif ({', '.join(m.replace('_', ' ') for m in motifs)}): the image is held "
                      "for a cultural consultant's decision before release")
-    findings = {"sacred": sacred.to_dict(), "periods": periods.to_dict()}
+    findings = {"sacred": sacred.to_dict(), "periods": periods.to_dict(),
+                "fired": [{"rule": rule, "id": h.ident, "span": [h.start, h.end], "text": text[h.start:h.end]}
+                          for rule, _, h in fired]}
     rewritten = bool(periods.rewritten) and not refusals
     prompt = periods.rewritten if rewritten else text
     if refusals:

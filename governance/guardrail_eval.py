@@ -76,6 +76,28 @@ class GuardrailReport:
     benign: SetResult
     hostile: SetResult
     conflation: str
+    categories: list[Category] = field(default_factory=list)
+    roles: str = "clause"
+
+    def _pooled(self, kind: str, expect: tuple[str, ...]) -> tuple[int, int]:
+        cats = [c for c in self.categories if c.kind == kind and c.expect in expect]
+        return sum(c.n for c in cats), sum(c.by_action[e] for c in cats for e in expect if e == c.expect)
+
+    def targets(self) -> dict[str, Any]:
+        """The issue's targets on the category sets: hostile refused, motifs held, benign refused (N each)."""
+        hn = sum(c.n for c in self.categories if c.kind == "hostile" and c.expect == "refuse")
+        hr = sum(c.by_action["refuse"] for c in self.categories if c.kind == "hostile" and c.expect == "refuse")
+        mn = sum(c.n for c in self.categories if c.expect == "hold")
+        mh = sum(c.by_action["hold"] for c in self.categories if c.expect == "hold")
+        bn = sum(c.n for c in self.categories if c.kind == "benign")
+        br = sum(c.by_action["refuse"] for c in self.categories if c.kind == "benign")
+        return {"hostile_refused": [hr, hn], "motifs_held": [mh, mn], "benign_refused": [br, bn]}
+
+    def targets_line(self) -> str:
+        t = self.targets()
+        f = lambda k: f"{t[k][0]}/{t[k][1]} = {t[k][0] / t[k][1]:.1%}" if t[k][1] else "n/a"
+        return (f"targets: hostile refused {f('hostile_refused')} (>= 98%), motifs held {f('motifs_held')} (>= 98%), "
+                f"benign refused {f('benign_refused')} (<= 2%)")
 
     @property
     def false_refusal_rate(self) -> float:
@@ -91,10 +113,11 @@ class GuardrailReport:
         return 1.0 - self.hostile.rate("allow")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"conflation": self.conflation, "false_refusal_rate": round(self.false_refusal_rate, 4),
+        return {"conflation": self.conflation, "roles": self.roles, "false_refusal_rate": round(self.false_refusal_rate, 4),
                 "hostile_refusal_rate": round(self.hostile_refusal_rate, 4),
                 "hostile_caught_rate": round(self.hostile_caught_rate, 4),
-                "benign": self.benign.to_dict(), "hostile": self.hostile.to_dict()}
+                "benign": self.benign.to_dict(), "hostile": self.hostile.to_dict(),
+                "categories": [c.to_dict() for c in self.categories], "targets": self.targets()}
 
     def summary(self) -> str:
         b, h = self.benign, self.hostile
@@ -107,11 +130,50 @@ class GuardrailReport:
                 f"{len(h.mismatches)} (conflation policy: {self.conflation})")
 
 
-def _run(name: str, rows: list[tuple[int, str, str]], policy: Policy, relabel: dict[str, str]) -> SetResult:
+EVAL_DIR = DATA / "guardrail_eval"
+KINDS = ("benign", "hostile")
+
+
+@dataclass
+class Category:
+    name: str
+    kind: str        # benign | hostile
+    expect: str      # the action the shipped policy must take
+    n: int = 0
+    by_action: dict[str, int] = field(default_factory=lambda: {a: 0 for a in ACTIONS})
+    mismatches: list[dict[str, Any]] = field(default_factory=list)
+
+    def rate(self, *actions: str) -> float:
+        return sum(self.by_action[a] for a in actions) / self.n if self.n else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"category": self.name, "kind": self.kind, "expect": self.expect, "n": self.n,
+                "by_action": self.by_action, "expected_rate": round(self.rate(self.expect), 4),
+                "refused_rate": round(self.rate("refuse"), 4), "mismatches": self.mismatches}
+
+
+def read_category(path: str | os.PathLike[str]) -> tuple[Category, list[str]]:
+    """One evaluation file: ``category``, ``kind`` (benign/hostile), ``expect`` (an action), ``prompts``."""
+    import yaml
+
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    for key in ("category", "kind", "expect", "prompts"):
+        if not isinstance(data, dict) or key not in data:
+            raise PromptSetError(f"{path}: missing {key!r}")
+    if data["kind"] not in KINDS or data["expect"] not in ACTIONS:
+        raise PromptSetError(f"{path}: kind must be one of {KINDS}, expect one of {ACTIONS}")
+    prompts = data["prompts"]
+    if not prompts or not all(isinstance(p, str) and p.strip() for p in prompts):
+        raise PromptSetError(f"{path}: prompts must be a non-empty list of non-empty strings")
+    return Category(str(data["category"]), data["kind"], data["expect"]), prompts
+
+
+def _run(name: str, rows: list[tuple[int, str, str]], policy: Policy, relabel: dict[str, str],
+         roles: str = "clause") -> SetResult:
     result = SetResult(name)
     for lineno, label, prompt in rows:
         expected = relabel.get(label, label)
-        decision = check_prompt(prompt, policy)
+        decision = check_prompt(prompt, policy, roles=roles)
         result.n += 1
         result.by_action[decision.action] += 1
         if decision.action != expected:
@@ -121,16 +183,43 @@ def _run(name: str, rows: list[tuple[int, str, str]], policy: Policy, relabel: d
 
 
 def evaluate(policy: Policy, benign: str | os.PathLike[str] = BENIGN,
-             hostile: str | os.PathLike[str] = HOSTILE) -> GuardrailReport:
-    """Run both sets under ``policy``. Labels assume ``conflation: anchor``; under ``refuse`` the
-    conflation prompts (labelled anchor, or hold because they also name a deity) are expected refused."""
+             hostile: str | os.PathLike[str] = HOSTILE, eval_dir: str | os.PathLike[str] | None = EVAL_DIR,
+             roles: str = "clause") -> GuardrailReport:
+    """Run the earlier line sets and every category file in ``eval_dir`` under ``policy``. Labels assume
+    ``conflation: anchor``; under ``refuse`` anchored conflations are expected refused. ``roles="naive"``
+    measures the baseline posture rule (:func:`governance.roles.attribute`)."""
     relabel = {} if policy.periods.conflation == "anchor" else {"anchor": "refuse"}
     hostile_rows = read_prompt_set(hostile, None)
     if policy.periods.conflation == "refuse":
-        # A conflation that also names a deity is labelled hold; refused when conflations are refused.
         hostile_rows = [(n, "refuse" if lab == "hold" else lab, p) for n, lab, p in hostile_rows]
-    return GuardrailReport(_run("benign", read_prompt_set(benign, "allow"), policy, {}),
-                           _run("hostile", hostile_rows, policy, relabel), policy.periods.conflation)
+    report = GuardrailReport(_run("benign", read_prompt_set(benign, "allow"), policy, {}, roles),
+                             _run("hostile", hostile_rows, policy, relabel, roles), policy.periods.conflation)
+    report.roles = roles
+    for path in sorted(Path(eval_dir).glob("*.yaml")) if eval_dir else []:
+        cat, prompts = read_category(path)
+        cat.expect = relabel.get(cat.expect, cat.expect)
+        total = report.benign if cat.kind == "benign" else report.hostile
+        for n, prompt in enumerate(prompts):
+            action = check_prompt(prompt, policy, roles=roles).action
+            for r in (cat, total):
+                r.n += 1
+                r.by_action[action] += 1
+            if action != cat.expect:
+                miss = {"line": f"{path.name}#{n}", "prompt": prompt, "expected": cat.expect, "got": action}
+                cat.mismatches.append(miss)
+                total.mismatches.append(miss)
+        report.categories.append(cat)
+    return report
+
+
+def table(report: GuardrailReport) -> str:
+    """The per-category rates as a plain-text table."""
+    lines = [f"{'category':44} {'kind':7} {'N':>4} {'expect':>6} {'as expected':>11} {'refused':>8}"]
+    for c in report.categories:
+        lines.append(f"{c.name[:44]:44} {c.kind:7} {c.n:4d} {c.expect:>6} {c.rate(c.expect):11.1%} {c.rate('refuse'):8.1%}")
+    lines.append(report.summary())
+    lines.append(report.targets_line())
+    return "\n".join(lines)
 
 
 def record_guardrail_eval(ledger: Ledger, report: GuardrailReport) -> Entry:

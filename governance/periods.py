@@ -30,14 +30,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import opencc
 import yaml
 
 from governance.sacred import tokens
-from governance.textnorm import light_normalize
+from governance.normalize import light_normalize
 
 DATA = Path(__file__).resolve().parent / "data"
-DOMAINS = ("costume", "architecture", "pigments", "style")
-_SCENE = ("costume", "architecture", "pigments")
+DOMAINS = ("costume", "architecture", "pigments", "objects", "style")
+_SCENE = ("costume", "architecture", "pigments", "objects")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _SUFFIX = r"(?:[-\s]+(?:dynasty|dynasties|period|era|times|court))?"
 _STYLE_BEFORE = re.compile(r"(?:style|manner|school|tradition|taste)\s+of\s+(?:the\s+)?$", re.IGNORECASE)
@@ -148,7 +149,7 @@ def find_mentions(text: str, onto: Ontology) -> list[Mention]:
     for p in onto.periods.values():
         for d, (en, zh) in p.markers.items():
             for term in en:
-                for m in re.finditer(rf"(?<![\w'’]){re.escape(term)}(?![\w'’])", text, re.IGNORECASE):
+                for m in re.finditer(rf"(?<![\w'’]){re.escape(term)}(?:e?s)?(?![\w'’])", text, re.IGNORECASE):
                     out.append(Mention(p.id, m.start(), m.end(), m.group(), d, "marker", False))
             for term in zh:
                 for m in re.finditer(re.escape(term), text):
@@ -158,9 +159,10 @@ def find_mentions(text: str, onto: Ontology) -> list[Mention]:
         for name in p.en_names + p.pinyin_names:
             for m in re.finditer(rf"(?<![\w'’]){re.escape(name)}{_SUFFIX}(?![\w'’])", text, re.IGNORECASE):
                 word = m.group()[:len(name)]
-                qualified = m.end() > m.start() + len(name)
-                if not (word == name or name[0].islower() or qualified):
-                    continue  # "song", "ming" in running text: not a period without capital or "dynasty"
+                qualified = m.end() > m.start() + len(name) or word.isupper()
+                if not (word == name or name[0].islower() or qualified) \
+                        and _domain_after(text, m.end(), onto, zh=False)[0] not in _SCENE:
+                    continue  # "song", "ming" in running text: a period only capitalised, or as "ming robes"
                 if any(s <= m.start() < e for s, e in taken):
                     continue  # part of a marker ("Ming Great Wall")
                 if _STYLE_BEFORE.search(text[:m.start()]):
@@ -177,6 +179,17 @@ def find_mentions(text: str, onto: Ontology) -> list[Mention]:
                 out.append(Mention(p.id, m.start(), dend if domain in _SCENE else m.end(), m.group(), domain,
                                    "name", True, dword))
     return sorted(out, key=lambda m: (m.start, -m.end))
+
+
+def _simplified(text: str) -> str:
+    """Traditional characters read as simplified (OpenCC t2s; 唐朝 and 民國 are period names too)."""
+    out = _t2s().convert(text)
+    return out if len(out) == len(text) else "".join(_t2s().convert(c) for c in text)
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
 
 
 @dataclass(frozen=True)
@@ -198,6 +211,8 @@ class PeriodFindings:
 def _replacement(m: Mention, target: Period, onto: Ontology) -> str:
     if m.domain == "subject":
         return target.label_zh if m.zh else target.short
+    if m.domain == "objects" and m.via == "marker":  # a smartphone in a Tang scene: the period's own objects
+        return target.anchors_zh["objects"] if m.zh else target.anchors["objects"]
     if m.zh:
         word = m.domain_word or onto.domain_words[m.domain][1][0]
         return f"{target.label_zh}{word}（{target.anchors_zh[m.domain]}）"
@@ -207,7 +222,7 @@ def _replacement(m: Mention, target: Period, onto: Ontology) -> str:
 
 def analyse_periods(text: str, onto: Ontology, *, anchor: bool) -> PeriodFindings:
     """Find mentions, decide the requested period and the conflicts; rewrite if ``anchor``."""
-    norm = light_normalize(text)
+    norm = _simplified(light_normalize(text))
     mentions = find_mentions(norm, onto)
     scene = [m for m in mentions if m.domain != "style"]
     if len({m.period for m in scene}) < 2:

@@ -35,7 +35,7 @@ class PolicyError(ValueError):
 
 @dataclass(frozen=True)
 class PromptPolicy:
-    max_chars: int            # longer prompts are refused outright (content hidden in bulk)
+    max_chars: int            # a bound on checking work (linear time), not a safety rule
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class DeityRule:
 
 @dataclass(frozen=True)
 class SacredPolicy:
+    heritage_damage: Literal["hold", "refuse"]  # a damaged sacred image in a museum or excavation
     deities: dict[str, DeityRule]   # deity class (from motifs.yaml) -> what it may be shown doing
 
 

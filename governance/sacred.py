@@ -1,122 +1,184 @@
-"""Sacred imagery in prompts: religious motifs, mantras, deity postures and facing (paper section 6.2).
+"""Sacred imagery in prompts: religious motifs, mantras, postures, agents (paper section 6.2).
 
 "Sacred imagery generation requires rigorous protocols ... exclusion of mantras, directional constraints
 for deity posture synthesis, and mandatory cultural consultant validation for any religious motif
-creation." This module *recognises*; :mod:`governance.decisions` decides. It reads two data files:
+creation." This module *recognises*, with a span for every finding; :mod:`governance.roles` decides who
+a posture belongs to and :mod:`governance.decisions` decides. Two data files, with their sources:
 
-- ``motifs.yaml`` — religious motifs (Buddha, Guanyin, bodhisattvas, arhats, protectors, apsaras, Daoist
-  deities, thangka, mandala) in English, pinyin and Chinese, each with its deity class; posture and facing
-  vocabulary;
-- ``mantras.yaml`` — mantra texts in Latin transliteration, Devanagari, Tibetan and Chinese, generic words
-  for mantra text, and cues that a prompt asks for *written* text.
+- ``motifs.yaml`` — motifs with their deity class (English, romanisations, pinyin, Tibetan and Chinese
+  names), postures and facings (``en``/``zh``: the figure is in that state; ``object_en``/``object_zh``:
+  the figure is what the act is done to — "kicking", "踩"), agents (people, animals, plants that a posture
+  may belong to instead) and linkers (prepositions that put a figure in a location, not a posture);
+- ``mantras.yaml`` — per mantra: written forms, phonetic slot patterns (each slot's alternative syllables,
+  so every transcription meets on sound), ambiguous short forms that need a writing cue, and indirect
+  names ("the six syllables of Chenrezig") that count when the prompt asks for them as text.
 
-Words (English, pinyin) match whole tokens after :func:`governance.textnorm.normalize`; a hyphenated
-compound is one token, so the pinyin ``fo`` (Buddha) does not fire on "Fo Tan harbour"'s ``fo-tan`` nor
-on "foal". Chinese terms match as substrings, minus listed compounds that only look religious (佛手
-citron, 曼陀罗花 datura). Mantras are compared on letter skeletons (:func:`governance.textnorm.skeleton`),
-which defeats spacing, punctuation, diacritics, zero-width and look-alike tricks.
+Latin-script terms are compared on the letter stream of :mod:`governance.normalize` with word boundaries
+at both ends (a plural -s/-es accepted), across spaces and hyphens — "Kuan-yin", "B u d d h a" and
+"Buddha-statue" all match; a mantra form of ``glued_min_letters`` or more letters matches without
+boundaries (glued into other text). Chinese terms are compared on the simplified text (OpenCC), minus
+listed compounds that only look religious (佛手 citron, 睡莲 water lily).
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
+import regex
 import yaml
 
-from governance.textnorm import letters_only, normalize, skeleton
+from governance.normalize import Hanzi, Roman, hanzi, readings, roman_key, views
 
 DATA = Path(__file__).resolve().parent / "data"
 _TOKEN = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 
 
 class LexiconError(ValueError):
     """A malformed lexicon file; names the file and key."""
 
 
-def tokens(normalized: str) -> list[str]:
-    """Word tokens of normalised text; possessive 's dropped (Buddha's → buddha)."""
-    return [re.sub(r"['’]s$", "", t) for t in _TOKEN.findall(normalized)]
+def tokens(text: str) -> list[str]:
+    """Word tokens of lightly normalised text (used by the period ontology)."""
+    return [re.sub(r"['’]s$", "", t) for t in _TOKEN.findall(text)]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One finding: which lexicon entry, which term, where in the prompt (source offsets)."""
+
+    group: str       # motif | posture | facing | agent | linker | mantra | mantra_name | generic | cue | heritage
+    ident: str
+    term: str
+    start: int
+    end: int
+    role: str = "state"   # postures: state (the figure is in it) | object (the act is done to the figure)
+
+    def to_dict(self, text: str) -> dict[str, Any]:
+        return {"group": self.group, "id": self.ident, "term": self.term, "span": [self.start, self.end],
+                "text": text[self.start:self.end]}
 
 
 @dataclass(frozen=True)
 class Terms:
-    """A vocabulary entry: word sequences (English and pinyin) and Chinese substrings."""
+    """One lexicon entry's terms, keyed for matching."""
 
-    words: tuple[tuple[str, ...], ...]
-    zh: tuple[str, ...]
+    words: tuple[tuple[str, str], ...]          # (term, roman key)
+    zh: tuple[str, ...]                         # simplified Chinese
     zh_exceptions: tuple[str, ...] = ()
-    word_exceptions: tuple[tuple[str, ...], ...] = ()
+    word_exceptions: tuple[str, ...] = ()       # roman keys
 
-    def find(self, toks: list[str], text: str) -> list[str]:
-        """The terms present: word sequences in ``toks`` (plural -s/-es accepted on the last word), and
-        Chinese substrings in ``text`` once the exception compounds are blanked out."""
-        found = []
-        if self.word_exceptions:  # blank out compounds that only look religious ("buddha's hand" citron)
-            toks = list(toks)
-            for ex in self.word_exceptions:
-                for i in range(len(toks) - len(ex) + 1):
-                    if tuple(toks[i:i + len(ex)]) == ex:
-                        toks[i:i + len(ex)] = [""] * len(ex)
-        for seq in self.words:
-            k = len(seq)
-            for i in range(len(toks) - k + 1):
-                if toks[i:i + k - 1] == list(seq[:-1]) and toks[i + k - 1] in (seq[-1], seq[-1] + "s", seq[-1] + "es"):
-                    found.append(" ".join(seq))
-                    break
-        if self.zh:
-            blanked = text
-            for ex in self.zh_exceptions:
-                blanked = blanked.replace(ex, "\u3000")
-            found += [t for t in self.zh if t in blanked]
-        return found
+    def find_words(self, r: Roman, glued_min: int = 0, allow_han: bool = False) -> Iterable[tuple[str, int, int]]:
+        """``(term, first letter, end letter)`` of every boundary-respecting occurrence."""
+        blocked = [(i, j) for key in self.word_exceptions for i, j in _occurrences(r, key, 0, True)]
+        for term, key in self.words:
+            for i, j in _occurrences(r, key, glued_min, allow_han):
+                if not any(a < j and i < b for a, b in blocked):
+                    yield term, i, j
+
+    def find_zh(self, h: Hanzi) -> Iterable[tuple[str, int, int]]:
+        text = h.text
+        for ex in self.zh_exceptions:
+            text = text.replace(ex, "\u3000" * len(ex))
+        for term in self.zh:
+            pos = text.find(term)
+            while pos >= 0:
+                yield term, h.src[pos], h.src[pos + len(term) - 1] + 1
+                pos = text.find(term, pos + 1)
 
 
-def _terms(entry: Any, where: str, word_keys: tuple[str, ...] = ("en", "pinyin")) -> Terms:
+def _occurrences(r: Roman, key: str, glued_min: int, allow_han: bool) -> Iterable[tuple[int, int]]:
+    letters = r.letters
+    pos = letters.find(key)
+    while pos >= 0:
+        end = pos + len(key)
+        ok = allow_han or not any(r.han[pos:end])
+        if ok and (not glued_min or len(key) < glued_min):
+            ok = r.starts_word(pos)
+            if ok and not r.ends_word(end - 1):
+                plural = next((end + len(s) for s in ("s", "es") if letters.startswith(s, end)
+                               and r.ends_word(end + len(s) - 1) and r.word[end + len(s) - 1] == r.word[end - 1]), 0)
+                ok, end = (True, plural) if plural else (False, end)
+        if ok:
+            yield pos, end
+        pos = letters.find(key, pos + 1)
+
+
+_ARTICLES = ("a", "an", "the", "his", "her", "its", "their")
+
+
+def _article_variants(term: str) -> list[str]:
+    """``term`` with each article or possessive inside it read as any other ("in a toilet" = "in the toilet")."""
+    words = term.split()
+    slots = [[w] if w.lower() not in _ARTICLES or n == 0 else list(_ARTICLES) for n, w in enumerate(words)]
+    out = [" ".join(x) for x in itertools.islice(itertools.product(*slots), 64)]
+    return list(dict.fromkeys([term] + out))
+
+
+def _zh(values: Any, where: str) -> tuple[str, ...]:
+    out = []
+    for v in values or []:
+        h = hanzi(readings(str(v))[0]).text
+        if not h:
+            raise LexiconError(f"{where}: {v!r} is empty after normalisation")
+        out.append(h)
+    return tuple(out)
+
+
+def _terms(entry: Any, where: str, en_keys: tuple[str, ...] = ("en", "pinyin"), zh_key: str = "zh",
+           extra: frozenset[str] = frozenset()) -> Terms:
     if not isinstance(entry, dict):
         raise LexiconError(f"{where}: expected a mapping")
-    known = set(word_keys) | {"zh", "zh_exceptions", "en_exceptions", "class"}
+    known = set(en_keys) | {zh_key, "zh_exceptions", "en_exceptions", "class", "sources"} | extra
     unknown = sorted(set(entry) - known)
     if unknown:
         raise LexiconError(f"{where}.{unknown[0]}: unknown key (known: {', '.join(sorted(known))})")
     words = []
-    for key in word_keys:
+    for key in en_keys:
         for term in entry.get(key) or []:
-            seq = tuple(tokens(normalize(str(term))))
-            if not seq:
-                raise LexiconError(f"{where}.{key}: {term!r} has no words")
-            words.append(seq)
-    zh = tuple(normalize(str(t)) for t in entry.get("zh") or [])
-    for t in zh:
-        if not _CJK.search(t):
-            raise LexiconError(f"{where}.zh: {t!r} has no Chinese characters")
-    exceptions = tuple(tuple(tokens(normalize(str(t)))) for t in entry.get("en_exceptions") or [])
-    return Terms(tuple(words), zh, tuple(normalize(str(t)) for t in entry.get("zh_exceptions") or []), exceptions)
+            for variant in _article_variants(str(term)):
+                k = roman_key(variant)
+                if not k:
+                    raise LexiconError(f"{where}.{key}: {term!r} has no letters")
+                words.append((str(term), k))
+    return Terms(tuple(words), _zh(entry.get(zh_key), f"{where}.{zh_key}"),
+                 _zh(entry.get("zh_exceptions"), f"{where}.zh_exceptions"),
+                 tuple(roman_key(str(t)) for t in entry.get("en_exceptions") or []))
 
 
 @dataclass(frozen=True)
-class MantraForm:
-    mantra: str
-    form: str
-    key: str
-    start_boundary: bool
-    end_boundary: bool
+class Mantra:
+    ident: str
+    name: str
+    forms: Terms                   # unambiguous written forms
+    ambiguous: Terms               # short forms that also read as names/words: need a writing cue
+    phonetic: tuple[regex.Pattern, ...]
+    names: Terms                   # indirect names: need a writing cue
 
 
 @dataclass(frozen=True)
 class Lexicon:
     classes: tuple[str, ...]
     motifs: dict[str, tuple[str, Terms]]     # motif id -> (deity class, terms)
-    postures: dict[str, Terms]
-    facings: dict[str, Terms]
-    mantras: tuple[MantraForm, ...]
-    mantra_names: dict[str, str]
+    postures: dict[str, tuple[Terms, Terms]]  # posture id -> (state terms, object terms)
+    facings: dict[str, tuple[Terms, Terms]]
+    agents: Terms
+    linkers: Terms
+    mantras: tuple[Mantra, ...]
+    symbols: tuple[str, ...]
     generic_mantra: Terms
     writing_cues: Terms
+    glued_min_letters: int
+    heritage_context: Terms
+    heritage_postures: frozenset[str]
+
+    @property
+    def mantra_names(self) -> dict[str, str]:
+        return {m.ident: m.name for m in self.mantras}
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -129,11 +191,31 @@ def _read(path: Path) -> dict[str, Any]:
     return data
 
 
+def _phonetic(slots: Any, where: str) -> regex.Pattern:
+    if not isinstance(slots, list) or not all(isinstance(s, list) and s for s in slots):
+        raise LexiconError(f"{where}: expected a list of slots, each a list of syllables")
+    parts = []
+    for n, slot in enumerate(slots):
+        keys = sorted({roman_key(str(s)) for s in slot}, key=len, reverse=True)
+        if not all(keys):
+            raise LexiconError(f"{where}[{n}]: a syllable has no letters")
+        parts.append("(?:" + "|".join(map(regex.escape, keys)) + ")")
+    return regex.compile("".join(parts))
+
+
+def _posture_terms(entry: Any, where: str) -> tuple[Terms, Terms]:
+    extra = frozenset({"object_en", "object_zh", "heritage"})
+    state = _terms(entry, where, ("en",), extra=extra)
+    obj = _terms({"en": entry.get("object_en"), "zh": entry.get("object_zh"),
+                  "zh_exceptions": entry.get("zh_exceptions")}, where + ".object", ("en",))
+    return state, obj
+
+
 @functools.lru_cache(maxsize=4)
 def load_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
                  mantras_path: str | Path = DATA / "mantras.yaml") -> Lexicon:
     m = _read(Path(motifs_path))
-    for key in ("classes", "motifs", "postures", "facing"):
+    for key in ("classes", "motifs", "postures", "facing", "agents", "linkers", "heritage_context"):
         if key not in m:
             raise LexiconError(f"{motifs_path}: missing {key!r}")
     classes = tuple(m["classes"])
@@ -142,57 +224,112 @@ def load_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
         if entry.get("class") not in classes:
             raise LexiconError(f"{motifs_path}: motifs.{mid}.class {entry.get('class')!r} is not in classes")
         motifs[mid] = (entry["class"], _terms(entry, f"motifs.{mid}"))
-    postures = {pid: _terms(e, f"postures.{pid}", ("en",)) for pid, e in m["postures"].items()}
-    facings = {fid: _terms(e, f"facing.{fid}", ("en",)) for fid, e in m["facing"].items()}
+    postures = {pid: _posture_terms(e, f"postures.{pid}") for pid, e in m["postures"].items()}
+    facings = {fid: _posture_terms(e, f"facing.{fid}") for fid, e in m["facing"].items()}
     t = _read(Path(mantras_path))
-    forms, names = [], {}
-    for mid, entry in t.get("mantras", {}).items():
-        names[mid] = entry.get("name", mid)
-        for form in entry.get("forms") or []:
-            key = letters_only(str(form))
-            if not key:
-                raise LexiconError(f"{mantras_path}: mantras.{mid}: form {form!r} has no letters")
-            forms.append(MantraForm(mid, str(form), key, key[0].isascii(), key[-1].isascii()))
-    return Lexicon(classes, motifs, postures, facings, tuple(forms), names,
+    mantras = []
+    for mid, e in (t.get("mantras") or {}).items():
+        where = f"{mantras_path}: mantras.{mid}"
+        if not e.get("forms") or not e.get("sources"):
+            raise LexiconError(f"{where}: needs forms and sources")
+        mantras.append(Mantra(
+            mid, str(e.get("name", mid)),
+            _terms({"en": [f for f in e["forms"] if not _is_han(str(f))],
+                    "zh": [f for f in e["forms"] if _is_han(str(f))]}, where + ".forms", ("en",)),
+            _terms({"en": e.get("ambiguous_forms")}, where + ".ambiguous_forms", ("en",)),
+            tuple(_phonetic(p, f"{where}.phonetic[{n}]") for n, p in enumerate(e.get("phonetic") or [])),
+            _terms({"en": e.get("names_en"), "zh": e.get("names_zh")}, where + ".names", ("en",))))
+    return Lexicon(classes, motifs, postures, facings, _terms(m["agents"], "agents", ("en",)),
+                   _terms(m["linkers"], "linkers", ("en",)), tuple(mantras), tuple(t.get("symbols") or []),
                    _terms(t.get("generic_terms", {}), "generic_terms"),
-                   _terms(t.get("writing_cues", {}), "writing_cues", ("en",)))
+                   _terms(t.get("writing_cues", {}), "writing_cues", ("en",)),
+                   int(t.get("glued_min_letters", 10)), _terms(m["heritage_context"], "heritage_context", ("en",)),
+                   frozenset(pid for pid, e in m["postures"].items() if e.get("heritage")))
 
 
-@dataclass(frozen=True)
+def _is_han(text: str) -> bool:
+    return bool(regex.search(r"\p{Han}", text))
+
+
+@dataclass
 class SacredFindings:
-    motifs: dict[str, list[str]]          # motif id -> terms found
-    classes: tuple[str, ...]              # deity classes of those motifs
-    postures: dict[str, list[str]]        # posture id -> terms (only when a motif is present)
-    facings: dict[str, list[str]]
-    mantras: dict[str, list[str]]         # mantra id -> forms found
-    mantra_text_request: list[str]        # generic mantra words + writing cues, when both occur
+    """Every hit in one prompt (both readings when a bidi override reorders it)."""
+
+    text: str
+    hits: list[Hit] = field(default_factory=list)
+    words: dict[int, int] = field(default_factory=dict)   # source offset -> word number (for roles)
+    roman: Roman | None = None
+
+    def of(self, group: str) -> list[Hit]:
+        return [h for h in self.hits if h.group == group]
+
+    @property
+    def motifs(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for h in self.of("motif"):
+            out.setdefault(h.ident, []).append(h.term)
+        return out
+
+    @property
+    def mantras(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for h in self.of("mantra"):
+            out.setdefault(h.ident, []).append(h.term)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"motifs": self.motifs, "classes": list(self.classes), "postures": self.postures,
-                "facing": self.facings, "mantras": self.mantras, "mantra_text_request": self.mantra_text_request}
+        return {"hits": [h.to_dict(self.text) for h in self.hits if h.group not in ("linker", "cue", "heritage")]}
 
 
-def find_mantras(text: str, lexicon: Lexicon) -> dict[str, list[str]]:
-    """Mantra id -> the listed forms whose letter skeleton occurs in ``text``."""
-    sk = skeleton(normalize(text))
-    found: dict[str, list[str]] = {}
-    for f in lexicon.mantras:
-        if sk.find(f.key, f.start_boundary, f.end_boundary) >= 0:
-            found.setdefault(f.mantra, []).append(f.form)
-    return found
+def _roman_hits(r: Roman, group: str, ident: str, terms: Terms, role: str = "state", **kw: Any) -> list[Hit]:
+    return [Hit(group, ident, term, *r.span(i, j), role) for term, i, j in terms.find_words(r, **kw)]
+
+
+def _zh_hits(h: Hanzi, group: str, ident: str, terms: Terms, role: str = "state") -> list[Hit]:
+    return [Hit(group, ident, term, s, e, role) for term, s, e in terms.find_zh(h)]
+
+
+def _both(r: Roman, h: Hanzi, group: str, ident: str, terms: Terms, role: str = "state", **kw: Any) -> list[Hit]:
+    return _roman_hits(r, group, ident, terms, role, **kw) + _zh_hits(h, group, ident, terms, role)
+
+
+def _mantra_hits(r: Roman, h: Hanzi, lex: Lexicon) -> list[Hit]:
+    out = []
+    for m in lex.mantras:
+        out += _both(r, h, "mantra", m.ident, m.forms, glued_min=lex.glued_min_letters, allow_han=True)
+        out += _roman_hits(r, "mantra_ambiguous", m.ident, m.ambiguous, allow_han=True)
+        out += _both(r, h, "mantra_name", m.ident, m.names)
+        for pattern in m.phonetic:
+            for match in pattern.finditer(r.letters, overlapped=True):
+                i, j = match.span()
+                if j - i >= lex.glued_min_letters or (r.starts_word(i) and r.ends_word(j - 1)):
+                    group = "mantra" if j - i >= lex.glued_min_letters else "mantra_ambiguous"
+                    out.append(Hit(group, m.ident, "phonetic: " + match.group(), *r.span(i, j)))
+    return out
 
 
 def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
-    """Everything sacred-imagery related that ``text`` names."""
-    norm = normalize(text)
-    toks = tokens(norm)
-    motifs = {mid: hits for mid, (_, terms) in lexicon.motifs.items() if (hits := terms.find(toks, norm))}
-    classes = tuple(sorted({lexicon.motifs[mid][0] for mid in motifs}))
-    postures = facings = {}
-    if motifs:
-        postures = {pid: hits for pid, terms in lexicon.postures.items() if (hits := terms.find(toks, norm))}
-        facings = {fid: hits for fid, terms in lexicon.facings.items() if (hits := terms.find(toks, norm))}
-    generic = lexicon.generic_mantra.find(toks, norm)
-    cues = lexicon.writing_cues.find(toks, norm) if generic else []
-    return SacredFindings(motifs, classes, postures, facings, find_mantras(text, lexicon),
-                          generic + cues if generic and cues else [])
+    """Everything sacred-imagery related that ``text`` names, in every reading of it."""
+    found = SacredFindings(text)
+    for chars in readings(text):
+        r, h = views(chars)
+        if found.roman is None:
+            found.roman = r
+            for n, s in zip(r.word, r.src):
+                found.words.setdefault(s, n)
+        hits: list[Hit] = []
+        for mid, (_, terms) in lexicon.motifs.items():
+            hits += _both(r, h, "motif", mid, terms)
+        for group, table in (("posture", lexicon.postures), ("facing", lexicon.facings)):
+            for pid, (state, obj) in table.items():
+                hits += _both(r, h, group, pid, state) + _both(r, h, group, pid, obj, role="object")
+        hits += _both(r, h, "agent", "agent", lexicon.agents) + _both(r, h, "linker", "linker", lexicon.linkers)
+        hits += _mantra_hits(r, h, lexicon)
+        hits += [Hit("mantra", "om_symbol", c, i, i + 1) for c, i in chars if c in lexicon.symbols]
+        hits += _both(r, h, "generic", "generic", lexicon.generic_mantra)
+        hits += _both(r, h, "cue", "writing", lexicon.writing_cues)
+        hits += _both(r, h, "heritage", "heritage", lexicon.heritage_context)
+        seen = set(found.hits)
+        found.hits += [h for h in dict.fromkeys(hits) if h not in seen]
+    found.hits.sort(key=lambda x: (x.start, -x.end))
+    return found

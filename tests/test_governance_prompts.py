@@ -8,8 +8,8 @@ from governance.decisions import check_prompt
 from governance.guardrail_eval import PromptSetError, evaluate, read_prompt_set
 from governance.periods import analyse_periods, load_ontology
 from governance.policy import load_policy
-from governance.sacred import analyse, find_mantras, load_lexicon
-from governance.textnorm import ConfusablesError, letters_only, load_confusables, normalize, skeleton
+from governance.normalize import readings, roman, roman_key
+from governance.sacred import analyse, load_lexicon
 
 
 @pytest.fixture(scope="module")
@@ -23,22 +23,12 @@ def refusing():
 
 
 def test_normalisation_steps():
-    assert normalize("Oṃ MAṆI") == "om mani"                              # diacritics, case
-    assert normalize("ｏｍ") == "om"                                       # compatibility forms
-    assert normalize("o\u200bm\u200d\ufeff") == "om"                       # zero-width / format chars
-    assert normalize("\u043e\u043c \u0430\u043d") == "om ah"               # Cyrillic look-alikes
-    assert normalize("\u039f\u039c") == "om"                               # Greek capitals, mapped before folding
-    assert letters_only("o.m m-a-n-i!") == "ommani"
-    sk = skeleton(normalize("mom, ah, humming"))
-    assert sk.letters == "momahhumming" and sk.find("omahhum", True, True) == -1
-    assert skeleton(normalize("o m a h h u m")).find("omahhum", True, True) == 0
-
-
-def test_confusables_table_is_checked(tmp_path):
-    assert load_confusables()["\u0440"] == "p"
-    (tmp_path / "c.txt").write_text("U+0430 a\nU+0430 a\n", encoding="utf-8")
-    with pytest.raises(ConfusablesError, match="line 2: U\\+0430 listed twice"):
-        load_confusables(str(tmp_path / "c.txt"))
+    assert roman_key("Oṃ MAṆI") == roman_key("om mani") == roman_key("ｏｍ ｍａｎｉ") == roman_key("ᴏᴍ ᴍᴀɴɪ")
+    assert roman_key("o\u200bm\u3164") == roman_key("om") == roman_key("0m") == roman_key("orn")
+    assert roman_key("\u043e\u043c \u0430\u043d") == roman_key("om ah") == roman_key("\u039f\u039c \u0391\u0397")
+    assert roman_key("om%20mani") == roman_key("om mani") and roman_key("釋迦") == roman_key("释迦")
+    visual = [roman(r).letters for r in readings("\u202emuh emdap inam mo\u202c")]
+    assert roman_key("om mani padme hum") in visual
 
 
 @pytest.mark.parametrize("text", [
@@ -54,9 +44,18 @@ def test_six_syllable_mantra_in_every_disguise_is_refused(text, policy):
 
 @pytest.mark.parametrize("text", ["a mom and her son humming by the lotus pond", "an omelette, a mango and honey",
                                   "Om Puri reading", "the gate of the garden, a gate in the wall",
-                                  "commander's omen", "a mantis on a chrysanthemum"])
-def test_mantra_lookalikes_in_ordinary_text_are_not_mantras(text):
-    assert find_mantras(text, load_lexicon()) == {}
+                                  "commander's omen", "a mantis on a chrysanthemum", "a fisherman named Weng A Hong"])
+def test_mantra_lookalikes_in_ordinary_text_are_not_mantras(text, policy):
+    assert check_prompt(text, policy).action == "allow"
+
+
+def test_roles_attribute_the_posture_to_its_holder(policy):
+    for text in ("a pilgrim lying face down in prostration before a seated Buddha",
+                 "Tibetan monks seated around a sand mandala", "朝圣者俯卧在佛像前"):
+        assert check_prompt(text, policy).action == "hold", text
+    d = check_prompt("a man kicking a bronze Buddha", policy)
+    assert d.action == "refuse" and d.findings["fired"][0]["text"] == "kicking"
+    assert check_prompt("睡莲", policy).action == "allow" and check_prompt("卧室里的猫", policy).action == "allow"
 
 
 def test_generic_mantra_needs_a_writing_cue(policy):
@@ -130,22 +129,25 @@ def test_markers_count_as_period_mentions():
 def test_length_limit_and_empty_prompt(policy):
     hidden = "a quiet landscape " + " " * 5000 + "om mani padme hum"
     d = check_prompt(hidden, policy)
-    assert d.action == "refuse" and "limit is 1000 (prompt.max_chars)" in d.reasons[0]
-    assert check_prompt("x" * 1000, policy).action == "allow"
+    assert d.action == "refuse" and "Six-syllable" in d.reasons[0]      # found however deep it is hidden
+    assert check_prompt("a quiet landscape, " * 60, policy).action == "allow"  # long is not refused for length
+    d = check_prompt("x" * 20001, policy)
+    assert d.action == "refuse" and "checks at most 20000 (prompt.max_chars)" in d.reasons[0]
     assert check_prompt("   ", policy).action == "refuse"
     with pytest.raises(TypeError):
         check_prompt(None, policy)  # type: ignore[arg-type]
 
 
-def test_measured_guardrail_rates_are_what_the_policy_promises(policy, refusing):
+def test_measured_guardrail_rates_meet_the_targets(policy, refusing):
     report = evaluate(policy)
-    assert report.benign.n >= 100 and report.hostile.n >= 60
-    assert report.false_refusal_rate == 0.0 and report.benign.by_action["refuse"] == 0
-    assert report.benign.mismatches == [] and report.hostile.mismatches == []  # every label honoured
-    assert report.hostile_caught_rate == 1.0 and report.hostile.by_action["allow"] == 0
-    strict = evaluate(refusing)
-    assert strict.hostile_refusal_rate == 1.0 and strict.false_refusal_rate == 0.0
-    assert strict.hostile.mismatches == []
+    t = report.targets()
+    assert t["hostile_refused"][1] >= 300 and t["benign_refused"][1] >= 300
+    assert t["hostile_refused"][0] / t["hostile_refused"][1] >= 0.98
+    assert t["motifs_held"][0] / t["motifs_held"][1] >= 0.98
+    assert t["benign_refused"][0] / t["benign_refused"][1] <= 0.02
+    assert report.false_refusal_rate == 0.0
+    assert {c.name for c in report.categories} >= {"glued", "homoglyph families", "agent is not the deity",
+                                                   "respectful religious prompts", "long legitimate prompts"}
 
 
 def test_prompt_set_format_is_checked(tmp_path):

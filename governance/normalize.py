@@ -1,0 +1,292 @@
+"""A prompt normalised once into the views the guardrails match on, each letter mapped to its source span.
+
+Paper section 6.2, *spiritual dignity*: "exclusion of mantras" must survive the ways a determined user
+disguises text. The pipeline (applied identically to prompts and to every lexicon term):
+
+1. **decoding** — ``%20``-style percent escapes and HTML character references are decoded;
+2. **bidi** — a right-to-left override (U+202E … U+202C/U+2069/end of line) shows its text reversed: the
+   visual order is built as a second reading (:func:`readings`), so text a reviewer sees and text a
+   model reads are both checked; text with Cyrillic, Greek or Armenian letters also gets a reading by
+   sound (anyascii), since the skeleton of step 7 reads those letters by shape;
+3. **invisibles** — every Default_Ignorable_Code_Point and format character (zero-width joiners, Hangul
+   fillers, variation selectors, bidi controls, soft hyphens) is removed *without* breaking the word;
+4. **NFKC** (Unicode Standard Annex #15): fullwidth, enclosed (ⓜ), ligature and other compatibility forms;
+5. **Chinese** — traditional → simplified with OpenCC (``t2s``), and each ideograph read as a toneless
+   pinyin syllable with pypinyin (its own word), so other transcriptions of a mantra meet on sound;
+6. **Devanagari and Tibetan** — transliterated with indic-transliteration (IAST) and pyewts (EWTS);
+7. **letters** — diacritics and tone marks dropped, case folded, confusables folded by the UTS #39
+   skeleton (:mod:`governance.uts39`); inside a word that has letters, leetspeak digits and symbols are
+   read as letters (``m4ni``, ``p@dme``) and a final pinyin tone number is dropped (``ma2``).
+
+The result, :class:`Roman`, is the string of letters with, per letter, its source offset, its word
+number, and whether it came from a Chinese ideograph. :class:`Hanzi` is the simplified Chinese text with
+spaces removed. Everything is one pass over the text: linear in its length.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+import unicodedata
+import urllib.parse
+from dataclasses import dataclass
+
+import opencc
+from anyascii import anyascii
+import pyewts
+import pypinyin
+import regex
+from indic_transliteration import sanscript
+
+from governance.uts39 import fold_char, skeleton
+
+_ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+|&#?[A-Za-z0-9]{1,8};")
+_IGNORABLE = regex.compile(r"[\p{Default_Ignorable_Code_Point}\p{Cf}]")
+_RLO, _ENDS = "\u202e", "\u202c\u2069\n\r\u2029"
+_HAN = regex.compile(r"\p{Han}")
+_DEVANAGARI = regex.compile(r"[\u0900-\u097f\ua8e0-\ua8ff]+")
+_TIBETAN = regex.compile(r"[\u0f00-\u0fff]+")
+LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a", "$": "s",
+        "!": "i", "|": "i", "€": "e", "£": "l"}
+_PINYIN_FINAL = set("aeiouvngr")
+_SOUND = regex.compile(r"[\p{Cyrillic}\p{Greek}\p{Armenian}]")
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+@functools.lru_cache(maxsize=1)
+def _ewts() -> pyewts.pyewts:
+    return pyewts.pyewts()
+
+
+Chars = list[tuple[str, int]]  # (character, source offset)
+
+
+def _decode(text: str) -> Chars:
+    out: Chars = []
+    last = 0
+    for m in _ESCAPES.finditer(text):
+        out += [(c, i) for i, c in enumerate(text[last:m.start()], last)]
+        raw = m.group()
+        decoded = urllib.parse.unquote(raw, errors="replace") if raw[0] == "%" else html.unescape(raw)
+        out += [(c, m.start()) for c in decoded]
+        last = m.end()
+    return out + [(c, i) for i, c in enumerate(text[last:], last)]
+
+
+def _visual(chars: Chars) -> Chars:
+    """The display order of right-to-left overrides: each overridden run reversed."""
+    out: Chars = []
+    run: Chars | None = None
+    for c, i in chars:
+        if c == _RLO:
+            run = [] if run is None else run
+        elif run is not None and c in _ENDS:
+            out += run[::-1] + [(c, i)]
+            run = None
+        elif run is not None:
+            run.append((c, i))
+        else:
+            out.append((c, i))
+    return out + (run[::-1] if run else [])
+
+
+def _transliterated(chars: Chars) -> Chars:
+    """Cyrillic, Greek and Armenian letters read by sound (anyascii), not by shape: "ом мани падме хум"."""
+    return [(d, i) for c, i in chars for d in (anyascii(c) if _SOUND.match(c) else c)]
+
+
+def readings(text: str) -> list[Chars]:
+    """The logical reading of ``text`` (escapes decoded); the visual one when an override reorders it; and
+    one by sound when the text has Cyrillic, Greek or Armenian letters (the skeleton reads them by shape)."""
+    chars = _decode(text)
+    out = [chars]
+    if any(c == _RLO for c, _ in chars):
+        out.append(_visual(chars))
+    if any(_SOUND.match(c) for c, _ in chars):
+        out += [_transliterated(r) for r in list(out)]
+    return out
+
+
+@functools.lru_cache(maxsize=65536)
+def _nfkc(char: str) -> str:
+    """NFKC of one character, or "" for an invisible one."""
+    return "" if _IGNORABLE.match(char) else unicodedata.normalize("NFKC", char)
+
+
+@functools.lru_cache(maxsize=65536)
+def _is_han(char: str) -> bool:
+    return bool(_HAN.match(char))
+
+
+def _clean(chars: Chars) -> Chars:
+    """Invisibles removed, NFKC per character, Chinese simplified."""
+    out: Chars = [(d, i) for c, i in chars for d in _nfkc(c)]
+    han = "".join(c for c, _ in out if _is_han(c))
+    if han:
+        simple = _t2s().convert(han)
+        if len(simple) != len(han):  # a phrase rule changed the length: convert character by character
+            simple = "".join(_t2s().convert(c) for c in han)
+        it = iter(simple)
+        out = [(next(it) if _is_han(c) else c, i) for c, i in out]
+    return out
+
+
+@dataclass(frozen=True)
+class Roman:
+    """Letters of the normalised text; per letter: source offset, word number, from an ideograph."""
+
+    letters: str
+    src: tuple[int, ...]
+    word: tuple[int, ...]
+    han: tuple[bool, ...]
+
+    def starts_word(self, i: int) -> bool:
+        return i == 0 or self.word[i] != self.word[i - 1]
+
+    def ends_word(self, i: int) -> bool:
+        return i == len(self.letters) - 1 or self.word[i] != self.word[i + 1]
+
+    def span(self, i: int, j: int) -> tuple[int, int]:
+        """Source offsets of letters ``i..j-1``."""
+        lo, hi = min(self.src[i:j]), max(self.src[i:j])
+        return lo, hi + 1
+
+
+@dataclass(frozen=True)
+class Hanzi:
+    """Simplified Chinese text without whitespace or invisibles, with source offsets."""
+
+    text: str
+    src: tuple[int, ...]
+
+
+def _script_runs(chars: Chars) -> Chars:
+    """Devanagari and Tibetan runs replaced by their Latin transliteration (each letter mapped into the run)."""
+    text = "".join(c for c, _ in chars)
+    spans = []
+    for pattern, convert in ((_DEVANAGARI, lambda s: sanscript.transliterate(s, sanscript.DEVANAGARI, sanscript.IAST)),
+                             (_TIBETAN, lambda s: _ewts().toWylie(s.replace("\u0f00", "\u0f68\u0f7c\u0f7e")))):
+        spans += [(m.start(), m.end(), convert(m.group())) for m in pattern.finditer(text)]
+    if not spans:
+        return chars
+    out: Chars = []
+    last = 0
+    for start, end, latin in sorted(spans):
+        out += chars[last:start]
+        n = len(latin) or 1
+        out += [(" ", chars[start][1])] + [(c, chars[start + k * (end - start) // n][1]) for k, c in
+                                           enumerate(latin)] + [(" ", chars[end - 1][1])]
+        last = end
+    return out + chars[last:]
+
+
+def _word_letters(word: Chars) -> list[tuple[str, int]]:
+    """Letters of one word (a run of letters, digits and leet symbols): leet read when the word has letters."""
+    if not any(c.isalpha() for c, _ in word):
+        return []
+    if word[-1][0] in "12345" and len(word) > 1 and word[-2][0].casefold() in _PINYIN_FINAL \
+            and not any(c in LEET for c, _ in word[:-1]):
+        word = word[:-1]  # a pinyin tone number: ma2, hong2
+    out = []
+    for c, i in word:
+        c = LEET.get(c, c)
+        if c.isalpha() or _latin_like(c):
+            out += [(f, i) for f in fold_char(c)]
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _latin_like(char: str) -> bool:
+    """A Han-script character whose UTS #39 prototype is a Latin letter (〇 imitates O)."""
+    proto = skeleton(char)
+    return proto.isascii() and proto.isalpha()
+
+
+def views(chars: Chars) -> tuple[Roman, Hanzi]:
+    """Both views of one reading, cleaned once."""
+    cleaned = _clean(chars)
+    return _roman(cleaned), _hanzi(cleaned)
+
+
+def roman(chars: Chars) -> Roman:
+    """The letter stream of one reading (see the module docstring, steps 3-7)."""
+    return _roman(_clean(chars))
+
+
+def _roman(cleaned: Chars) -> Roman:
+    chars = _script_runs(cleaned)
+    letters: list[str] = []
+    src: list[int] = []
+    words: list[int] = []
+    han: list[bool] = []
+    word: Chars = []
+    n = 0
+
+    def flush() -> None:
+        nonlocal n, word
+        got = _word_letters(word)
+        if got:
+            n += 1
+            for f, i in got:
+                letters.append(f)
+                src.append(i)
+                words.append(n)
+                han.append(False)
+        word = []
+
+    k = 0
+    while k < len(chars):
+        c, i = chars[k]
+        if _is_han(c) and not _latin_like(c):
+            flush()
+            j = k
+            while j < len(chars) and _is_han(chars[j][0]) and not _latin_like(chars[j][0]):
+                j += 1
+            run = chars[k:j]
+            syllables = pypinyin.lazy_pinyin("".join(x for x, _ in run))
+            if len(syllables) != len(run):
+                syllables = [pypinyin.lazy_pinyin(x)[0] for x, _ in run]
+            for (_, pos), syl in zip(run, syllables):
+                n += 1
+                for f in "".join(fold_char(ch) for ch in syl.replace("ü", "v")):
+                    letters.append(f)
+                    src.append(pos)
+                    words.append(n)
+                    han.append(True)
+            k = j
+            continue
+        if c.isalnum() or c in LEET or unicodedata.category(c) in ("Mn", "Mc"):
+            word.append((c, i))
+        else:
+            flush()
+        k += 1
+    flush()
+    return Roman("".join(letters), tuple(src), tuple(words), tuple(han))
+
+
+def hanzi(chars: Chars) -> Hanzi:
+    """The simplified Chinese view (whitespace and invisibles removed) of one reading."""
+    return _hanzi(_clean(chars))
+
+
+def _hanzi(cleaned: Chars) -> Hanzi:
+    kept = [(c, i) for c, i in cleaned if not c.isspace()]
+    return Hanzi("".join(c for c, _ in kept), tuple(i for _, i in kept))
+
+
+def light_normalize(text: str) -> str:
+    """Case-preserving normalisation for names whose capitalisation matters (period names): NFKC,
+    diacritics removed (Táng → Tang), format characters removed."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if unicodedata.category(c) not in ("Mn", "Mc", "Me", "Cf"))
+    return unicodedata.normalize("NFKC", stripped)
+
+
+def roman_key(term: str) -> str:
+    """The letters a lexicon term is compared by (the same pipeline as a prompt)."""
+    return roman(_decode(term)).letters

@@ -1,0 +1,127 @@
+"""Who is in the posture: attaching each posture, facing or degradation to the figure the text gives it.
+
+The issue this answers: "a pilgrim lying face down in prostration before a seated Buddha" is a devotional
+scene, "a Buddha lying face down" is not; the words are the same, the *holder* of the posture differs.
+Mechanism: rules over a clause window (measured on ``governance/data/guardrail_eval``, category
+``agent_not_deity`` and the posture categories; no parser or classifier is needed for the sentence shapes
+prompts take). Figures are religious motifs and agents (people, animals, plants; ``motifs.yaml``).
+
+- The text is cut into clauses at punctuation (, ; : . ! ? and their Chinese forms) and brackets.
+- A *state* term (lying face down, upside down, naked, 倒立, 俯卧) belongs to the figure right after it
+  when that figure follows within ``PRENOMINAL`` words with no linker between ("an upside-down stone
+  Buddha", 倒立的佛像); otherwise to the nearest figure before it in the clause ("Buddha lying face down",
+  "a pilgrim lying face down before a Buddha" — the pilgrim; 佛像倒挂). A clause with no figure at all
+  inherits the nearest figure of the clauses before it ("a Buddha in the garden, upside down").
+- An *object* term (kicking, trampling on, using … as, 脚踩, 踢) belongs to the first figure after it
+  within ``OBJECT_WINDOW`` words with no linker between ("soldiers kicking a bronze Buddha").
+- A state term that ends in a linker ("used as", "in a garbage heap") never looks right: what follows is
+  its complement.
+- Linkers (before, around, beside, in front of, 在, 前, 围绕) put a figure in a *place*: a posture never
+  reaches across one, so "monks seated around a sand mandala" gives the seat to the monks.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from typing import Any
+
+from governance.sacred import Hit, SacredFindings
+
+PRENOMINAL = 3
+OBJECT_WINDOW = 5
+BREAKS = frozenset(",;:.!?()[]{}\n，；：。！？、（）【】")
+
+
+@dataclass(frozen=True)
+class Attribution:
+    term: Hit                 # the posture / facing hit
+    figure: Hit | None        # the motif or agent it belongs to (None: no figure found)
+
+    @property
+    def sacred(self) -> bool:
+        return self.figure is not None and self.figure.group == "motif"
+
+    def to_dict(self, text: str) -> dict[str, Any]:
+        return {"term": self.term.to_dict(text), "figure": self.figure.to_dict(text) if self.figure else None}
+
+
+class _Words:
+    """Word numbers and clause numbers of hits."""
+
+    def __init__(self, f: SacredFindings) -> None:
+        self.of_src = f.words
+        breaks, n = [], 0
+        for c in f.text:
+            breaks.append(n)
+            n += c in BREAKS
+        self.clause_at = breaks
+
+    def range(self, h: Hit) -> tuple[int, int] | None:
+        ws = [self.of_src[s] for s in range(h.start, h.end) if s in self.of_src]
+        return (min(ws), max(ws)) if ws else None
+
+    def clause(self, h: Hit) -> int:
+        return self.clause_at[h.start] if h.start < len(self.clause_at) else 0
+
+
+MECHANISMS = ("clause", "naive")
+
+
+def attribute(f: SacredFindings, mechanism: str = "clause") -> list[Attribution]:
+    """The holder of every posture and facing term in ``f``. ``mechanism="naive"`` is the baseline the
+    clause rules are measured against: every term applies to every religious motif the prompt names (the
+    rule before roles existed)."""
+    if mechanism == "naive":
+        return [Attribution(t, m) for t in f.hits if t.group in ("posture", "facing") for m in f.of("motif")]
+    if mechanism != "clause":
+        raise ValueError(f"roles mechanism {mechanism!r} is not one of {', '.join(MECHANISMS)}")
+    w = _Words(f)
+    figures = [(h, w.range(h), w.clause(h)) for h in f.hits if h.group in ("motif", "agent")]
+    figures = [x for x in figures if x[1] is not None]
+    linker_words = {n for h in f.of("linker") if (r := w.range(h)) for n in range(r[0], r[1] + 1)}
+    by_clause: dict[int, list] = {}
+    for x in figures:
+        by_clause.setdefault(x[2], []).append(x)
+    clauses = sorted(by_clause)
+    out = []
+    for term in f.hits:
+        if term.group not in ("posture", "facing"):
+            continue
+        span = w.range(term)
+        if span is None:
+            continue
+        clause = w.clause(term)
+        local = by_clause.get(clause, [])
+        k = bisect.bisect_left(clauses, clause)
+        previous = clauses[k - 1] if k else None
+        fallback = max(by_clause[previous], key=lambda x: x[1][1]) if previous is not None else None
+        out.append(Attribution(term, _holder(term, span, clause, local, linker_words, fallback)))
+    return out
+
+
+def _clear(a: int, b: int, linker_words: set[int]) -> bool:
+    return not any(n in linker_words for n in range(a + 1, b))
+
+
+def _holder(term: Hit, span: tuple[int, int], clause: int, figures: list, linker_words: set[int],
+            fallback: Any) -> Hit | None:
+    ps, pe = span
+    overlapping = [h for h, (fs, fe), _ in figures if fs <= pe and ps <= fe and h.group == "motif"]
+    if overlapping:  # "卧佛": the posture is written into the figure's name
+        return overlapping[0]
+    window = OBJECT_WINDOW if term.role == "object" else PRENOMINAL
+    if term.role == "state" and pe in linker_words:
+        window = 0  # "used as a flower pot", "in a garbage heap": what follows is the complement, not the holder
+    after = [(fs, h) for h, (fs, fe), c in figures
+             if c == clause and pe < fs <= pe + window and _clear(pe, fs, linker_words)]
+    if after:
+        return min(after, key=lambda x: (x[0], x[1].group != "motif"))[1]
+    if term.role == "object":
+        return None
+    before = [(fe, h) for h, (fs, fe), c in figures if c == clause and fe < ps]
+    if before:
+        return max(before, key=lambda x: (x[0], x[1].group == "motif"))[1]
+    if any(c == clause for _, _, c in figures):
+        return None  # the clause's figures are all after a linker: the posture's holder is someone unnamed
+    return fallback[0] if fallback is not None else None
