@@ -25,6 +25,8 @@ from governance.registry import RegisteredWork, write_registry  # noqa: E402
 from governance.report import build_report_data  # noqa: E402
 from governance.review import decide, pending  # noqa: E402
 from governance.verify import verify  # noqa: E402
+from governance.credentials import read_credential  # noqa: E402
+from governance_keys import consultant  # noqa: E402
 from inkgen.cli import main as cli_main  # noqa: E402
 from inkgen.generate import GenerateError, Generator  # noqa: E402
 from inkgen.governed import Gate, PromptRefused, governed_generate  # noqa: E402
@@ -129,9 +131,15 @@ def test_religious_motif_is_held_until_a_consultant_approves(project, trained):
     assert rec.path == project / "held" / "g.png" and not (project / "out" / "g.png").exists()
     assert [i.provenance_id for i in pending(g.ledger)] == [rec.provenance_id]
     assert "governance review decide" in result.messages()[0]
+    key, keyring, _ = consultant(project / "keys")
     decide(g.ledger, rec.provenance_id, consultant="A. Consultant", decision="approve",
-           rationale="posture and attributes respectful")
-    assert (project / "out" / "g.png").read_bytes() == rec.path.read_bytes() and verify(g.ledger.path).ok
+           rationale="posture and attributes respectful", key=key, keyring=keyring)
+    released = project / "out" / "g.png"
+    assert Image.open(released).convert("RGB").tobytes() == Image.open(rec.path).convert("RGB").tobytes()
+    result = verify(g.ledger.path, keyring=keyring)
+    assert result.ok, [p.describe() for p in result.problems]
+    cred = read_credential(released)
+    assert cred.ok and cred.parent and cred.statement["review"]["consultant"] == "A. Consultant"
 
 
 def test_refused_prompt_generates_nothing_and_is_recorded(project, trained):
