@@ -76,7 +76,9 @@ def _output(e: Entry, graph: ProvenanceGraph, root: Path, decisions: dict[str, d
         "held_for": [_HOLD_WORDS.get(h, h) for h in p["held_for"]],
         "prompt": p["prompt"], "prompt_used": p["prompt_used"] if p["prompt_used"] != p["prompt"] else None,
         "action": d["action"], "reasons": d["reasons"],
-        "checks": [c.replace("_", " ") for c in d["checks"]] + ["copyright: registry and training set"],
+        "checks": [c.replace("_", " ") for c in d["checks"]] + [
+            f"copyright {k}: {v}" for k, v in (p.get("copyright_checks") or
+                                               {"registry and training set": "checked (recorded before checks were itemised)"}).items()],
         "copyright_reasons": p["copyright"]["reasons"], "matches": matches,
         "chain": [f"{a['role'].replace('_', ' ')}: {a['path']} (SHA-256 {a['sha256'][:12]}…)" for a in lin.artifacts],
         "stages": [s["name"] for s in lin.stages],
