@@ -373,3 +373,50 @@ def test_tamper_is_caught_and_named(pristine, tmp_path, name, tamper, expected, 
     result = verify(root / "gov" / "ledger.jsonl", keyring=keyring, trusted_head=trusted)  # never raises
     found = {p.problem for p in result.problems}
     assert expected in found, (name, [p.describe() for p in result.problems])
+
+
+def test_downstream_stages_are_not_recorded_by_the_governance_stage():
+    from inkgen.governance_stage import downstream_stages
+
+    lock = {"stages": {
+        "train": {"deps": [{"path": "data/dataset"}], "outs": [{"path": "models/train/full"}]},
+        "governance": {"deps": [{"path": "models/train/full"}], "outs": [{"path": "reports/governance"}]},
+        "study": {"deps": [{"path": "reports/metrics/governance.json"}], "outs": [{"path": "reports/notebooks/09.ipynb"}]},
+        "after_study": {"deps": [{"path": "reports/notebooks/09.ipynb"}], "outs": [{"path": "x"}]}}}
+    assert downstream_stages(lock, {"reports/governance", "reports/metrics/governance.json"}) == {"study", "after_study"}
+
+
+def test_held_folder_at_or_inside_the_output_folder_is_refused(tmp_path):
+    from governance.generation import GenerationError, check_held_dir
+
+    for held, out in ((tmp_path / "out", tmp_path / "out" / "g2.png"), (tmp_path / "out" / "held", tmp_path / "out" / "g.png"),
+                      (tmp_path / "held", tmp_path / "held" / "sub" / "g.png")):
+        with pytest.raises(GenerationError, match="held folder"):
+            check_held_dir(held, out, tmp_path)
+    check_held_dir(tmp_path / "held", tmp_path / "out" / "g.png", tmp_path)
+    check_held_dir(tmp_path / "outputs" / "held", tmp_path / "g.png", tmp_path)  # --out x.png in the project root
+
+
+def test_verify_and_review_list_find_the_project_ledgers(pristine, tmp_path, monkeypatch, capsys):
+    import yaml
+
+    from governance import cli
+
+    src, keyring, anchor = pristine
+    root = tmp_path / "proj"
+    shutil.copytree(src, root)
+    (root / "params.yaml").write_text(yaml.safe_dump({"paths": {"governance": "gov", "metrics": "m"},
+                                                       "governance": {"ledger": "gen/ledger.jsonl"}}))
+    (root / "m").mkdir()
+    (root / "m" / "governance.json").write_text(json.dumps({"ledger_seq": anchor["seq"], "ledger_head": anchor["hash"]}))
+    monkeypatch.chdir(root)
+    ring = src / "keys" / "consultants.yaml"
+    assert cli.main(["verify", "--keyring", str(ring)]) == 0
+    out = capsys.readouterr().out
+    assert "governance stage ledger" in out and "anchored: seq" in out and "C2PA credentials: 3 Valid" in out
+    assert cli.main(["review", "list", "--all"]) == 0
+    assert "approve" in capsys.readouterr().out
+    _write(root, _lines(root)[:-1])
+    _head(root, _lines(root), WRITER)
+    assert cli.main(["verify", "--keyring", str(ring)]) == 1
+    assert "PROBLEM trusted head" in capsys.readouterr().out
