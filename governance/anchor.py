@@ -4,8 +4,8 @@ A hash chain, its signatures and the signed ``.head`` sidecar all live beside th
 the writer key (or rewrites everything, genesis included, with a key of their own) can make them agree
 again. So the head is also kept **outside** the file, where rewriting it leaves a trace:
 
-- the governance stage writes its final head to ``<paths.metrics>/governance.json`` (``ledger_seq``,
-  ``ledger_head``, ``ledger_genesis``, ``ledger_writers``), which is committed with the study's results;
+- the governance stage writes its final head to ``<paths.metrics>/governance_anchor.json`` (``seq``,
+  ``hash``, ``genesis``, ``writers``), which is committed with the study's results;
   a later ``git diff`` / ``dvc metrics diff`` shows any change, and ``governance verify`` run in the
   project root checks the stage ledger against it;
 - for any ledger, ``governance anchor LEDGER`` prints that anchor (commit it, mail it, print it), and

@@ -4,7 +4,8 @@
 never imports ``inkgen``, so it reads ``params.yaml`` itself, for two values only:
 
 - ``paths.governance`` → ``<it>/ledger.jsonl``: the governance stage's ledger, anchored by the head the
-  stage wrote to ``<paths.metrics>/governance.json`` (:mod:`governance.anchor`);
+  stage wrote to ``<paths.metrics>/governance_anchor.json``, committed with the results
+  (:mod:`governance.anchor`);
 - ``governance.ledger``: the long-lived ledger of ``inkgen generate``.
 
 Without a ``params.yaml`` the folder itself is searched (:func:`governance.verify.find_ledger`).
@@ -20,6 +21,8 @@ import yaml
 
 from governance.ledger import LedgerError
 from governance.verify import LEDGER_NAME, find_ledger
+
+ANCHOR = "governance_anchor.json"
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ def project_ledgers(root: str | os.PathLike[str] = ".") -> list[ProjectLedger]:
         raise LedgerError(f"{params}: cannot read the ledgers' locations ({exc})") from None
     found = []
     if isinstance(paths.get("governance"), str):
-        metrics = root / str(paths.get("metrics", "reports/metrics")) / "governance.json"
+        metrics = root / str(paths.get("metrics", "reports/metrics")) / ANCHOR
         found.append(ProjectLedger("governance stage ledger", root / paths["governance"] / LEDGER_NAME,
                                    metrics if metrics.is_file() else None))
     if isinstance(gov.get("ledger"), str) and gov["ledger"]:

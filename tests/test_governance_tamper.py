@@ -408,7 +408,7 @@ def test_verify_and_review_list_find_the_project_ledgers(pristine, tmp_path, mon
     (root / "params.yaml").write_text(yaml.safe_dump({"paths": {"governance": "gov", "metrics": "m"},
                                                        "governance": {"ledger": "gen/ledger.jsonl"}}))
     (root / "m").mkdir()
-    (root / "m" / "governance.json").write_text(json.dumps({"ledger_seq": anchor["seq"], "ledger_head": anchor["hash"]}))
+    (root / "m" / "governance_anchor.json").write_text(json.dumps(anchor))
     monkeypatch.chdir(root)
     ring = src / "keys" / "consultants.yaml"
     assert cli.main(["verify", "--keyring", str(ring)]) == 0
