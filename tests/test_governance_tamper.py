@@ -420,3 +420,73 @@ def test_verify_and_review_list_find_the_project_ledgers(pristine, tmp_path, mon
     _head(root, _lines(root), WRITER)
     assert cli.main(["verify", "--keyring", str(ring)]) == 1
     assert "PROBLEM trusted head" in capsys.readouterr().out
+
+
+def test_report_reads_the_credentials_back_and_says_what_was_not_checked(pristine, tmp_path):
+    from governance.report import build_report_data
+
+    src, keyring, _ = pristine
+    root = tmp_path / "w"
+    shutil.copytree(src, root)
+    ledger = Ledger(root / "gov" / "ledger.jsonl", key=WRITER)
+    data = build_report_data(ledger, load_policy())
+    first = data["outputs"][0]
+    assert first["credential"].startswith("Valid: signed by") and "development certificate chain" in first["credential"]
+    assert "copyright registry: not checked (no rights registry given)" in first["checks"] or \
+        "copyright registry: not checked" in first["checks"]
+    t_png_pixels(root, keyring)
+    assert build_report_data(ledger, load_policy())["outputs"][0]["credential"].startswith("does NOT validate (Invalid)")
+
+
+# What the ledger cannot catch without a head kept outside it: an adversary holding the writer key who
+# cuts or edits entries after the last generation and re-signs the head. Stated, and checked to stay so.
+UNDETECTED_WITHOUT_ANCHOR = [
+    ("truncate + .head re-signed with the writer key", t_truncate_head_resigned_by_writer),
+    ("edit after the last generation, re-signed with the writer key", t_edit_after_last_generation_writer_key),
+]
+
+
+@pytest.mark.parametrize("name,tamper", UNDETECTED_WITHOUT_ANCHOR, ids=[c[0] for c in UNDETECTED_WITHOUT_ANCHOR])
+def test_known_limit_without_an_anchor(pristine, tmp_path, name, tamper):
+    src, keyring, _ = pristine
+    root = tmp_path / "w"
+    shutil.copytree(src, root)
+    tamper(root, keyring)
+    assert verify(root / "gov" / "ledger.jsonl", keyring=keyring).ok  # only --trusted-head catches these
+
+
+def test_a_new_writer_after_the_anchor_is_named_when_the_anchor_lists_its_writers(pristine, tmp_path):
+    src, keyring, anchor = pristine
+    root = tmp_path / "w"
+    shutil.copytree(src, root)
+    other = Ledger(root / "gov" / "ledger.jsonl", key=Ed25519PrivateKey.generate())
+    record_artifact(other, root / "model.pt", "checkpoint")  # announces its key, then appends
+    path = tmp_path / "anchor.json"
+    path.write_text(json.dumps(anchor))
+    assert verify(other.path, keyring=keyring).ok  # a new writer is allowed ...
+    result = verify(other.path, keyring=keyring, trusted_head=parse_anchor(str(path)))
+    assert {p.problem for p in result.problems} == {"unanchored_writer"}  # ... but named against the anchor
+
+
+def test_approving_into_a_recorded_folder_keeps_verify_green(tmp_path):
+    from governance.provenance import record_stage
+
+    policy = load_policy()
+    ledger = Ledger(tmp_path / "gov" / "ledger.jsonl", root=tmp_path, key=WRITER)
+    (tmp_path / "model.pt").write_bytes(b"w")
+    recs = []
+    for name, prompt in (("05.png", "a misty river"), ("06.png", "a seated Guanyin on a lotus")):
+        img = Image.new("RGB", (16, 16), (len(name) * 9, 80, 90))
+        recs.append(record_generation(ledger, img, tmp_path / "images" / name, held_dir=tmp_path / "held",
+                                      checkpoint=tmp_path / "model.pt", prompt=prompt,
+                                      decision=check_prompt(prompt, policy),
+                                      output_check=check_output(img, None, None, policy.copyright)))
+    record_stage(ledger, "governance", [str(tmp_path / "model.pt")], {}, [str(tmp_path / "images")])
+    key, keyring, _ = consultant(tmp_path / "keys")
+    decide(ledger, recs[1].provenance_id, consultant="A. Consultant", decision="approve",
+           rationale="respectful depiction, approved", key=key, keyring=keyring)
+    assert (tmp_path / "images" / "06.png").is_file()
+    result = verify(ledger.path, keyring=keyring)
+    assert result.ok, [p.describe() for p in result.problems]  # was: images/06.png: added
+    (tmp_path / "images" / "07.png").write_bytes(b"smuggled")
+    assert {p.problem for p in verify(ledger.path, keyring=keyring).problems} == {"added"}
