@@ -8,6 +8,7 @@ import csv
 import json
 import os
 import shutil
+from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -222,3 +223,27 @@ def test_cli_inside_a_project_takes_its_defaults_from_params(project, trained, c
 def test_generate_errors_are_not_refusals(project, trained):
     with pytest.raises(GenerateError):
         governed_generate(trained["gen"], ALLOW, project / "x.jpg", gate=gate(project), checkpoint="models/prior-last.pt")
+
+
+def test_no_bypass_held_dir_at_the_release_folder_and_checks_switched_off(project, trained, capsys):
+    # The red team's command: the held folder is the output's folder. Refused before anything is painted.
+    (project / "out").mkdir()
+    code = cli_main(["generate", HOLD, "--checkpoint", "models/prior-last.pt", "--text-encoder", str(trained["bert"]),
+                     "--out", "out/g2.png", "--held-dir", "out", "--ledger", "gov/ledger.jsonl"])
+    err = capsys.readouterr().err
+    assert code == 2 and "held folder" in err and not (project / "out" / "g2.png").exists()
+    assert not list((project / "out").iterdir())
+    # Copyright references switched off: recorded as "not checked", never as a pass, and the report says so.
+    code = cli_main(["generate", HOLD, "--checkpoint", "models/prior-last.pt", "--text-encoder", str(trained["bert"]),
+                     "--out", "out/g3.png", "--held-dir", "held", "--ledger", "gov/ledger.jsonl",
+                     "--registry", "", "--training-manifest", ""])
+    out = capsys.readouterr().out
+    assert code == 0 and f"--ledger {Path('gov/ledger.jsonl')}" in out  # the real ledger path, not LEDGER
+    ledger = Ledger(project / "gov" / "ledger.jsonl")
+    gen = ledger.find("generation")[-1].payload
+    assert gen["copyright_checks"] == {"registry": "not checked (no rights registry given)",
+                                       "training": "not checked (no training manifest given)"}
+    assert gen["credential"]["statement"]["copyright_checks"] == gen["copyright_checks"]
+    checks = build_report_data(ledger, load_policy())["outputs"][-1]["checks"]
+    assert "copyright registry: not checked (no rights registry given)" in checks
+    assert read_credential(project / gen["path"]).ok
