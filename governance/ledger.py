@@ -166,7 +166,11 @@ class Ledger:
 
     def _first_entry(self) -> Entry:
         with open(self.path, encoding="utf-8") as fh:
-            return Entry.parse(fh.readline(), f"{self.path} line 1")
+            line = fh.readline()
+        if '"inkgen-governance-ledger/1"' in line:
+            raise LedgerError(f"{self.path}: an unsigned format-1 ledger; this version writes signed format-2 "
+                              "ledgers only: move it aside (keep it as the record it is) and a new one is started")
+        return Entry.parse(line, f"{self.path} line 1")
 
     def entries(self) -> Iterator[Entry]:
         """Every entry in file order; a malformed line is a LedgerError naming it (see check_chain)."""

@@ -22,6 +22,7 @@ hash. So (RFC 8032 Ed25519, through ``cryptography``):
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import unicodedata
 from dataclasses import dataclass
@@ -111,10 +112,17 @@ def sign(key: Ed25519PrivateKey, purpose: str, value: Any) -> str:
     return base64.b64encode(key.sign(purpose.encode() + b"\n" + canonical_bytes(value))).decode("ascii")
 
 
+@functools.lru_cache(maxsize=64)
+def _cached_public(hex_key: str) -> Ed25519PublicKey:
+    return load_public(hex_key, "signature")  # a ledger has a handful of writers and thousands of entries
+
+
 def verify_signature(public: str, signature: Any, purpose: str, value: Any) -> bool:
     """True when ``signature`` is ``public``'s signature of ``purpose`` + ``value``; never raises."""
     try:
-        key = load_public(public, "signature")
+        if not isinstance(public, str):
+            return False
+        key = _cached_public(public)
         raw = base64.b64decode(signature, validate=True) if isinstance(signature, str) else b""
         key.verify(raw, purpose.encode() + b"\n" + canonical_bytes(value))
         return True
