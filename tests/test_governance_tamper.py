@@ -416,6 +416,8 @@ def test_verify_and_review_list_find_the_project_ledgers(pristine, tmp_path, mon
     assert "governance stage ledger" in out and "anchored: seq" in out and "C2PA credentials: 3 Valid" in out
     assert cli.main(["review", "list", "--all"]) == 0
     assert "approve" in capsys.readouterr().out
+    assert cli.main(["report", "--out", str(tmp_path / "rep"), "--no-record"]) == 0
+    assert "governance stage ledger" in capsys.readouterr().out and (tmp_path / "rep" / "report.html").is_file()
     _write(root, _lines(root)[:-1])
     _head(root, _lines(root), WRITER)
     assert cli.main(["verify", "--keyring", str(ring)]) == 1
@@ -490,3 +492,19 @@ def test_approving_into_a_recorded_folder_keeps_verify_green(tmp_path):
     assert result.ok, [p.describe() for p in result.problems]  # was: images/06.png: added
     (tmp_path / "images" / "07.png").write_bytes(b"smuggled")
     assert {p.problem for p in verify(ledger.path, keyring=keyring).problems} == {"added"}
+
+
+def test_c2pa_trusted_with_the_chain_root_and_invalid_after_a_pixel_edit(pristine, tmp_path):
+    from governance.credentials import signing_chain
+
+    src, keyring, _ = pristine
+    root = tmp_path / "w"
+    shutil.copytree(src, root)
+    trust = signing_chain().root_pem  # the development chain the tests' governance home created
+    assert verify(root / "gov" / "ledger.jsonl", keyring=keyring).credentials == {"Valid": 3}
+    result = verify(root / "gov" / "ledger.jsonl", keyring=keyring, c2pa_trust=trust)
+    assert result.ok and result.credentials == {"Trusted": 3}
+    t_png_pixels(root, keyring)
+    result = verify(root / "gov" / "ledger.jsonl", keyring=keyring, c2pa_trust=trust)
+    assert result.credentials.get("Invalid") == 1
+    assert any(p.problem == "credential_invalid" and "dataHash.mismatch" in p.detail for p in result.problems)
