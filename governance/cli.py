@@ -1,11 +1,19 @@
 """``governance``: the command line of the governance layer (paper section 6.2).
 
-    governance check-prompt "TEXT"            decision as JSON; exit 1 only when refused
+    governance check-prompt "TEXT" [--json]   the decision in words (or JSON); exit 1 only when refused
     governance match IMAGE... [--registry CSV] [--training CSV]
                                               registry and training-set matches with distances, as JSON
-    governance verify [PATH]                  re-hash every recorded artifact, check the chain; exit 1 on any problem
-    governance review list|decide ...         the cultural consultant's queue
-    governance report --ledger PATH --out DIR HTML + JSON reviewer's report
+    governance verify [PATH] [--trusted-head H]
+                                              re-hash every recorded artifact, check chain, signatures, anchor
+                                              and C2PA credentials; exit 1 on any problem
+    governance review list|decide ...         the cultural consultant's queue (decisions signed with --key)
+    governance report [--ledger PATH] --out DIR
+                                              HTML + JSON reviewer's report
+    governance anchor [LEDGER]                the ledger's head, to keep outside it (--trusted-head)
+    governance consultant-key NAME --out PEM  a consultant's key pair; prints the keyring row
+
+In the project root, verify / review list / report need no ledger: they read params.yaml and work on
+every ledger of the project (the governance stage's and `inkgen generate`'s), naming each.
     governance calibrate                      copyright threshold calibration table
     governance guardrails [--json] [--roles naive]
                                               refusal, hold and false-refusal rates per category
@@ -30,18 +38,23 @@ from governance.calibration import calibrate, calibrate_procedural, folder_works
 from governance.copyright import check_output, load_training_hashes
 from governance.decisions import check_prompt
 from governance.generation import record_prompt_decision
+from governance.anchor import anchor_of, parse_anchor
+from governance.credentials import CredentialError
 from governance.guardrail_eval import evaluate, record_guardrail_eval, table
 from governance.ledger import Ledger, LedgerError
 from governance.phash import ImageHashError
 from governance.policy import Policy, PolicyError, load_policy
+from governance.project import ProjectLedger, project_ledgers
 from governance.prov_export import prov_json
 from governance.provenance import ProvenanceError
 from governance.registry import RegistryError, load_registry
 from governance.report import write_report
 from governance.review import DECISIONS, ReviewError, decide, review_items
+from governance.signing import SigningError, load_keyring, load_private, new_consultant_key
 from governance.verify import find_ledger, verify
 
-_ERRORS = (LedgerError, PolicyError, RegistryError, ImageHashError, ReviewError, ProvenanceError, ValueError, OSError)
+_ERRORS = (LedgerError, PolicyError, RegistryError, ImageHashError, ReviewError, ProvenanceError, SigningError,
+           CredentialError, ValueError, OSError)
 
 
 def _overrides(pairs: Sequence[str]) -> dict[str, Any]:
@@ -66,6 +79,13 @@ def _ledger(path: str) -> Ledger:
     return Ledger(find_ledger(path))
 
 
+def _ledgers(path: str | None) -> list[ProjectLedger]:
+    """The ledger given, or every ledger of the project in the working directory."""
+    if path:
+        return [ProjectLedger("ledger", find_ledger(path), None)]
+    return project_ledgers(".")
+
+
 def _print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
 
@@ -75,7 +95,17 @@ def cmd_check_prompt(args: argparse.Namespace) -> int:
     decision = check_prompt(args.text, policy)
     if args.ledger:
         record_prompt_decision(_ledger(args.ledger), args.text, decision, {"via": "governance check-prompt"})
-    _print_json(decision.to_dict())
+    if args.json:
+        _print_json(decision.to_dict())
+    else:
+        print(f"{decision.action.upper()}: {args.text}")
+        for reason in decision.reasons:
+            print(f"  - {reason}")
+        if decision.rewritten:
+            print(f"  prompt to paint: {decision.prompt}")
+        if decision.motifs:
+            print(f"  religious motifs: {', '.join(decision.motifs)}")
+        print(f"  checks run: {', '.join(decision.checks)} (policy {decision.policy_sha256[:12]}…)")
     return 1 if decision.action == "refuse" else 0
 
 
@@ -94,34 +124,83 @@ def cmd_match(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    result = verify(args.path)
-    if args.json:
-        _print_json(result.to_dict())
-    else:
-        print(f"ledger {result.ledger}: {result.entries} entries, {result.artifacts_checked} artifacts "
-              f"({result.files_checked} files, {result.images_checked} generated images) in {result.seconds:.2f} s")
+    keyring = load_keyring(args.keyring) if args.keyring else None
+    trust = Path(args.c2pa_trust).read_bytes() if args.c2pa_trust else None
+    results, ok = [], True
+    for book in _ledgers(args.path):
+        anchor = args.trusted_head or (str(book.anchor) if book.anchor else None)
+        result = verify(book.path, trusted_head=parse_anchor(anchor) if anchor else None, keyring=keyring,
+                        c2pa_trust=trust)
+        ok &= result.ok
+        results.append({"label": book.label, **result.to_dict()})
+        if args.json:
+            continue
+        creds = ", ".join(f"{n} {state}" for state, n in sorted(result.credentials.items())) or "none"
+        print(f"{book.label} {result.ledger}: {result.entries} entries, {result.artifacts_checked} artifacts "
+              f"({result.files_checked} files, {result.images_checked} generated images), C2PA credentials: "
+              f"{creds}{'' if trust else ' (no --c2pa-trust: Valid = intact and signed, signer not trusted)'}; "
+              f"{result.seconds:.2f} s")
+        print(f"  head seq {result.head_seq} {result.head}; anchored: "
+              f"{result.anchored or 'no (give --trusted-head; the signed .head sidecar alone cannot catch a rewrite by the key holder)'}")
         for p in result.problems:
-            print(f"PROBLEM {p.describe()}")
-        print("OK" if result.ok else f"FAILED: {len(result.problems)} problem(s)")
-    return 0 if result.ok else 1
+            print(f"  PROBLEM {p.describe()}")
+        print("  OK" if result.ok else f"  FAILED: {len(result.problems)} problem(s)")
+    if args.json:
+        _print_json(results if len(results) > 1 else results[0])
+    return 0 if ok else 1
 
 
 def cmd_review_list(args: argparse.Namespace) -> int:
-    items = [i.to_dict() for i in review_items(_ledger(args.ledger)) if args.all or i.pending]
-    _print_json(items)
+    out = []
+    for book in _ledgers(args.ledger):
+        items = [i.to_dict() for i in review_items(Ledger(book.path)) if args.all or i.pending]
+        out.append({"ledger": str(book.path), "label": book.label, "items": items})
+    if args.json:
+        _print_json(out)
+        return 0
+    for block in out:
+        print(f"{block['label']} {block['ledger']}: {len(block['items'])} "
+              f"{'item(s)' if args.all else 'pending'}")
+        for i in block["items"]:
+            print(f"  {i['provenance_id']}  {i['state']}  {i['path']}  motifs: {', '.join(i['motifs'])}\n"
+                  f"    prompt: {i['prompt']}")
     return 0
 
 
 def cmd_review_decide(args: argparse.Namespace) -> int:
-    entry = decide(_ledger(args.ledger), args.provenance_id, consultant=args.consultant, decision=args.decision,
-                   rationale=args.rationale)
+    (book,) = _ledgers(args.ledger)[:1]
+    entry = decide(Ledger(book.path), args.provenance_id, consultant=args.consultant, decision=args.decision,
+                   rationale=args.rationale, key=load_private(args.key),
+                   keyring=load_keyring(args.keyring) if args.keyring else None)
     _print_json(entry.payload)
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    paths = write_report(_ledger(args.ledger), _policy(args), args.out, record=not args.no_record)
-    _print_json({k: str(v) for k, v in paths.items()})
+    books = _ledgers(args.ledger)
+    written = {}
+    for book in books:
+        out = Path(args.out) if len(books) == 1 else Path(args.out) / book.path.parent.name
+        paths = write_report(Ledger(book.path), _policy(args), out, record=not args.no_record)
+        written[f"{book.label} {book.path}"] = {k: str(v) for k, v in paths.items()}
+    _print_json(written)
+    return 0
+
+
+def cmd_anchor(args: argparse.Namespace) -> int:
+    anchors = [{"label": b.label, **anchor_of(b.path)} for b in _ledgers(args.ledger)]
+    text = json.dumps(anchors[0] if len(anchors) == 1 else anchors, indent=2, sort_keys=True) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    print(text, end="")
+    return 0
+
+
+def cmd_consultant_key(args: argparse.Namespace) -> int:
+    row = new_consultant_key(args.name, args.role, args.out)
+    print(f"private key written to {args.out} (keep it; never commit it). Add this row to the keyring "
+          f"(governance/data/consultants.yaml):")
+    print(yaml.safe_dump({"consultants": [row]}, allow_unicode=True, sort_keys=False).split("\n", 1)[1], end="")
     return 0
 
 
@@ -186,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check-prompt", parents=[common], help="decide allow/anchor/hold/refuse for a prompt")
     p.add_argument("text")
+    p.add_argument("--json", action="store_true", help="print the decision as JSON (for scripts)")
     p.add_argument("--ledger", help="also enter the decision in this ledger (file or folder)")
     p.set_defaults(func=cmd_check_prompt)
 
@@ -196,30 +276,50 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--training-id-column", default="item_id", help="id column of --training (default item_id)")
     p.set_defaults(func=cmd_match)
 
-    p = sub.add_parser("verify", help="re-hash every recorded artifact and check the ledger chain")
-    p.add_argument("path", nargs="?", default=".", help="ledger file or folder holding ledger.jsonl (default .)")
+    p = sub.add_parser("verify", help="re-hash every recorded artifact; check chain, signatures, anchor, C2PA")
+    p.add_argument("path", nargs="?", default=None,
+                   help="ledger file or folder (default: every ledger of the project in the working directory)")
+    p.add_argument("--trusted-head", metavar="H", help="head kept outside the ledger: HASH, SEQ:HASH or a JSON file "
+                   "(`governance anchor`, or the stage's governance.json metrics)")
+    p.add_argument("--keyring", help="consultants' keyring YAML (default: governance/data/consultants.yaml)")
+    p.add_argument("--c2pa-trust", metavar="PEM", help="trust anchors (root certificates) for C2PA signers")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("review", help="the cultural consultant's review queue")
     rsub = p.add_subparsers(dest="review_command", required=True)
     r = rsub.add_parser("list", help="held images waiting for a decision (--all: decided ones too)")
-    r.add_argument("--ledger", default=".", help="ledger file or folder (default .)")
+    r.add_argument("--ledger", default=None, help="ledger file or folder (default: the project's ledgers)")
     r.add_argument("--all", action="store_true")
+    r.add_argument("--json", action="store_true")
     r.set_defaults(func=cmd_review_list)
-    r = rsub.add_parser("decide", help="enter a consultant's decision on a held image")
+    r = rsub.add_parser("decide", help="enter a consultant's signed decision on a held image")
     r.add_argument("provenance_id")
-    r.add_argument("--ledger", default=".", help="ledger file or folder (default .)")
-    r.add_argument("--consultant", required=True, help="who decides (name, role)")
+    r.add_argument("--ledger", default=None, help="ledger file or folder (default: the project's first ledger)")
+    r.add_argument("--consultant", required=True, help="your name, exactly as in the consultants' keyring")
+    r.add_argument("--key", required=True, help="your Ed25519 private key (PEM; `governance consultant-key`)")
+    r.add_argument("--keyring", help="consultants' keyring YAML (default: governance/data/consultants.yaml)")
     r.add_argument("--decision", required=True, choices=DECISIONS)
     r.add_argument("--rationale", required=True, help="why, in a sentence or two")
     r.set_defaults(func=cmd_review_decide)
 
     p = sub.add_parser("report", parents=[common], help="write the reviewer's report (HTML + JSON)")
-    p.add_argument("--ledger", default=".", help="ledger file or folder (default .)")
-    p.add_argument("--out", required=True, help="folder for report.html and report.json")
+    p.add_argument("--ledger", default=None, help="ledger file or folder (default: every ledger of the project)")
+    p.add_argument("--out", required=True, help="folder for report.html and report.json (one sub-folder per "
+                   "ledger when there are several)")
     p.add_argument("--no-record", action="store_true", help="do not enter the report files in the ledger")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("anchor", help="print the ledger's head, to keep outside it (for verify --trusted-head)")
+    p.add_argument("ledger", nargs="?", default=None, help="ledger file or folder (default: the project's first)")
+    p.add_argument("-o", "--output", help="also write it to this file")
+    p.set_defaults(func=cmd_anchor)
+
+    p = sub.add_parser("consultant-key", help="make a consultant's key pair and print the keyring row")
+    p.add_argument("name")
+    p.add_argument("--role", default="cultural consultant")
+    p.add_argument("--out", required=True, help="where to write the private key (PEM, mode 0600; never overwritten)")
+    p.set_defaults(func=cmd_consultant_key)
 
     p = sub.add_parser("calibrate", parents=[common], help="calibrate the copyright match threshold")
     p.add_argument("--registered-dir", help="folder of registered works (default: procedural works)")

@@ -10,6 +10,11 @@ Paper section 6.2 asks for three things at generation time, and this module is w
 - *spiritual dignity*: an output whose prompt carried a religious motif is held for a cultural consultant
   (:mod:`governance.review`) — "mandatory cultural consultant validation for any religious motif creation".
 
+Every image is also signed with a C2PA manifest (:mod:`governance.credentials`) stating the generator,
+the checkpoint digest, the prompt decision and its ledger entry (provenance id, ledger genesis, head it
+was made under). Which copyright references were consulted is recorded per image (``copyright_checks``):
+a reference switched off is "not checked", never a pass.
+
 A held image is written under ``held_dir``, never at its release path; only a consultant's approval (and
 no copyright hold) copies it there. Refused prompts produce no image; their decision is still entered.
 """
@@ -24,6 +29,7 @@ from typing import Any, Mapping
 
 from PIL import Image
 
+from governance.credentials import GENERATOR, sign_png, signing_chain
 from governance.digest import file_digest, sha256_json
 from governance.ledger import Entry, Ledger
 from governance.pngmeta import save_with_provenance
@@ -82,22 +88,53 @@ def _checkpoint_entry(ledger: Ledger, checkpoint: str | os.PathLike[str]) -> Ent
     return entry
 
 
+def check_held_dir(held_dir: str | os.PathLike[str], release_path: str | os.PathLike[str],
+                   root: str | os.PathLike[str] | None = None) -> None:
+    """Refuse a held folder equal to, or inside, the release path's folder, or a release path inside the
+    held folder: either way a held image would sit among released ones. The one exception is a release
+    path directly in the project ``root`` (``--out x.png``): the root holds everything, it is not a folder
+    anyone publishes as is, and the held folder must live somewhere in it."""
+    held = Path(held_dir).resolve()
+    out_dir = Path(release_path).resolve().parent
+    inside = out_dir in held.parents and (root is None or out_dir != Path(root).resolve())
+    if held == out_dir or inside or held in out_dir.parents:
+        raise GenerationError(f"held folder {held} and release folder {out_dir}: the held folder must not be, or "
+                              "lie inside, the output's folder (nor the output inside it); choose another "
+                              "--held-dir or --out")
+
+
+_CHAINS: dict[tuple[str | None, str | None, str | None], Any] = {}
+
+
+def _chain() -> Any:
+    """The C2PA signing chain, loaded once per process and configuration."""
+    key = (os.environ.get("INKGEN_C2PA_CERT"), os.environ.get("INKGEN_C2PA_KEY"),
+           os.environ.get("INKGEN_GOVERNANCE_HOME"))
+    if key not in _CHAINS:
+        _CHAINS[key] = signing_chain()
+    return _CHAINS[key]
+
+
 def record_generation(ledger: Ledger, image: Image.Image, release_path: str | os.PathLike[str], *,
                       held_dir: str | os.PathLike[str], checkpoint: str | os.PathLike[str], prompt: str,
                       decision: Any, output_check: Any, seed: int | None = None,
-                      params: Mapping[str, Any] | None = None, provenance_id: str | None = None) -> GenerationRecord:
+                      params: Mapping[str, Any] | None = None, provenance_id: str | None = None,
+                      copyright_checks: Mapping[str, str] | None = None) -> GenerationRecord:
     """Write ``image`` as a provenance-carrying PNG and enter it in the ledger.
 
     ``decision`` is the prompt's :class:`governance.decisions.Decision`; ``output_check`` the image's
     :class:`governance.copyright.OutputCheck`. The image goes to ``release_path`` only if nothing holds
     it; otherwise to ``held_dir/<name>`` with the reasons recorded, and a consultant review is requested
-    when the prompt carried a religious motif.
+    when the prompt carried a religious motif. ``copyright_checks`` says, per reference (registry,
+    training), whether it was checked (default: both "not checked"). A held folder that is, or lies
+    inside, the release path's folder is refused: a held image must never sit where released ones do.
     """
     if decision.action == "refuse":
         raise GenerationError(f"prompt {prompt[:60]!r} was refused ({'; '.join(decision.reasons)}); "
                               "record it with record_prompt_decision, do not generate")
     release_path = Path(release_path)
     relative_path(ledger, release_path)  # refuse a release path outside the ledger root before writing
+    check_held_dir(held_dir, release_path, ledger.root)
     ckpt = _checkpoint_entry(ledger, checkpoint)
     held_for = tuple(r for r, on in ((HOLD_COPYRIGHT, output_check.held),
                                      (HOLD_REVIEW, decision.action == "hold" or bool(decision.motifs))) if on)
@@ -110,6 +147,16 @@ def record_generation(ledger: Ledger, image: Image.Image, release_path: str | os
     save_with_provenance(image, path, provenance_id=pid, ledger_head=head, record={
         "prompt": prompt, "status": status, "held_for": list(held_for),
         "checkpoint_sha256": ckpt.payload["sha256"]})
+    checks = dict(copyright_checks or {"registry": "not checked", "training": "not checked"})
+    statement = {"generator": GENERATOR, "provenance_id": pid, "status": status, "held_for": list(held_for),
+                 "checkpoint_path": ckpt.payload["path"], "checkpoint_sha256": ckpt.payload["sha256"],
+                 "prompt_decision": {"action": decision.action, "rewritten": bool(decision.rewritten),
+                                     "prompt_used": decision.prompt, "policy_sha256": decision.policy_sha256},
+                 "copyright_checks": checks,
+                 "ledger_entry": {"provenance_id": pid, "ledger_genesis": ledger.genesis_hash, "made_under_head": head,
+                                  "ledger_file": ledger.path.name}}
+    chain = _chain()
+    sign_png(path, statement, chain)
     sha, size = file_digest(path)
     params = dict(params or {})
     try:
@@ -123,7 +170,8 @@ def record_generation(ledger: Ledger, image: Image.Image, release_path: str | os
         "release_path": relative_path(ledger, release_path), "embedded_head": head,
         "checkpoint_path": ckpt.payload["path"], "checkpoint_sha256": ckpt.payload["sha256"],
         "prompt": prompt, "prompt_used": decision.prompt, "decision": decision.to_dict(),
-        "copyright": output_check.to_dict(), "seed": seed, "params": params,
+        "copyright": output_check.to_dict(), "copyright_checks": checks, "seed": seed, "params": params,
+        "credential": {"statement": statement, "signer": chain.label, "development_chain": chain.development},
         "params_sha256": sha256_json(params)})
     if HOLD_REVIEW in held_for:
         ledger.append("review_request", {"provenance_id": pid, "path": rel, "motifs": list(decision.motifs),

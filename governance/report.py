@@ -29,9 +29,11 @@ from typing import Any
 import jinja2
 from PIL import Image
 
-from governance.ledger import Entry, Ledger
+from governance.credentials import read_credential
+from governance.ledger import Entry, Ledger, check_chain_file
 from governance.policy import Policy
 from governance.provenance import ProvenanceGraph, record_artifact
+from governance.schema import split_well_formed
 from governance.verify import verify
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -76,7 +78,9 @@ def _output(e: Entry, graph: ProvenanceGraph, root: Path, decisions: dict[str, d
         "held_for": [_HOLD_WORDS.get(h, h) for h in p["held_for"]],
         "prompt": p["prompt"], "prompt_used": p["prompt_used"] if p["prompt_used"] != p["prompt"] else None,
         "action": d["action"], "reasons": d["reasons"],
-        "checks": [c.replace("_", " ") for c in d["checks"]] + ["copyright: registry and training set"],
+        "checks": [c.replace("_", " ") for c in d["checks"]] + [
+            f"copyright {k}: {v}" for k, v in (p.get("copyright_checks") or
+                                               {"registry and training set": "checked (recorded before checks were itemised)"}).items()],
         "copyright_reasons": p["copyright"]["reasons"], "matches": matches,
         "chain": [f"{a['role'].replace('_', ' ')}: {a['path']} (SHA-256 {a['sha256'][:12]}…)" for a in lin.artifacts],
         "stages": [s["name"] for s in lin.stages],
@@ -86,12 +90,28 @@ def _output(e: Entry, graph: ProvenanceGraph, root: Path, decisions: dict[str, d
         "more_sources": max(0, len(lin.sources) - MAX_SOURCES_SHOWN),
         "missing_sources": len(lin.missing_sources),
         "review": review,
+        "credential": _credential_text(root / p["path"], p),
     }
+
+
+def _credential_text(path: Path, payload: dict[str, Any]) -> str:
+    """The image's C2PA credential as read back now, in words."""
+    if not payload.get("credential"):
+        return "none (made before images were signed)"
+    cred = read_credential(path)
+    if not cred.ok:
+        return f"does NOT validate ({cred.state}): " + "; ".join(f for f in cred.failures if "untrusted" not in f)
+    dev = " — a development certificate chain, trusted by nobody else" if payload["credential"].get(
+        "development_chain") else ""
+    st = cred.statement or {}
+    return (f"{cred.state}: signed by {cred.issuer}{dev}; states provenance id {st.get('provenance_id')}, "
+            f"checkpoint {str(st.get('checkpoint_sha256'))[:12]}…, prompt decision "
+            f"{(st.get('prompt_decision') or {}).get('action')}, status {st.get('status')}")
 
 
 def build_report_data(ledger: Ledger, policy: Policy) -> dict[str, Any]:
     """Everything the report shows, as plain JSON-able data."""
-    entries = list(ledger.entries())
+    entries = split_well_formed(check_chain_file(ledger.path)[0])[0]  # verify names what is left out
     graph = ProvenanceGraph(entries)
     decisions = {e.payload["provenance_id"]: e.payload for e in entries if e.kind == "review_decision"}
     requested = {e.payload["provenance_id"] for e in entries if e.kind == "review_request"}

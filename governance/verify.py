@@ -10,9 +10,15 @@ A provenance claim is only worth something if anyone can re-check it. Verificati
    is how swapped (re-ordered) artifacts show up;
 3. reads the provenance chunks of every generated PNG: its id must be its entry's, and the ledger head it
    carries must be an entry written before it (otherwise the chain it was made under is gone);
-4. checks that every review decision answers a review request.
+4. checks that every review decision answers a review request, is the first for its image, and is signed
+   by a consultant listed in the consultants' keyring (:mod:`governance.signing`) under the name given;
+5. checks every entry's Ed25519 signature and its writer (:mod:`governance.ledger`), and, when a head
+   anchored outside the file is given (:mod:`governance.anchor`), that the ledger still holds it;
+6. reads the C2PA credential of every generated image that carries one (:mod:`governance.credentials`):
+   intact, and stating this entry's provenance id and checkpoint digest.
 
-Nothing is modified. The result lists problems in plain words; the CLI exits non-zero if there is any.
+An entry whose payload lacks a field or has one of the wrong type is named (``malformed``) and left out of
+the other checks; nothing in a ledger's content makes verification crash. Nothing is modified. The result lists problems in plain words; the CLI exits non-zero if there is any.
 """
 
 from __future__ import annotations
@@ -23,10 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from governance.anchor import Anchor, check_anchor
 from governance.digest import sha256_file, sha256_json
 from governance.ledger import FORMAT, Entry, LedgerError, check_chain_file
 from governance.pngmeta import ImageMetadataError, read_provenance
 from governance.provenance import tree_listing
+from governance.review_auth import decision_problems
+from governance.schema import split_well_formed
+from governance.signing import Keyring, SigningError, load_keyring
 
 LEDGER_NAME = "ledger.jsonl"
 
@@ -50,6 +60,10 @@ class VerificationResult:
     files_checked: int = 0
     images_checked: int = 0
     head: str | None = None
+    head_seq: int | None = None
+    anchored: str | None = None      # the trusted head checked, when one was given
+    writers: list[str] = field(default_factory=list)
+    credentials: dict[str, int] = field(default_factory=dict)  # C2PA state -> images
     seconds: float = 0.0
     problems: list[Problem] = field(default_factory=list)
 
@@ -60,7 +74,9 @@ class VerificationResult:
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "ledger": self.ledger, "root": self.root, "entries": self.entries,
                 "artifacts_checked": self.artifacts_checked, "files_checked": self.files_checked,
-                "images_checked": self.images_checked, "head": self.head, "seconds": round(self.seconds, 3),
+                "images_checked": self.images_checked, "head": self.head, "head_seq": self.head_seq,
+                "anchored": self.anchored, "writers": self.writers, "credentials": self.credentials,
+                "seconds": round(self.seconds, 3),
                 "problems": [{"item": p.item, "problem": p.problem, "detail": p.detail} for p in self.problems]}
 
 
@@ -76,21 +92,42 @@ def find_ledger(path: str | os.PathLike[str]) -> Path:
     return path
 
 
-def verify(path: str | os.PathLike[str]) -> VerificationResult:
-    """Verify the ledger at ``path`` (file or folder) and every artifact it records."""
+def verify(path: str | os.PathLike[str], *, trusted_head: Anchor | None = None, keyring: Keyring | None = None,
+           c2pa_trust: bytes | None = None, credentials: bool = True) -> VerificationResult:
+    """Verify the ledger at ``path`` (file or folder) and every artifact it records.
+
+    ``trusted_head``: a head anchored outside the file (:func:`governance.anchor.parse_anchor`);
+    ``keyring``: the consultants' keyring (default the shipped one); ``c2pa_trust``: PEM trust anchors
+    for the images' C2PA signers (without, a good signature reads *Valid*, not *Trusted*)."""
     started = time.perf_counter()
     ledger_path = find_ledger(path)
     entries, chain_problems = check_chain_file(ledger_path)
     root = ledger_path.parent
-    if entries and entries[0].kind == "genesis" and entries[0].payload.get("format") == FORMAT:
+    if entries and entries[0].kind == "genesis" and entries[0].payload.get("format") == FORMAT \
+            and isinstance(entries[0].payload.get("root"), str):
         root = (ledger_path.parent / entries[0].payload["root"]).resolve()
     result = VerificationResult(ledger=str(ledger_path), root=str(root), entries=len(entries),
-                                head=entries[-1].hash if entries else None)
+                                head=entries[-1].hash if entries else None,
+                                head_seq=entries[-1].seq if entries else None)
+    result.writers = sorted({e.signer for e in entries})
     result.problems.extend(Problem(f"ledger line {c.line}" + (f" ({c.kind})" if c.kind else ""), c.problem, c.detail)
                            for c in chain_problems)
-    _check_artifacts(entries, root, result)
-    _check_images(entries, root, result)
-    _check_reviews(entries, result)
+    if trusted_head is not None:
+        result.anchored = trusted_head.describe()
+        result.problems.extend(Problem(item, problem, detail) for item, problem, detail
+                               in check_anchor(entries, trusted_head))
+    good, malformed = split_well_formed(entries)
+    result.problems.extend(Problem(f"ledger seq {e.seq} ({e.kind})", "malformed", why) for e, why in malformed)
+    _check_artifacts(good, root, result)
+    _check_images(good, root, result)
+    if credentials:
+        _check_credentials(good, root, result, c2pa_trust)
+    if keyring is None:
+        try:
+            keyring = load_keyring()
+        except SigningError as exc:
+            result.problems.append(Problem("consultants' keyring", "unreadable", str(exc)))
+    _check_reviews(good, entries[0].hash if entries else "", keyring, result)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -106,7 +143,10 @@ def _check_artifacts(entries: list[Entry], root: Path, result: VerificationResul
         result.artifacts_checked += 1
         path = root / rel
         if e.payload.get("type") == "tree":
-            _check_tree(rel, path, e, result)
+            # A file entered on its own after the folder (an image released into it by a consultant's
+            # approval) is checked by its own entry, not reported as added to the folder.
+            own = {p[len(rel) + 1:] for p, later in latest.items() if p.startswith(rel + "/") and later.seq > e.seq}
+            _check_tree(rel, path, e, result, own)
             continue
         if not path.is_file():
             result.problems.append(Problem(rel, "missing", f"recorded at ledger seq {e.seq} ({e.payload.get('role')}), "
@@ -129,7 +169,7 @@ def _check_artifacts(entries: list[Entry], root: Path, result: VerificationResul
                                                                f"{e.payload['sha256'][:12]}… at seq {e.seq}"))
 
 
-def _check_tree(rel: str, path: Path, e: Entry, result: VerificationResult) -> None:
+def _check_tree(rel: str, path: Path, e: Entry, result: VerificationResult, own: set[str]) -> None:
     if not path.is_dir():
         result.problems.append(Problem(rel, "missing", f"folder recorded at ledger seq {e.seq} is gone"))
         return
@@ -140,7 +180,7 @@ def _check_tree(rel: str, path: Path, e: Entry, result: VerificationResult) -> N
         result.problems.append(Problem(rel, "edited", f"the file list recorded at seq {e.seq} does not match "
                                                       "its own digest"))
     by_sha = {r[1]: name for name, r in then.items()}
-    for name in sorted(set(then) | set(now)):
+    for name in sorted((set(then) | set(now)) - own):
         item = f"{rel}/{name}"
         if name not in now:
             result.problems.append(Problem(item, "missing", f"part of folder {rel} recorded at seq {e.seq}"))
@@ -181,18 +221,57 @@ def _check_images(entries: list[Entry], root: Path, result: VerificationResult) 
                                            f"{head[:12]}…, which is not an earlier entry of this ledger"))
 
 
-def _check_reviews(entries: list[Entry], result: VerificationResult) -> None:
-    requested: set[str] = set()
+def _check_reviews(entries: list[Entry], genesis: str, keyring: Keyring | None, result: VerificationResult) -> None:
+    requested: dict[str, Entry] = {}
+    images: dict[str, str] = {}
     decided: set[str] = set()
     for e in entries:
         pid = e.payload.get("provenance_id")
-        if e.kind == "review_request":
-            requested.add(pid)
+        if e.kind == "generation":
+            images[pid] = e.payload["sha256"]
+        elif e.kind == "review_request":
+            requested[pid] = e
         elif e.kind == "review_decision":
+            item = f"ledger seq {e.seq} (review_decision)"
             if pid not in requested:
-                result.problems.append(Problem(f"ledger seq {e.seq}", "orphan_decision",
+                result.problems.append(Problem(item, "orphan_decision",
                                                f"a review decision for {pid}, which was never held for review"))
-            elif pid in decided:
-                result.problems.append(Problem(f"ledger seq {e.seq}", "duplicate_decision",
+                continue
+            if pid in decided:
+                result.problems.append(Problem(item, "duplicate_decision",
                                                f"{pid} was already decided; decisions are final"))
             decided.add(pid)
+            for problem, detail in decision_problems(e.payload, genesis, images.get(pid), keyring):
+                result.problems.append(Problem(item, problem, detail))
+
+
+def _check_credentials(entries: list[Entry], root: Path, result: VerificationResult, trust: bytes | None) -> None:
+    """C2PA credentials of the generated images that carry one (released copies included)."""
+    from governance.credentials import read_credential
+
+    expected: dict[str, tuple[Entry, dict]] = {}
+    for e in entries:
+        if e.kind == "generation" and e.payload.get("credential"):
+            expected[e.payload["path"]] = (e, e.payload)
+        elif e.kind == "artifact" and e.payload.get("role") == "released_image" and \
+                e.payload.get("attributes", {}).get("credential"):
+            gen = next((g for g in entries if g.kind == "generation" and
+                        g.payload.get("provenance_id") == e.payload["attributes"].get("provenance_id")), None)
+            if gen is not None:
+                expected[e.payload["path"]] = (e, gen.payload)
+    for rel, (e, gen) in sorted(expected.items()):
+        path = root / rel
+        if not path.is_file():
+            continue  # reported as missing
+        cred = read_credential(path, trust)
+        result.credentials[cred.state] = result.credentials.get(cred.state, 0) + 1
+        if not cred.ok:
+            result.problems.append(Problem(rel, "credential_" + cred.state.lower(),
+                                           "C2PA credential does not validate: " + "; ".join(
+                                               f for f in cred.failures if "untrusted" not in f)))
+            continue
+        st = cred.statement or {}
+        for key in ("provenance_id", "checkpoint_sha256"):
+            if st.get(key) != gen.get(key):
+                result.problems.append(Problem(rel, "credential_mismatch", f"its C2PA credential states {key} "
+                                               f"{str(st.get(key))[:16]!r}, the ledger {str(gen.get(key))[:16]!r}"))

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from governance.anchor import anchor_of
 from governance.calibration import calibrate_procedural, record_calibration
 from governance.copyright import check_output, record_screening, screen_training_items
 from governance.decisions import check_prompt
@@ -65,6 +66,7 @@ LEDGER = "ledger.jsonl"
 DEMO_REGISTRY = "registry-demonstration.csv"
 DEMO_HOLDER = "Demonstration Rights Holder (fictitious; not a real registration)"
 EXCLUSIONS = "training_exclusions.csv"
+ANCHOR = "governance_anchor.json"  # under paths.metrics; must match governance.project.ANCHOR
 STAGE = "governance"
 
 
@@ -105,14 +107,41 @@ def _expand(root: Path, rel: str) -> list[str]:
     return [rel]
 
 
-def record_pipeline(ledger: Ledger, root: Path, lock_file: Path) -> pd.DataFrame:
-    """Enter every stage ``dvc.lock`` records (but this one) with its inputs, params and outputs."""
+def _under(path: str, prefixes: set[str]) -> bool:
+    return any(path == p or path.startswith(p.rstrip("/") + "/") or p.startswith(path.rstrip("/") + "/")
+               for p in prefixes)
+
+
+def downstream_stages(lock: dict[str, Any], own_outputs: set[str]) -> set[str]:
+    """The stages of ``dvc.lock`` that depend, directly or through others, on this stage's outputs: they
+    run after it (or an experiment re-runs them later), so their files are not final when it runs."""
+    stages = lock.get("stages") or {}
+    produced = set(own_outputs)
+    later: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, stage in stages.items():
+            if name == STAGE or name in later:
+                continue
+            if any(_under(d["path"], produced) for d in stage.get("deps") or []):
+                later.add(name)
+                produced.update(o["path"] for o in stage.get("outs") or [])
+                changed = True
+    return later
+
+
+def record_pipeline(ledger: Ledger, root: Path, lock_file: Path, own_outputs: set[str] | None = None) -> pd.DataFrame:
+    """Enter every stage ``dvc.lock`` records that runs before this one, with its inputs, params and
+    outputs. Stages downstream of ``own_outputs`` (e.g. ``study``) are left out: this ledger must stay
+    valid when they re-run."""
     if not lock_file.is_file():
         return pd.DataFrame(columns=["stage", "inputs", "outputs", "missing", "params_sha256"])
     lock = yaml.safe_load(lock_file.read_text(encoding="utf-8")) or {}
+    later = downstream_stages(lock, own_outputs or set())
     rows = []
     for name, stage in (lock.get("stages") or {}).items():
-        if name == STAGE:
+        if name == STAGE or name in later:
             continue
         params = {f"{f}:{k}": v for f, values in (stage.get("params") or {}).items() for k, v in values.items()}
         found: dict[str, list[str]] = {"deps": [], "outs": []}
@@ -192,7 +221,10 @@ def run_governance(params: Params, root: str | Path | None = None) -> Governance
     records_path = root / params.paths.raw / "records.jsonl"
     records = read_records_jsonl(records_path)
     record_source_records(ledger, records)
-    stages = record_pipeline(ledger, root, root / "dvc.lock")
+    own = {params.paths.governance, f"{params.paths.notebooks}/08_governance.ipynb",
+           f"{params.paths.figures}/08_governance", f"{params.paths.metrics}/governance.json",
+           f"{params.paths.metrics}/{ANCHOR}"}
+    stages = record_pipeline(ledger, root, root / "dvc.lock", own)
     manifest_path = root / params.paths.dataset / "manifest.csv"
     manifest = pd.read_csv(manifest_path, dtype=str, keep_default_na=False)
     man_entry = record_artifact(ledger, manifest_path, "training_manifest", sources=manifest["item_id"].tolist(),
@@ -327,6 +359,14 @@ def run_governance(params: Params, root: str | Path | None = None) -> Governance
         "benign_false_refusal_rate": rails.false_refusal_rate, "hostile_refusal_rate": rails.hostile_refusal_rate,
         "hostile_caught_rate": rails.hostile_caught_rate,
     }
+    # The ledger's head anchored outside it, in a small file committed with the results (its own file, so
+    # 64-digit hashes never crowd `dvc metrics show`): `governance verify` in the project root checks the
+    # stage ledger against it (governance.anchor). Nothing is appended to the ledger after this.
+    anchor = anchor_of(ledger.path)
+    anchor["ledger"] = ledger.path.relative_to(root).as_posix()  # nothing absolute in a committed file
+    anchor_file = root / params.paths.metrics / ANCHOR
+    anchor_file.parent.mkdir(parents=True, exist_ok=True)
+    anchor_file.write_text(json.dumps(anchor, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     out = root / params.paths.metrics / "governance.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")

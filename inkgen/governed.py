@@ -34,7 +34,8 @@ from PIL import Image
 from governance.copyright import OutputCheck, check_output, load_training_hashes
 from governance.decisions import Decision, check_prompt
 from governance.digest import file_digest
-from governance.generation import GenerationRecord, record_generation, record_prompt_decision
+from governance.generation import GenerationError, GenerationRecord, check_held_dir, record_generation, \
+    record_prompt_decision
 from governance.hash_index import HashIndex
 from governance.ledger import Entry, Ledger
 from governance.policy import Policy, load_policy
@@ -62,6 +63,7 @@ class GovernedResult:
     decision: Decision
     records: list[GenerationRecord] = field(default_factory=list)
     checks: list[OutputCheck] = field(default_factory=list)
+    ledger_path: Path | None = None
 
     @property
     def anchored(self) -> bool:
@@ -80,7 +82,8 @@ class GovernedResult:
             why = []
             if "consultant_review" in rec.held_for:
                 why.append(f"religious motif ({', '.join(self.decision.motifs)}): a cultural consultant must "
-                           f"decide (governance review decide {rec.provenance_id} --ledger LEDGER ...)")
+                           f"decide (governance review decide {rec.provenance_id} --ledger {self.ledger_path or 'LEDGER'} "
+                           "--consultant NAME --key KEY.pem --decision approve|reject --rationale TEXT)")
             if "copyright" in rec.held_for:
                 why.append("; ".join(check.reasons))
             out.append(f"held {rec.path} (provenance id {rec.provenance_id}), not written to its release path: "
@@ -188,8 +191,16 @@ class Gate:
         """Check ``image`` for copies, write it (at ``release_path`` or under the held folder) and enter it."""
         check = check_output(image, self.registry, self.training, self.policy.copyright)
         record = record_generation(self.ledger, image, release_path, held_dir=self.held_dir, checkpoint=checkpoint,
-                                   prompt=prompt, decision=decision, output_check=check, seed=seed, params=params)
+                                   prompt=prompt, decision=decision, output_check=check, seed=seed, params=params,
+                                   copyright_checks=self.copyright_checks())
         return record, check
+
+    def copyright_checks(self) -> dict[str, str]:
+        """What each copyright reference is, in words; a reference switched off is "not checked"."""
+        return {"registry": f"checked against {len(self.registry)} registered works" if self.registry is not None
+                else "not checked (no rights registry given)",
+                "training": f"checked against {len(self.training)} training images" if self.training is not None
+                else "not checked (no training manifest given)"}
 
 
 def release_paths(out: str | os.PathLike[str], n: int) -> list[Path]:
@@ -213,10 +224,14 @@ def governed_generate(generator: Any, prompt: str, out: str | os.PathLike[str], 
         if p.suffix.lower() != ".png":
             raise GenerateError(f"{p}: governed images are PNG files (their provenance lives in PNG chunks)")
         relative_path(gate.ledger, p)  # outside the ledger's root it could never be verified: refuse first
+        try:
+            check_held_dir(gate.held_dir, p, gate.ledger.root)  # a held image must never land on a release path
+        except GenerationError as exc:
+            raise GenerateError(str(exc)) from None
     decision = gate.check(prompt)
     gate.link_checkpoint(checkpoint)
     images = generator.generate([decision.prompt], seed=seed, count=count, **generate_kwargs)
-    result = GovernedResult(decision)
+    result = GovernedResult(decision, ledger_path=gate.ledger.path)
     settings = {k: (v if isinstance(v, (int, float, str, bool, type(None))) else str(v))
                 for k, v in generate_kwargs.items()}
     for i, (image, path) in enumerate(zip(images, paths)):

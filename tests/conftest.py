@@ -33,3 +33,18 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def governance_keys_home(tmp_path_factory):
+    """Writer keys and the C2PA development chain go to a temporary governance home, not ~/.config."""
+    import os
+
+    home = tmp_path_factory.mktemp("governance-home")
+    old = os.environ.get("INKGEN_GOVERNANCE_HOME")
+    os.environ["INKGEN_GOVERNANCE_HOME"] = str(home)
+    yield home
+    if old is None:
+        os.environ.pop("INKGEN_GOVERNANCE_HOME", None)
+    else:
+        os.environ["INKGEN_GOVERNANCE_HOME"] = old

@@ -30,6 +30,7 @@ from governance.provenance import record_artifact, record_source_records
 from governance.registry import RegisteredWork, load_registry, write_registry
 from governance.report import build_report_data, write_report
 from governance.review import ReviewError, decide, pending
+from governance_keys import consultant
 from governance.verify import verify
 
 CHROMIUM = shutil.which("chromium") or (Path("/usr/bin/chromium").exists() and "/usr/bin/chromium") or None
@@ -107,17 +108,26 @@ def test_generation_gate_review_and_verify(world):
     assert first["licences"] == "CC0 (3 items)" and any("checkpoint" in c for c in first["chain"])
     # The review queue.
     assert [i.provenance_id for i in pending(ledger)] == [sacred.provenance_id]
+    key, keyring, _ = consultant(root / "keys", "Ven. Miaoshan (consultant)", others=("Y. Other",))
     with pytest.raises(ReviewError, match="needs a rationale"):
-        decide(ledger, sacred.provenance_id, consultant="Ven. Miaoshan", decision="approve", rationale=" ")
+        decide(ledger, sacred.provenance_id, consultant="Ven. Miaoshan (consultant)", decision="approve",
+               rationale=" ", key=key, keyring=keyring)
+    with pytest.raises(ReviewError, match="not a consultant"):
+        decide(ledger, sacred.provenance_id, consultant="X", decision="approve", rationale="fine enough here",
+               key=key, keyring=keyring)
     with pytest.raises(ReviewError, match="no review request"):
-        decide(ledger, copy.provenance_id, consultant="X", decision="approve", rationale="fine")
+        decide(ledger, copy.provenance_id, consultant="Ven. Miaoshan (consultant)", decision="approve",
+               rationale="fine enough here", key=key, keyring=keyring)
     decide(ledger, sacred.provenance_id, consultant="Ven. Miaoshan (consultant)", decision="approve",
-           rationale="Costume anchored to Tang; posture and attributes respectful.", decided_at="2025-01-02T10:00:00Z")
-    assert (root / "outputs" / "d.png").read_bytes() == sacred.path.read_bytes()
+           rationale="Costume anchored to Tang; posture and attributes respectful.", decided_at="2025-01-02T10:00:00Z",
+           key=key, keyring=keyring)
+    released = Image.open(root / "outputs" / "d.png").convert("RGB")
+    assert released.tobytes() == Image.open(sacred.path).convert("RGB").tobytes()
     assert pending(ledger) == []
     with pytest.raises(ReviewError, match="already decided"):
-        decide(ledger, sacred.provenance_id, consultant="Y", decision="reject", rationale="changed my mind")
-    result = verify(ledger.path)
+        decide(ledger, sacred.provenance_id, consultant="Ven. Miaoshan (consultant)", decision="reject",
+               rationale="changed my mind", key=key, keyring=keyring)
+    result = verify(ledger.path, keyring=keyring)
     assert result.ok, [p.describe() for p in result.problems]
     assert result.images_checked == 4
     ckpt.write_bytes(b"retrained")  # a new checkpoint is recorded before the next image links to it
@@ -201,8 +211,10 @@ def _cli(args: list[str]) -> tuple[int, str, str]:
 def test_cli_in_process(world):
     root, policy, ledger, ckpt, registry, training, train_imgs, protected = world
     code, out, _ = _cli(["check-prompt", "a lotus pond at dawn"])
+    assert code == 0 and out.startswith("ALLOW: a lotus pond at dawn") and "checks run:" in out
+    code, out, _ = _cli(["check-prompt", "a lotus pond at dawn", "--json"])
     assert code == 0 and json.loads(out)["action"] == "allow"
-    code, out, _ = _cli(["check-prompt", "o.m m-a-n-i p.a.d.m.e h.u.m", "--ledger", str(ledger.path)])
+    code, out, _ = _cli(["check-prompt", "o.m m-a-n-i p.a.d.m.e h.u.m", "--ledger", str(ledger.path), "--json"])
     assert code == 1 and json.loads(out)["action"] == "refuse" and ledger.find("prompt_decision")
     code, out, _ = _cli(["check-prompt", "a Tang lady before Qing architecture", "--set", "periods.conflation=refuse"])
     assert code == 1
@@ -217,15 +229,17 @@ def test_cli_in_process(world):
     code, _, err = _cli(["match", str(root / "broken.png"), "--registry", str(root / "registry.csv")])
     assert code == 2 and "broken.png: cannot read" in err
     _, rec = _generate(world, "a seated Buddha", _painting(4), "s.png")
-    code, out, _ = _cli(["review", "list", "--ledger", str(ledger.path)])
-    assert [i["provenance_id"] for i in json.loads(out)] == [rec.provenance_id]
+    code, out, _ = _cli(["review", "list", "--ledger", str(ledger.path), "--json"])
+    assert [i["provenance_id"] for i in json.loads(out)[0]["items"]] == [rec.provenance_id]
+    _, _, ring = consultant(root / "cli-keys", "Dr. Lin")
     code, out, _ = _cli(["review", "decide", rec.provenance_id, "--ledger", str(ledger.path.parent),
-                         "--consultant", "Dr. Lin", "--decision", "reject", "--rationale", "hand gesture incorrect"])
+                         "--consultant", "Dr. Lin", "--key", str(root / "cli-keys" / "key-0.pem"), "--keyring", str(ring),
+                         "--decision", "reject", "--rationale", "hand gesture incorrect"])
     assert code == 0 and json.loads(out)["decision"] == "reject" and not (root / "outputs" / "s.png").exists()
-    code, out, _ = _cli(["verify", str(ledger.path)])
+    code, out, _ = _cli(["verify", str(ledger.path), "--keyring", str(ring)])
     assert code == 0 and out.strip().endswith("OK")
     ckpt.write_bytes(b"tampered")
-    code, out, _ = _cli(["verify", str(ledger.path), "--json"])
+    code, out, _ = _cli(["verify", str(ledger.path), "--json", "--keyring", str(ring)])
     assert code == 1 and json.loads(out)["problems"][0]["item"] == "models/model.pt"
     code, out, _ = _cli(["report", "--ledger", str(ledger.path), "--out", str(root / "rep"), "--no-record"])
     assert code == 0 and (root / "rep" / "report.html").exists()
@@ -242,7 +256,7 @@ def test_cli_in_process(world):
 def test_cli_subprocess(tmp_path):
     exe = Path(sys.executable).with_name("governance")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "governance.cli"]
-    run = subprocess.run(cmd + ["check-prompt", "唵嘛呢叭咪吽"], capture_output=True, text=True, timeout=120)
+    run = subprocess.run(cmd + ["check-prompt", "唵嘛呢叭咪吽", "--json"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 1 and json.loads(run.stdout)["action"] == "refuse"
     run = subprocess.run(cmd + ["verify", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "no ledger file here" in run.stderr

@@ -8,6 +8,7 @@ import csv
 import json
 import os
 import shutil
+from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -25,6 +26,8 @@ from governance.registry import RegisteredWork, write_registry  # noqa: E402
 from governance.report import build_report_data  # noqa: E402
 from governance.review import decide, pending  # noqa: E402
 from governance.verify import verify  # noqa: E402
+from governance.credentials import read_credential  # noqa: E402
+from governance_keys import consultant  # noqa: E402
 from inkgen.cli import main as cli_main  # noqa: E402
 from inkgen.generate import GenerateError, Generator  # noqa: E402
 from inkgen.governed import Gate, PromptRefused, governed_generate  # noqa: E402
@@ -129,9 +132,15 @@ def test_religious_motif_is_held_until_a_consultant_approves(project, trained):
     assert rec.path == project / "held" / "g.png" and not (project / "out" / "g.png").exists()
     assert [i.provenance_id for i in pending(g.ledger)] == [rec.provenance_id]
     assert "governance review decide" in result.messages()[0]
+    key, keyring, _ = consultant(project / "keys")
     decide(g.ledger, rec.provenance_id, consultant="A. Consultant", decision="approve",
-           rationale="posture and attributes respectful")
-    assert (project / "out" / "g.png").read_bytes() == rec.path.read_bytes() and verify(g.ledger.path).ok
+           rationale="posture and attributes respectful", key=key, keyring=keyring)
+    released = project / "out" / "g.png"
+    assert Image.open(released).convert("RGB").tobytes() == Image.open(rec.path).convert("RGB").tobytes()
+    result = verify(g.ledger.path, keyring=keyring)
+    assert result.ok, [p.describe() for p in result.problems]
+    cred = read_credential(released)
+    assert cred.ok and cred.parent and cred.statement["review"]["consultant"] == "A. Consultant"
 
 
 def test_refused_prompt_generates_nothing_and_is_recorded(project, trained):
@@ -214,3 +223,27 @@ def test_cli_inside_a_project_takes_its_defaults_from_params(project, trained, c
 def test_generate_errors_are_not_refusals(project, trained):
     with pytest.raises(GenerateError):
         governed_generate(trained["gen"], ALLOW, project / "x.jpg", gate=gate(project), checkpoint="models/prior-last.pt")
+
+
+def test_no_bypass_held_dir_at_the_release_folder_and_checks_switched_off(project, trained, capsys):
+    # The red team's command: the held folder is the output's folder. Refused before anything is painted.
+    (project / "out").mkdir()
+    code = cli_main(["generate", HOLD, "--checkpoint", "models/prior-last.pt", "--text-encoder", str(trained["bert"]),
+                     "--out", "out/g2.png", "--held-dir", "out", "--ledger", "gov/ledger.jsonl"])
+    err = capsys.readouterr().err
+    assert code == 2 and "held folder" in err and not (project / "out" / "g2.png").exists()
+    assert not list((project / "out").iterdir())
+    # Copyright references switched off: recorded as "not checked", never as a pass, and the report says so.
+    code = cli_main(["generate", HOLD, "--checkpoint", "models/prior-last.pt", "--text-encoder", str(trained["bert"]),
+                     "--out", "out/g3.png", "--held-dir", "held", "--ledger", "gov/ledger.jsonl",
+                     "--registry", "", "--training-manifest", ""])
+    out = capsys.readouterr().out
+    assert code == 0 and f"--ledger {Path('gov/ledger.jsonl')}" in out  # the real ledger path, not LEDGER
+    ledger = Ledger(project / "gov" / "ledger.jsonl")
+    gen = ledger.find("generation")[-1].payload
+    assert gen["copyright_checks"] == {"registry": "not checked (no rights registry given)",
+                                       "training": "not checked (no training manifest given)"}
+    assert gen["credential"]["statement"]["copyright_checks"] == gen["copyright_checks"]
+    checks = build_report_data(ledger, load_policy())["outputs"][-1]["checks"]
+    assert "copyright registry: not checked (no rights registry given)" in checks
+    assert read_credential(project / gen["path"]).ok
