@@ -33,6 +33,10 @@ class Record:
     ``file`` is relative to the directory holding ``records.jsonl``. ``truth`` is set only for procedural
     items: the renderer's own knowledge of what it drew (painting_type, primary, secondary, elements,
     techniques, period, seed). ``metadata`` keeps whatever else the source said, verbatim.
+    ``period_source`` says where ``period`` came from: ``"procedural truth"``, ``"metadata_csv"``, or for
+    museum items ``"museum dynasty"`` / ``"museum period"`` / ``"museum culture"`` / ``"museum
+    style_title"`` / ``"museum date_display"`` (the museum's own dating) or ``"years"`` (the midpoint of
+    its begin/end years); None when there is no period.
     """
 
     item_id: str
@@ -47,6 +51,7 @@ class Record:
     title: str | None = None
     date: str | None = None
     period: str | None = None
+    period_source: str | None = None
     retrieved_at: str | None = None
     truth: dict[str, Any] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
