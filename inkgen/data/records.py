@@ -104,7 +104,8 @@ class CuratedItem:
     ``record`` is the collected record with ``file``/``sha256``/``width``/``height`` now describing the
     curated image (``file`` relative to the curated folder); ``raw_sha256`` keeps the link to the raw one.
     ``resize_branch`` names the eq. 2-5 branch taken: ``crop_scale`` (eq. 3), ``scale_pad`` (eq. 4) or
-    ``center_crop`` (eq. 5). ``predicted`` holds the classifier's labels and confidences.
+    ``center_crop`` (eq. 5), and ``resize_reason`` why no subject was found when it is ``center_crop``.
+    ``predicted`` holds the classifier's labels and confidences.
     """
 
     record: Record
@@ -112,6 +113,7 @@ class CuratedItem:
     resize_branch: str
     predicted: dict[str, Any]
     confidence: float
+    resize_reason: str = ""  # why no subject was found (center_crop only)
 
     def to_json(self) -> str:
         row = asdict(self)
