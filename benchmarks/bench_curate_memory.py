@@ -1,9 +1,11 @@
 """Peak memory of the curate stage at two corpus sizes: flat when curation streams.
 
-    nice -n 10 python benchmarks/bench_curate_memory.py [--sizes 2000 8000] [--side 40] [--epochs 1]
+    nice -n 10 python benchmarks/bench_curate_memory.py [--sizes 2000 8000] [--side 32] [--epochs 1]
+        [--labelled 0.25]
 
 For each size, a fresh child process writes that many small labelled paintings (ink masses on toned
-paper, ``--side`` px, with a category and painting type so that the classifier trains) as the collect
+paper, ``--side`` px, a ``--labelled`` share with a category and painting type so that the classifier trains on them and
+judges all) as the collect
 stage would (``records.jsonl`` + PNGs), then runs :func:`inkgen.data.curate.run_curate` with the repository's
 params, shrunk to ``--side`` px and ``--epochs`` epochs so that both sizes finish in minutes on two
 cores. The child reports its resident memory after the imports (the baseline: Python, torch, the model
@@ -36,7 +38,7 @@ def _rss_mib() -> float:
     return float("nan")
 
 
-def child(n: int, side: int, epochs: int) -> None:
+def child(n: int, side: int, epochs: int, labelled: float) -> None:
     sys.path.insert(0, str(ROOT))
     import numpy as np
     from PIL import Image
@@ -58,9 +60,10 @@ def child(n: int, side: int, epochs: int) -> None:
             img[:] = (rng.integers(200, 240), rng.integers(180, 220), rng.integers(140, 190))
             x, y, w, h = rng.integers(2, side // 2, 4)
             img[y:y + h, x:x + w] = rng.integers(20, 120)
+            truth = ({"primary": primaries[i % len(primaries)], "painting_type": types[i % len(types)]}
+                     if (i * labelled) % 1 + labelled >= 1 else None)  # an even share carries labels
             store.add_image(f"bench-{i:06d}", Image.fromarray(img), source="bench", license="CC0-1.0",
-                            truth={"primary": primaries[i % len(primaries)],
-                                   "painting_type": types[i % len(types)]})
+                            truth=truth)
         store.close()
         params = load(ROOT / "params.yaml")
         cls = dataclasses.replace(params.curate.classifier, input_size=side, epochs=epochs, batch_size=64)
@@ -81,17 +84,19 @@ def child(n: int, side: int, epochs: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[2000, 8000])
-    ap.add_argument("--side", type=int, default=40)
+    ap.add_argument("--side", type=int, default=32)
     ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--labelled", type=float, default=0.25, help="share of items with labels (trained on)")
     ap.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.child, args.side, args.epochs)
+        child(args.child, args.side, args.epochs, args.labelled)
         return
     rows = []
     for n in args.sizes:
         out = subprocess.run([sys.executable, __file__, "--child", str(n), "--side", str(args.side),
-                              "--epochs", str(args.epochs)], check=True, capture_output=True, text=True)
+                              "--epochs", str(args.epochs), "--labelled", str(args.labelled)],
+                             check=True, capture_output=True, text=True)
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]), flush=True)
     if len(rows) >= 2:
