@@ -41,12 +41,12 @@ How this module reads the places where the paper is silent:
   were tried first and rejected: under a strong vignette a block's brightest pixels lie on its side
   towards the centre, so the ground came out ~30 levels too bright at the corners of toned silk; with
   small blocks a wash that fills a block becomes its "ground" (the coloured mountains of gongbi
-  landscapes on the procedural corpus).
-  smooth surface). Darkness is then relative, ``d = (ground - grey) / ground`` (ink attenuates the
-  light its ground reflects), and a pixel is ink when ``d`` exceeds ``min_ink_contrast`` and three times
-  the grain (the robust spread of the bare samples about the fit, relative to the ground). An Otsu split of ``d`` was tried and rejected: where faint washes are plentiful it splits
-  dark ink from faint ink, and the far mountains fall out of the box. ``ground_grid = 0`` is the plain
-  Otsu on grey of earlier versions.
+  landscapes on the procedural corpus). Darkness is then relative, ``d = (ground - grey) / ground`` (ink attenuates the light
+  its ground reflects), and a pixel is ink when ``d`` exceeds ``min_ink_contrast`` and three times the
+  grain (the robust spread of the bare samples about the fit, relative to the ground). An Otsu split of
+  ``d`` was tried and rejected: where faint washes are plentiful it splits dark ink from faint ink, and
+  the far mountains fall out of the box. ``ground_grid = 0`` is the plain Otsu on grey of earlier
+  versions.
 * **Detection fails** when the grey image is uniform (Otsu has nothing to split), when there is no
   contour, or when the largest contour covers less than ``min_area_fraction`` of the image (a stray
   speck, a seal, paper texture).

@@ -12,11 +12,12 @@ Documented endpoint used here:
 
 ``cc0=1`` already asks for CC0 works only; the licence is checked again per artwork, because a record
 is only kept when it says so itself. Likewise the department and type filters of the query are checked
-again per artwork, with its culture (``museum_rules.yaml``): a page of American and European works,
-which a real query returned, is refused item by item (``not_chinese``). B.C. years given positive with
-earliest > latest are read by the display date (:mod:`.dating`). The museum publishes its data and images under CC0 and states
-no rate limit; the params' polite rate applies. The listing is paged by offset, so a collection that
-changes between two page requests can list an artwork twice; the shared flow handles it once.
+again per artwork, with its culture (``museum_rules.yaml``): a page of American and European works, which
+a real query returned, is refused item by item (``not_chinese``). B.C. years given positive with
+earliest > latest are read by the display date (:mod:`.dating`). The museum publishes its data and images under
+CC0 and states no rate limit; the params' polite rate applies. The listing is paged by offset, so a
+collection that changes between two page requests can list an artwork twice; the shared flow handles it
+once.
 """
 
 from __future__ import annotations

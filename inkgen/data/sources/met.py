@@ -11,10 +11,11 @@ Documented endpoints used here:
 
 Images of public-domain objects are Open Access under CC0 ("Open Access" policy,
 https://www.metmuseum.org/about-the-met/policies-and-documents/open-access); others carry no image
-URL and are skipped. An object is kept only when its ``culture`` names China, its ``department`` is
-Asian Art and its ``classification`` is Paintings (``museum_rules.yaml``); its period comes from its
-``dynasty``/``period`` fields before its years (:mod:`.dating`). The Met asks for at most 80 requests per second. The web-large image is
-downloaded: originals can exceed the decompression-bomb budget, and the study works at 64-384 px.
+URL and are skipped. An object is kept only when its ``culture`` names China, its ``department`` is Asian
+Art and its ``classification`` is Paintings (``museum_rules.yaml``); its period comes from its
+``dynasty``/``period`` fields before its years (:mod:`.dating`). The Met asks for at most 80 requests per
+second. The web-large image is downloaded: originals can exceed the decompression-bomb budget, and the
+study works at 64-384 px.
 """
 
 from __future__ import annotations
