@@ -26,27 +26,26 @@ How this module reads the places where the paper is silent:
   pre-Qing items in a sample of 600 came out as whole-frame "subjects"). A margin of ``ignore_border``
   of each side is therefore cleared from the ink mask before contours are found; content reaching
   into that margin is kept up to it.
-* **Ink is what is darker than the ground, not what is darker than the mean.** On toned silk or aged
-  paper with a dark vignette, a global Otsu threshold calls the ground itself ink (on 286 px scans of
-  classical landscapes on silk, every subject box was the whole image minus the border band). So the
-  ground is estimated first, as a smooth surface: the grey image is area-downsampled to
-  ``ground_grid`` samples on its long side, a polynomial of degree ``ground_degree`` in x and y is fitted
-  to the samples by least squares, and refitted (up to twelve times) without the samples that lie more
-  than one robust deviation (MAD) below the fit: ink only darkens, so what lies below the ground is ink
-  or wash, and the fit climbs to the brightest broad population, the bare silk or paper (a rejection at
-  2.5 deviations left the fit among the washes of xieyi landscapes: 108 of 300 procedural items found
-  no subject). Degree 2 holds a uniform tone plus a radial
-  vignette (``a - b (x^2 + y^2)``), the low-order model of vignetting (background flattening of
-  document images fits the same kind of smooth surface, e.g. Lu, Su & Tan 2010). Block percentiles
-  were tried first and rejected: under a strong vignette a block's brightest pixels lie on its side
-  towards the centre, so the ground came out ~30 levels too bright at the corners of toned silk; with
-  small blocks a wash that fills a block becomes its "ground" (the coloured mountains of gongbi
-  landscapes on the procedural corpus). Darkness is then relative, ``d = (ground - grey) / ground`` (ink attenuates the light
-  its ground reflects), and a pixel is ink when ``d`` exceeds ``min_ink_contrast`` and three times the
-  grain (the robust spread of the bare samples about the fit, relative to the ground). An Otsu split of
-  ``d`` was tried and rejected: where faint washes are plentiful it splits dark ink from faint ink, and
-  the far mountains fall out of the box. ``ground_grid = 0`` is the plain Otsu on grey of earlier
-  versions.
+* **Ink is what is darker than the ground, not what is darker than the mean.** On toned silk or aged paper
+  with a dark vignette, a global Otsu threshold calls the ground itself ink (on 286 px scans of classical
+  landscapes on silk, every subject box was the whole image minus the border band). So the ground is
+  estimated first, as a smooth surface: the grey image is area-downsampled to ``ground_grid`` samples on
+  its long side, a polynomial of degree ``ground_degree`` in x and y is fitted to the samples by least
+  squares, and refitted (up to twelve times) without the samples that lie more than one robust deviation
+  (MAD) below the fit: ink only darkens, so what lies below the ground is ink or wash, and the fit climbs
+  to the brightest broad population, the bare silk or paper (a rejection at 2.5 deviations left the fit
+  among the washes of xieyi landscapes: 108 of 300 procedural items found no subject). Degree 2 holds a
+  uniform tone plus a radial vignette (``a - b (x^2 + y^2)``), the low-order model of vignetting
+  (background flattening of document images fits the same kind of smooth surface, e.g. Lu, Su & Tan 2010).
+  Block percentiles were tried first and rejected: under a strong vignette a block's brightest pixels lie
+  on its side towards the centre, so the ground came out ~30 levels too bright at the corners of toned
+  silk; with small blocks a wash that fills a block becomes its "ground" (the coloured mountains of gongbi
+  landscapes on the procedural corpus). Darkness is then relative, ``d = (ground - grey) / ground`` (ink
+  attenuates the light its ground reflects), and a pixel is ink when ``d`` exceeds ``min_ink_contrast``
+  and three times the grain (the robust spread of the bare samples about the fit, relative to the ground).
+  An Otsu split of ``d`` was tried and rejected: where faint washes are plentiful it splits dark ink from
+  faint ink, and the far mountains fall out of the box. ``ground_grid = 0`` is the plain Otsu on grey of
+  earlier versions.
 * **Detection fails** when the grey image is uniform (Otsu has nothing to split), when there is no
   contour, or when the largest contour covers less than ``min_area_fraction`` of the image (a stray
   speck, a seal, paper texture).
