@@ -133,6 +133,9 @@ class SubjectParams:
     min_area_fraction: float = _range(0.0, 1.0, doc="below this share of the image, detection fails")
     pad_value: int = _range(0, 255, doc="grey level of eq. 4 padding (rice paper is light)")
     ignore_border: float = _range(0.0, 0.25, doc="share of each side cleared from the ink mask (paper edge)")
+    ground_grid: int = _range(0, 512, doc="samples on the long side of the ground fit; 0 = plain Otsu")
+    ground_degree: int = _range(0, 4, doc="degree of the polynomial fitted to the ground (tone + vignetting)")
+    min_ink_contrast: float = _range(0.0, 1.0, doc="least darkness relative to the ground that counts as ink")
 
     def check(self, prefix: str) -> None:
         if self.blur % 2 == 0:

@@ -109,6 +109,39 @@ def test_every_resize_branch_is_taken_and_counted(curated):
     assert all(summary.branch_counts[b] > 0 for b in ("crop_scale", "scale_pad", "center_crop"))
     assert {b for _, _, b in summary.examples} == {"crop_scale", "scale_pad", "center_crop"}
     assert all(before.is_file() and after.is_file() for before, after, _ in summary.examples)
+    # blank paper (items 11 and 23) has nothing to find: centre-cropped, and said so
+    assert summary.metrics["center_crop_reasons"] == {"uniform image": 2}
+    assert summary.branch_counts["center_crop"] == 2
+
+
+def test_centre_cropped_records_say_why(curated):
+    root, _, _ = curated
+    items = [CuratedItem.from_dict(r) for r in read_jsonl(root / "data" / "curated" / "curated.jsonl")]
+    screened = {q["item_id"] for q in read_jsonl(root / "data" / "curated" / "quarantine.jsonl")}
+    for item in items:
+        assert (item.resize_reason != "") == (item.resize_branch == "center_crop")
+    blank = {"p011", "p023"} - screened
+    assert {i.record.item_id for i in items if i.resize_branch == "center_crop"} == blank
+    metrics = json.loads((root / "reports" / "metrics" / "curate.json").read_text())
+    assert metrics["branch_counts"]["center_crop"] == 2
+
+
+def test_image_spool_reads_back_what_was_written(tmp_path):
+    from inkgen.data.image_spool import ImageSpool
+
+    spool = ImageSpool(tmp_path / "s.u8", (4, 5, 3))
+    images = [np.full((4, 5, 3), i, np.uint8) for i in range(7)]
+    for img in images:
+        spool.append(img)
+    assert len(spool) == 7 and spool[3].tolist() == images[3].tolist() and spool[-1][0, 0, 0] == 6
+    assert [int(a[0, 0, 0]) for a in spool[2:5]] == [2, 3, 4]
+    assert [int(a[0, 0, 0]) for a in spool.subset([6, 0])] == [6, 0]
+    with pytest.raises(ValueError, match="uint8"):
+        spool.append(np.zeros((4, 5, 3), np.float32))
+    with pytest.raises(IndexError):
+        spool[7]
+    spool.close()
+    assert not (tmp_path / "s.u8").exists()
 
 
 def test_metrics_checkpoint_and_confusion_tables(curated):

@@ -60,6 +60,7 @@ def test_folder_with_csv_labels_and_default_licence(tmp_path):
     autumn = records["山水/秋景 1.png"]
     assert autumn.truth == {"origin": "metadata_csv", "painting_type": "xieyi"}
     assert autumn.license == "CC-BY-4.0 (own photo)" and autumn.title == "秋景 1" and autumn.period is None
+    assert (a.period_source, autumn.period_source) == ("metadata_csv", None)
     assert records["山水/深处/b.jpg"].truth is None
     assert tuple(np.asarray(Image.open(tmp_path / "raw" / a.file))[0, 0]) == (10, 10, 10)
     # notes.txt is refused, not lost; hidden files and folders are not collected at all

@@ -20,6 +20,7 @@ from inkgen.data.collect import not_collected_table, quarantine_table, run_colle
 from inkgen.data.raw_store import RawStore
 from inkgen.data.records import read_records
 from inkgen.data.sources import AicSource, ClevelandSource, MetSource, SourceError, make_client
+from inkgen.data.sources.dating import period_of_years
 from inkgen.data.sources.http import FetchError, HttpClient, retry_after_seconds
 from museum_server import HTML_ERROR, ROOT, MuseumServer, RecordingSleep, Reply, collect_params, noisy_jpeg
 
@@ -186,13 +187,17 @@ def test_image_responses_that_are_not_images_are_not_cached_and_can_be_evicted(t
 
 # -------------------------------------------------------------------------------------------- the Met
 def met_object(object_id: int, base: str, *, public: bool = True, begin: int = 1700, end: int = 1750,
-               image: str | None = "auto") -> dict:
+               image: str | None = "auto", period: str = "auto") -> dict:
+    """A Met object shaped as the API answers (museum_fixtures.met_objects has real ones)."""
     small = f"{base}/img/{object_id}.jpg" if image == "auto" else image
+    if period == "auto":  # the museum's period agrees with the years, as on real records
+        period = {"pre_qing": "Ming dynasty (1368–1644)", "qing": "Qing dynasty (1644–1911)"}.get(
+            period_of_years(begin, end), "")
     return {
         "objectID": object_id, "isPublicDomain": public, "accessionNumber": f"13.100.{object_id}",
         "primaryImage": small.replace("/img/", "/original/") if small else "",
         "primaryImageSmall": small or "", "department": "Asian Art", "title": f"Landscape {object_id}",
-        "objectName": "Hanging scroll", "culture": "China", "period": "Qing dynasty (1644-1911)",
+        "objectName": "Hanging scroll", "culture": "China", "period": period,
         "dynasty": "", "objectDate": f"{begin}-{end}", "objectBeginDate": begin, "objectEndDate": end,
         "medium": "Ink on paper", "classification": "Paintings",
         "objectURL": f"https://www.metmuseum.org/art/collection/search/{object_id}",
@@ -531,6 +536,8 @@ def test_cleveland_listing_failure_is_an_error(tmp_path):
 def aic_artwork(i: int, *, public: bool = True, image_id: str | None = "auto") -> dict:
     return {"id": i, "title": f"Plum blossom {i}", "date_start": 1920, "date_end": 1925,
             "date_display": "1920s", "place_of_origin": "China", "is_public_domain": public,
+            "artwork_type_title": "Painting", "classification_title": "hanging scroll",
+            "department_title": "Arts of Asia", "style_title": None,
             "image_id": f"0000000{i}-aaaa-bbbb-cccc-dddddddddddd" if image_id == "auto" else image_id}
 
 
@@ -544,16 +551,18 @@ def test_aic_search_identifies_itself_and_builds_iiif_urls(tmp_path):
             "pagination": {"total": len(artworks), "limit": limit, "offset": (page - 1) * limit,
                            "total_pages": -(-len(artworks) // limit), "current_page": page},
             "data": artworks[(page - 1) * limit:page * limit],
-            "config": {"iiif_url": "https://www.artic.edu/iiif/2", "website_url": "http://www.artic.edu"}})
+            # the IIIF base is the response's (here the local server), not collect.museum.aic_image_url
+            "config": {"iiif_url": f"{base}/iiif", "website_url": "http://www.artic.edu"}})
 
     sleep = RecordingSleep()
     with MuseumServer() as server:
+        base = server.url
         server.route("/aic/artworks/search", listing)
         iiif = lambda i: f"/iiif/0000000{i}-aaaa-bbbb-cccc-dddddddddddd/full/843,/0/default.jpg"  # noqa: E731
         server.route(iiif(1), Reply.image(noisy_jpeg(seed=1)))
         server.route(iiif(4), Reply(503, b"busy"), Reply.image(noisy_jpeg(seed=4)))
         server.route(iiif(5), Reply.image(HTML_ERROR, "text/html"))
-        collect = collect_params("aic", server.url)
+        collect = collect_params("aic", server.url, aic_image_url="https://unused.example/iiif/2")
         http = make_client(AicSource, collect, str(tmp_path / "cache"), rate_per_s=1000.0, sleep=sleep)
         store = RawStore(tmp_path / "raw")
         stats = AicSource(collect, http, page_size=2).collect(store)
@@ -563,12 +572,15 @@ def test_aic_search_identifies_itself_and_builds_iiif_urls(tmp_path):
     assert [q["page"] for q in searches] == [["1"], ["2"], ["3"]]
     assert searches[0]["query[term][is_public_domain]"] == ["true"]
     assert searches[0]["fields"] == ["id,title,image_id,date_start,date_end,date_display,place_of_origin,"
-                                     "is_public_domain"]
+                                     "is_public_domain,artwork_type_title,classification_title,"
+                                     "department_title,style_title"]
     assert sorted(store.records) == ["aic-1", "aic-4"] and stats.skipped_not_public_domain == 1
     assert {k: q.reason.split(":")[0] for k, q in store.quarantined.items()} == {
         "aic-3": "no_image", "aic-5": "not_an_image"}
     rec = store.records["aic-4"]
-    assert rec.url.endswith(iiif(4)) and rec.object_url == "http://www.artic.edu/artworks/4"
+    assert rec.url == f"{base}{iiif(4)}" and rec.object_url == "https://www.artic.edu/artworks/4"
+    assert rec.metadata["url_warnings"] == [f"image URL {rec.url!r}: scheme 'http' is not https; host "
+                                            "'127.0.0.1' is not one of ['www.artic.edu', 'lakeimagesweb.artic.edu']"]
     assert rec.period == "modern" and rec.date == "1920s" and rec.metadata["place_of_origin"] == "China"
     assert sleep.backoffs() == [collect.museum.backoff_s]
 

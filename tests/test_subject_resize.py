@@ -157,3 +157,57 @@ def test_darkened_paper_edge_is_not_taken_for_the_subject():
     assert whole == (0, 0, 120, 160), "without the margin the edge ring swallows the painting"
     box, _, _ = detect_subject(img, blur=1, min_area_fraction=0.01, ignore_border=0.06)
     assert box == (45, 60, 30, 40)
+
+
+# ------------------------------------------------------------------ toned silk: ink relative to the ground
+SILK = np.array([186, 160, 118], np.float64)  # a brownish toned silk (RGB)
+GROUND = dict(ground_grid=48, ground_degree=2, min_ink_contrast=0.08)  # params.yaml curate.subject
+
+
+def toned_silk(w: int = 240, h: int = 320, vignette: float = 0.5, seed: int = 0) -> np.ndarray:
+    """Silk of one tone, darkened towards the corners (x 0.5 there) and with a 2-level grain."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    r2 = ((xx - (w - 1) / 2) / ((w - 1) / 2)) ** 2 / 2 + ((yy - (h - 1) / 2) / ((h - 1) / 2)) ** 2 / 2
+    light = 1.0 - vignette * r2  # 1 at the centre, 1 - vignette in the corners
+    grain = np.random.default_rng(seed).normal(0, 2.0, (h, w, 1))
+    return np.clip(SILK * light[..., None] + grain, 0, 255)
+
+
+def faint_landscape(silk: np.ndarray) -> np.ndarray:
+    """A mountain (triangle) and a pine (block) in ink that takes away 22% of the light: faint."""
+    ink = np.zeros(silk.shape[:2], np.uint8)
+    cv2.fillPoly(ink, [np.array([[70, 200], [120, 120], [170, 200]], np.int32)], 1)
+    ink[150:210, 180:200] = 1
+    return np.round(np.where(ink[..., None] == 1, silk * 0.78, silk)).astype(np.uint8)
+
+
+def test_toned_silk_with_a_dark_vignette_is_ground_and_the_faint_landscape_is_the_subject():
+    img = faint_landscape(toned_silk())
+    # The plain Otsu threshold calls the darker half of the silk ink: the box is the frame minus the band.
+    old, _, _ = detect_subject(img, blur=1, min_area_fraction=0.01, ignore_border=0.06, ground_grid=0)
+    assert old == (14, 19, 212, 282)
+    box, area, reason = detect_subject(img, blur=1, min_area_fraction=0.01, ignore_border=0.06, **GROUND)
+    assert reason == "" and box == (70, 120, 130, 90)  # mountain x 70..170 and pine x 180..199, y 120..209
+    out, res = subject_resize(img, 64, blur=1, min_area_fraction=0.01, ignore_border=0.06, **GROUND)
+    assert res.branch == "crop_scale" and res.box == box and out.shape == (64, 64, 3)
+    assert res.new_size == (64, 44) and res.pad == (0, 10, 0, 10)  # r = 64/130; 90 * r = 44.3 -> 44
+
+
+def test_bare_toned_silk_is_centre_cropped_and_says_why():
+    out, res = subject_resize(toned_silk(seed=1).round().astype(np.uint8), 64, blur=5,
+                              min_area_fraction=0.02, ignore_border=0.06, **GROUND)
+    assert res.branch == "center_crop" and res.box == (0, 40, 240, 240) and res.reason
+    assert res.reason == "no ink darker than the ground" or res.reason.startswith("largest contour covers")
+
+
+def test_ground_estimate_follows_the_vignette():
+    from inkgen.data.subject_resize import estimate_ground
+
+    silk = toned_silk()
+    gray = cv2.cvtColor(silk.round().astype(np.uint8), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    ground, grain = estimate_ground(gray, 48, 2)
+    assert 0.005 < grain < 0.03  # the 2-level grain on a ~120-level silk, relative
+    # Where there is no ink, the ground is the image within the grain.
+    diff = ground - gray
+    assert abs(float(np.median(diff))) < 4.0 and np.percentile(np.abs(diff), 99) < 9.0
+    assert ground[160, 120] > 1.8 * ground[2, 2]  # centre twice as bright as the corner, as drawn

@@ -49,10 +49,14 @@ class CollectSummary:
     http_retries: int = 0
     duplicates_in_listing: int = 0  # museum listing entries repeating an id already listed (handled once)
     not_collected_over_limit: int = 0  # folder files beyond collect.n_images (listed in not_collected.jsonl)
+    not_collected: Counter = field(default_factory=Counter)  # every not_collected.jsonl row, by reason kind
+    url_warnings: int = 0  # kept museum records with an object or image URL off the museum's https host
+    period_sources: Counter = field(default_factory=Counter)  # kept records by where their period came from
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        out["reasons"] = dict(sorted(self.reasons.items()))
+        for name in ("reasons", "not_collected", "period_sources"):
+            out[name] = dict(sorted(getattr(self, name).items()))
         return out
 
     def __str__(self) -> str:
@@ -103,6 +107,9 @@ def run_collect(params: Params, *, root: str | Path | None = None,
         http_requests=stats.requests if stats else 0, http_cache_hits=stats.cache_hits if stats else 0,
         http_retries=stats.retries if stats else 0, duplicates_in_listing=source_stats.duplicates_in_listing,
         not_collected_over_limit=source_stats.not_collected_over_limit,
+        not_collected=Counter(reason_kind(entry.reason) for entry in store.skipped.values()),
+        url_warnings=source_stats.url_warnings,
+        period_sources=Counter(str(rec.period_source) for rec in store.records.values()),
     )
     metrics = _resolve(base, params.paths.metrics) / "collect.json"
     metrics.parent.mkdir(parents=True, exist_ok=True)
@@ -139,7 +146,8 @@ def quarantine_table(raw_root: str | Path) -> pd.DataFrame:
 def not_collected_table(raw_root: str | Path) -> pd.DataFrame:
     """The items deliberately not collected (``not_collected.jsonl``) as a DataFrame, one row per item.
 
-    Columns: item_id, source, kind (``not_public_domain``, ``over_limit``), reason, object_url, then the
-    row's context (e.g. ``relative_path`` for the folder source).
+    Columns: item_id, source, kind (``not_public_domain``, ``over_limit``, ``not_chinese``,
+    ``not_a_painting``, ``bad_field``, ``unparseable_date``), reason, object_url, then the row's context
+    (e.g. ``relative_path`` for the folder source, the refused fields for a museum item).
     """
     return _entry_table(Path(raw_root) / NOT_COLLECTED_FILE, NOT_COLLECTED_COLUMNS, ("object_url",))

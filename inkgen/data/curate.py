@@ -16,6 +16,14 @@ judging the subject crop, which loses the context (a crane's pine, a figure's la
 stages reuse the classifier to judge generated images, which look like the curated crops, training draws
 either view of an item at random, and the held-out accuracy is reported for both views.
 
+**Streaming.** No stage step holds the corpus: each raw image is read, resized and its curated PNG
+written before the next is read; the two small views the classifier needs (the crop and the whole
+painting at its input size) go to disk-backed spools (:mod:`inkgen.data.image_spool`) that training and
+judging read batch by batch. What stays in memory per item is its record and verdict (a few hundred
+bytes), so peak memory is flat in the number of images (``benchmarks/bench_curate_memory.py``).
+``curate.json`` counts the items per eq. 2-5 branch (``branch_counts``) and why detection failed for
+the centre-cropped ones (``center_crop_reasons``); each curated record says its branch and reason.
+
 The classifier is trained on the items that carry labels (the procedural corpus knows its truth; a
 folder's metadata CSV may give some), evaluated on a held-out share stratified by primary category, and
 then asked about every item. An item's confidence is the smaller of the two heads' top probabilities, so
@@ -32,7 +40,9 @@ import logging
 import math
 import os
 import shutil
+import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -43,9 +53,10 @@ from PIL import Image
 from sklearn.metrics import confusion_matrix
 
 from inkgen.config import CurateParams, Params, project_root
+from inkgen.data.image_spool import ImageSpool
 from inkgen.data.raw_store import QuarantineEntry, encode_png
 from inkgen.data.records import CuratedItem, Record, read_records, sha256_bytes, sha256_file, write_jsonl
-from inkgen.data.subject_resize import BRANCHES, ResizeResult, letterbox, subject_resize
+from inkgen.data.subject_resize import BRANCHES, letterbox, subject_resize
 from inkgen.models.classifier import (HEADS, PaintingClassifier, TrainReport, build_classifier,
                                       load_initial_weights, predict, save_classifier, train_classifier)
 
@@ -135,12 +146,30 @@ def _json_number(x: float) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
 
 
+def _reason_kind(reason: str) -> str:
+    """A centre-crop reason without its numbers ("largest contour covers 0.0012 ..." -> "small subject")."""
+    return "small subject" if reason.startswith("largest contour covers") else reason
+
+
 # ----------------------------------------------------------------------------------------------- steps
-def _resize_all(records: list[Record], raw_dir: Path, cp: CurateParams
-                ) -> tuple[list[tuple[Record, np.ndarray, ResizeResult, np.ndarray]], list[QuarantineEntry]]:
-    """Eq. 2-5 on every readable raw image, plus its whole-painting view at the classifier's input size;
-    each unreadable image becomes a quarantine entry with its reason."""
+@dataclass
+class _Resized:
+    """What eq. 2-5 left of one item in memory: its record, branch, reason and curated PNG's hash."""
+
+    rec: Record
+    branch: str
+    reason: str
+    sha256: str
+
+
+def _resize_all(records: list[Record], raw_dir: Path, out_dir: Path, cp: CurateParams, crops: ImageSpool,
+                wholes: ImageSpool) -> tuple[list[_Resized], list[QuarantineEntry]]:
+    """Eq. 2-5 on every readable raw image, one at a time: the curated PNG is written to ``images/``
+    (moved to ``screened/`` later if screened out), the crop and the whole-painting view at the
+    classifier's input size are appended to the spools; each unreadable image becomes a quarantine
+    entry with its reason."""
     items, unreadable = [], []
+    subject = dataclasses.asdict(cp.subject)
     for rec in records:
         try:
             rgb = _load_rgb(raw_dir / rec.file, rec.sha256)
@@ -152,11 +181,12 @@ def _resize_all(records: list[Record], raw_dir: Path, cp: CurateParams
             unreadable.append(QuarantineEntry(rec.item_id, rec.source, reason, None, None,
                                               {"raw_file": rec.file, "raw_sha256": rec.sha256}))
             continue
-        out, res = subject_resize(rgb, cp.target_size, blur=cp.subject.blur,
-                                  min_area_fraction=cp.subject.min_area_fraction,
-                                  ignore_border=cp.subject.ignore_border,
-                                  pad_value=cp.subject.pad_value)
-        items.append((rec, out, res, letterbox(rgb, cp.classifier.input_size, cp.subject.pad_value)))
+        out, res = subject_resize(rgb, cp.target_size, **subject)
+        png = encode_png(Image.fromarray(out))
+        (out_dir / "images" / f"{rec.item_id}.png").write_bytes(png)
+        crops.append(out)
+        wholes.append(letterbox(rgb, cp.classifier.input_size, cp.subject.pad_value))
+        items.append(_Resized(rec, res.branch, res.reason, sha256_bytes(png)))
     return items, unreadable
 
 
@@ -193,13 +223,24 @@ def run_curate(params: Params, root: str | Path | None = None) -> CurateSummary:
     (out_dir / "images").mkdir(parents=True)
     (out_dir / "screened").mkdir()
     records = sorted(read_records(raw_dir / "records.jsonl"), key=lambda r: r.item_id)
+    size, side = cls_p.input_size, cp.target_size
+    with tempfile.TemporaryDirectory(prefix="inkgen-curate-") as spool_dir:
+        crops = ImageSpool(Path(spool_dir) / "crops.u8", (side, side, 3))
+        wholes = ImageSpool(Path(spool_dir) / "wholes.u8", (size, size, 3))
+        try:
+            return _curate(params, root, records, raw_dir, out_dir, crops, wholes)
+        finally:
+            crops.close()
+            wholes.close()
 
+
+def _curate(params: Params, root: Path, records: list[Record], raw_dir: Path, out_dir: Path,
+            crops: ImageSpool, wholes: ImageSpool) -> CurateSummary:
+    cp, cls_p = params.curate, params.curate.classifier
     # eq. 2-5: every readable image to target_size x target_size
     t0 = time.perf_counter()
-    items, unreadable = _resize_all(records, raw_dir, cp)
+    items, unreadable = _resize_all(records, raw_dir, out_dir, cp, crops, wholes)
     resize_seconds = time.perf_counter() - t0
-    crops = [img for _, img, _, _ in items]
-    wholes = [whole for _, _, _, whole in items]
 
     # eq. 1: start the classifier (fresh or from local weights), train it on the labelled items
     model = build_classifier(cls_p.arch, cls_p.input_size, seed=cls_p.seed)
@@ -208,7 +249,7 @@ def run_curate(params: Params, root: str | Path | None = None) -> CurateSummary:
         weights = Path(cls_p.weights)
         init = load_initial_weights(model, weights if weights.is_absolute() else root / weights)
         log.info("classifier: %s", init)
-    labels = [_labels(rec, model.classes) for rec, *_ in items]
+    labels = [_labels(it.rec, model.classes) for it in items]
     labelled = [i for i, lab in enumerate(labels) if any(v is not None for v in lab.values())]
     held_mask = stratified_holdout([labels[i]["primary"] or "" for i in labelled],
                                    cls_p.holdout_fraction, cls_p.seed)
@@ -217,10 +258,10 @@ def run_curate(params: Params, root: str | Path | None = None) -> CurateSummary:
     report = None
     if train_idx and cls_p.epochs > 0:
         report = train_classifier(
-            model, [wholes[i] for i in train_idx], {h: [labels[i][h] for i in train_idx] for h in HEADS},
+            model, wholes.subset(train_idx), {h: [labels[i][h] for i in train_idx] for h in HEADS},
             epochs=cls_p.epochs, batch_size=cls_p.batch_size, lr=cls_p.lr,
             weight_decay=cls_p.weight_decay, seed=cls_p.seed, threads=cls_p.threads,
-            alt_images=[crops[i] for i in train_idx])
+            alt_images=crops.subset(train_idx))
         log.info("classifier: trained on %d items in %.1f s (%.1f images/s)", report.n_train,
                  report.seconds, report.images_per_second)
 
@@ -235,41 +276,42 @@ def run_curate(params: Params, root: str | Path | None = None) -> CurateSummary:
     preds = _judge(model, wholes)
     predict_rate = len(wholes) / (time.perf_counter() - t1) if heads and wholes else math.nan
     accuracy, confusion, n_held = _heldout_scores(model, labels, preds, held_idx)
-    crop_preds = dict(zip(held_idx, _judge(model, [crops[i] for i in held_idx])))
+    crop_preds = dict(zip(held_idx, _judge(model, crops.subset(held_idx))))
     accuracy_curated = _heldout_scores(model, labels, crop_preds, held_idx)[0]
 
     # screening: confidence = min of the judging heads' top probabilities
     kept: list[CuratedItem] = []
     screened_entries: list[QuarantineEntry] = []
     screened_rows = []
-    for (rec, img, res, _), pred, lab in zip(items, preds, labels):
-        png = encode_png(Image.fromarray(img))
+    for it, pred, lab in zip(items, preds, labels):
+        rec = it.rec
         conf = min(pred[f"{h}_confidence"] for h in heads) if heads else math.nan
         if conf < cp.screen_threshold:  # NaN (no screening) compares False: kept
             rel = f"screened/{rec.item_id}.png"
+            (out_dir / f"images/{rec.item_id}.png").rename(out_dir / rel)
             reason = f"low classifier confidence ({conf:.2f} < {cp.screen_threshold:.2f})"
-            screened_entries.append(QuarantineEntry(rec.item_id, rec.source, reason, rel, sha256_bytes(png),
+            screened_entries.append(QuarantineEntry(rec.item_id, rec.source, reason, rel, it.sha256,
                                                     {"predicted": pred, "raw_sha256": rec.sha256}))
             screened_rows.append({"item_id": rec.item_id, "confidence": conf,
                                   **{f"predicted_{h}": pred.get(h) for h in HEADS},
                                   **{f"true_{h}": lab[h] for h in HEADS}, "reason": reason})
         else:
-            rel = f"images/{rec.item_id}.png"
-            curated = dataclasses.replace(rec, file=rel, sha256=sha256_bytes(png), width=img.shape[1],
-                                          height=img.shape[0])
-            kept.append(CuratedItem(curated, rec.sha256, res.branch, pred, conf))
-        (out_dir / rel).write_bytes(png)
+            curated = dataclasses.replace(rec, file=f"images/{rec.item_id}.png", sha256=it.sha256,
+                                          width=cp.target_size, height=cp.target_size)
+            kept.append(CuratedItem(curated, rec.sha256, it.branch, pred, conf, resize_reason=it.reason))
     write_jsonl(out_dir / "curated.jsonl", kept)  # records are sorted by item_id, so are these lists
     write_jsonl(out_dir / "quarantine.jsonl",
                 sorted(unreadable + screened_entries, key=lambda q: q.item_id))
 
-    branch_counts = {b: sum(res.branch == b for _, _, res, _ in items) for b in BRANCHES}
+    branch_counts = {b: sum(it.branch == b for it in items) for b in BRANCHES}
+    center_crop_reasons = Counter(_reason_kind(it.reason) for it in items if it.branch == "center_crop")
     metrics = {
         "n_raw": len(records),
         "n_unreadable": len(unreadable),
         "n_kept": len(kept),
         "n_screened": len(screened_entries),
         "branch_counts": branch_counts,
+        "center_crop_reasons": dict(sorted(center_crop_reasons.items())),
         "n_labelled": len(labelled),
         "n_train": len(train_idx),
         "n_holdout": n_held,
@@ -297,9 +339,9 @@ def run_curate(params: Params, root: str | Path | None = None) -> CurateSummary:
     metrics_path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
     screened_ids = {q.item_id for q in screened_entries}
-    examples = [(raw_dir / rec.file, out_dir / f"{'screened' if rec.item_id in screened_ids else 'images'}"
-                 / f"{rec.item_id}.png", b)
-                for b in BRANCHES for rec, *_ in [it for it in items if it[2].branch == b][:2]]
+    examples = [(raw_dir / it.rec.file, out_dir / f"{'screened' if it.rec.item_id in screened_ids else 'images'}"
+                 / f"{it.rec.item_id}.png", b)
+                for b in BRANCHES for it in [it for it in items if it.branch == b][:2]]
     return CurateSummary(
         n_raw=len(records), n_kept=len(kept), n_screened=len(screened_entries), n_unreadable=len(unreadable),
         branch_counts=branch_counts, n_labelled=len(labelled), n_train=len(train_idx),

@@ -33,6 +33,10 @@ class Record:
     ``file`` is relative to the directory holding ``records.jsonl``. ``truth`` is set only for procedural
     items: the renderer's own knowledge of what it drew (painting_type, primary, secondary, elements,
     techniques, period, seed). ``metadata`` keeps whatever else the source said, verbatim.
+    ``period_source`` says where ``period`` came from: ``"procedural truth"``, ``"metadata_csv"``, or for
+    museum items ``"museum dynasty"`` / ``"museum period"`` / ``"museum culture"`` / ``"museum
+    style_title"`` / ``"museum date_display"`` (the museum's own dating) or ``"years"`` (the midpoint of
+    its begin/end years); None when there is no period.
     """
 
     item_id: str
@@ -47,6 +51,7 @@ class Record:
     title: str | None = None
     date: str | None = None
     period: str | None = None
+    period_source: str | None = None
     retrieved_at: str | None = None
     truth: dict[str, Any] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -99,7 +104,8 @@ class CuratedItem:
     ``record`` is the collected record with ``file``/``sha256``/``width``/``height`` now describing the
     curated image (``file`` relative to the curated folder); ``raw_sha256`` keeps the link to the raw one.
     ``resize_branch`` names the eq. 2-5 branch taken: ``crop_scale`` (eq. 3), ``scale_pad`` (eq. 4) or
-    ``center_crop`` (eq. 5). ``predicted`` holds the classifier's labels and confidences.
+    ``center_crop`` (eq. 5), and ``resize_reason`` why no subject was found when it is ``center_crop``.
+    ``predicted`` holds the classifier's labels and confidences.
     """
 
     record: Record
@@ -107,6 +113,7 @@ class CuratedItem:
     resize_branch: str
     predicted: dict[str, Any]
     confidence: float
+    resize_reason: str = ""  # why no subject was found (center_crop only)
 
     def to_json(self) -> str:
         row = asdict(self)

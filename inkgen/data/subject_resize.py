@@ -26,6 +26,26 @@ How this module reads the places where the paper is silent:
   pre-Qing items in a sample of 600 came out as whole-frame "subjects"). A margin of ``ignore_border``
   of each side is therefore cleared from the ink mask before contours are found; content reaching
   into that margin is kept up to it.
+* **Ink is what is darker than the ground, not what is darker than the mean.** On toned silk or aged paper
+  with a dark vignette, a global Otsu threshold calls the ground itself ink (on 286 px scans of classical
+  landscapes on silk, every subject box was the whole image minus the border band). So the ground is
+  estimated first, as a smooth surface: the grey image is area-downsampled to ``ground_grid`` samples on
+  its long side, a polynomial of degree ``ground_degree`` in x and y is fitted to the samples by least
+  squares, and refitted (up to twelve times) without the samples that lie more than one robust deviation
+  (MAD) below the fit: ink only darkens, so what lies below the ground is ink or wash, and the fit climbs
+  to the brightest broad population, the bare silk or paper (a rejection at 2.5 deviations left the fit
+  among the washes of xieyi landscapes: 108 of 300 procedural items found no subject). Degree 2 holds a
+  uniform tone plus a radial vignette (``a - b (x^2 + y^2)``), the low-order model of vignetting
+  (background flattening of document images fits the same kind of smooth surface, e.g. Lu, Su & Tan 2010).
+  Block percentiles were tried first and rejected: under a strong vignette a block's brightest pixels lie
+  on its side towards the centre, so the ground came out ~30 levels too bright at the corners of toned
+  silk; with small blocks a wash that fills a block becomes its "ground" (the coloured mountains of gongbi
+  landscapes on the procedural corpus). Darkness is then relative, ``d = (ground - grey) / ground`` (ink
+  attenuates the light its ground reflects), and a pixel is ink when ``d`` exceeds ``min_ink_contrast``
+  and three times the grain (the robust spread of the bare samples about the fit, relative to the ground).
+  An Otsu split of ``d`` was tried and rejected: where faint washes are plentiful it splits dark ink from
+  faint ink, and the far mountains fall out of the box. ``ground_grid = 0`` is the plain Otsu on grey of
+  earlier versions.
 * **Detection fails** when the grey image is uniform (Otsu has nothing to split), when there is no
   contour, or when the largest contour covers less than ``min_area_fraction`` of the image (a stray
   speck, a seal, paper texture).
@@ -71,7 +91,65 @@ class ResizeResult:
     reason: str = ""
 
 
-def detect_subject(image: np.ndarray, *, blur: int, min_area_fraction: float, ignore_border: float = 0.0
+def _polynomial_terms(x: np.ndarray, y: np.ndarray, degree: int) -> list[np.ndarray]:
+    return [x ** a * y ** b for a in range(degree + 1) for b in range(degree + 1 - a)]
+
+
+def _least_squares(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Least squares through the normal equations: the design has a handful of well-scaled columns, and
+    einsum avoids a multithreaded BLAS call whose thread start-up cost 11 ms per fit on two busy cores
+    (``np.linalg.lstsq`` made the ground estimate 20x slower than the whole plain-Otsu resize)."""
+    gram = np.einsum("ni,nj->ij", a, a)
+    return np.linalg.solve(gram + 1e-9 * np.eye(len(gram)), np.einsum("ni,n->i", a, b))
+
+
+def estimate_ground(gray: np.ndarray, grid: int, degree: int, refits: int = 12, reject: float = 1.0
+                    ) -> tuple[np.ndarray, float]:
+    """The ground (paper or silk tone with its vignetting) under ``gray`` as a float32 H x W surface, and
+    the grain: the robust spread of the bare samples about it, relative to the ground's median.
+
+    See the module docstring: a polynomial of ``degree`` fitted to an area-downsampled ``grid``-sample
+    copy, refitted without the samples that lie more than ``reject`` robust deviations below the fit.
+    """
+    h, w = gray.shape
+    gx, gy = (grid, max(2, round(grid * h / w))) if w >= h else (max(2, round(grid * w / h)), grid)
+    gx, gy = min(gx, w), min(gy, h)
+    small = cv2.resize(gray, (gx, gy), interpolation=cv2.INTER_AREA).astype(np.float64).ravel()
+    # sample centres, in coordinates of [-1, 1] (well conditioned at any size)
+    nx = np.tile((np.arange(gx) + 0.5) / gx * 2 - 1, gy)
+    ny = np.repeat((np.arange(gy) + 0.5) / gy * 2 - 1, gx)
+    design = np.stack(_polynomial_terms(nx, ny, degree), axis=1)
+    keep = np.ones(small.size, bool)
+    for _ in range(refits):
+        coef = _least_squares(design[keep], small[keep])
+        resid = small - design @ coef
+        spread = 1.4826 * np.median(np.abs(resid[keep])) + 0.5  # MAD; +0.5 level: never zero
+        new_keep = resid > -reject * spread  # ink only darkens: drop what lies below the ground
+        if new_keep.sum() < max(3 * design.shape[1], small.size // 10) or np.array_equal(new_keep, keep):
+            break  # too few bare samples left to fit, or converged
+        keep = new_keep
+    # evaluate at pixel centres in the same coordinates
+    fx = ((np.arange(w, dtype=np.float32) + 0.5) / w * 2 - 1)[None, :]
+    fy = ((np.arange(h, dtype=np.float32) + 0.5) / h * 2 - 1)[:, None]
+    ground = sum(np.float32(c) * t for c, t in zip(coef, _polynomial_terms(fx, fy, degree)))
+    ground = np.clip(np.broadcast_to(ground, (h, w)), 1.0, 255.0).astype(np.float32)
+    return ground, float(spread / max(1.0, float(np.median(ground))))
+
+
+def ink_mask(gray: np.ndarray, *, ground_grid: int, ground_degree: int, min_ink_contrast: float
+             ) -> np.ndarray:
+    """255 where ``gray`` (blurred uint8) is ink, 0 elsewhere (module docstring)."""
+    if ground_grid == 0:
+        _, mask = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+        return mask
+    ground, grain = estimate_ground(gray, ground_grid, ground_degree)
+    darkness = (ground - gray) / ground
+    threshold = max(min_ink_contrast, 3.0 * grain)
+    return np.where(darkness > threshold, 255, 0).astype(np.uint8)
+
+
+def detect_subject(image: np.ndarray, *, blur: int, min_area_fraction: float, ignore_border: float = 0.0,
+                   ground_grid: int = 0, ground_degree: int = 2, min_ink_contrast: float = 0.08
                    ) -> tuple[tuple[int, int, int, int] | None, float, str]:
     """Bounding box ``(x, y, w, h)`` of the significant ink contours and the largest one's eq. 2 area,
     or ``None`` and why not."""
@@ -82,13 +160,14 @@ def detect_subject(image: np.ndarray, *, blur: int, min_area_fraction: float, ig
     if int(gray.max()) == int(gray.min()):
         # Otsu on a constant image would call every pixel ink and return the whole frame as subject.
         return None, 0.0, "uniform image"
-    _, mask = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    mask = ink_mask(gray, ground_grid=ground_grid, ground_degree=ground_degree,
+                    min_ink_contrast=min_ink_contrast)
     if ignore_border > 0:  # clear the darkened paper edge (see the module docstring)
         my, mx = round(ignore_border * mask.shape[0]), round(ignore_border * mask.shape[1])
         mask[:my], mask[mask.shape[0] - my:], mask[:, :mx], mask[:, mask.shape[1] - mx:] = 0, 0, 0, 0
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
-        return None, 0.0, "no contour"
+        return None, 0.0, "no ink darker than the ground" if ground_grid else "no contour"
     areas = np.array([cv2.contourArea(c) for c in contours])  # eq. 2 (shoelace), absolute value
     area = float(areas.max())
     img_area = gray.shape[0] * gray.shape[1]
@@ -128,19 +207,22 @@ def letterbox(image: np.ndarray, target: int | tuple[int, int], pad_value: int =
 
 
 def subject_resize(image: np.ndarray, target: int | tuple[int, int], *, blur: int = 5,
-                   min_area_fraction: float = 0.02, pad_value: int = 240, ignore_border: float = 0.0
+                   min_area_fraction: float = 0.02, pad_value: int = 240, ignore_border: float = 0.0,
+                   ground_grid: int = 0, ground_degree: int = 2, min_ink_contrast: float = 0.08
                    ) -> tuple[np.ndarray, ResizeResult]:
     """Resize an RGB (``H x W x 3``) or grey (``H x W``) uint8 image to ``target`` by eq. 2-5.
 
     ``target`` is a side (square) or ``(width, height)``. Returns the ``th x tw`` image and its
-    :class:`ResizeResult`.
+    :class:`ResizeResult`. The detection keywords are ``curate.subject``'s (``**asdict(params)``); the
+    defaults of ``ground_grid`` (0) keep the plain Otsu of earlier versions for direct callers.
     """
     if image.dtype != np.uint8 or image.ndim not in (2, 3):
         raise ValueError(f"expected a uint8 H x W (x 3) image, got {image.dtype} {image.shape}")
     tw, th = (target, target) if isinstance(target, int) else target
     img_h, img_w = image.shape[:2]
     box, area, reason = detect_subject(image, blur=blur, min_area_fraction=min_area_fraction,
-                                     ignore_border=ignore_border)
+                                       ignore_border=ignore_border, ground_grid=ground_grid,
+                                       ground_degree=ground_degree, min_ink_contrast=min_ink_contrast)
 
     if box is None:
         # eq. 5: the largest region of the target's aspect ratio, centred.

@@ -260,9 +260,9 @@ def train_classifier(model: PaintingClassifier, images: Sequence[np.ndarray],
     unlabelled = torch.nonzero(no_label).flatten()
     if len(unlabelled):
         raise ValueError(f"training items {unlabelled[:5].tolist()} have no known label for any head")
-    x_all = to_tensor(images, model.input_size)
-    x_alt = to_tensor(alt_images, model.input_size) if alt_images is not None else None
-    n = len(x_all)
+    # Images are converted batch by batch (same values as converting all at once): ``images`` may be a
+    # disk-backed sequence (inkgen.data.image_spool), so the training set is never all in memory.
+    n = len(images)
     gen = torch.Generator().manual_seed(seed)
     steps_per_epoch = n // batch_size + (1 if n % batch_size > 1 else 0)
     report = TrainReport(n_train=n, epochs=epochs, seconds=0.0, images_per_second=0.0)
@@ -279,10 +279,11 @@ def train_classifier(model: PaintingClassifier, images: Sequence[np.ndarray],
             total, batches = 0.0, 0
             for b in range(steps_per_epoch):
                 idx = order[b * batch_size:(b + 1) * batch_size]
-                x = x_all[idx]
-                if x_alt is not None:
+                x = to_tensor([images[int(i)] for i in idx], model.input_size)
+                if alt_images is not None:
                     use_alt = torch.rand(len(idx), generator=gen) < 0.5
-                    x = torch.where(use_alt.view(-1, 1, 1, 1), x_alt[idx], x)
+                    x_alt = to_tensor([alt_images[int(i)] for i in idx], model.input_size)
+                    x = torch.where(use_alt.view(-1, 1, 1, 1), x_alt, x)
                 out = model(_augment(x, gen))
                 loss = sum(F.cross_entropy(out[h], targets[h][idx], ignore_index=-1)
                            for h in HEADS if (targets[h][idx] >= 0).any())

@@ -65,5 +65,6 @@ class ProceduralSource:
         params = self.params.procedural
         for index, png, width, height, truth, title in render_all(self.plan(), params.long_side, params.workers):
             store.add_png(item_id=f"procedural-{index:06d}", png=png, width=width, height=height,
-                          source=self.name, license=LICENSE, title=title, period=truth["period"], truth=truth,
+                          source=self.name, license=LICENSE, title=title, period=truth["period"],
+                          period_source="procedural truth", truth=truth,
                           metadata={"renderer_version": RENDERER_VERSION})

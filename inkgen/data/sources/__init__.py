@@ -1,7 +1,9 @@
 """Where the collect stage reads from, besides the procedural renderer.
 
 * :mod:`.http` - the polite, cached, retrying HTTP client the museum sources share;
-* :mod:`.base` - the source interface, period tagging and the museum item flow;
+* :mod:`.base` - the source interface and the museum item flow;
+* :mod:`.rules` - what a museum item must be to be kept (``inkgen/data/museum_rules.yaml``), URL checks;
+* :mod:`.dating` - years (B.C. included), display dates and periods from the museum's dating and years;
 * :mod:`.met`, :mod:`.cleveland`, :mod:`.aic` - the three museums' open-access APIs;
 * :mod:`.folder` - a user's own folder of images with an optional metadata CSV.
 """

@@ -4,7 +4,15 @@ A source fills a :class:`~inkgen.data.raw_store.RawStore`: kept items through ``
 ones through ``quarantine`` with a reason written ``"<kind>: <detail>"`` (the kind is what the collect
 summary counts). :class:`MuseumSource` is the flow the three museum APIs have in common:
 
-    listing (search, paged)  ->  object details  ->  licence check  ->  image download  ->  intake
+    listing (search, paged)  ->  object details  ->  what was asked for?  ->  licence check
+                             ->  image download  ->  intake
+
+"What was asked for" is the item-level check of :mod:`.rules` (a Chinese painting, by the item's own
+fields, with the fields the API documents) and the dating of :mod:`.dating`; an item that fails it is
+listed in ``not_collected.jsonl`` with its reason (``not_chinese``, ``not_a_painting``, ``bad_field``,
+``unparseable_date``) and counted by kind. Object and image URLs that are not https on the museum's
+public host are recorded as warnings on the record (``metadata["url_warnings"]``); such an object URL
+is not kept as the record's ``object_url``.
 
 A failure of the listing itself stops the stage with :class:`SourceError` (without a listing there is
 nothing to collect, and a half listing would silently change the corpus); a failure of one item
@@ -19,19 +27,18 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
 from inkgen.config import CollectParams
 from inkgen.data.intake import ImageRejected, intake_image
 from inkgen.data.raw_store import RawStore
+from inkgen.data.sources.dating import period_of_years  # noqa: F401  (re-exported: older imports)
 from inkgen.data.sources.http import FetchError, HttpClient
+from inkgen.data.sources.rules import ItemRefused, check_url, museum_rules
 
 log = logging.getLogger(__name__)
-
-# Period boundaries (taxonomy.yaml ``periods``): the Qing dynasty ruled 1644-1911; the Republic began 1912.
-QING_START, MODERN_START = 1644, 1912
-
 
 class SourceError(RuntimeError):
     """A failure that stops the whole source (e.g. the search listing cannot be fetched or read)."""
@@ -45,22 +52,8 @@ class SourceStats:
     skipped_not_public_domain: int = 0
     duplicates_in_listing: int = 0  # listing entries whose id had already been listed (skipped)
     not_collected_over_limit: int = 0  # items seen beyond collect.n_images (the folder source)
-
-
-def period_of_years(begin: Any, end: Any) -> str | None:
-    """``pre_qing`` / ``qing`` / ``modern`` for a work dated ``begin``-``end`` (years; either may be None).
-
-    A span is placed by its midpoint, so "17th century" (1600-1699, midpoint 1649.5) counts as Qing and
-    "1600-1650" as pre-Qing. Missing years give None; both years 0 is how museum records say "unknown",
-    not "year 0", so it gives None too.
-    """
-    years = [int(y) for y in (begin, end) if isinstance(y, (int, float)) and not isinstance(y, bool)]
-    if not years or all(y == 0 for y in years):
-        return None
-    middle = sum(years) / len(years)
-    if middle < QING_START:
-        return "pre_qing"
-    return "qing" if middle < MODERN_START else "modern"
+    refused: Counter = field(default_factory=Counter)  # item-level refusals by kind (not_chinese, ...)
+    url_warnings: int = 0  # kept records whose object or image URL is not https on the museum's host
 
 
 def pick(obj: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
@@ -100,7 +93,24 @@ class MuseumItem:
     title: str | None = None
     date: str | None = None
     period: str | None = None
+    period_source: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    url_warnings: list[str] = field(default_factory=list)
+
+    def validate_urls(self, rules: Mapping[str, Any]) -> None:
+        """Check both URLs against the museum's public hosts (:func:`.rules.check_url`).
+
+        An object URL that fails is dropped from the record (it would send a reader elsewhere than the
+        museum) and kept in the warning; an image URL that fails is still the one the bytes came from,
+        so it stays, with its warning.
+        """
+        _, warning = check_url(self.object_url, rules["object_hosts"], "object URL")
+        if warning:
+            self.url_warnings.append(warning + " (not kept as object_url)")
+            self.object_url = None
+        _, warning = check_url(self.image_url, rules["image_hosts"], "image URL")
+        if warning:
+            self.url_warnings.append(warning)
 
 
 @dataclass
@@ -133,6 +143,7 @@ class MuseumSource(Source):
     not_public_domain_reason: str = "the museum does not release this object's image as public domain / CC0"
 
     def __init__(self, collect: CollectParams, http: HttpClient):
+        self.rules = museum_rules(self.name)
         self.collect_params = collect
         self.museum = collect.museum
         self.http = http
@@ -145,7 +156,10 @@ class MuseumSource(Source):
 
     @abstractmethod
     def describe(self, listed: Listed, obj: Mapping[str, Any]) -> MuseumItem:
-        """Map an API object onto a :class:`MuseumItem` (licence, image URL, title, date, ...)."""
+        """Map an API object onto a :class:`MuseumItem` (licence, image URL, title, date, ...).
+
+        Raises :class:`~.rules.ItemRefused` for an item that is not what was asked for.
+        """
 
     # -- shared flow
     def fetch_listing(self, url: str, params: Mapping[str, Any] | None = None) -> Any:
@@ -169,7 +183,14 @@ class MuseumSource(Source):
                 continue
             listed_ids.add(listed.item_id)
             stats.seen += 1
-            item = self._fetch_item(store, listed)
+            try:
+                item = self._fetch_item(store, listed)
+            except ItemRefused as refused:
+                stats.refused[refused.kind] += 1
+                log.info("%s: %s not collected: %s", self.name, listed.item_id, refused.reason)
+                store.skip(listed.item_id, self.name, refused.reason, object_url=refused.context.pop(
+                    "object_url", None), **refused.context)
+                continue
             if item is None:
                 continue
             if not item.public_domain:
@@ -179,11 +200,12 @@ class MuseumSource(Source):
                 continue
             if self._store_item(store, item):
                 kept += 1
+                stats.url_warnings += bool(item.url_warnings)
                 if kept >= self.limit:
                     break  # before asking the listing for more, which may cost another page request
-        log.info("%s: kept %d, quarantined %d, skipped %d not public domain, %d repeated in the listing",
-                 self.name, kept, len(store.quarantined), stats.skipped_not_public_domain,
-                 stats.duplicates_in_listing)
+        log.info("%s: kept %d, quarantined %d, skipped %d not public domain, refused %s, %d repeated in the "
+                 "listing", self.name, kept, len(store.quarantined), stats.skipped_not_public_domain,
+                 dict(stats.refused), stats.duplicates_in_listing)
         return stats
 
     def _quarantine(self, store: RawStore, item_id: str, reason: str, data: bytes | None = None,
@@ -208,7 +230,9 @@ class MuseumSource(Source):
                              f"detail_malformed: expected a JSON object, got {type(obj).__name__}",
                              url=listed.detail_url)
             return None
-        return self.describe(listed, obj)
+        item = self.describe(listed, obj)
+        item.validate_urls(self.rules)
+        return item
 
     def _store_item(self, store: RawStore, item: MuseumItem) -> bool:
         context = {"object_url": item.object_url, "image_url": item.image_url}
@@ -230,8 +254,10 @@ class MuseumSource(Source):
             return False
         store.add_image(item.item_id, intake.image, source=self.name, license=item.license,
                         url=item.image_url, object_url=item.object_url, title=item.title, date=item.date,
-                        period=item.period, retrieved_at=fetched.retrieved_at,
-                        metadata={**item.metadata, **intake.metadata})
+                        period=item.period, period_source=item.period_source,
+                        retrieved_at=fetched.retrieved_at,
+                        metadata={**item.metadata, **intake.metadata,
+                                  **({"url_warnings": item.url_warnings} if item.url_warnings else {})})
         return True
 
 

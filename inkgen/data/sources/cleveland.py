@@ -11,16 +11,22 @@ Documented endpoint used here:
   and ``images.web.url`` (the web-size JPEG).
 
 ``cc0=1`` already asks for CC0 works only; the licence is checked again per artwork, because a record
-is only kept when it says so itself. The museum publishes its data and images under CC0 and states
-no rate limit; the params' polite rate applies. The listing is paged by offset, so a collection that
-changes between two page requests can list an artwork twice; the shared flow handles it once.
+is only kept when it says so itself. Likewise the department and type filters of the query are checked
+again per artwork, with its culture (``museum_rules.yaml``): a page of American and European works, which
+a real query returned, is refused item by item (``not_chinese``). B.C. years given positive with
+earliest > latest are read by the display date (:mod:`.dating`). The museum publishes its data and images under
+CC0 and states no rate limit; the params' polite rate applies. The listing is paged by offset, so a
+collection that changes between two page requests can list an artwork twice; the shared flow handles it
+once.
 """
 
 from __future__ import annotations
 
 from typing import Any, Iterator, Mapping
 
-from inkgen.data.sources.base import Listed, MuseumItem, MuseumSource, numeric_id, period_of_years, pick
+from inkgen.data.sources.base import Listed, MuseumItem, MuseumSource, numeric_id, pick
+from inkgen.data.sources.dating import date_item
+from inkgen.data.sources.rules import screen
 
 CMA_LICENSE = "CC0-1.0 (Cleveland Museum of Art Open Access)"
 PAGE_SIZE = 100
@@ -64,17 +70,20 @@ class ClevelandSource(MuseumSource):
             skip += len(rows)
 
     def describe(self, listed: Listed, obj: Mapping[str, Any]) -> MuseumItem:
+        screen(obj, self.rules)
+        dating = date_item(obj, self.rules)
         images = obj.get("images")
         web = images.get("web") if isinstance(images, Mapping) else None
         image_url = web.get("url") if isinstance(web, Mapping) else None
         return MuseumItem(
             item_id=listed.item_id,
             public_domain=obj.get("share_license_status") == "CC0",
-            image_url=image_url or None,
+            image_url=image_url if isinstance(image_url, str) and image_url else None,
             license=CMA_LICENSE,
             object_url=obj.get("url") or None,
             title=obj.get("title") or None,
-            date=obj.get("creation_date") or None,
-            period=period_of_years(obj.get("creation_date_earliest"), obj.get("creation_date_latest")),
-            metadata=pick(obj, METADATA_FIELDS),
+            date=dating.display,
+            period=dating.period,
+            period_source=dating.period_source,
+            metadata={**pick(obj, METADATA_FIELDS), "dating": dating.metadata()},
         )

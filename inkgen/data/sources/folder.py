@@ -223,6 +223,8 @@ class FolderSource(Source):
         values = row.values if row is not None else {}
         store.add_image(item_id, intake.image, source=self.name, license=license_, url=None, object_url=None,
                         title=values.get("title") or Path(rel).stem, date=values.get("date") or None,
-                        period=truth.get("period"), retrieved_at=_mtime_iso(path), truth=truth or None,
+                        period=truth.get("period"),
+                        period_source="metadata_csv" if truth.get("period") else None,
+                        retrieved_at=_mtime_iso(path), truth=truth or None,
                         metadata={**context, **intake.metadata})
         return True

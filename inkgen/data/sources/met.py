@@ -11,15 +11,20 @@ Documented endpoints used here:
 
 Images of public-domain objects are Open Access under CC0 ("Open Access" policy,
 https://www.metmuseum.org/about-the-met/policies-and-documents/open-access); others carry no image
-URL and are skipped. The Met asks for at most 80 requests per second. The web-large image is
-downloaded: originals can exceed the decompression-bomb budget, and the study works at 64-384 px.
+URL and are skipped. An object is kept only when its ``culture`` names China, its ``department`` is Asian
+Art and its ``classification`` is Paintings (``museum_rules.yaml``); its period comes from its
+``dynasty``/``period`` fields before its years (:mod:`.dating`). The Met asks for at most 80 requests per
+second. The web-large image is downloaded: originals can exceed the decompression-bomb budget, and the
+study works at 64-384 px.
 """
 
 from __future__ import annotations
 
 from typing import Any, Iterator, Mapping
 
-from inkgen.data.sources.base import Listed, MuseumItem, MuseumSource, numeric_id, period_of_years, pick
+from inkgen.data.sources.base import Listed, MuseumItem, MuseumSource, numeric_id, pick
+from inkgen.data.sources.dating import date_item
+from inkgen.data.sources.rules import screen
 
 MET_LICENSE = "CC0-1.0 (The Met Open Access, public domain)"
 METADATA_FIELDS = (
@@ -51,6 +56,8 @@ class MetSource(MuseumSource):
             yield Listed(item_id=f"met-{object_id}", detail_url=f"{self.museum.met_url}/objects/{object_id}")
 
     def describe(self, listed: Listed, obj: Mapping[str, Any]) -> MuseumItem:
+        screen(obj, self.rules)
+        dating = date_item(obj, self.rules)
         image_url = obj.get("primaryImageSmall") or obj.get("primaryImage") or None
         return MuseumItem(
             item_id=listed.item_id,
@@ -59,7 +66,8 @@ class MetSource(MuseumSource):
             license=MET_LICENSE,
             object_url=obj.get("objectURL") or None,
             title=obj.get("title") or obj.get("objectName") or None,
-            date=obj.get("objectDate") or None,
-            period=period_of_years(obj.get("objectBeginDate"), obj.get("objectEndDate")),
-            metadata=pick(obj, METADATA_FIELDS),
+            date=dating.display,
+            period=dating.period,
+            period_source=dating.period_source,
+            metadata={**pick(obj, METADATA_FIELDS), "dating": dating.metadata()},
         )
