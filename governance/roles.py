@@ -38,6 +38,7 @@ PRENOMINAL = 3
 OBJECT_WINDOW = 5
 DISPOSAL = "把将"            # 把/将 + object + verb: the object comes before the act
 ATTRIBUTIVE = "的"           # modifier + 的 + figure
+COMPLEMENT_ZH = "作成为"      # 当作 / 当成 / 变为 X: X is the complement, not the holder
 OBJECT_PRONOUNS = frozenset({"him", "her", "them"})
 BREAKS = frozenset(",;:.!?()[]{}\n，；：。！？、（）【】")
 
@@ -142,8 +143,8 @@ def _holder(term: Hit, span: tuple[int, int], clause: int, figures: list, linker
         return overlapping[0]
     window = OBJECT_WINDOW if term.role == "object" else PRENOMINAL
     zh = _han(text[term.start:term.end])
-    if term.role == "state" and pe in linker_words and not zh:
-        window = 0  # "used as a flower pot", "in a garbage heap": what follows is the complement, not the holder
+    if term.role == "state" and ((pe in linker_words and not zh) or (zh and text[term.end - 1] in COMPLEMENT_ZH)):
+        window = 0  # "used as a flower pot", 当作花盆: what follows is the complement, not the holder
     if zh and term.role == "state":
         # 头朝下的观音像, 醉倒在地上的释迦牟尼: the first figure right after the next 的 holds the modifier
         k = text.find(ATTRIBUTIVE, term.end)

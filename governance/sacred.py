@@ -216,8 +216,16 @@ def _phonetic(slots: Any, where: str) -> regex.Pattern:
     return regex.compile("".join(parts))
 
 
+_AS_EN = ("as a {}", "as an {}", "as the {}", "into a {}", "into an {}")
+_AS_ZH = ("当作{}", "当成{}", "当{}", "用作{}", "做成{}", "作为{}")
+
+
 def _posture_terms(entry: Any, where: str) -> tuple[Terms, Terms]:
-    extra = frozenset({"object_en", "object_zh", "heritage"})
+    extra = frozenset({"object_en", "object_zh", "heritage", "as_objects_en", "as_objects_zh"})
+    if entry.get("as_objects_en") or entry.get("as_objects_zh"):  # "used as a stool", 当作凳子
+        entry = dict(entry)
+        entry["en"] = list(entry.get("en") or []) + [f.format(x) for x in entry.get("as_objects_en") or [] for f in _AS_EN]
+        entry["zh"] = list(entry.get("zh") or []) + [f.format(x) for x in entry.get("as_objects_zh") or [] for f in _AS_ZH]
     state = _terms(entry, where, ("en",), extra=extra)
     obj = _terms({"en": entry.get("object_en"), "zh": entry.get("object_zh"),
                   "zh_exceptions": entry.get("zh_exceptions")}, where + ".object", ("en",))
