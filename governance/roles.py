@@ -38,7 +38,8 @@ PRENOMINAL = 3
 OBJECT_WINDOW = 5
 DISPOSAL = "把将"            # 把/将 + object + verb: the object comes before the act
 ATTRIBUTIVE = "的"           # modifier + 的 + figure
-COMPLEMENT_ZH = "作成为"      # 当作 / 当成 / 变为 X: X is the complement, not the holder
+COMPLEMENT_ZH = "作成为"
+LOCATIVE_ZH = "上"            # 在 X 上 + act: the act is done onto X      # 当作 / 当成 / 变为 X: X is the complement, not the holder
 OBJECT_PRONOUNS = frozenset({"him", "her", "them"})
 BREAKS = frozenset(",;:.!?()[]{}\n，；：。！？、（）【】")
 
@@ -127,6 +128,12 @@ def _antecedent(holder: Hit, figures: list, w: _Words) -> Hit:
     return max(earlier, key=lambda h: h.start) if earlier else holder
 
 
+def _placed(h: Hit, figures: list, linker_words: set[int]) -> bool:
+    """Whether a place linker stands in the two words before figure ``h`` (在观音殿, 佛像前)."""
+    span = next((fs for f, (fs, _), _ in figures if f is h), None)
+    return span is not None and any(n in linker_words for n in (span - 1, span - 2))
+
+
 def _han(text: str) -> bool:
     return any("\u3400" <= c <= "\u9fff" for c in text)
 
@@ -157,12 +164,22 @@ def _holder(term: Hit, span: tuple[int, int], clause: int, figures: list, linker
              if c == clause and pe < fs <= pe + window and _clear(pe, fs, linker_words)]
     if after:
         return min(after, key=lambda x: (x[0], x[1].group != "motif"))[1]
+    if term.role == "object" and zh and text[term.start] in LOCATIVE_ZH:
+        # 在佛像上撒尿: "上" + act is the act done onto the figure named just before
+        near = [(fe, h) for h, (fs, fe), c in figures if c == clause and fe < ps]
+        if near:
+            return max(near, key=lambda x: x[0])[1]
     if term.role == "object":
         # 把佛像踢倒: the disposal marker puts the object before the verb
         marked = [h for h, (fs, fe), c in figures if c == clause and fe < ps
                   and any(ch in DISPOSAL for ch in text[max(0, h.start - 3):h.start])]
         return max(marked, key=lambda h: h.start) if marked else None
     before = [(fe, h) for h, (fs, fe), c in figures if c == clause and fe < ps]
+    if zh and term.role == "state" and before:
+        # 一只猫趴在观音殿的门槛上睡觉: a figure inside a place phrase (在/前/旁 … just before it) is where the
+        # subject is, not who sleeps; the subject outside any place phrase holds the posture
+        subjects = [(fe, h) for fe, h in before if not _placed(h, figures, linker_words)]
+        before = subjects or before
     if before:
         return max(before, key=lambda x: (x[0], x[1].group == "motif"))[1]
     if any(c == clause for _, _, c in figures):
