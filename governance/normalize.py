@@ -51,6 +51,9 @@ LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9
         "!": "i", "|": "i", "€": "e", "£": "l"}
 _PINYIN_FINAL = set("aeiouvngr")
 _SOUND = regex.compile(r"[\p{Cyrillic}\p{Greek}\p{Armenian}]")
+# Punctuation that ends a clause: a name or posture term never runs across it ("Amitabh, a teacher"); a
+# full stop only before whitespace, so "B.u.d.d.h.a" still reads as one word.
+_BREAKS = frozenset(",;:!?，；：。！？、")
 
 
 @functools.lru_cache(maxsize=1)
@@ -144,6 +147,11 @@ class Roman:
     src: tuple[int, ...]
     word: tuple[int, ...]
     han: tuple[bool, ...]
+    brk: tuple[bool, ...] = ()   # per letter: a clause break (, ; : ! ? or a full stop) lies before it
+
+    def crosses_break(self, i: int, j: int) -> bool:
+        """Whether letters ``i..j-1`` span a clause break ("Amitabh, a" is not "amitabha")."""
+        return any(self.brk[i + 1:j]) if self.brk else False
 
     def starts_word(self, i: int) -> bool:
         return i == 0 or self.word[i] != self.word[i - 1]
@@ -224,11 +232,13 @@ def _roman(cleaned: Chars) -> Roman:
     src: list[int] = []
     words: list[int] = []
     han: list[bool] = []
+    brk: list[bool] = []
     word: Chars = []
     n = 0
+    pending = False
 
     def flush() -> None:
-        nonlocal n, word
+        nonlocal n, word, pending
         got = _word_letters(word)
         if got:
             n += 1
@@ -237,6 +247,8 @@ def _roman(cleaned: Chars) -> Roman:
                 src.append(i)
                 words.append(n)
                 han.append(False)
+                brk.append(pending)
+                pending = False
         word = []
 
     k = 0
@@ -258,15 +270,24 @@ def _roman(cleaned: Chars) -> Roman:
                     src.append(pos)
                     words.append(n)
                     han.append(True)
+                    brk.append(pending)
+                    pending = False
             k = j
             continue
-        if c.isalnum() or c in LEET or unicodedata.category(c) in ("Mn", "Mc"):
+        if c.isalnum() or (c in LEET and not (c == "!" and _ends_clause(chars, k))) \
+                or unicodedata.category(c) in ("Mn", "Mc"):
             word.append((c, i))
         else:
             flush()
+            pending = pending or c in _BREAKS or (c == "." and (k + 1 == len(chars) or chars[k + 1][0].isspace()))
         k += 1
     flush()
-    return Roman("".join(letters), tuple(src), tuple(words), tuple(han))
+    return Roman("".join(letters), tuple(src), tuple(words), tuple(han), tuple(brk))
+
+
+def _ends_clause(chars: Chars, k: int) -> bool:
+    """A "!" followed by a space or the end is punctuation, not leetspeak for "i"."""
+    return k + 1 == len(chars) or chars[k + 1][0].isspace() or chars[k + 1][0] in "!?."
 
 
 def hanzi(chars: Chars) -> Hanzi:

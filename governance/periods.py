@@ -71,6 +71,7 @@ class Period:
 class Ontology:
     periods: dict[str, Period]
     domain_words: dict[str, tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]]  # domain -> (en seqs, zh)
+    not_periods: tuple[str, ...] = ()   # painters' names that contain a period name (Tang Yin, Ma Yuan)
 
 
 @functools.lru_cache(maxsize=4)
@@ -100,7 +101,10 @@ def load_ontology(path: str | Path = DATA / "periods.yaml") -> Ontology:
             raise OntologyError(f"{path}: periods.{pid}: missing or malformed {exc}") from None
     if not periods:
         raise OntologyError(f"{path}: no periods")
-    return Ontology(periods, domains)
+    names = data.get("not_periods")
+    if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+        raise OntologyError(f"{path}: not_periods must be a list of names")
+    return Ontology(periods, domains, tuple(names))
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,9 @@ def find_mentions(text: str, onto: Ontology) -> list[Mention]:
                 for m in re.finditer(re.escape(term), text):
                     out.append(Mention(p.id, m.start(), m.end(), m.group(), d, "marker", True))
     taken = [(m.start, m.end) for m in out]
+    for name in onto.not_periods:  # "after Tang Yin, Ming dynasty": a painter, not the Tang dynasty
+        taken += [(m.start(), m.end()) for m in re.finditer(rf"(?<![\w'’]){re.escape(name)}(?![\w'’])", text,
+                                                            re.IGNORECASE)]
     for p in onto.periods.values():
         for name in p.en_names + p.pinyin_names:
             for m in re.finditer(rf"(?<![\w'’]){re.escape(name)}{_SUFFIX}(?![\w'’])", text, re.IGNORECASE):

@@ -18,6 +18,12 @@ prompts take). Figures are religious motifs and agents (people, animals, plants;
   its complement.
 - Linkers (before, around, beside, in front of, 在, 前, 围绕) put a figure in a *place*: a posture never
   reaches across one, so "monks seated around a sand mandala" gives the seat to the monks.
+- Chinese word order (added after the red-team set, ``redteam_degradation_zh``): a modifier ending in 的
+  belongs to the figure after the 的 (醉倒在地上的释迦牟尼, 头朝下的观音像 — a Chinese term ending in a
+  linker character such as 下 is not a complement marker); the disposal construction 把/将 X + verb puts
+  the object X *before* the act (把佛像踢倒).
+- An object pronoun (him, her, them) that is the only figure of its clause stands for the nearest figure
+  named before it ("Paint the Buddha. Then turn him upside down.").
 """
 
 from __future__ import annotations
@@ -30,6 +36,11 @@ from governance.sacred import Hit, SacredFindings
 
 PRENOMINAL = 3
 OBJECT_WINDOW = 5
+DISPOSAL = "把将"            # 把/将 + object + verb: the object comes before the act
+ATTRIBUTIVE = "的"           # modifier + 的 + figure
+COMPLEMENT_ZH = "作成为"
+LOCATIVE_ZH = "上"            # 在 X 上 + act: the act is done onto X      # 当作 / 当成 / 变为 X: X is the complement, not the holder
+OBJECT_PRONOUNS = frozenset({"him", "her", "them"})
 BREAKS = frozenset(",;:.!?()[]{}\n，；：。！？、（）【】")
 
 
@@ -79,6 +90,10 @@ def attribute(f: SacredFindings, mechanism: str = "clause") -> list[Attribution]
     w = _Words(f)
     figures = [(h, w.range(h), w.clause(h)) for h in f.hits if h.group in ("motif", "agent")]
     figures = [x for x in figures if x[1] is not None]
+    # an agent word inside a posture term is part of the term, not a figure ("lotus" in "on a lotus throne")
+    terms = [(h.start, h.end) for h in f.hits if h.group in ("posture", "facing")]
+    figures = [x for x in figures if x[0].group != "agent"
+               or not any(a <= x[0].start and x[0].end <= b for a, b in terms)]
     linker_words = {n for h in f.of("linker") if (r := w.range(h)) for n in range(r[0], r[1] + 1)}
     by_clause: dict[int, list] = {}
     for x in figures:
@@ -96,8 +111,31 @@ def attribute(f: SacredFindings, mechanism: str = "clause") -> list[Attribution]
         k = bisect.bisect_left(clauses, clause)
         previous = clauses[k - 1] if k else None
         fallback = max(by_clause[previous], key=lambda x: x[1][1]) if previous is not None else None
-        out.append(Attribution(term, _holder(term, span, clause, local, linker_words, fallback)))
+        holder = _holder(term, span, clause, local, linker_words, fallback, f.text)
+        out.append(Attribution(term, _antecedent(holder, figures, w) if holder is not None else None))
     return out
+
+
+def _antecedent(holder: Hit, figures: list, w: _Words) -> Hit:
+    """An object pronoun alone in its clause read as the nearest figure named before it."""
+    if holder.group != "agent" or holder.term.casefold() not in OBJECT_PRONOUNS:
+        return holder
+    clause = w.clause(holder)
+    if any(c == clause and h.start < holder.start for h, _, c in figures):
+        return holder
+    earlier = [h for h, _, c in figures if c < clause and not (h.group == "agent" and
+                                                                 h.term.casefold() in OBJECT_PRONOUNS)]
+    return max(earlier, key=lambda h: h.start) if earlier else holder
+
+
+def _placed(h: Hit, figures: list, linker_words: set[int]) -> bool:
+    """Whether a place linker stands in the two words before figure ``h`` (在观音殿, 佛像前)."""
+    span = next((fs for f, (fs, _), _ in figures if f is h), None)
+    return span is not None and any(n in linker_words for n in (span - 1, span - 2))
+
+
+def _han(text: str) -> bool:
+    return any("\u3400" <= c <= "\u9fff" for c in text)
 
 
 def _clear(a: int, b: int, linker_words: set[int]) -> bool:
@@ -105,21 +143,43 @@ def _clear(a: int, b: int, linker_words: set[int]) -> bool:
 
 
 def _holder(term: Hit, span: tuple[int, int], clause: int, figures: list, linker_words: set[int],
-            fallback: Any) -> Hit | None:
+            fallback: Any, text: str = "") -> Hit | None:
     ps, pe = span
     overlapping = [h for h, (fs, fe), _ in figures if fs <= pe and ps <= fe and h.group == "motif"]
     if overlapping:  # "卧佛": the posture is written into the figure's name
         return overlapping[0]
     window = OBJECT_WINDOW if term.role == "object" else PRENOMINAL
-    if term.role == "state" and pe in linker_words:
-        window = 0  # "used as a flower pot", "in a garbage heap": what follows is the complement, not the holder
+    zh = _han(text[term.start:term.end])
+    if term.role == "state" and ((pe in linker_words and not zh) or (zh and text[term.end - 1] in COMPLEMENT_ZH)):
+        window = 0  # "used as a flower pot", 当作花盆: what follows is the complement, not the holder
+    if zh and term.role == "state":
+        # 头朝下的观音像, 醉倒在地上的释迦牟尼: the first figure right after the next 的 holds the modifier
+        k = text.find(ATTRIBUTIVE, term.end)
+        if k >= 0 and ATTRIBUTIVE not in text[term.end:k]:
+            after_de = [h for h, _, c in figures if c == clause and k < h.start <= k + 3]
+            between = [h for h, _, c in figures if c == clause and term.end <= h.start < k]
+            if after_de and not between:
+                return min(after_de, key=lambda h: h.start)
     after = [(fs, h) for h, (fs, fe), c in figures
              if c == clause and pe < fs <= pe + window and _clear(pe, fs, linker_words)]
     if after:
         return min(after, key=lambda x: (x[0], x[1].group != "motif"))[1]
+    if term.role == "object" and zh and text[term.start] in LOCATIVE_ZH:
+        # 在佛像上撒尿: "上" + act is the act done onto the figure named just before
+        near = [(fe, h) for h, (fs, fe), c in figures if c == clause and fe < ps]
+        if near:
+            return max(near, key=lambda x: x[0])[1]
     if term.role == "object":
-        return None
+        # 把佛像踢倒: the disposal marker puts the object before the verb
+        marked = [h for h, (fs, fe), c in figures if c == clause and fe < ps
+                  and any(ch in DISPOSAL for ch in text[max(0, h.start - 3):h.start])]
+        return max(marked, key=lambda h: h.start) if marked else None
     before = [(fe, h) for h, (fs, fe), c in figures if c == clause and fe < ps]
+    if zh and term.role == "state" and before:
+        # 一只猫趴在观音殿的门槛上睡觉: a figure inside a place phrase (在/前/旁 … just before it) is where the
+        # subject is, not who sleeps; the subject outside any place phrase holds the posture
+        subjects = [(fe, h) for fe, h in before if not _placed(h, figures, linker_words)]
+        before = subjects or before
     if before:
         return max(before, key=lambda x: (x[0], x[1].group == "motif"))[1]
     if any(c == clause for _, _, c in figures):

@@ -81,13 +81,22 @@ class Terms:
                     yield term, i, j
 
     def find_zh(self, h: Hanzi) -> Iterable[tuple[str, int, int]]:
+        """Occurrences of the Chinese terms; one lying wholly inside a listed compound (佛 in 佛手 "citron")
+        is discarded, one that only overlaps it is kept (药师佛 in 药师佛手持药钵: the compound is a false
+        reading across a word boundary)."""
         text = h.text
+        inside = set()
         for ex in self.zh_exceptions:
-            text = text.replace(ex, "\u3000" * len(ex))
+            pos = text.find(ex)
+            while pos >= 0:
+                inside.add((pos, pos + len(ex)))
+                pos = text.find(ex, pos + 1)
         for term in self.zh:
             pos = text.find(term)
             while pos >= 0:
-                yield term, h.src[pos], h.src[pos + len(term) - 1] + 1
+                end = pos + len(term)
+                if not any(a <= pos and end <= b for a, b in inside):
+                    yield term, h.src[pos], h.src[end - 1] + 1
                 pos = text.find(term, pos + 1)
 
 
@@ -97,6 +106,8 @@ def _occurrences(r: Roman, key: str, glued_min: int, allow_han: bool) -> Iterabl
     while pos >= 0:
         end = pos + len(key)
         ok = allow_han or not any(r.han[pos:end])
+        if ok and (not glued_min or len(key) < glued_min):
+            ok = not r.crosses_break(pos, end)
         if ok and (not glued_min or len(key) < glued_min):
             ok = r.starts_word(pos)
             if ok and not r.ends_word(end - 1):
@@ -133,7 +144,7 @@ def _terms(entry: Any, where: str, en_keys: tuple[str, ...] = ("en", "pinyin"), 
            extra: frozenset[str] = frozenset()) -> Terms:
     if not isinstance(entry, dict):
         raise LexiconError(f"{where}: expected a mapping")
-    known = set(en_keys) | {zh_key, "zh_exceptions", "en_exceptions", "class", "sources"} | extra
+    known = set(en_keys) | {zh_key, "zh_exceptions", "en_exceptions", "class", "sources", "ambiguous_en"} | extra
     unknown = sorted(set(entry) - known)
     if unknown:
         raise LexiconError(f"{where}.{unknown[0]}: unknown key (known: {', '.join(sorted(known))})")
@@ -175,6 +186,8 @@ class Lexicon:
     glued_min_letters: int
     heritage_context: Terms
     heritage_postures: frozenset[str]
+    ambiguous_motifs: dict[str, Terms] = field(default_factory=dict)  # names that are also people's / places'
+    sacred_context: Terms | None = None                                # words that make them the deity
 
     @property
     def mantra_names(self) -> dict[str, str]:
@@ -203,8 +216,16 @@ def _phonetic(slots: Any, where: str) -> regex.Pattern:
     return regex.compile("".join(parts))
 
 
+_AS_EN = ("as a {}", "as an {}", "as the {}", "into a {}", "into an {}")
+_AS_ZH = ("当作{}", "当成{}", "当{}", "用作{}", "做成{}", "作为{}")
+
+
 def _posture_terms(entry: Any, where: str) -> tuple[Terms, Terms]:
-    extra = frozenset({"object_en", "object_zh", "heritage"})
+    extra = frozenset({"object_en", "object_zh", "heritage", "as_objects_en", "as_objects_zh"})
+    if entry.get("as_objects_en") or entry.get("as_objects_zh"):  # "used as a stool", 当作凳子
+        entry = dict(entry)
+        entry["en"] = list(entry.get("en") or []) + [f.format(x) for x in entry.get("as_objects_en") or [] for f in _AS_EN]
+        entry["zh"] = list(entry.get("zh") or []) + [f.format(x) for x in entry.get("as_objects_zh") or [] for f in _AS_ZH]
     state = _terms(entry, where, ("en",), extra=extra)
     obj = _terms({"en": entry.get("object_en"), "zh": entry.get("object_zh"),
                   "zh_exceptions": entry.get("zh_exceptions")}, where + ".object", ("en",))
@@ -239,12 +260,18 @@ def load_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
             _terms({"en": e.get("ambiguous_forms")}, where + ".ambiguous_forms", ("en",)),
             tuple(_phonetic(p, f"{where}.phonetic[{n}]") for n, p in enumerate(e.get("phonetic") or [])),
             _terms({"en": e.get("names_en"), "zh": e.get("names_zh")}, where + ".names", ("en",))))
+    ambiguous = {mid: _terms({"en": e.get("ambiguous_en"), "en_exceptions": e.get("en_exceptions")},
+                             f"motifs.{mid}.ambiguous_en", ("en",))
+                 for mid, e in m["motifs"].items() if e.get("ambiguous_en")}
+    if "sacred_context" not in m:
+        raise LexiconError(f"{motifs_path}: missing 'sacred_context'")
     return Lexicon(classes, motifs, postures, facings, _terms(m["agents"], "agents", ("en",)),
                    _terms(m["linkers"], "linkers", ("en",)), tuple(mantras), tuple(t.get("symbols") or []),
                    _terms(t.get("generic_terms", {}), "generic_terms"),
                    _terms(t.get("writing_cues", {}), "writing_cues", ("en",)),
                    int(t.get("glued_min_letters", 10)), _terms(m["heritage_context"], "heritage_context", ("en",)),
-                   frozenset(pid for pid, e in m["postures"].items() if e.get("heritage")))
+                   frozenset(pid for pid, e in m["postures"].items() if e.get("heritage")),
+                   ambiguous, _terms(m["sacred_context"], "sacred_context", ("en",)))
 
 
 def _is_han(text: str) -> bool:
@@ -278,7 +305,8 @@ class SacredFindings:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"hits": [h.to_dict(self.text) for h in self.hits if h.group not in ("linker", "cue", "heritage")]}
+        return {"hits": [h.to_dict(self.text) for h in self.hits
+                         if h.group not in ("linker", "cue", "heritage", "sacred_context")]}
 
 
 def _roman_hits(r: Roman, group: str, ident: str, terms: Terms, role: str = "state", **kw: Any) -> list[Hit]:
@@ -320,6 +348,10 @@ def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
         hits: list[Hit] = []
         for mid, (_, terms) in lexicon.motifs.items():
             hits += _both(r, h, "motif", mid, terms)
+        for mid, terms in lexicon.ambiguous_motifs.items():
+            hits += _roman_hits(r, "motif_ambiguous", mid, terms)
+        if lexicon.sacred_context is not None:
+            hits += _both(r, h, "sacred_context", "context", lexicon.sacred_context)
         for group, table in (("posture", lexicon.postures), ("facing", lexicon.facings)):
             for pid, (state, obj) in table.items():
                 hits += _both(r, h, group, pid, state) + _both(r, h, group, pid, obj, role="object")
@@ -331,5 +363,10 @@ def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
         hits += _both(r, h, "heritage", "heritage", lexicon.heritage_context)
         seen = set(found.hits)
         found.hits += [h for h in dict.fromkeys(hits) if h not in seen]
+    # A name that is also a person's or a place's ("Tara", the Hill of Tara) is the deity only beside another
+    # religious motif or a word of religious context (goddess, statue, thangka, mantra ...).
+    sacred = any(h.group in ("motif", "sacred_context", "mantra") for h in found.hits)
+    found.hits = [Hit("motif", h.ident, h.term, h.start, h.end, h.role) if h.group == "motif_ambiguous" else h
+                  for h in found.hits if h.group != "motif_ambiguous" or sacred]
     found.hits.sort(key=lambda x: (x.start, -x.end))
     return found
