@@ -9,7 +9,8 @@ Variants whose phase 1 would be the same run share one VQGAN: ``no_transformer``
 only in its prior, so it uses ``full``'s VQGAN (:func:`vqgan_owner`). Everything is read from params:
 sizes from ``model``, run values from ``train``, the resolution from ``curate.target_size`` and the text
 width from the text encoder. Each run logs its epochs with dvclive (``Live(dvcyaml=None)``, so that
-dvclive never rewrites dvc.yaml) and writes ``<paths.metrics>/<stage>-<variant>.json``.
+dvclive never rewrites dvc.yaml) and writes ``<paths.metrics>/<phase>/<variant>/seed-<S>.json``. Every variant is
+trained once per seed of ``train.seeds`` (the same seeds for all), into ``models/<phase>/<variant>/seed-<S>/``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from inkgen.config import Params, project_root
+from inkgen.config import Params, TrainParams, project_root
 from inkgen.data.dataset import Split, load_split
 from inkgen.models.vqgan import VARIANT_FLAGS, VQGAN, VQGANConfig
 from inkgen.training import (FineTunedTextFeatures, TextFeatures, TrainConfig, TrainError, TrainResult,
@@ -38,17 +39,20 @@ VARIANTS = tuple(VARIANT_FLAGS)  # full, no_clip, no_transformer, vqgan_clip, vq
 # generation) do not touch phase 1, so changing them never re-trains a VQGAN. Upstream stages' values reach
 # training through their outputs (the dataset, clip.pt), which DVC tracks as data dependencies.
 PHASE1_PARAMS = ("curate.target_size", "text_encoder", "governance.registry", "governance.policy_file",
-                 "governance.policy", "model.vqgan", "train.seed", "train.device",
+                 "governance.policy", "model.vqgan", "train.device",
                  "train.threads", "train.epochs", "train.batch_size", "train.lr", "train.beta", "train.eta",
                  "train.lambda_clip", "train.disc_start", "train.checkpoint_every", "train.convergence_window",
                  "train.convergence_min_rel_improvement")
+# train.seeds is in neither: each run hashes its own seed (params_hash), so adding a seed re-trains nothing else.
 PHASE2_PARAMS = ("curate.target_size", "text_encoder", "governance.registry", "governance.policy_file",
-                 "governance.policy", "model", "train")
+                 "governance.policy", "model", *(f"train.{k}" for k in TrainParams.__dataclass_fields__
+                                                  if k != "seeds"))
 
 
 # ------------------------------------------------------------------------------------------ configs
-def train_config(params: Params, variant: str) -> TrainConfig:
-    return TrainConfig(**params.train.run_config(variant))
+def train_config(params: Params, variant: str, seed: int | None = None) -> TrainConfig:
+    """The run config of (``variant``, ``seed``); ``seed`` must be one of ``train.seeds`` (default: the first)."""
+    return TrainConfig(**params.train.run_config(variant, params.train.seeds[0] if seed is None else seed))
 
 
 def vqgan_owner(params: Params, variant: str) -> str:
@@ -68,10 +72,12 @@ def vqgan_config(params: Params, variant: str, text_dim: int) -> VQGANConfig:
                                    **dataclasses.asdict(params.model.vqgan))
 
 
-def params_hash(params: Params, phase: str = "prior") -> str:
-    """SHA-256 over the params a phase (``"vqgan"`` or ``"prior"``) depends on."""
+def params_hash(params: Params, phase: str = "prior", seed: int | None = None) -> str:
+    """SHA-256 over the params a phase (``"vqgan"`` or ``"prior"``) depends on, and the run's training
+    ``seed`` (one of ``train.seeds``; ``None``: a reader that checks params only). The seeds list itself is
+    not hashed, so adding a seed never invalidates the runs of the others."""
     keys = {"vqgan": PHASE1_PARAMS, "prior": PHASE2_PARAMS}[phase]
-    values = {}
+    values: dict[str, Any] = {"seed": None if seed is None else int(seed)}
     for dotted in keys:
         node: Any = params
         for part in dotted.split("."):
@@ -80,12 +86,32 @@ def params_hash(params: Params, phase: str = "prior") -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def vqgan_checkpoint(params: Params, root: Path, variant: str) -> Path:
-    return root / params.paths.models / "vqgan" / variant / "vqgan-last.pt"
+def _seed_dir(params: Params, seed: int) -> str:
+    if seed not in params.train.seeds:
+        raise TrainError(f"seed {seed!r} is not one of train.seeds {list(params.train.seeds)}")
+    return f"seed-{int(seed)}"
 
 
-def prior_checkpoint(params: Params, root: Path, variant: str) -> Path:
-    return root / params.paths.models / "train" / variant / "prior-last.pt"
+def vqgan_checkpoint(params: Params, root: Path, variant: str, seed: int) -> Path:
+    """``models/vqgan/<variant>/seed-<S>/vqgan-last.pt``: the phase-1 run of (variant, seed)."""
+    return Path(root) / params.paths.models / "vqgan" / variant / _seed_dir(params, seed) / "vqgan-last.pt"
+
+
+def prior_checkpoint(params: Params, root: Path, variant: str, seed: int) -> Path:
+    """``models/train/<variant>/seed-<S>/prior-last.pt`` (its per-epoch snapshots beside it)."""
+    return Path(root) / params.paths.models / "train" / variant / _seed_dir(params, seed) / "prior-last.pt"
+
+
+def stage_metrics_path(params: Params, root: Path, phase: str, variant: str, seed: int) -> Path:
+    """``reports/metrics/<phase>/<variant>/seed-<S>.json`` (phase ``"vqgan"`` or ``"train"``)."""
+    if phase not in ("vqgan", "train"):
+        raise TrainError(f"phase {phase!r} is not 'vqgan' or 'train'")
+    return Path(root) / params.paths.metrics / phase / variant / f"{_seed_dir(params, seed)}.json"
+
+
+def live_dir(params: Params, root: Path, phase: str, variant: str, seed: int) -> Path:
+    """dvclive's folder of one run: ``reports/metrics/live/<phase>-<variant>-seed-<S>``."""
+    return Path(root) / params.paths.metrics / "live" / f"{phase}-{variant}-{_seed_dir(params, seed)}"
 
 
 # ------------------------------------------------------------------------------------------- inputs
@@ -193,15 +219,17 @@ class VQGANStage:
     metrics: dict[str, Any]
 
 
-def run_vqgan(params: Params, variant: str, root: str | Path | None = None, *, show: int = 8,
+def run_vqgan(params: Params, variant: str, seed: int, root: str | Path | None = None, *, show: int = 8,
               progress: bool = True) -> VQGANStage:
-    """Phase 1 for ``variant`` (which must own its VQGAN), checkpoint to ``models/vqgan/<variant>/``."""
+    """Phase 1 for ``variant`` (which must own its VQGAN) with training seed ``seed`` (one of
+    ``train.seeds``), checkpoint to ``models/vqgan/<variant>/seed-<seed>/``."""
     root = Path(root) if root is not None else project_root()
+    vqgan_checkpoint(params, root, variant, seed)  # refuses a seed that is not in train.seeds, before any work
     owner = vqgan_owner(params, variant)
     if owner != variant:
         raise TrainError(f"variant {variant!r} trains no VQGAN of its own: it uses {owner!r}'s (same flags, same "
                          "CLIP weight); run the vqgan stage for that variant")
-    config = train_config(params, variant)
+    config = train_config(params, variant, seed)
     data = load_data(params, root)
     vq_config = vqgan_config(params, variant, data.encoder.dim)
     clip = None
@@ -209,14 +237,13 @@ def run_vqgan(params: Params, variant: str, root: str | Path | None = None, *, s
         from inkgen.models.clip import load_clip
 
         clip = load_clip(root / params.paths.models / "clip.pt")
-    live_dir = root / params.paths.metrics / "live" / f"vqgan-{variant}"
-    on_epoch, close = live_logger(live_dir)
+    on_epoch, close = live_logger(live_dir(params, root, "vqgan", variant, seed))
     start = time.perf_counter()
     try:
         result = train_vqgan(config, vq_config, data.train.as_float_tensor(), data.train.captions,
-                             params_hash=params_hash(params, "vqgan"), text=data.train_text, clip=clip,
+                             params_hash=params_hash(params, "vqgan", seed), text=data.train_text, clip=clip,
                              val_images=data.val.as_float_tensor(), val_text=data.val_text,
-                             checkpoint_dir=vqgan_checkpoint(params, root, variant).parent, resume=True,
+                             checkpoint_dir=vqgan_checkpoint(params, root, variant, seed).parent, resume=True,
                              on_epoch=on_epoch, progress=progress)
     finally:
         close()
@@ -227,7 +254,7 @@ def run_vqgan(params: Params, variant: str, root: str | Path | None = None, *, s
         recon = model(x, data.val_text.pooled[:show] if vq_config.text_style_norm else None).recon.clamp(-1, 1)
     last = result.history[-1]
     parameters = parameter_table(model, result.discriminator)
-    metrics = {"variant": variant, "epochs": len(result.history), "steps": result.steps,
+    metrics = {"variant": variant, "seed": int(seed), "epochs": len(result.history), "steps": result.steps,
                "converged_epoch": result.converged_epoch, "wall_seconds": wall,
                "train_images_per_second": result.images_per_second,
                "parameters": int(parameters["generator total"]),
@@ -235,7 +262,7 @@ def run_vqgan(params: Params, variant: str, root: str | Path | None = None, *, s
                "excluded_by_copyright_screen": len(data.excluded),
                **{k: v for k, v in last.items() if k.startswith("val_")},
                "codes_reinitialised": {k: int(q.n_reinit) for k, q in model.codebooks().items()}}
-    write_metrics(root / params.paths.metrics / f"vqgan-{variant}.json", metrics)
+    write_metrics(stage_metrics_path(params, root, "vqgan", variant, seed), metrics)
     return VQGANStage(variant, vq_config, result, pd.DataFrame(result.history), parameters, x, recon, metrics)
 
 
@@ -283,34 +310,36 @@ def judge(classifier, images: torch.Tensor, requested: pd.DataFrame) -> pd.DataF
     return out
 
 
-def run_train(params: Params, variant: str, root: str | Path | None = None, *, progress: bool = True) -> TrainStage:
-    """Phase 2 for ``variant`` on its (shared) VQGAN; checkpoint ``models/train/<variant>/prior-last.pt``;
-    then held-out prompts generated and judged."""
+def run_train(params: Params, variant: str, seed: int, root: str | Path | None = None, *,
+              progress: bool = True) -> TrainStage:
+    """Phase 2 for ``variant`` with training seed ``seed`` on its (shared) VQGAN of the same seed; checkpoint
+    ``models/train/<variant>/seed-<seed>/prior-last.pt``; then held-out prompts generated and judged."""
     from inkgen.generate import Generator
     from inkgen.models.classifier import load_classifier
 
     root = Path(root) if root is not None else project_root()
     owner = vqgan_owner(params, variant)
-    phash = params_hash(params, "prior")
-    vqgan, _, _ = load_trained(vqgan_checkpoint(params, root, owner), params_hash=params_hash(params, "vqgan"))
-    config = train_config(params, variant)
+    phash = params_hash(params, "prior", seed)
+    vqgan, _, _ = load_trained(vqgan_checkpoint(params, root, owner, seed),
+                               params_hash=params_hash(params, "vqgan", seed))
+    config = train_config(params, variant, seed)
     data = load_data(params, root)
     sizes = dataclasses.asdict(params.model.prior)
     train_text, val_text = data.train_text, data.val_text
     if params.text_encoder.finetune:  # the BERT learns with the prior: features computed batch by batch
         train_text = FineTunedTextFeatures(data.encoder, data.train.captions)
         val_text = FineTunedTextFeatures(data.encoder, data.val.captions)
-    live_dir = root / params.paths.metrics / "live" / f"train-{variant}"
-    on_epoch, close = live_logger(live_dir)
+    on_epoch, close = live_logger(live_dir(params, root, "train", variant, seed))
     start = time.perf_counter()
     try:
         result = train_prior(config, vqgan, data.train.as_float_tensor(), train_text,
                              prior_config(vqgan, data.encoder.dim, variant, **sizes), params_hash=phash,
                              val_images=data.val.as_float_tensor(), val_text=val_text,
                              finetune_lr=params.text_encoder.finetune_lr, snapshots=params.train.prior_snapshots,
-                             checkpoint_dir=prior_checkpoint(params, root, variant).parent, resume=True,
+                             checkpoint_dir=prior_checkpoint(params, root, variant, seed).parent, resume=True,
                              on_epoch=on_epoch, progress=progress,
-                             meta={"text_encoder": text_encoder_record(params, data.encoder), "vqgan_from": owner})
+                             meta={"text_encoder": text_encoder_record(params, data.encoder), "vqgan_from": owner,
+                                   "seed": int(seed)})
     finally:
         close()
     wall = time.perf_counter() - start
@@ -319,7 +348,7 @@ def run_train(params: Params, variant: str, root: str | Path | None = None, *, p
     g = params.generate
     prompts = held_out_prompts(test, g.n_prompts, g.seed)
     data.encoder.eval()
-    generator = Generator(vqgan, result.model, data.encoder, source=f"train@{variant}")
+    generator = Generator(vqgan, result.model, data.encoder, source=f"train@{variant}-{seed}")
     gen_start = time.perf_counter()
     images = generator.generate_tensors(list(prompts["caption"]), seed=g.seed, count=g.samples_per_prompt,
                                         temperature=g.temperature, top_k=g.top_k or None)
@@ -338,13 +367,13 @@ def run_train(params: Params, variant: str, root: str | Path | None = None, *, p
     with torch.no_grad():
         reconstructions = vqgan(originals, text_vec).recon.clamp(-1, 1)
     parameters = parameter_table(vqgan, prior=result.model)
-    metrics = {"variant": variant, "vqgan_from": owner, "prior_epochs": len(result.history), "steps": result.steps,
+    metrics = {"variant": variant, "seed": int(seed), "vqgan_from": owner, "prior_epochs": len(result.history), "steps": result.steps,
                "converged_epoch": result.converged_epoch, "wall_seconds": wall,
                "train_sequences_per_second": result.images_per_second,
                "val_loss": result.history[-1]["val_loss"], "parameters": int(parameters["generator total"]),
                "n_generated": len(judged), "generation_seconds_per_image": gen_seconds / len(judged),
                "primary_accuracy": float(judged["primary_ok"].mean()),
                "type_accuracy": float(judged["type_ok"].mean())}
-    write_metrics(root / params.paths.metrics / f"train-{variant}.json", metrics)
+    write_metrics(stage_metrics_path(params, root, "train", variant, seed), metrics)
     return TrainStage(variant, owner, result, pd.DataFrame(result.history), parameters, judged, images, accuracy,
                       originals, reconstructions, metrics)

@@ -35,7 +35,7 @@ def test_variants_share_a_vqgan_only_when_phase_1_is_the_same_run(params, raw_pa
 
 def test_a_variant_that_shares_its_vqgan_trains_none(params, tmp_path):
     with pytest.raises(TrainError, match="uses 'full'"):
-        run_vqgan(params, "no_transformer", root=tmp_path)
+        run_vqgan(params, "no_transformer", params.train.seeds[0], root=tmp_path)
 
 
 def test_configs_come_from_params(params, raw_params):
@@ -49,6 +49,21 @@ def test_configs_come_from_params(params, raw_params):
     big = vqgan_config(paper, "full", text_dim=768)
     assert (big.resolution, big.code_resolution, big.n_embed) == (256, 16, 1024)
     assert params_hash(params) != params_hash(paper)
+
+
+def test_every_seed_is_its_own_run_under_its_own_folder(params, tmp_path):
+    from inkgen.train_stage import prior_checkpoint, stage_metrics_path, vqgan_checkpoint
+
+    a, b = params.train.seeds[:2]
+    assert train_config(params, "full", a).seed == a and train_config(params, "full", b).seed == b
+    assert params_hash(params, "vqgan", a) != params_hash(params, "vqgan", b)
+    assert vqgan_checkpoint(params, tmp_path, "full", a) == tmp_path / "models/vqgan/full" / f"seed-{a}/vqgan-last.pt"
+    assert prior_checkpoint(params, tmp_path, "vqgan", b) == tmp_path / "models/train/vqgan" / f"seed-{b}/prior-last.pt"
+    assert stage_metrics_path(params, tmp_path, "train", "full", a).name == f"seed-{a}.json"
+    for call in (lambda: prior_checkpoint(params, tmp_path, "full", 7), lambda: train_config(params, "full", 7),
+                 lambda: run_vqgan(params, "full", 7, root=tmp_path)):
+        with pytest.raises(ValueError, match="seed 7 is not one of"):
+            call()
 
 
 def _split(n: int = 12) -> Split:
