@@ -282,6 +282,8 @@ class TrainParams:
     eta: float = _range(0.0, 100.0, doc="eq. 14 weight of L_GAN (times the adaptive weight)")
     lambda_clip: float = _range(0.0, 100.0, doc="eq. 14 weight of L_CLIP (0 for no_clip and vqgan)")
     disc_start: int = _range(0, 10_000_000)
+    clip_start: int = _range(0, 10_000_000, doc="step from which L_CLIP (eq. 13) joins eq. 14")
+    lr_schedule: Literal["constant", "cosine"] = _range()
     prior_epochs: int = _range(1, 100_000)
     prior_batch_size: int = _range(1, 65_536)
     prior_lr: float = _range(1e-8, 1.0)

@@ -32,6 +32,7 @@ from inkgen.data.dataset import Split, load_split
 from inkgen.models.vqgan import VARIANT_FLAGS, VQGAN, VQGANConfig
 from inkgen.training import (FineTunedTextFeatures, TextFeatures, TrainConfig, TrainError, TrainResult,
                              effective_lambda, encode_captions, load_trained, prior_config, train_prior, train_vqgan)
+from inkgen.training.features import load_text_features, save_text_features
 
 VARIANTS = tuple(VARIANT_FLAGS)  # full, no_clip, no_transformer, vqgan_clip, vqgan
 # The params each phase's run depends on (dvc.yaml lists the same keys; tests/test_dvc_stages.py checks it).
@@ -41,8 +42,8 @@ VARIANTS = tuple(VARIANT_FLAGS)  # full, no_clip, no_transformer, vqgan_clip, vq
 PHASE1_PARAMS = ("curate.target_size", "text_encoder", "governance.registry", "governance.policy_file",
                  "governance.policy", "model.vqgan", "train.device",
                  "train.threads", "train.epochs", "train.batch_size", "train.lr", "train.beta", "train.eta",
-                 "train.lambda_clip", "train.disc_start", "train.checkpoint_every", "train.convergence_window",
-                 "train.convergence_min_rel_improvement")
+                 "train.lambda_clip", "train.disc_start", "train.clip_start", "train.lr_schedule",
+                 "train.checkpoint_every", "train.convergence_window", "train.convergence_min_rel_improvement")
 # train.seeds is in neither: each run hashes its own seed (params_hash), so adding a seed re-trains nothing else.
 PHASE2_PARAMS = ("curate.target_size", "text_encoder", "governance.registry", "governance.policy_file",
                  "governance.policy", "model", *(f"train.{k}" for k in TrainParams.__dataclass_fields__
@@ -163,13 +164,47 @@ def copyright_screen(params: Params, root: Path, train: Split) -> tuple[Split, p
     return kept, pd.DataFrame(sorted(flagged.items()), columns=columns)
 
 
-def load_data(params: Params, root: Path) -> StageData:
+FEATURE_SPLITS = ("train", "val", "test")
+
+
+def text_features_path(params: Params, root: Path) -> Path:
+    """``models/text_features.pt``: the frozen BERT's features of every split's captions, computed once by
+    the text_features stage and shared by every variant and seed of both training phases."""
+    return Path(root) / params.paths.models / "text_features.pt"
+
+
+def write_text_features(params: Params, root: str | Path | None = None) -> dict[str, Any]:
+    """Stage text_features: every caption of the dataset through the frozen BERT, once; returns a summary."""
+    root = Path(root) if root is not None else project_root()
     manifest = root / params.paths.dataset / "manifest.csv"
-    train, excluded = copyright_screen(params, root, load_split(manifest, "train", root))
+    start, cpu = time.perf_counter(), time.process_time()
+    encoder = text_encoder(params, root)
+    splits = {}
+    for name in FEATURE_SPLITS:
+        captions = load_split(manifest, name, root).captions
+        splits[name] = (captions, encode_captions(encoder, captions))
+    path = text_features_path(params, root)
+    save_text_features(path, splits, text_encoder_record(params, encoder))
+    return {"path": str(path.relative_to(root)), "captions": {k: len(c) for k, (c, _) in splits.items()},
+            "dim": int(encoder.dim), "max_tokens": {k: int(f.tokens.shape[1]) for k, (_, f) in splits.items()},
+            "wall_seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu}
+
+
+def load_data(params: Params, root: Path) -> StageData:
+    """The training and validation splits (training items screened for copyright) with their BERT features,
+    read from the text_features stage's file (refused if it was computed from other captions)."""
+    manifest = root / params.paths.dataset / "manifest.csv"
+    full_train = load_split(manifest, "train", root)
+    train, excluded = copyright_screen(params, root, full_train)
     val = load_split(manifest, "val", root)
     encoder = text_encoder(params, root)
-    return StageData(train, val, encoder, encode_captions(encoder, train.captions),
-                     encode_captions(encoder, val.captions), excluded)
+    record, path = text_encoder_record(params, encoder), text_features_path(params, root)
+    train_text = load_text_features(path, "train", full_train.captions, record)
+    keep = torch.as_tensor(full_train.rows["item_id"].isin(list(train.rows["item_id"])).to_numpy())
+    if not bool(keep.all()):
+        train_text = TextFeatures(train_text.tokens[keep], train_text.mask[keep], train_text.pooled[keep])
+    return StageData(train, val, encoder, train_text, load_text_features(path, "val", val.captions, record),
+                     excluded)
 
 
 def live_logger(live_dir: Path | None) -> tuple[Callable[[dict[str, Any]], None], Callable[[], None]]:
