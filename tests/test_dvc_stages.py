@@ -19,7 +19,7 @@ STAGES = {name: stage.get("do", stage) for name, stage in DVC_YAML.items()}
 # the params section(s) a stage is about, when its name is not one
 SECTIONS = {"vqgan": ("model.vqgan", "train.epochs"), "train": ("model", "train.prior_epochs", "generate"),
             "evaluate": ("evaluate", "generate"), "instructions": ("instructions", "generate"),
-            "study": ("paths.metrics",)}
+            "study": ("paths.metrics",), "text_features": ("text_encoder",)}
 
 
 def _deps(stage: dict) -> list[str]:

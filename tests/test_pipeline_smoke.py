@@ -28,13 +28,14 @@ SEEDS = tuple(yaml.safe_load((ROOT / "params.yaml").read_text())["profiles"]["sm
 RUNS = [(v, s) for v in VARIANTS for s in SEEDS]
 # stage -> its executed notebook under reports/notebooks/
 NOTEBOOKS = {**{name: f"{i:02d}_{name}" for i, name in enumerate(DATA_STAGES, 1)},
+             "text_features": "04_text_features",
              **{f"vqgan@{v}-{s}": f"05_vqgan-{v}-{s}" for v in VQGAN_OWNERS for s in SEEDS},
              **{f"train@{v}-{s}": f"05_train-{v}-{s}" for v, s in RUNS},
              "evaluate": "06_evaluate", "instructions": "07_instructions", "governance": "08_governance",
              "study": "09_study"}
 # annotate's outputs are read directly by these (`dvc status` names a stage whose own dependencies changed;
 # study reads annotate.json, whose counts a new caption seed leaves unchanged); instructions reads no dataset
-DOWNSTREAM_OF_ANNOTATE = {"clip", "governance", "evaluate", *(s for s in NOTEBOOKS if "@" in s)}
+DOWNSTREAM_OF_ANNOTATE = {"clip", "text_features", "governance", "evaluate", *(s for s in NOTEBOOKS if "@" in s)}
 # the evaluation paints with the generate settings too
 USES_GENERATE = {*(f"train@{v}-{s}" for v, s in RUNS), "evaluate", "instructions"}
 
