@@ -1,6 +1,7 @@
 """Phase 1's training loop against a plain reconstruction loop on the same model, at equal CPU budgets.
 
     python benchmarks/bench_phase1.py [--n 512] [--val 64] [--epochs 4] [--threads 2] [--variants full vqgan]
+    python benchmarks/bench_phase1.py --profile     # what each term of eq. 14 adds to one step of full
 
 For each variant (``full``: eqs. 6-10 all on, CLIP-guided; ``vqgan``: taming's VQGAN, no CLIP) at the sizes of
 ``params.yaml``, in ONE process on the same procedural images (``inkgen.data.procedural``, rendered at long
@@ -81,6 +82,50 @@ def plain_loop(vq_cfg, x, text, vx, vtext, *, batch: int, beta: float, cpu_budge
     return {"ips": seen / wall, "ipc": seen / cpu, "cpu": cpu, "psnr": val["val_psnr"], "images": seen}
 
 
+def profile(params, threads: int, seed: int, batch: int = 32, reps: int = 3) -> None:
+    """CPU-seconds of one phase-1 step of ``full`` (batch ``batch``), with each term of eq. 14 on or off."""
+    from inkgen.models.clip import clip_guidance_loss, freeze
+    from inkgen.models.vqgan import VQGANLoss
+
+    size = params.curate.target_size
+    vq = vqgan_config(params, "full", TEXT_DIM)
+    clip = freeze(build_clip(ClipConfig(**dataclasses.asdict(params.clip.model)), seed=seed))
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(batch, 3, size, size, generator=g) * 2 - 1
+    t = torch.randn(batch, TEXT_DIM, generator=g)
+    ct = torch.nn.functional.normalize(torch.randn(batch, clip.config.embed_dim, generator=g), dim=-1)
+    model = VQGAN(vq, seed=seed)
+    loss_fn = VQGANLoss(vq, eta=0.1, lam=0.1, disc_start=0)
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    opt_d = torch.optim.Adam(loss_fn.discriminator.parameters(), 1e-3)
+
+    def step(gan: bool, with_clip: bool) -> None:
+        out = model(x, t)
+        cl = clip_guidance_loss(clip, out.recon, ct) if with_clip else None
+        loss, _ = loss_fn.generator_loss(x, out.recon, out.vq_loss, 0 if gan else -1, last_layer=model.last_layer(),
+                                         clip_loss=cl)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if gan:
+            d, _ = loss_fn.discriminator_loss(x, out.recon.detach(), 0)
+            opt_d.zero_grad(set_to_none=True)
+            d.backward()
+            opt_d.step()
+
+    base = None
+    for name, gan, with_clip in (("L1 + VQ", False, False), ("+ CLIP", False, True), ("+ GAN (and D step)", True, False),
+                                 ("+ GAN + CLIP", True, True)):
+        step(gan, with_clip)  # warm-up
+        c0, w0 = time.process_time(), time.perf_counter()
+        for _ in range(reps):
+            step(gan, with_clip)
+        cpu, wall = (time.process_time() - c0) / reps, (time.perf_counter() - w0) / reps
+        base = base or cpu
+        print(f"{name:22s} {cpu:6.2f} CPU-s/step  {wall:6.2f} s wall  {batch / wall:6.1f} images/s  x{cpu / base:.2f}",
+              flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=512)
@@ -91,9 +136,13 @@ def main() -> None:
     ap.add_argument("--variants", nargs="+", default=["full", "vqgan"])
     ap.add_argument("--params", default="params.yaml")
     ap.add_argument("--no-plain", action="store_true", help="skip the plain loop (compare recipes only)")
+    ap.add_argument("--profile", action="store_true", help="only time one step with each term of eq. 14")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     params = config.load(args.params)
+    if args.profile:
+        profile(params, args.threads, args.seed)
+        return
     size = params.curate.target_size
     t0 = time.perf_counter()
     x, vx = render(args.n, args.seed, size), render(args.val, args.seed + 1, size)

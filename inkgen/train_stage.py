@@ -254,6 +254,15 @@ class VQGANStage:
     metrics: dict[str, Any]
 
 
+def shown_items(rows: pd.DataFrame, n: int) -> list[int]:
+    """Row positions of ``n`` validation items to show reconstructed: the coloured fine-brush (``gongbi``)
+    paintings first, half of them, where colour errors show, then the others in split order."""
+    types = rows["painting_type"].to_numpy() if "painting_type" in rows else np.array([""] * len(rows))
+    gongbi = [i for i, t in enumerate(types) if t == "gongbi"][: max(1, n // 2)]
+    rest = [i for i in range(len(rows)) if i not in set(gongbi)]
+    return (gongbi + rest)[:n]
+
+
 def run_vqgan(params: Params, variant: str, seed: int, root: str | Path | None = None, *, show: int = 8,
               progress: bool = True) -> VQGANStage:
     """Phase 1 for ``variant`` (which must own its VQGAN) with training seed ``seed`` (one of
@@ -284,9 +293,10 @@ def run_vqgan(params: Params, variant: str, seed: int, root: str | Path | None =
         close()
     wall = time.perf_counter() - start
     model = result.model
-    x = data.val.as_float_tensor()[:show]
+    shown = torch.as_tensor(shown_items(data.val.rows, show))
+    x = data.val.as_float_tensor()[shown]
     with torch.no_grad():
-        recon = model(x, data.val_text.pooled[:show] if vq_config.text_style_norm else None).recon.clamp(-1, 1)
+        recon = model(x, data.val_text.pooled[shown] if vq_config.text_style_norm else None).recon.clamp(-1, 1)
     last = result.history[-1]
     parameters = parameter_table(model, result.discriminator)
     metrics = {"variant": variant, "seed": int(seed), "epochs": len(result.history), "steps": result.steps,

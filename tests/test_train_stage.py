@@ -101,3 +101,30 @@ def test_phase_2_values_leave_the_vqgan_hash_alone(params, raw_params):
     assert params_hash(other, "prior") != params_hash(params, "prior")
     raw_params["train"]["lambda_clip"] += 0.5
     assert params_hash(config.parse(raw_params), "vqgan") != params_hash(params, "vqgan")
+
+
+def test_reconstructions_show_the_coloured_gongbi_items_first():
+    from inkgen.train_stage import shown_items
+
+    rows = pd.DataFrame({"painting_type": ["xieyi", "gongbi", "baimiao", "gongbi", "xieyi", "gongbi"]})
+    assert shown_items(rows, 4) == [1, 3, 0, 2]
+    assert shown_items(rows, 10) == [1, 3, 5, 0, 2, 4]
+
+
+def test_text_features_file_is_refused_when_stale(tmp_path):
+    from inkgen.training import TextFeatures, TrainError
+    from inkgen.training.features import load_text_features, save_text_features
+
+    f = TextFeatures(torch.randn(2, 3, 4), torch.ones(2, 3, dtype=torch.long), torch.randn(2, 4))
+    path = tmp_path / "text_features.pt"
+    save_text_features(path, {"train": (["a", "b"], f)}, {"dim": 4})
+    got = load_text_features(path, "train", ["a", "b"], {"dim": 4})
+    assert torch.equal(got.tokens, f.tokens)
+    with pytest.raises(TrainError, match="other captions"):
+        load_text_features(path, "train", ["a", "c"], {"dim": 4})
+    with pytest.raises(TrainError, match="other captions|not the current"):
+        load_text_features(path, "train", ["a", "b"], {"dim": 8})
+    with pytest.raises(TrainError, match="no features of split 'val'"):
+        load_text_features(path, "val", ["a"], {"dim": 4})
+    with pytest.raises(TrainError, match="run the text_features stage"):
+        load_text_features(tmp_path / "missing.pt", "train", ["a"])
