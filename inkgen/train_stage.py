@@ -44,7 +44,8 @@ PHASE1_PARAMS = ("curate.target_size", "text_encoder", "governance.registry", "g
                  "train.threads", "train.epochs", "train.batch_size", "train.lr", "train.beta", "train.eta",
                  "train.lambda_clip", "train.disc_start", "train.clip_start", "train.lr_schedule",
                  "train.checkpoint_every", "train.convergence_window", "train.convergence_min_rel_improvement")
-# train.seeds is in neither: each run hashes its own seed (params_hash), so adding a seed re-trains nothing else.
+# train.seeds is in neither: each run's seed is in its checkpoint's train_config, so adding a seed re-trains
+# nothing else.
 PHASE2_PARAMS = ("curate.target_size", "text_encoder", "governance.registry", "governance.policy_file",
                  "governance.policy", "model", *(f"train.{k}" for k in TrainParams.__dataclass_fields__
                                                   if k != "seeds"))
@@ -73,12 +74,12 @@ def vqgan_config(params: Params, variant: str, text_dim: int) -> VQGANConfig:
                                    **dataclasses.asdict(params.model.vqgan))
 
 
-def params_hash(params: Params, phase: str = "prior", seed: int | None = None) -> str:
-    """SHA-256 over the params a phase (``"vqgan"`` or ``"prior"``) depends on, and the run's training
-    ``seed`` (one of ``train.seeds``; ``None``: a reader that checks params only). The seeds list itself is
-    not hashed, so adding a seed never invalidates the runs of the others."""
+def params_hash(params: Params, phase: str = "prior") -> str:
+    """SHA-256 over the params a phase (``"vqgan"`` or ``"prior"``) depends on. The seeds list is not
+    hashed (adding a seed invalidates no other run); a run's own seed is in its checkpoint's
+    ``train_config``, which resuming compares too, so a checkpoint of another seed is never resumed."""
     keys = {"vqgan": PHASE1_PARAMS, "prior": PHASE2_PARAMS}[phase]
-    values: dict[str, Any] = {"seed": None if seed is None else int(seed)}
+    values: dict[str, Any] = {}
     for dotted in keys:
         node: Any = params
         for part in dotted.split("."):
@@ -285,7 +286,7 @@ def run_vqgan(params: Params, variant: str, seed: int, root: str | Path | None =
     start = time.perf_counter()
     try:
         result = train_vqgan(config, vq_config, data.train.as_float_tensor(), data.train.captions,
-                             params_hash=params_hash(params, "vqgan", seed), text=data.train_text, clip=clip,
+                             params_hash=params_hash(params, "vqgan"), text=data.train_text, clip=clip,
                              val_images=data.val.as_float_tensor(), val_text=data.val_text,
                              checkpoint_dir=vqgan_checkpoint(params, root, variant, seed).parent, resume=True,
                              on_epoch=on_epoch, progress=progress)
@@ -364,9 +365,9 @@ def run_train(params: Params, variant: str, seed: int, root: str | Path | None =
 
     root = Path(root) if root is not None else project_root()
     owner = vqgan_owner(params, variant)
-    phash = params_hash(params, "prior", seed)
+    phash = params_hash(params, "prior")
     vqgan, _, _ = load_trained(vqgan_checkpoint(params, root, owner, seed),
-                               params_hash=params_hash(params, "vqgan", seed))
+                               params_hash=params_hash(params, "vqgan"))
     config = train_config(params, variant, seed)
     data = load_data(params, root)
     sizes = dataclasses.asdict(params.model.prior)

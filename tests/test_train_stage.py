@@ -56,7 +56,7 @@ def test_every_seed_is_its_own_run_under_its_own_folder(params, tmp_path):
 
     a, b = params.train.seeds[:2]
     assert train_config(params, "full", a).seed == a and train_config(params, "full", b).seed == b
-    assert params_hash(params, "vqgan", a) != params_hash(params, "vqgan", b)
+    assert train_config(params, "full", a).to_dict() != train_config(params, "full", b).to_dict()
     assert vqgan_checkpoint(params, tmp_path, "full", a) == tmp_path / "models/vqgan/full" / f"seed-{a}/vqgan-last.pt"
     assert prior_checkpoint(params, tmp_path, "vqgan", b) == tmp_path / "models/train/vqgan" / f"seed-{b}/prior-last.pt"
     assert stage_metrics_path(params, tmp_path, "train", "full", a).name == f"seed-{a}.json"
