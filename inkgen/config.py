@@ -269,9 +269,13 @@ class ModelParams:
 
 @dataclass(frozen=True)
 class TrainParams:
-    """Every value of a training run but the variant (``inkgen.training.TrainConfig``)."""
+    """Every value of a training run but the variant and the seed (``inkgen.training.TrainConfig``).
 
-    seed: int = _range(0, 2**31 - 1)
+    ``seeds``: the training seeds; every variant is trained once per seed, the same seeds for every variant
+    (dvc.yaml's ``matrix`` takes this one list for both phases), so a claim's interval can account for
+    training seeds as well as test images."""
+
+    seeds: tuple[int, ...]
     device: Literal["auto", "cpu", "cuda", "mps"] = _range()
     threads: int = _range(1, 256)
     epochs: int = _range(1, 100_000)
@@ -281,6 +285,8 @@ class TrainParams:
     eta: float = _range(0.0, 100.0, doc="eq. 14 weight of L_GAN (times the adaptive weight)")
     lambda_clip: float = _range(0.0, 100.0, doc="eq. 14 weight of L_CLIP (0 for no_clip and vqgan)")
     disc_start: int = _range(0, 10_000_000)
+    clip_start: int = _range(0, 10_000_000, doc="step from which L_CLIP (eq. 13) joins eq. 14")
+    lr_schedule: Literal["constant", "cosine"] = _range()
     prior_epochs: int = _range(1, 100_000)
     prior_batch_size: int = _range(1, 65_536)
     prior_lr: float = _range(1e-8, 1.0)
@@ -289,11 +295,24 @@ class TrainParams:
     convergence_window: int = _range(1, 1000)
     convergence_min_rel_improvement: float = _range(0.0, 1.0)
 
-    def run_config(self, variant: str) -> dict[str, Any]:
-        """The ``TrainConfig`` fields of one variant's run (the variants are dvc.yaml's foreach items)."""
+    def check(self, prefix: str) -> None:
+        if not self.seeds:
+            raise ParamsError(f"{prefix}.seeds: empty; list at least one training seed (the study uses 3)")
+        for i, s in enumerate(self.seeds):
+            if not 0 <= s <= 2**31 - 1:
+                raise ParamsError(f"{prefix}.seeds[{i}]: {s!r} is out of range [0, {2**31 - 1}]")
+        repeated = sorted({s for s in self.seeds if self.seeds.count(s) > 1})
+        if repeated:
+            raise ParamsError(f"{prefix}.seeds: seed(s) {repeated} repeated; each seed must be a distinct run")
+
+    def run_config(self, variant: str, seed: int) -> dict[str, Any]:
+        """The ``TrainConfig`` fields of one (variant, seed) run (dvc.yaml's ``matrix`` items)."""
+        if seed not in self.seeds:
+            raise ParamsError(f"train.seeds: seed {seed!r} is not one of the study's seeds {list(self.seeds)}")
         values = dataclasses.asdict(self)
+        values.pop("seeds")
         values.pop("prior_snapshots")  # what to keep on disk, not how to train
-        return {"variant": variant, **values}
+        return {"variant": variant, "seed": int(seed), **values}
 
 
 @dataclass(frozen=True)

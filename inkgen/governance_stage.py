@@ -229,9 +229,10 @@ def run_governance(params: Params, root: str | Path | None = None) -> Governance
     manifest = pd.read_csv(manifest_path, dtype=str, keep_default_na=False)
     man_entry = record_artifact(ledger, manifest_path, "training_manifest", sources=manifest["item_id"].tolist(),
                                 attributes={"splits": manifest["split"].value_counts().to_dict()})
-    checkpoints = sorted((root / params.paths.models / "train").glob("*/prior-last.pt"))
-    for ck in checkpoints:
-        record_artifact(ledger, ck, "checkpoint", derived_from=[man_entry], attributes={"variant": ck.parent.name})
+    checkpoints = sorted((root / params.paths.models / "train").glob("*/seed-*/prior-last.pt"))
+    for ck in checkpoints:  # models/train/<variant>/seed-<S>/prior-last.pt
+        record_artifact(ledger, ck, "checkpoint", derived_from=[man_entry],
+                        attributes={"variant": ck.parent.parent.name, "seed": int(ck.parent.name.removeprefix("seed-"))})
 
     # 2. copyright: registry (given, or a labelled demonstration), corpus screen, training index
     if g.registry:
@@ -273,7 +274,9 @@ def run_governance(params: Params, root: str | Path | None = None) -> Governance
                             "prompt used": d.prompt if d.rewritten else ""})
     prompts = pd.DataFrame(prompt_rows)
 
-    checkpoint = root / params.paths.models / "train" / g.variant / "prior-last.pt"
+    from inkgen.train_stage import prior_checkpoint  # the first training seed's model paints the governed images
+
+    checkpoint = prior_checkpoint(params, root, g.variant, params.train.seeds[0])
     from inkgen.generate import Generator  # the model is loaded only here: the rest needs no torch
 
     gen = Generator.from_checkpoint(checkpoint)

@@ -9,7 +9,8 @@ Variants whose phase 1 would be the same run share one VQGAN: ``no_transformer``
 only in its prior, so it uses ``full``'s VQGAN (:func:`vqgan_owner`). Everything is read from params:
 sizes from ``model``, run values from ``train``, the resolution from ``curate.target_size`` and the text
 width from the text encoder. Each run logs its epochs with dvclive (``Live(dvcyaml=None)``, so that
-dvclive never rewrites dvc.yaml) and writes ``<paths.metrics>/<stage>-<variant>.json``.
+dvclive never rewrites dvc.yaml) and writes ``<paths.metrics>/<phase>/<variant>/seed-<S>.json``. Every variant is
+trained once per seed of ``train.seeds`` (the same seeds for all), into ``models/<phase>/<variant>/seed-<S>/``.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from inkgen.config import Params, project_root
+from inkgen.config import Params, TrainParams, project_root
 from inkgen.data.dataset import Split, load_split
 from inkgen.models.vqgan import VARIANT_FLAGS, VQGAN, VQGANConfig
 from inkgen.training import (FineTunedTextFeatures, TextFeatures, TrainConfig, TrainError, TrainResult,
                              effective_lambda, encode_captions, load_trained, prior_config, train_prior, train_vqgan)
+from inkgen.training.features import load_text_features, save_text_features
 
 VARIANTS = tuple(VARIANT_FLAGS)  # full, no_clip, no_transformer, vqgan_clip, vqgan
 # The params each phase's run depends on (dvc.yaml lists the same keys; tests/test_dvc_stages.py checks it).
@@ -38,17 +40,21 @@ VARIANTS = tuple(VARIANT_FLAGS)  # full, no_clip, no_transformer, vqgan_clip, vq
 # generation) do not touch phase 1, so changing them never re-trains a VQGAN. Upstream stages' values reach
 # training through their outputs (the dataset, clip.pt), which DVC tracks as data dependencies.
 PHASE1_PARAMS = ("curate.target_size", "text_encoder", "governance.registry", "governance.policy_file",
-                 "governance.policy", "model.vqgan", "train.seed", "train.device",
+                 "governance.policy", "model.vqgan", "train.device",
                  "train.threads", "train.epochs", "train.batch_size", "train.lr", "train.beta", "train.eta",
-                 "train.lambda_clip", "train.disc_start", "train.checkpoint_every", "train.convergence_window",
-                 "train.convergence_min_rel_improvement")
+                 "train.lambda_clip", "train.disc_start", "train.clip_start", "train.lr_schedule",
+                 "train.checkpoint_every", "train.convergence_window", "train.convergence_min_rel_improvement")
+# train.seeds is in neither: each run's seed is in its checkpoint's train_config, so adding a seed re-trains
+# nothing else.
 PHASE2_PARAMS = ("curate.target_size", "text_encoder", "governance.registry", "governance.policy_file",
-                 "governance.policy", "model", "train")
+                 "governance.policy", "model", *(f"train.{k}" for k in TrainParams.__dataclass_fields__
+                                                  if k != "seeds"))
 
 
 # ------------------------------------------------------------------------------------------ configs
-def train_config(params: Params, variant: str) -> TrainConfig:
-    return TrainConfig(**params.train.run_config(variant))
+def train_config(params: Params, variant: str, seed: int | None = None) -> TrainConfig:
+    """The run config of (``variant``, ``seed``); ``seed`` must be one of ``train.seeds`` (default: the first)."""
+    return TrainConfig(**params.train.run_config(variant, params.train.seeds[0] if seed is None else seed))
 
 
 def vqgan_owner(params: Params, variant: str) -> str:
@@ -69,9 +75,11 @@ def vqgan_config(params: Params, variant: str, text_dim: int) -> VQGANConfig:
 
 
 def params_hash(params: Params, phase: str = "prior") -> str:
-    """SHA-256 over the params a phase (``"vqgan"`` or ``"prior"``) depends on."""
+    """SHA-256 over the params a phase (``"vqgan"`` or ``"prior"``) depends on. The seeds list is not
+    hashed (adding a seed invalidates no other run); a run's own seed is in its checkpoint's
+    ``train_config``, which resuming compares too, so a checkpoint of another seed is never resumed."""
     keys = {"vqgan": PHASE1_PARAMS, "prior": PHASE2_PARAMS}[phase]
-    values = {}
+    values: dict[str, Any] = {}
     for dotted in keys:
         node: Any = params
         for part in dotted.split("."):
@@ -80,12 +88,32 @@ def params_hash(params: Params, phase: str = "prior") -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def vqgan_checkpoint(params: Params, root: Path, variant: str) -> Path:
-    return root / params.paths.models / "vqgan" / variant / "vqgan-last.pt"
+def _seed_dir(params: Params, seed: int) -> str:
+    if seed not in params.train.seeds:
+        raise TrainError(f"seed {seed!r} is not one of train.seeds {list(params.train.seeds)}")
+    return f"seed-{int(seed)}"
 
 
-def prior_checkpoint(params: Params, root: Path, variant: str) -> Path:
-    return root / params.paths.models / "train" / variant / "prior-last.pt"
+def vqgan_checkpoint(params: Params, root: Path, variant: str, seed: int) -> Path:
+    """``models/vqgan/<variant>/seed-<S>/vqgan-last.pt``: the phase-1 run of (variant, seed)."""
+    return Path(root) / params.paths.models / "vqgan" / variant / _seed_dir(params, seed) / "vqgan-last.pt"
+
+
+def prior_checkpoint(params: Params, root: Path, variant: str, seed: int) -> Path:
+    """``models/train/<variant>/seed-<S>/prior-last.pt`` (its per-epoch snapshots beside it)."""
+    return Path(root) / params.paths.models / "train" / variant / _seed_dir(params, seed) / "prior-last.pt"
+
+
+def stage_metrics_path(params: Params, root: Path, phase: str, variant: str, seed: int) -> Path:
+    """``reports/metrics/<phase>/<variant>/seed-<S>.json`` (phase ``"vqgan"`` or ``"train"``)."""
+    if phase not in ("vqgan", "train"):
+        raise TrainError(f"phase {phase!r} is not 'vqgan' or 'train'")
+    return Path(root) / params.paths.metrics / phase / variant / f"{_seed_dir(params, seed)}.json"
+
+
+def live_dir(params: Params, root: Path, phase: str, variant: str, seed: int) -> Path:
+    """dvclive's folder of one run: ``reports/metrics/live/<phase>-<variant>-seed-<S>``."""
+    return Path(root) / params.paths.metrics / "live" / f"{phase}-{variant}-{_seed_dir(params, seed)}"
 
 
 # ------------------------------------------------------------------------------------------- inputs
@@ -137,13 +165,47 @@ def copyright_screen(params: Params, root: Path, train: Split) -> tuple[Split, p
     return kept, pd.DataFrame(sorted(flagged.items()), columns=columns)
 
 
-def load_data(params: Params, root: Path) -> StageData:
+FEATURE_SPLITS = ("train", "val", "test")
+
+
+def text_features_path(params: Params, root: Path) -> Path:
+    """``models/text_features.pt``: the frozen BERT's features of every split's captions, computed once by
+    the text_features stage and shared by every variant and seed of both training phases."""
+    return Path(root) / params.paths.models / "text_features.pt"
+
+
+def write_text_features(params: Params, root: str | Path | None = None) -> dict[str, Any]:
+    """Stage text_features: every caption of the dataset through the frozen BERT, once; returns a summary."""
+    root = Path(root) if root is not None else project_root()
     manifest = root / params.paths.dataset / "manifest.csv"
-    train, excluded = copyright_screen(params, root, load_split(manifest, "train", root))
+    start, cpu = time.perf_counter(), time.process_time()
+    encoder = text_encoder(params, root)
+    splits = {}
+    for name in FEATURE_SPLITS:
+        captions = load_split(manifest, name, root).captions
+        splits[name] = (captions, encode_captions(encoder, captions))
+    path = text_features_path(params, root)
+    save_text_features(path, splits, text_encoder_record(params, encoder))
+    return {"path": str(path.relative_to(root)), "captions": {k: len(c) for k, (c, _) in splits.items()},
+            "dim": int(encoder.dim), "max_tokens": {k: int(f.tokens.shape[1]) for k, (_, f) in splits.items()},
+            "wall_seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu}
+
+
+def load_data(params: Params, root: Path) -> StageData:
+    """The training and validation splits (training items screened for copyright) with their BERT features,
+    read from the text_features stage's file (refused if it was computed from other captions)."""
+    manifest = root / params.paths.dataset / "manifest.csv"
+    full_train = load_split(manifest, "train", root)
+    train, excluded = copyright_screen(params, root, full_train)
     val = load_split(manifest, "val", root)
     encoder = text_encoder(params, root)
-    return StageData(train, val, encoder, encode_captions(encoder, train.captions),
-                     encode_captions(encoder, val.captions), excluded)
+    record, path = text_encoder_record(params, encoder), text_features_path(params, root)
+    train_text = load_text_features(path, "train", full_train.captions, record)
+    keep = torch.as_tensor(full_train.rows["item_id"].isin(list(train.rows["item_id"])).to_numpy())
+    if not bool(keep.all()):
+        train_text = TextFeatures(train_text.tokens[keep], train_text.mask[keep], train_text.pooled[keep])
+    return StageData(train, val, encoder, train_text, load_text_features(path, "val", val.captions, record),
+                     excluded)
 
 
 def live_logger(live_dir: Path | None) -> tuple[Callable[[dict[str, Any]], None], Callable[[], None]]:
@@ -193,15 +255,26 @@ class VQGANStage:
     metrics: dict[str, Any]
 
 
-def run_vqgan(params: Params, variant: str, root: str | Path | None = None, *, show: int = 8,
+def shown_items(rows: pd.DataFrame, n: int) -> list[int]:
+    """Row positions of ``n`` validation items to show reconstructed: the coloured fine-brush (``gongbi``)
+    paintings first, half of them, where colour errors show, then the others in split order."""
+    types = rows["painting_type"].to_numpy() if "painting_type" in rows else np.array([""] * len(rows))
+    gongbi = [i for i, t in enumerate(types) if t == "gongbi"][: max(1, n // 2)]
+    rest = [i for i in range(len(rows)) if i not in set(gongbi)]
+    return (gongbi + rest)[:n]
+
+
+def run_vqgan(params: Params, variant: str, seed: int, root: str | Path | None = None, *, show: int = 8,
               progress: bool = True) -> VQGANStage:
-    """Phase 1 for ``variant`` (which must own its VQGAN), checkpoint to ``models/vqgan/<variant>/``."""
+    """Phase 1 for ``variant`` (which must own its VQGAN) with training seed ``seed`` (one of
+    ``train.seeds``), checkpoint to ``models/vqgan/<variant>/seed-<seed>/``."""
     root = Path(root) if root is not None else project_root()
+    vqgan_checkpoint(params, root, variant, seed)  # refuses a seed that is not in train.seeds, before any work
     owner = vqgan_owner(params, variant)
     if owner != variant:
         raise TrainError(f"variant {variant!r} trains no VQGAN of its own: it uses {owner!r}'s (same flags, same "
                          "CLIP weight); run the vqgan stage for that variant")
-    config = train_config(params, variant)
+    config = train_config(params, variant, seed)
     data = load_data(params, root)
     vq_config = vqgan_config(params, variant, data.encoder.dim)
     clip = None
@@ -209,25 +282,25 @@ def run_vqgan(params: Params, variant: str, root: str | Path | None = None, *, s
         from inkgen.models.clip import load_clip
 
         clip = load_clip(root / params.paths.models / "clip.pt")
-    live_dir = root / params.paths.metrics / "live" / f"vqgan-{variant}"
-    on_epoch, close = live_logger(live_dir)
+    on_epoch, close = live_logger(live_dir(params, root, "vqgan", variant, seed))
     start = time.perf_counter()
     try:
         result = train_vqgan(config, vq_config, data.train.as_float_tensor(), data.train.captions,
                              params_hash=params_hash(params, "vqgan"), text=data.train_text, clip=clip,
                              val_images=data.val.as_float_tensor(), val_text=data.val_text,
-                             checkpoint_dir=vqgan_checkpoint(params, root, variant).parent, resume=True,
+                             checkpoint_dir=vqgan_checkpoint(params, root, variant, seed).parent, resume=True,
                              on_epoch=on_epoch, progress=progress)
     finally:
         close()
     wall = time.perf_counter() - start
     model = result.model
-    x = data.val.as_float_tensor()[:show]
+    shown = torch.as_tensor(shown_items(data.val.rows, show))
+    x = data.val.as_float_tensor()[shown]
     with torch.no_grad():
-        recon = model(x, data.val_text.pooled[:show] if vq_config.text_style_norm else None).recon.clamp(-1, 1)
+        recon = model(x, data.val_text.pooled[shown] if vq_config.text_style_norm else None).recon.clamp(-1, 1)
     last = result.history[-1]
     parameters = parameter_table(model, result.discriminator)
-    metrics = {"variant": variant, "epochs": len(result.history), "steps": result.steps,
+    metrics = {"variant": variant, "seed": int(seed), "epochs": len(result.history), "steps": result.steps,
                "converged_epoch": result.converged_epoch, "wall_seconds": wall,
                "train_images_per_second": result.images_per_second,
                "parameters": int(parameters["generator total"]),
@@ -235,7 +308,7 @@ def run_vqgan(params: Params, variant: str, root: str | Path | None = None, *, s
                "excluded_by_copyright_screen": len(data.excluded),
                **{k: v for k, v in last.items() if k.startswith("val_")},
                "codes_reinitialised": {k: int(q.n_reinit) for k, q in model.codebooks().items()}}
-    write_metrics(root / params.paths.metrics / f"vqgan-{variant}.json", metrics)
+    write_metrics(stage_metrics_path(params, root, "vqgan", variant, seed), metrics)
     return VQGANStage(variant, vq_config, result, pd.DataFrame(result.history), parameters, x, recon, metrics)
 
 
@@ -283,34 +356,36 @@ def judge(classifier, images: torch.Tensor, requested: pd.DataFrame) -> pd.DataF
     return out
 
 
-def run_train(params: Params, variant: str, root: str | Path | None = None, *, progress: bool = True) -> TrainStage:
-    """Phase 2 for ``variant`` on its (shared) VQGAN; checkpoint ``models/train/<variant>/prior-last.pt``;
-    then held-out prompts generated and judged."""
+def run_train(params: Params, variant: str, seed: int, root: str | Path | None = None, *,
+              progress: bool = True) -> TrainStage:
+    """Phase 2 for ``variant`` with training seed ``seed`` on its (shared) VQGAN of the same seed; checkpoint
+    ``models/train/<variant>/seed-<seed>/prior-last.pt``; then held-out prompts generated and judged."""
     from inkgen.generate import Generator
     from inkgen.models.classifier import load_classifier
 
     root = Path(root) if root is not None else project_root()
     owner = vqgan_owner(params, variant)
     phash = params_hash(params, "prior")
-    vqgan, _, _ = load_trained(vqgan_checkpoint(params, root, owner), params_hash=params_hash(params, "vqgan"))
-    config = train_config(params, variant)
+    vqgan, _, _ = load_trained(vqgan_checkpoint(params, root, owner, seed),
+                               params_hash=params_hash(params, "vqgan"))
+    config = train_config(params, variant, seed)
     data = load_data(params, root)
     sizes = dataclasses.asdict(params.model.prior)
     train_text, val_text = data.train_text, data.val_text
     if params.text_encoder.finetune:  # the BERT learns with the prior: features computed batch by batch
         train_text = FineTunedTextFeatures(data.encoder, data.train.captions)
         val_text = FineTunedTextFeatures(data.encoder, data.val.captions)
-    live_dir = root / params.paths.metrics / "live" / f"train-{variant}"
-    on_epoch, close = live_logger(live_dir)
+    on_epoch, close = live_logger(live_dir(params, root, "train", variant, seed))
     start = time.perf_counter()
     try:
         result = train_prior(config, vqgan, data.train.as_float_tensor(), train_text,
                              prior_config(vqgan, data.encoder.dim, variant, **sizes), params_hash=phash,
                              val_images=data.val.as_float_tensor(), val_text=val_text,
                              finetune_lr=params.text_encoder.finetune_lr, snapshots=params.train.prior_snapshots,
-                             checkpoint_dir=prior_checkpoint(params, root, variant).parent, resume=True,
+                             checkpoint_dir=prior_checkpoint(params, root, variant, seed).parent, resume=True,
                              on_epoch=on_epoch, progress=progress,
-                             meta={"text_encoder": text_encoder_record(params, data.encoder), "vqgan_from": owner})
+                             meta={"text_encoder": text_encoder_record(params, data.encoder), "vqgan_from": owner,
+                                   "seed": int(seed)})
     finally:
         close()
     wall = time.perf_counter() - start
@@ -319,7 +394,7 @@ def run_train(params: Params, variant: str, root: str | Path | None = None, *, p
     g = params.generate
     prompts = held_out_prompts(test, g.n_prompts, g.seed)
     data.encoder.eval()
-    generator = Generator(vqgan, result.model, data.encoder, source=f"train@{variant}")
+    generator = Generator(vqgan, result.model, data.encoder, source=f"train@{variant}-{seed}")
     gen_start = time.perf_counter()
     images = generator.generate_tensors(list(prompts["caption"]), seed=g.seed, count=g.samples_per_prompt,
                                         temperature=g.temperature, top_k=g.top_k or None)
@@ -338,13 +413,13 @@ def run_train(params: Params, variant: str, root: str | Path | None = None, *, p
     with torch.no_grad():
         reconstructions = vqgan(originals, text_vec).recon.clamp(-1, 1)
     parameters = parameter_table(vqgan, prior=result.model)
-    metrics = {"variant": variant, "vqgan_from": owner, "prior_epochs": len(result.history), "steps": result.steps,
+    metrics = {"variant": variant, "seed": int(seed), "vqgan_from": owner, "prior_epochs": len(result.history), "steps": result.steps,
                "converged_epoch": result.converged_epoch, "wall_seconds": wall,
                "train_sequences_per_second": result.images_per_second,
                "val_loss": result.history[-1]["val_loss"], "parameters": int(parameters["generator total"]),
                "n_generated": len(judged), "generation_seconds_per_image": gen_seconds / len(judged),
                "primary_accuracy": float(judged["primary_ok"].mean()),
                "type_accuracy": float(judged["type_ok"].mean())}
-    write_metrics(root / params.paths.metrics / f"train-{variant}.json", metrics)
+    write_metrics(stage_metrics_path(params, root, "train", variant, seed), metrics)
     return TrainStage(variant, owner, result, pd.DataFrame(result.history), parameters, judged, images, accuracy,
                       originals, reconstructions, metrics)

@@ -166,3 +166,20 @@ def test_training_device_must_be_known(raw_params):
     raw_params["train"]["device"] = "tpu"
     with pytest.raises(config.ParamsError, match=r"train\.device: 'tpu' is not one of"):
         config.parse(raw_params)
+
+
+@pytest.mark.parametrize("seeds, message", [
+    ([], r"train\.seeds: empty"),
+    ([2026, 2027, 2026], r"train\.seeds: seed\(s\) \[2026\] repeated"),
+    ([2026, "x"], r"train\.seeds\[1\]: expected an integer"),
+    ([2026, -1], r"train\.seeds\[1\]: -1 is out of range"),
+    (2026, r"train\.seeds: expected a list"),
+])
+def test_training_seeds_are_a_list_of_distinct_integers(raw_params, seeds, message):
+    raw_params["train"]["seeds"] = seeds
+    with pytest.raises(config.ParamsError, match=message):
+        config.parse(raw_params)
+
+
+def test_the_default_study_trains_every_variant_with_at_least_three_seeds(raw_params):
+    assert len(config.parse(raw_params).train.seeds) >= 3

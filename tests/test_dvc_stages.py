@@ -17,9 +17,9 @@ DVC_YAML = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
 # a foreach stage is checked through its template (``do``)
 STAGES = {name: stage.get("do", stage) for name, stage in DVC_YAML.items()}
 # the params section(s) a stage is about, when its name is not one
-SECTIONS = {"vqgan": ("model.vqgan", "train.epochs"), "train": ("model", "train", "generate"),
+SECTIONS = {"vqgan": ("model.vqgan", "train.epochs"), "train": ("model", "train.prior_epochs", "generate"),
             "evaluate": ("evaluate", "generate"), "instructions": ("instructions", "generate"),
-            "study": ("paths.metrics",)}
+            "study": ("paths.metrics",), "text_features": ("text_encoder",)}
 
 
 def _deps(stage: dict) -> list[str]:
@@ -90,9 +90,29 @@ def test_training_stages_cover_every_variant_and_share_vqgans_as_the_library_say
 
     params = config.load(ROOT / "params.yaml")
     owners = {v: vqgan_owner(params, v) for v in VARIANTS}
-    assert DVC_YAML["train"]["foreach"] == owners, "dvc.yaml train: foreach must map each variant to its VQGAN"
-    assert sorted(DVC_YAML["vqgan"]["foreach"]) == sorted(set(owners.values())), \
-        "dvc.yaml vqgan: foreach must list exactly the variants that own a VQGAN"
+    train, vqgan = DVC_YAML["train"]["matrix"], DVC_YAML["vqgan"]["matrix"]
+    assert train["variant"] == list(VARIANTS), "dvc.yaml train: matrix must list every variant"
+    assert sorted(vqgan["variant"]) == sorted(set(owners.values())), \
+        "dvc.yaml vqgan: matrix must list exactly the variants that own a VQGAN"
+    # the same seeds for every variant and both phases: one list, params train.seeds
+    assert train["seed"] == vqgan["seed"] == "${train.seeds}"
+    vq_deps = [d for d in _deps(DVC_YAML["train"]) if d.startswith("${paths.models}/vqgan/")]
+    assert sorted(vq_deps) == sorted(f"${{paths.models}}/vqgan/{v}/seed-${{item.seed}}" for v in set(owners.values()))
+
+
+def test_dvc_generates_one_stage_per_variant_and_seed():
+    from inkgen import config
+    from inkgen.train_stage import VARIANTS, vqgan_owner
+
+    params = config.load(ROOT / "params.yaml")
+    listed = subprocess.run([str(Path(sys.executable).parent / "dvc"), "stage", "list", "--name-only"],
+                            capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    names = set(listed.stdout.split())
+    seeds = params.train.seeds
+    assert {f"train@{v}-{s}" for v in VARIANTS for s in seeds} <= names
+    assert {f"vqgan@{v}-{s}" for v in {vqgan_owner(params, v) for v in VARIANTS} for s in seeds} <= names
+    assert not any(n.startswith("vqgan@no_transformer") for n in names)
 
 
 

@@ -23,17 +23,21 @@ BIN = Path(sys.executable).parent
 DATA_STAGES = ("collect", "curate", "annotate", "clip")
 VARIANTS = ("full", "no_clip", "no_transformer", "vqgan_clip", "vqgan")
 VQGAN_OWNERS = ("full", "no_clip", "vqgan_clip", "vqgan")
+# the smoke profile's training seeds: at least two, so that the (variant x seed) matrix is exercised
+SEEDS = tuple(yaml.safe_load((ROOT / "params.yaml").read_text())["profiles"]["smoke"]["train.seeds"])
+RUNS = [(v, s) for v in VARIANTS for s in SEEDS]
 # stage -> its executed notebook under reports/notebooks/
 NOTEBOOKS = {**{name: f"{i:02d}_{name}" for i, name in enumerate(DATA_STAGES, 1)},
-             **{f"vqgan@{v}": f"05_vqgan-{v}" for v in VQGAN_OWNERS},
-             **{f"train@{v}": f"05_train-{v}" for v in VARIANTS},
+             "text_features": "04_text_features",
+             **{f"vqgan@{v}-{s}": f"05_vqgan-{v}-{s}" for v in VQGAN_OWNERS for s in SEEDS},
+             **{f"train@{v}-{s}": f"05_train-{v}-{s}" for v, s in RUNS},
              "evaluate": "06_evaluate", "instructions": "07_instructions", "governance": "08_governance",
              "study": "09_study"}
 # annotate's outputs are read directly by these (`dvc status` names a stage whose own dependencies changed;
 # study reads annotate.json, whose counts a new caption seed leaves unchanged); instructions reads no dataset
-DOWNSTREAM_OF_ANNOTATE = {"clip", "governance", "evaluate", *(s for s in NOTEBOOKS if "@" in s)}
+DOWNSTREAM_OF_ANNOTATE = {"clip", "text_features", "governance", "evaluate", *(s for s in NOTEBOOKS if "@" in s)}
 # the evaluation paints with the generate settings too
-USES_GENERATE = {*(f"train@{v}" for v in VARIANTS), "evaluate", "instructions"}
+USES_GENERATE = {*(f"train@{v}-{s}" for v, s in RUNS), "evaluate", "instructions"}
 
 pytestmark = pytest.mark.slow
 
@@ -112,14 +116,25 @@ def test_stages_wrote_their_outputs(project):
     manifest = (project / "data/dataset/manifest.csv").read_text().splitlines()
     unannotated = (project / "data/dataset/quarantine.jsonl").read_text().splitlines()
     assert len(manifest) - 1 + len(unannotated) == len(curated), "annotation lost items"
+    assert len(SEEDS) >= 2
     for stage in NOTEBOOKS:
-        assert json.loads((project / f"reports/metrics/{stage.replace('@', '-')}.json").read_text())
-    for v in VARIANTS:
-        metrics = json.loads((project / f"reports/metrics/train-{v}.json").read_text())
+        if "@" not in stage:
+            assert json.loads((project / f"reports/metrics/{stage}.json").read_text())
+    for v in VQGAN_OWNERS:
+        for s in SEEDS:
+            metrics = json.loads((project / f"reports/metrics/vqgan/{v}/seed-{s}.json").read_text())
+            assert (metrics["variant"], metrics["seed"]) == (v, s)
+            assert (project / f"models/vqgan/{v}/seed-{s}/vqgan-last.pt").stat().st_size > 0
+    for v, s in RUNS:
+        metrics = json.loads((project / f"reports/metrics/train/{v}/seed-{s}.json").read_text())
+        assert (metrics["variant"], metrics["seed"]) == (v, s)
         assert metrics["n_generated"] > 0 and 0.0 <= metrics["primary_accuracy"] <= 1.0
-        assert (project / f"models/train/{v}/prior-last.pt").stat().st_size > 0
-        assert (project / f"reports/metrics/live/train-{v}/metrics.json").is_file()  # dvclive's log
-    assert json.loads((project / "reports/metrics/train-no_transformer.json").read_text())["vqgan_from"] == "full"
+        assert (project / f"models/train/{v}/seed-{s}/prior-last.pt").stat().st_size > 0
+        assert (project / f"reports/metrics/live/train-{v}-seed-{s}/metrics.json").is_file()  # dvclive's log
+        assert metrics["vqgan_from"] == ("full" if v == "no_transformer" else v)
+    # each seed is its own run: the same variant's weights differ between seeds
+    a, b = (project / f"models/vqgan/full/seed-{s}/vqgan-last.pt" for s in SEEDS[:2])
+    assert a.read_bytes() != b.read_bytes()
 
 
 def test_second_repro_runs_nothing(project):

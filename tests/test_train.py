@@ -26,8 +26,9 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 def cfg(**kw) -> TrainConfig:
     base = dict(variant="full", seed=0, device="cpu", threads=1, epochs=2, batch_size=4, lr=2e-3, beta=1.0,
-                eta=0.5, lambda_clip=0.5, disc_start=2, prior_epochs=2, prior_batch_size=4, prior_lr=3e-3,
-                checkpoint_every=2, convergence_window=1, convergence_min_rel_improvement=0.01)
+                eta=0.5, lambda_clip=0.5, disc_start=2, clip_start=0, lr_schedule="constant", prior_epochs=2,
+                prior_batch_size=4, prior_lr=3e-3, checkpoint_every=2, convergence_window=1,
+                convergence_min_rel_improvement=0.01)
     return TrainConfig(**{**base, **kw})
 
 
@@ -311,3 +312,19 @@ def test_prior_snapshots_hold_each_epochs_weights(trained_vqgan, tmp_path):
     assert not same_state(load_snapshot(first, r.model, params_hash=HASH), r.model)
     with pytest.raises(CheckpointError, match="prior-snapshot"):
         load_snapshot(r.checkpoint, r.model)
+
+
+def test_clip_term_joins_at_clip_start_and_the_cosine_schedule_decays_to_zero(clip):
+    from inkgen.training.config import lr_factor
+
+    assert lr_factor("constant", 7, 10) == 1.0
+    assert lr_factor("cosine", 0, 10) == 1.0 and lr_factor("cosine", 5, 10) == pytest.approx(0.5)
+    assert lr_factor("cosine", 10, 10) == pytest.approx(0.0)
+    seen = []
+    r = run_vqgan(cfg(epochs=2, clip_start=2, disc_start=1000, lr_schedule="cosine"), clip=clip,
+                  on_epoch=seen.append)
+    assert r.complete
+    # 2 epochs of 2 steps: no L_CLIP in epoch 1 (steps 0-1), L_CLIP in every step of epoch 2
+    assert seen[0]["clip"] == 0.0 and seen[1]["clip"] > 0.0
+    with pytest.raises(TrainError, match="lr_schedule='linear' is not one of"):
+        cfg(lr_schedule="linear")

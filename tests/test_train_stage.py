@@ -35,7 +35,7 @@ def test_variants_share_a_vqgan_only_when_phase_1_is_the_same_run(params, raw_pa
 
 def test_a_variant_that_shares_its_vqgan_trains_none(params, tmp_path):
     with pytest.raises(TrainError, match="uses 'full'"):
-        run_vqgan(params, "no_transformer", root=tmp_path)
+        run_vqgan(params, "no_transformer", params.train.seeds[0], root=tmp_path)
 
 
 def test_configs_come_from_params(params, raw_params):
@@ -49,6 +49,21 @@ def test_configs_come_from_params(params, raw_params):
     big = vqgan_config(paper, "full", text_dim=768)
     assert (big.resolution, big.code_resolution, big.n_embed) == (256, 16, 1024)
     assert params_hash(params) != params_hash(paper)
+
+
+def test_every_seed_is_its_own_run_under_its_own_folder(params, tmp_path):
+    from inkgen.train_stage import prior_checkpoint, stage_metrics_path, vqgan_checkpoint
+
+    a, b = params.train.seeds[:2]
+    assert train_config(params, "full", a).seed == a and train_config(params, "full", b).seed == b
+    assert train_config(params, "full", a).to_dict() != train_config(params, "full", b).to_dict()
+    assert vqgan_checkpoint(params, tmp_path, "full", a) == tmp_path / "models/vqgan/full" / f"seed-{a}/vqgan-last.pt"
+    assert prior_checkpoint(params, tmp_path, "vqgan", b) == tmp_path / "models/train/vqgan" / f"seed-{b}/prior-last.pt"
+    assert stage_metrics_path(params, tmp_path, "train", "full", a).name == f"seed-{a}.json"
+    for call in (lambda: prior_checkpoint(params, tmp_path, "full", 7), lambda: train_config(params, "full", 7),
+                 lambda: run_vqgan(params, "full", 7, root=tmp_path)):
+        with pytest.raises(ValueError, match="seed 7 is not one of"):
+            call()
 
 
 def _split(n: int = 12) -> Split:
@@ -86,3 +101,30 @@ def test_phase_2_values_leave_the_vqgan_hash_alone(params, raw_params):
     assert params_hash(other, "prior") != params_hash(params, "prior")
     raw_params["train"]["lambda_clip"] += 0.5
     assert params_hash(config.parse(raw_params), "vqgan") != params_hash(params, "vqgan")
+
+
+def test_reconstructions_show_the_coloured_gongbi_items_first():
+    from inkgen.train_stage import shown_items
+
+    rows = pd.DataFrame({"painting_type": ["xieyi", "gongbi", "baimiao", "gongbi", "xieyi", "gongbi"]})
+    assert shown_items(rows, 4) == [1, 3, 0, 2]
+    assert shown_items(rows, 10) == [1, 3, 5, 0, 2, 4]
+
+
+def test_text_features_file_is_refused_when_stale(tmp_path):
+    from inkgen.training import TextFeatures, TrainError
+    from inkgen.training.features import load_text_features, save_text_features
+
+    f = TextFeatures(torch.randn(2, 3, 4), torch.ones(2, 3, dtype=torch.long), torch.randn(2, 4))
+    path = tmp_path / "text_features.pt"
+    save_text_features(path, {"train": (["a", "b"], f)}, {"dim": 4})
+    got = load_text_features(path, "train", ["a", "b"], {"dim": 4})
+    assert torch.equal(got.tokens, f.tokens)
+    with pytest.raises(TrainError, match="other captions"):
+        load_text_features(path, "train", ["a", "c"], {"dim": 4})
+    with pytest.raises(TrainError, match="other captions|not the current"):
+        load_text_features(path, "train", ["a", "b"], {"dim": 8})
+    with pytest.raises(TrainError, match="no features of split 'val'"):
+        load_text_features(path, "val", ["a"], {"dim": 4})
+    with pytest.raises(TrainError, match="run the text_features stage"):
+        load_text_features(tmp_path / "missing.pt", "train", ["a"])

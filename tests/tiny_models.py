@@ -43,9 +43,9 @@ def train_tiny_generator(root: Path, encoder, images, captions, *, prior_epochs:
 
     text = encode_captions(encoder, captions)
     cfg = TrainConfig(variant="no_clip", seed=0, device="cpu", threads=1, epochs=1, batch_size=4, lr=2e-3,
-                      beta=1.0, eta=0.5, lambda_clip=0.0, disc_start=100, prior_epochs=prior_epochs,
-                      prior_batch_size=4, prior_lr=3e-3, checkpoint_every=0, convergence_window=1,
-                      convergence_min_rel_improvement=0.01)
+                      beta=1.0, eta=0.5, lambda_clip=0.0, disc_start=100, clip_start=0, lr_schedule="constant",
+                      prior_epochs=prior_epochs, prior_batch_size=4, prior_lr=3e-3, checkpoint_every=0,
+                      convergence_window=1, convergence_min_rel_improvement=0.01)
     vq = train_vqgan(cfg, VQGANConfig.for_variant("no_clip", **TINY), images, captions, params_hash=HASH, text=text,
                      checkpoint_dir=root / "ck", progress=False)
     pr = train_prior(cfg, vq.model, images, text, prior_config(vq.model, 12, "no_clip", **PRIOR_SIZES),

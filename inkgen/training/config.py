@@ -22,6 +22,7 @@ from inkgen.determinism import deterministic
 from inkgen.models.vqgan.config import VARIANT_FLAGS
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
+LR_SCHEDULES = ("constant", "cosine")
 NO_CLIP_VARIANTS = ("no_clip", "vqgan")          # trained without L_CLIP (lambda = 0)
 NO_ALIGNMENT_VARIANTS = ("no_transformer",)      # prior without the cross-modal alignment (eq. 11)
 
@@ -43,6 +44,8 @@ class TrainConfig:
     eta: float                         # eq. 14 weight of L_GAN (times taming's adaptive weight)
     lambda_clip: float                 # eq. 14 weight of L_CLIP (forced to 0 for NO_CLIP_VARIANTS)
     disc_start: int                    # global step at which the discriminator and L_GAN switch on
+    clip_start: int                    # global step at which L_CLIP switches on (reconstruction first)
+    lr_schedule: str                   # "constant" | "cosine" (to 0 over each phase's steps; stateless in the step)
     prior_epochs: int                  # phase 2 (text -> codes Transformer) epochs
     prior_batch_size: int
     prior_lr: float
@@ -55,12 +58,14 @@ class TrainConfig:
             raise TrainError(f"TrainConfig.variant={self.variant!r} is not one of {sorted(VARIANT_FLAGS)}")
         if self.device not in DEVICES:
             raise TrainError(f"TrainConfig.device={self.device!r} is not one of {DEVICES}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise TrainError(f"TrainConfig.lr_schedule={self.lr_schedule!r} is not one of {LR_SCHEDULES}")
         positive = ("threads", "epochs", "batch_size", "prior_epochs", "prior_batch_size", "convergence_window")
         for name in positive:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise TrainError(f"TrainConfig.{name}={v!r} must be an integer >= 1")
-        for name in ("seed", "disc_start", "checkpoint_every"):
+        for name in ("seed", "disc_start", "clip_start", "checkpoint_every"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise TrainError(f"TrainConfig.{name}={v!r} must be an integer >= 0")
@@ -90,6 +95,20 @@ class TrainConfig:
 def effective_lambda(config: TrainConfig) -> float:
     """The CLIP weight actually used: 0 for the variants without CLIP guidance."""
     return 0.0 if config.variant in NO_CLIP_VARIANTS else float(config.lambda_clip)
+
+
+def lr_factor(schedule: str, step: int, total_steps: int) -> float:
+    """The learning-rate multiplier at ``step`` of ``total_steps``: 1 (``constant``) or the half cosine
+    from 1 to 0 (``cosine``, Loshchilov & Hutter 2017, without restarts). A function of the step alone, so
+    a resumed run sets the same rates as an uninterrupted one."""
+    if schedule == "constant" or total_steps <= 0:
+        return 1.0
+    return 0.5 * (1.0 + math.cos(math.pi * min(step, total_steps) / total_steps))
+
+
+def set_lr(optimizer: torch.optim.Optimizer, base_lrs: list[float], factor: float) -> None:
+    for group, base in zip(optimizer.param_groups, base_lrs):
+        group["lr"] = base * factor
 
 
 def uses_alignment(variant: str) -> bool:

@@ -100,3 +100,52 @@ def clip_text_features(clip, captions: Sequence[str], batch_size: int = 256) -> 
     with torch.no_grad():
         return torch.cat([clip.encode_text(captions[i:i + batch_size], normalize=True).float().cpu()
                           for i in range(0, len(captions), batch_size)])
+
+
+FEATURES_FORMAT = "inkgen.text_features/1"
+
+
+def captions_digest(captions: Sequence[str]) -> str:
+    """SHA-256 of the captions in order: what a features file was computed from."""
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(list(captions), ensure_ascii=False).encode()).hexdigest()
+
+
+def save_text_features(path, splits: dict[str, tuple[Sequence[str], TextFeatures]], encoder_record: dict) -> None:
+    """Write the frozen BERT's features of each split's captions to ``path`` (one file shared by every
+    variant and seed), with the captions' digest and the encoder's record so that a stale file is refused."""
+    from pathlib import Path
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"format": FEATURES_FORMAT, "encoder": dict(encoder_record),
+               "splits": {name: {"digest": captions_digest(caps), "n": len(caps), "tokens": f.tokens,
+                                 "mask": f.mask, "pooled": f.pooled} for name, (caps, f) in splits.items()}}
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+
+
+def load_text_features(path, split: str, captions: Sequence[str], encoder_record: dict | None = None
+                       ) -> TextFeatures:
+    """The features of ``split`` from a :func:`save_text_features` file, refused (naming the file and the
+    reason) when it is missing, of another text encoder, or computed from other captions."""
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise TrainError(f"{path}: no text features file; run the text_features stage (`dvc repro text_features`)")
+    obj = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(obj, dict) or obj.get("format") != FEATURES_FORMAT:
+        raise TrainError(f"{path}: not an inkgen text features file (expected format {FEATURES_FORMAT!r})")
+    if split not in obj["splits"]:
+        raise TrainError(f"{path}: has no features of split {split!r} (has {sorted(obj['splits'])})")
+    if encoder_record is not None and obj["encoder"] != dict(encoder_record):
+        raise TrainError(f"{path}: computed with text encoder {obj['encoder']}, not the current {dict(encoder_record)}")
+    s = obj["splits"][split]
+    if s["digest"] != captions_digest(captions):
+        raise TrainError(f"{path}: the {split!r} features were computed from other captions than the dataset's "
+                         f"({s['n']} then, {len(list(captions))} now); re-run the text_features stage")
+    return TextFeatures(s["tokens"], s["mask"], s["pooled"])

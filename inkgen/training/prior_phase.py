@@ -6,12 +6,14 @@ The training images are encoded to code indices ONCE with the trained, frozen VQ
 dead-code re-initialisation), and the BERT features come precomputed (:mod:`inkgen.training.features`),
 so a step costs only the Transformer. The ``no_transformer`` variant trains the prior without the
 cross-modal alignment (``use_alignment=False``: pooled text vector added to the inputs). AdamW, betas
-(0.9, 0.95), weight decay 0.01, gradient norm clipped to 1, constant learning rate. The checkpoint of this
+(0.9, 0.95), weight decay 0.01, gradient norm clipped to 1, learning rate constant or cosine to 0
+(``lr_schedule``). The checkpoint of this
 phase holds the VQGAN too: it is the training stage's complete, self-describing output.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, Callable
 
@@ -21,8 +23,8 @@ from inkgen.models.cross_modal import CrossModalConfig, TextToCodes
 from inkgen.models.vqgan import VQGAN
 from inkgen.training.checkpoint import (CheckpointError, checkpoint_path, load_checkpoint, rng_state,
                                         save_checkpoint, set_rng_state)
-from inkgen.training.config import (TrainConfig, TrainError, autocast, execution, grad_scaler, resolve_device,
-                                    uses_alignment)
+from inkgen.training.config import (TrainConfig, TrainError, autocast, execution, grad_scaler, lr_factor,
+                                    resolve_device, set_lr, uses_alignment)
 from inkgen.training.convergence import convergence_epoch
 from inkgen.training.features import FineTunedTextFeatures, TextFeatures
 from inkgen.training.loop import LoopState, run_epochs
@@ -143,6 +145,8 @@ def train_prior(config: TrainConfig, vqgan: VQGAN, images: torch.Tensor, text: T
             bert.to(device).train()
             groups.append({"params": [p for p in bert.parameters() if p.requires_grad], "lr": finetune_lr})
         opt = torch.optim.AdamW(groups, lr=config.prior_lr, betas=(0.9, 0.95), weight_decay=0.01)
+        base_lrs = [g.get("lr", config.prior_lr) for g in opt.param_groups]
+        total_steps = config.prior_epochs * math.ceil(len(images) / min(config.prior_batch_size, len(images)))
         scaler = grad_scaler(device)
         state = LoopState()
         if resume and path is not None and path.exists():
@@ -179,6 +183,7 @@ def train_prior(config: TrainConfig, vqgan: VQGAN, images: torch.Tensor, text: T
             })
 
         def step_fn(idx: torch.Tensor) -> dict[str, float]:
+            set_lr(opt, base_lrs, lr_factor(config.lr_schedule, state.step, total_steps))
             tokens, mask, pooled = text.batch(idx, device)
             with autocast(device):
                 out = model.loss([c[idx].to(device) for c in codes], tokens, mask, pooled)

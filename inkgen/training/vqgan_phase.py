@@ -7,12 +7,14 @@ caption and its image embedding ``v_k`` of the reconstruction; it is only comput
 (lambda is 0 for the ``no_clip`` and ``vqgan`` variants). The decoder receives the BERT pooled text
 vector when the config has ``text_style_norm`` (eq. 8). The PatchGAN discriminator trains with the hinge
 loss from ``disc_start`` on, in alternation with the generator (taming-transformers' two optimisers,
-Adam with betas (0.5, 0.9), constant learning rate). Each epoch logs the mean training losses and, on the
+Adam with betas (0.5, 0.9)); ``L_CLIP`` joins from ``clip_start``; the learning rate is constant or
+follows a cosine to 0 over the phase (``lr_schedule``). Each epoch logs the mean training losses and, on the
 validation images, ``L_recon + beta * L_vq`` (the curve of the convergence rule), PSNR and codebook usage.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -25,7 +27,7 @@ from inkgen.models.vqgan import VQGAN, VQGANConfig, VQGANLoss
 from inkgen.training.checkpoint import (CheckpointError, checkpoint_path, load_checkpoint, rng_state,
                                         save_checkpoint, set_rng_state)
 from inkgen.training.config import (TrainConfig, TrainError, autocast, effective_lambda, execution,
-                                    grad_scaler, resolve_device)
+                                    grad_scaler, lr_factor, resolve_device, set_lr)
 from inkgen.training.convergence import convergence_epoch
 from inkgen.training.features import TextFeatures, clip_text_features
 from inkgen.training.loop import LoopState, run_epochs
@@ -47,13 +49,15 @@ class TrainResult:
 
 
 def generator_objective(model: VQGAN, loss_fn: VQGANLoss, x: torch.Tensor, step: int, *,
-                        pooled: torch.Tensor | None = None, clip=None, clip_text: torch.Tensor | None = None
-                        ) -> tuple[torch.Tensor, dict[str, float], Any]:
+                        pooled: torch.Tensor | None = None, clip=None, clip_text: torch.Tensor | None = None,
+                        clip_start: int = 0) -> tuple[torch.Tensor, dict[str, float], Any]:
     """Eq. 14 for one batch: (loss, logs, VQGANOutput). ``L_CLIP`` is computed only when
-    ``loss_fn.lam > 0`` (then ``clip`` and ``clip_text`` (B, D) are required)."""
+    ``loss_fn.lam > 0`` and ``step >= clip_start`` (then ``clip`` and ``clip_text`` (B, D) are required):
+    like taming's ``disc_start`` for the GAN, the CLIP term joins once the reconstruction has formed, since
+    CLIP's gradient on an unformed reconstruction costs a CLIP forward and backward for little signal."""
     out = model(x, pooled if model.config.text_style_norm else None)
     clip_loss = None
-    if loss_fn.lam > 0:
+    if loss_fn.lam > 0 and step >= clip_start:
         if clip is None or clip_text is None:
             raise TrainError("lambda_clip > 0 needs a CLIP model and the captions' CLIP text features")
         clip_loss = clip_guidance_loss(clip, out.recon, clip_text)
@@ -171,6 +175,7 @@ def train_vqgan(config: TrainConfig, vqgan_config: VQGANConfig, images: torch.Te
                             disc_start=config.disc_start).to(device)
         opt_g = torch.optim.Adam(model.parameters(), lr=config.lr, betas=(0.5, 0.9))
         opt_d = torch.optim.Adam(loss_fn.discriminator.parameters(), lr=config.lr, betas=(0.5, 0.9))
+        total_steps = config.epochs * math.ceil(n / min(config.batch_size, n))
         scaler_g, scaler_d = grad_scaler(device), grad_scaler(device)
         state = LoopState()
         if resume and path is not None and path.exists():
@@ -208,9 +213,12 @@ def train_vqgan(config: TrainConfig, vqgan_config: VQGANConfig, images: torch.Te
             x = images[idx].to(device)
             p = pooled[idx].to(device) if pooled is not None else None
             ct = clip_text[idx].to(device) if lam > 0 else None
+            factor = lr_factor(config.lr_schedule, state.step, total_steps)
+            set_lr(opt_g, [config.lr], factor)
+            set_lr(opt_d, [config.lr], factor)
             with autocast(device):
                 loss, log, out = generator_objective(model, loss_fn, x, state.step, pooled=p, clip=clip,
-                                                     clip_text=ct)
+                                                     clip_text=ct, clip_start=config.clip_start)
             opt_g.zero_grad(set_to_none=True)
             scaler_g.scale(loss).backward()
             scaler_g.step(opt_g)
