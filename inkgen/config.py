@@ -395,6 +395,7 @@ class EvaluateParams:
     batch_size: int = _range(1, 65_536)
     timing_warmup: int = _range(0, 10_000)
     timing_runs: int = _range(1, 100_000)
+    set_resamples: int = _range(2, 1_000_000, doc="shared-index resamples of set-level metrics across seeds")
     device: Literal["auto", "cpu", "cuda", "mps"] = _range()
     threads: int = _range(1, 256, doc="torch CPU threads (timings depend on it)")
     n_images: int = _range(0, 10_000_000, doc="test images evaluated per variant; 0 = the whole test split")

@@ -80,12 +80,16 @@ def params_hash(params: Params, phase: str = "prior") -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def vqgan_checkpoint(params: Params, root: Path, variant: str) -> Path:
-    return root / params.paths.models / "vqgan" / variant / "vqgan-last.pt"
+def vqgan_checkpoint(params: Params, root: Path, variant: str, seed: int | None = None) -> Path:
+    """``models/vqgan/<variant>[/seed-<S>]/vqgan-last.pt`` (the seed folder for a run of ``train.seeds``)."""
+    folder = root / params.paths.models / "vqgan" / variant
+    return (folder if seed is None else folder / f"seed-{int(seed)}") / "vqgan-last.pt"
 
 
-def prior_checkpoint(params: Params, root: Path, variant: str) -> Path:
-    return root / params.paths.models / "train" / variant / "prior-last.pt"
+def prior_checkpoint(params: Params, root: Path, variant: str, seed: int | None = None) -> Path:
+    """``models/train/<variant>[/seed-<S>]/prior-last.pt`` (the seed folder for a run of ``train.seeds``)."""
+    folder = root / params.paths.models / "train" / variant
+    return (folder if seed is None else folder / f"seed-{int(seed)}") / "prior-last.pt"
 
 
 # ------------------------------------------------------------------------------------------- inputs

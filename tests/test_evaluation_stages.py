@@ -222,3 +222,118 @@ def test_study_reads_metrics_and_governance(tmp_path):
     study = load_study(tmp_path, "reports/metrics")
     assert study.governance_html is not None
     assert study.governance_summary().to_dict() == {"verified": True, "summary.held": 2}
+
+
+# ------------------------------------------------------------------------------- evaluate, end to end
+@pytest.fixture(scope="module")
+def study(tmp_path_factory, repo_root):
+    """A project with tiny models trained for two seeds (every variant shares them), a test split and a
+    withheld split, a guide CLIP and an independent judge: what run_evaluate reads."""
+    import hashlib
+    import shutil
+
+    import yaml
+    from PIL import Image
+    from test_generate import make_bert
+
+    from inkgen.clip_stage import CHECKPOINT, JUDGE_CHECKPOINT
+    from inkgen.models.classifier import save_classifier
+    from inkgen.models.clip import ClipConfig, build_clip, save_clip
+    from inkgen.models.text_encoder import TextEncoder
+    from inkgen.train_stage import params_hash, prior_checkpoint, vqgan_checkpoint, vqgan_owner
+
+    root = tmp_path_factory.mktemp("study")
+    bert = make_bert(root / "bert", hidden=12)
+    raw = yaml.safe_load((repo_root / "params.yaml").read_text(encoding="utf-8"))
+    raw = config.apply_overrides(raw, raw["profiles"]["smoke"], "profiles.smoke")
+    raw["text_encoder"].update(path=str(bert), max_tokens=16)
+    raw["train"]["seeds"] = [11, 12]
+    raw["evaluate"].update(n_images=0, snapshot_prompts=2, figure12_prompt="a red plum blossom painting",
+                           n_resamples=50, set_resamples=10, timing_warmup=0, timing_runs=2, threads=1)
+    raw["evaluate"]["expert"].update(n_generated=2, n_authentic=2, display_size=32)
+    params = config.parse(raw)
+    (root / "params.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+
+    words = ("red", "green", "blue", "black")
+    primaries = ("landscape", "figure", "flowers_plants", "birds_animals")
+    rows, g = [], torch.Generator().manual_seed(1)
+    for i in range(12):
+        split = "withheld" if i >= 8 else "test"
+        path = root / "data" / "curated" / f"it{i:02d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        img = ((torch.rand(16, 16, 3, generator=g) * 255).to(torch.uint8)).numpy()
+        Image.fromarray(img).save(path)
+        rows.append({"item_id": f"it{i:02d}", "file": str(path.relative_to(root)),
+                     "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "width": 16, "height": 16,
+                     "source": "procedural", "license": "CC0", "split": split, "painting_type": "xieyi",
+                     "primary": "birds_animals" if split == "withheld" else primaries[i % 4],
+                     "secondary": "insects_fish" if split == "withheld" else "", "period": "", "themes": "",
+                     "techniques": "", "elements": "", "caption": f"a {words[i % 4]} painting of plum blossom",
+                     "label_origin": "procedural", "phash": f"{i:016x}", "near_dup_group": f"it{i:02d}"})
+    (root / "data" / "dataset").mkdir(parents=True)
+    pd.DataFrame(rows).to_csv(root / "data" / "dataset" / "manifest.csv", index=False)
+
+    models = root / "models"
+    models.mkdir()
+    save_classifier(build_classifier("resnet18", 32, default_classes(), seed=0), models / "classifier.pt")
+    save_clip(build_clip(TINY_CLIP, seed=0), models / CHECKPOINT)
+    judge_config = ClipConfig(**{**TINY_CLIP.to_dict(), "patch_size": 4, "embed_dim": 12})
+    save_clip(build_clip(judge_config, seed=1), models / JUDGE_CHECKPOINT)
+
+    enc = TextEncoder(bert, freeze=True, max_tokens=16)
+    x = (torch.rand(8, 3, 16, 16, generator=g) * 2 - 1)
+    captions = [r["caption"] for r in rows[:8]]
+    for seed in params.train.seeds:
+        train_tiny_generator(root / f"run{seed}", enc, x, captions, prior_epochs=2, snapshots=True, seed=seed,
+                             vqgan_hash=params_hash(params, "vqgan"), prior_hash=params_hash(params, "prior"))
+        ck = root / f"run{seed}" / "ck"
+        for v in VARIANTS:  # every variant shares the tiny runs: the plumbing is tested, not the ablation
+            vq = vqgan_checkpoint(params, root, vqgan_owner(params, v), seed)
+            vq.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(ck / "vqgan-last.pt", vq)
+            pr = prior_checkpoint(params, root, v, seed)
+            pr.parent.mkdir(parents=True, exist_ok=True)
+            for f in ck.glob("prior-*.pt"):
+                shutil.copy(f, pr.parent / f.name)
+    return root, params
+
+
+def test_evaluate_end_to_end_over_seeds_with_the_judge(study):
+    from inkgen.evaluate_stage import run_evaluate
+
+    root, params = study
+    result = run_evaluate(params, root)
+    m = json.loads((root / "reports" / "metrics" / "evaluate.json").read_text())
+    assert m["training_seeds"] == [11, 12] and m["n_seeds"] == 2 and m["n_test_images"] == 8
+    assert m["n_withheld_images"] == 4
+    psnr = m["variants"]["full"]["psnr"]
+    assert psnr["n_seeds"] == 2 and psnr["n"] == 8 and psnr["method"] == "seed x item t"
+    assert "2 seeds x 8 images" in result.table1.loc["full", "psnr"]
+    assert "clip_cosine (guide)" in result.table1.columns
+    claims = m["claims"]
+    assert claims["clip_adds_parameters"]["verdict"].startswith("not applicable in this implementation")
+    assert claims["fig8b_parameters_above_vqgan"]["verdict"].startswith("does not hold")  # identical tiny models
+    for cid in ("rdb_raises_psnr", "clip_raises_cosine", "withheld_categories_degrade_recognition"):
+        assert claims[cid]["n_seeds"] == 2 and "2 training seeds" in claims[cid]["verdict"], cid
+    assert claims["withheld_categories_degrade_alignment"]["n_items"] == 12
+    assert set(result.judge_vs_guide["claim"]) >= {"clip_raises_cosine", "full_best_fid"}
+    assert m["untestable"] and "judge_vs_guide" in m
+    readme = (root / "reports" / "expert_kit" / "README.txt").read_text()
+    assert "artist" not in readme.lower() and "procedural painting program" in readme
+
+
+def test_evaluate_refuses_a_judge_with_the_guides_bytes(study):
+    import shutil
+
+    from inkgen.clip_stage import JudgeError
+    from inkgen.evaluate_stage import run_evaluate
+
+    root, params = study
+    judge = root / "models" / "clip_judge.pt"
+    kept = judge.read_bytes()
+    shutil.copy(root / "models" / "clip.pt", judge)
+    try:
+        with pytest.raises(JudgeError, match="clip_judge.pt.*same bytes as the guide"):
+            run_evaluate(params, root)
+    finally:
+        judge.write_bytes(kept)
