@@ -90,32 +90,57 @@ def test_snapshots_paint_every_epoch(tiny):
 
 
 # ------------------------------------------------------------------------------------------- evaluate
-def _vm(v, psnr, cos, params_count):
-    vm = VariantMetrics(v, {}, {}, 0)
-    vm = vm.with_estimate("psnr", Estimate(float(np.mean(psnr)), 0, 0, len(psnr), "BCa"), np.asarray(psnr))
-    vm = vm.with_estimate("clip_cosine", Estimate(float(np.mean(cos)), 0, 0, len(cos), "BCa"), np.asarray(cos))
-    return vm.with_estimate("parameter_count", exact(params_count))
-
-
 def test_claims_are_judged_and_unmeasured_ones_say_why(repo_root):
+    from inkgen.evaluate_stage import verdicts
+    from inkgen.metrics import Seeded
+
     paper = load_paper_reported()
     rng = np.random.default_rng(0)
-    base = rng.normal(20, 1, 40)
-    variants = {v: _vm(v, base + rng.normal(3 if v == "full" else 0, 0.5, 40),
-                       rng.normal(0.3, 0.01, 40) + (0.1 if v == "full" else 0), 1000) for v in VARIANTS}
+    seeds = (1, 2, 3)
+    base = rng.normal(20, 1, (1, 40))
+    measured = {v: {"psnr": Seeded(seeds, base + (3 if v == "full" else 0) + rng.normal(0, 0.05, (3, 40))),
+                    "clip_cosine": Seeded(seeds, 0.3 + (0.1 if v == "full" else 0) + rng.normal(0, 0.01, (3, 40))),
+                    "parameter_count": exact(1000)} for v in VARIANTS}
     cfg = eval_config(config.load(repo_root / "params.yaml"))
-    claims = claims_frame(paper, variants, cfg).set_index("claim")
-    assert claims.loc["rdb_raises_psnr", "verdict"] == HOLDS
-    assert claims.loc["clip_raises_cosine", "verdict"] == HOLDS
-    assert claims.loc["clip_adds_parameters", "verdict"] == "does not hold"  # equal counts: a strict claim fails
+    judged = verdicts(paper, measured, cfg, "evaluate")
+    claims = claims_frame(paper, judged, measured).set_index("claim")
+    assert claims.loc["rdb_raises_psnr", "verdict"].startswith(HOLDS + " (N = 3 training seeds x 40 items")
+    assert claims.loc["clip_raises_cosine", "verdict"].startswith(HOLDS)
+    assert claims.loc["rdb_raises_psnr", "n_seeds"] == 3 and claims.loc["rdb_raises_psnr", "n_items"] == 40
+    assert claims.loc["clip_adds_parameters", "verdict"].startswith("not applicable in this implementation")
+    assert claims.loc["fig8b_parameters_above_vqgan", "verdict"].startswith("does not hold")  # equal: strict fails
     assert claims.loc["full_converges_fastest", "verdict"].startswith("not measured")
     assert "did not converge" in claims.loc["full_converges_fastest", "verdict"]
-    table = table1_frame(variants)
-    assert list(table.index) == list(VARIANTS) and "psnr" in table.columns
-    t3 = table3_frame(variants, paper, "procedural corpus")
+    assert "fig13_style_element_above_scene" not in claims.index  # the instructions stage judges it
+    vms = {v: VariantMetrics(v, {k: m.estimate(0.95, n_resamples=10, seed=0) if isinstance(m, Seeded) else m
+                                 for k, m in measured[v].items()}) for v in VARIANTS}
+    table = table1_frame(vms)
+    assert list(table.index) == list(VARIANTS) and "3 seeds x 40 images" in table.loc["full", "psnr"]
+    t3 = table3_frame(vms, paper, "procedural corpus")
     assert (t3["source"] == paper.label).sum() == len(paper.table3)
     assert t3.iloc[-2]["cosine_similarity"].startswith("clip_cosine:")
-    assert _unmeasured(paper.claim("full_is_above_baseline"), variants).startswith("not measured: is/classifier_score")
+    assert _unmeasured(paper.claim("full_is_above_baseline"), measured).startswith("not measured: is/classifier_score")
+
+
+def test_convergence_epochs_over_seeds_decide_full_converges_fastest(repo_root):
+    """With >= 3 seeds, per-seed convergence epochs give "full converges fastest" a verdict."""
+    from inkgen.evaluate_stage import verdicts
+    from inkgen.metrics import Seeded
+
+    paper = load_paper_reported()
+    seeds = (1, 2, 3)
+    full = np.array([4.0, 5.0, 4.0])
+    epochs = {"full": full, "no_clip": full + 5, "no_transformer": full + [4, 4, 5], "vqgan_clip": full + 6,
+              "vqgan": full + [8, 8, 8]}
+    measured = {v: {"convergence_rounds": Seeded(seeds, np.array(e, float)[:, None])} for v, e in epochs.items()}
+    cfg = eval_config(config.load(repo_root / "params.yaml"))
+    judged = verdicts(paper, measured, cfg, "evaluate")
+    assert judged["full_converges_fastest"].verdict == HOLDS
+    assert judged["full_converges_fastest"].n_seeds == 3
+    # seeds that disagree leave it open, however clear the mean
+    epochs["no_transformer"] = full + [1, 9, 2]
+    measured = {v: {"convergence_rounds": Seeded(seeds, np.array(e, float)[:, None])} for v, e in epochs.items()}
+    assert verdicts(paper, measured, cfg, "evaluate")["full_converges_fastest"].verdict == INCONCLUSIVE
 
 
 def test_config_helpers_and_figure11_pick(repo_root):
@@ -202,18 +227,27 @@ def test_study_reads_metrics_and_governance(tmp_path):
     m.mkdir(parents=True)
     (m / "collect.json").write_text(json.dumps({"source": "procedural", "kept": 10}))
     (m / "evaluate.json").write_text(json.dumps({
-        "variants": {"full": {"psnr": {"mean": 20.0, "low": 19.0, "high": 21.0, "n": 5, "method": "BCa"},
+        "variants": {"full": {"psnr": {"mean": 20.0, "low": 19.0, "high": 21.0, "n": 5, "method": "seed x item t",
+                                       "n_seeds": 3},
                               "parameter_count": {"mean": 12345.0, "low": 12345.0, "high": 12345.0, "n": 1,
                                                   "method": "exact"}}},
-        "claims": {"rdb_raises_psnr": HOLDS, "clip_raises_cosine": INCONCLUSIVE}}))
+        "claims": {"rdb_raises_psnr": {"verdict": HOLDS + " (N = 3 training seeds x 5 items)", "n_seeds": 3,
+                                       "n_items": 5},
+                   "clip_raises_cosine": INCONCLUSIVE},
+        "judge_vs_guide": {"clip_raises_cosine": {"judge": INCONCLUSIVE, "guide": HOLDS, "changed": True}}}))
     study = load_study(tmp_path, "reports/metrics")
     assert study.procedural and study.metrics["clip"] is None
     t1 = study.table1()
-    assert t1.loc["psnr_db (ours: psnr)", "full"] == "20.000 [19.00, 21.00] (N=5)"
+    assert t1.loc["psnr_db (ours: psnr)", "full"] == "20.000 [19.00, 21.00] (N=3 seeds x 5 images)"
     assert t1.loc["psnr_db (reported by the paper)", "full"] == 28.6
     claims = study.claims().set_index("claim")
-    assert claims.loc["rdb_raises_psnr", "verdict on our data"] == HOLDS
+    assert claims.loc["rdb_raises_psnr", "verdict on our data"].startswith(HOLDS + " (N = 3 training seeds")
+    assert claims.loc["rdb_raises_psnr", "N seeds"] == 3
     assert claims.loc["full_best_fid", "verdict on our data"] == "evaluate stage has not run"
+    assert claims.loc["fig13_style_element_above_scene", "verdict on our data"] == "instructions stage has not run"
+    assert study.verdict_counts()[HOLDS] == 1
+    assert study.judge_vs_guide().set_index("claim").loc["clip_raises_cosine", "changed"]
+    assert len(study.untestable()) >= 4 and len(study.inconsistencies()) >= 10
     assert study.governance_html is None and study.governance_summary().empty
     gov = tmp_path / "reports" / "governance"
     gov.mkdir(parents=True)

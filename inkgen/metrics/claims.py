@@ -186,8 +186,8 @@ class ClaimVerdict:
                     "between-run variation is unknown and no verdict is possible")
         tail = (" -- only more training seeds, not more images, can narrow it"
                 if self.verdict == INCONCLUSIVE else "")
-        return (f"N = {self.n_seeds} training seeds x {self.n_items} items, Holm-corrected across claims"
-                + tail)
+        items = f" x {self.n_items} items" if self.n_items > 1 else " (one value per training run)"
+        return f"N = {self.n_seeds} training seeds{items}, Holm-corrected across claims" + tail
 
     @property
     def text(self) -> str:

@@ -68,7 +68,7 @@ class SeedStat:
 
     @property
     def has_interval(self) -> bool:
-        return self.n_seeds >= 2 and math.isfinite(self.se) and math.isfinite(self.df)
+        return self.n_seeds >= 2 and math.isfinite(self.se) and not math.isnan(self.df)  # df may be inf
 
     def estimate(self, confidence: float) -> Estimate:
         if not self.has_interval:

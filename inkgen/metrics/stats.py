@@ -42,7 +42,9 @@ class Estimate:
     @property
     def n_label(self) -> str:
         """What N is: ``"N=64"``, or ``"N=3 seeds x 64 images"`` for a seed-level estimate."""
-        return f"N={self.n_seeds} seeds x {self.n} images" if self.n_seeds else f"N={self.n}"
+        if self.n_seeds:
+            return f"N={self.n_seeds} seeds" + (f" x {self.n} images" if self.n > 1 else "")
+        return f"N={self.n}"
 
     def format(self, digits: int = 3) -> str:
         """``"0.512 [0.48, 0.55] (N=64)"``: the value with ``digits`` decimals, the bounds with one fewer
