@@ -371,3 +371,36 @@ def test_evaluate_refuses_a_judge_with_the_guides_bytes(study):
             run_evaluate(params, root)
     finally:
         judge.write_bytes(kept)
+
+
+def test_figure13_ordering_is_judged_across_seeds(study, tmp_path):
+    import dataclasses
+
+    from inkgen.instructions import run_instructions
+
+    root, params = study
+    seqs = tmp_path / "seqs.yaml"
+    seqs.write_text(
+        "sequences:\n"
+        "  element_replacement:\n    label: swap\n    start:\n      prompt: a red painting\n"
+        "      expect: {primary: landscape, painting_type: xieyi}\n    steps:\n"
+        "      - instruction: blue\n        replace: [[red, blue]]\n        expect: {}\n"
+        "      - instruction: green\n        replace: [[blue, green]]\n        expect: {}\n"
+        "  scene_extension:\n    label: extend\n    start:\n      prompt: a black painting\n"
+        "      expect: {primary: landscape, painting_type: xieyi}\n    steps:\n"
+        "      - instruction: add\n        append: of plum\n        expect: {}\n"
+        "      - instruction: add\n        append: blossom\n        expect: {}\n", encoding="utf-8")
+    m = root / "reports" / "metrics"
+    m.mkdir(parents=True, exist_ok=True)
+    (m / "curate.json").write_text(json.dumps({"heldout_accuracy": {"primary": 0.9}, "n_holdout": {"primary": 10}}))
+    (m / "judge.json").write_text(json.dumps({"val_recall@1": 0.2, "val_recall@5": 0.6, "chance@1": 0.1,
+                                             "chance@5": 0.5, "n_val": 10}))
+    p = dataclasses.replace(params, instructions=dataclasses.replace(params.instructions, sequences=str(seqs),
+                                                                     rounds=2, samples=3, n_resamples=50))
+    result = run_instructions(p, root)
+    claims = result.claims.set_index("claim")
+    assert set(claims.index) == {"fig13_style_element_above_scene", "fig13_response_element_above_scene"}
+    assert (claims["n_seeds"] == 2).all() and (claims["n_items"] == 3).all()
+    assert all("2 training seeds x 3 items" in v for v in claims["verdict"])
+    saved = json.loads((m / "instructions.json").read_text())
+    assert saved["training_seeds"] == [11, 12] and set(saved["claims"]) == set(claims.index)
