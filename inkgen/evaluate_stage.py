@@ -329,6 +329,9 @@ def _estimates(measured: dict[str, Any], guide: dict[str, Any], config: EvalConf
     for name in ("clip_cosine", "frechet_clip"):
         if name in guide:
             out[f"{name} (guide)"] = guide[name].estimate(config.confidence, **kw)
+    for name in ("frechet_clip", "frechet_clip (guide)"):  # a distance: the t interval's bound is clipped at 0
+        if name in out and out[name].has_interval:
+            out[name] = dataclasses.replace(out[name], low=max(out[name].low, 0.0))
     return out
 
 
@@ -410,7 +413,9 @@ def _run(params: Params, root: Path) -> EvaluateResult:
     if generalisation is not None:
         judged.update(verdicts(paper, generalisation, config, "generalisation"))
     claims = claims_frame(paper, judged, {**judged_in, **(generalisation or {})})
-    versus = judge_vs_guide({k: v for k, v in judged.items() if v.verdict != NOT_APPLICABLE}, guided)
+    # the generalisation claims use the judge only (both groups are full's paintings): not in this table
+    versus = judge_vs_guide({k: v for k, v in judged.items() if k in guided and v.verdict != NOT_APPLICABLE},
+                            guided)
 
     # Table 2's protocol: full's paintings (first prompts, first seed) and authentic test works of other items
     e = ev.expert

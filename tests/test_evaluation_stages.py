@@ -351,6 +351,8 @@ def test_evaluate_end_to_end_over_seeds_with_the_judge(study):
         assert claims[cid]["n_seeds"] == 2 and "2 training seeds" in claims[cid]["verdict"], cid
     assert claims["withheld_categories_degrade_alignment"]["n_items"] == 12
     assert set(result.judge_vs_guide["claim"]) >= {"clip_raises_cosine", "full_best_fid"}
+    assert "withheld_categories_degrade_alignment" not in set(result.judge_vs_guide["claim"])  # judge only
+    assert m["variants"]["full"]["frechet_clip"]["low"] >= 0
     assert m["untestable"] and "judge_vs_guide" in m
     readme = (root / "reports" / "expert_kit" / "README.txt").read_text()
     assert "artist" not in readme.lower() and "procedural painting program" in readme
