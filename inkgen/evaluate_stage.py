@@ -287,7 +287,7 @@ def _items(params: Params, root: Path, test) -> _Items:
 
     ev = params.evaluate
     chosen = held_out_prompts(test, ev.n_images or len(test), ev.seed)  # stratified by category
-    real = test.as_float_tensor()[torch.as_tensor(chosen["index"].to_numpy())]
+    real = test.as_float_tensor()[torch.as_tensor(np.array(chosen["index"], dtype=np.int64))]
     manifest = read_manifest(root / params.paths.dataset / "manifest.csv")
     held = manifest[manifest["split"] == "withheld"].sort_values("item_id")
     if ev.n_images:

@@ -1,7 +1,8 @@
 """Evaluation of the study (paper section 3: Tables 1-3, Figures 8-13), every number with N and a 95% CI.
 
-Modules: ``stats`` (Estimate, bootstrap and across-seed intervals), ``claims`` (verdicts on directional
-claims), ``distribution`` (Fréchet distance and IS-formula scores; FID/IS only with local Inception
+Modules: ``stats`` (Estimate, bootstrap and across-seed intervals), ``seeds`` (intervals over training
+seeds x test items, Holm), ``seeded`` (Table 1's metrics per seed, assembled across seeds), ``claims``
+(verdicts on directional claims), ``distribution`` (Fréchet distance and IS-formula scores; FID/IS only with local Inception
 weights), ``alignment`` (CLIP cosine, CLIPScore), ``reconstruction`` (PSNR), ``cost`` (parameters, MACs,
 inference time, convergence rounds), ``table1`` (EvalConfig, one variant's Table 1 row), ``paper`` (the
 paper's reported numbers and claims).

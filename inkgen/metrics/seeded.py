@@ -19,21 +19,13 @@ from typing import Mapping, Sequence
 import numpy as np
 import torch
 
+from inkgen.curves import is_formula  # the IS formula in numpy, fast enough to bootstrap
 from inkgen.metrics.alignment import clip_cosine, clip_score
 from inkgen.metrics.claims import Seeded
 from inkgen.metrics.distribution import classifier_log_probs, clip_image_features, frechet_distance_lowrank
 from inkgen.metrics.reconstruction import psnr_per_image
 
 CLIPS = ("judge", "guide")
-
-
-def is_formula(log_probs: np.ndarray) -> float:
-    """``exp(E_x KL(p(y|x) || p(y)))`` over (N, C) log-probabilities, one split (the IS formula of
-    :func:`inkgen.metrics.distribution.inception_type_score` in numpy, fast enough to bootstrap)."""
-    logp = np.asarray(log_probs, dtype=np.float64)
-    p = np.exp(logp)
-    log_marginal = np.log(np.clip(p.mean(axis=0), 1e-30, None))
-    return float(np.exp((p * (logp - log_marginal)).sum(axis=1).mean()))
 
 
 @dataclass
