@@ -1,10 +1,24 @@
-"""The clip stage: the CLIP that guides training (paper eq. 13) and judges text-image agreement.
+"""The clip and judge stages: the CLIP that guides training (paper eq. 13), and an independent CLIP that
+judges text-image agreement in the evaluation.
 
 No CLIP weights can be downloaded here, so by default a small open_clip model is trained from scratch on
 the training split's (image, caption) pairs with open_clip's contrastive ``ClipLoss``; with
 ``clip.pretrained`` it is loaded from a local checkpoint instead. Either way the stage reports
 text→image retrieval recall@1 and @5 on the validation split beside their chance levels, so a reader can
 see how much guidance this CLIP can give, and saves it to ``<paths.models>/clip.pt``.
+
+**The judge** (``role="judge"``, params ``judge:``, ``<paths.models>/clip_judge.pt``). The full model is
+optimised against the guide's embedding (eq. 13), so CLIP metrics measured with the guide favour the
+CLIP-trained variants by construction. The judge is a second CLIP that never touched training: its own
+seed and its own architecture (8-pixel patches instead of 16, other widths: ``params.yaml`` refuses a
+judge equal to the guide in either), trained on the same training split. Why that split and not unseen
+data: the bias comes from the generator having been optimised against the guide's *weights*, which an
+independently trained judge does not share; the validation split (~200 pairs at the default size) is too
+small to train a CLIP from scratch to useful retrieval, the test split must stay unseen by everything, and
+a second rendered corpus would cost a collect/curate/annotate pass of the 30-minute budget. The judge's
+validation retrieval is reported beside the guide's so that its competence is visible. A judge loaded
+from a file (``judge.pretrained``) must not be the guide's file, by path or by bytes:
+:func:`check_judge_is_not_guide` refuses it before any work.
 """
 
 from __future__ import annotations
@@ -24,6 +38,41 @@ from inkgen.models.clip_train import ClipTrainReport, train_clip
 
 RECALL_AT = (1, 5)  # the issue's recall@1 / recall@5
 CHECKPOINT = "clip.pt"
+JUDGE_CHECKPOINT = "clip_judge.pt"
+# role -> (params section, checkpoint file under paths.models, metrics file under paths.metrics)
+ROLES = {"guide": ("clip", CHECKPOINT, "clip.json"), "judge": ("judge", JUDGE_CHECKPOINT, "judge.json")}
+
+
+class JudgeError(ValueError):
+    """The judge CLIP is the guide (same file or same bytes); the message names the key."""
+
+
+def _resolve(root: Path, path: str) -> Path:
+    return Path(path) if Path(path).is_absolute() else root / path
+
+
+def check_judge_is_not_guide(params: Params, root: Path, judge_file: Path | None = None) -> None:
+    """Refuse a judge that is the guide: ``judge.pretrained`` (or ``judge_file``, a trained judge's
+    checkpoint) naming the guide's file, or holding the same bytes as ``clip.pretrained`` or the guide's
+    checkpoint ``<paths.models>/clip.pt``."""
+    from inkgen.data.records import sha256_file
+
+    key = "judge.pretrained" if judge_file is None else f"{params.paths.models}/{JUDGE_CHECKPOINT}"
+    judge = judge_file if judge_file is not None else (_resolve(root, params.judge.pretrained)
+                                                       if params.judge.pretrained else None)
+    if judge is None or not judge.is_file():
+        return
+    guides = [_resolve(root, params.clip.pretrained)] if params.clip.pretrained else []
+    guides.append(root / params.paths.models / CHECKPOINT)
+    for guide in guides:
+        if not guide.is_file():
+            continue
+        if guide.resolve() == judge.resolve():
+            raise JudgeError(f"{key}: {str(judge)!r} is the guide's file; the CLIP that judges the evaluation "
+                             "must not be the one that guided training")
+        if sha256_file(guide) == sha256_file(judge):
+            raise JudgeError(f"{key}: {str(judge)!r} has the same bytes as the guide ({guide.name}); the CLIP "
+                             "that judges the evaluation must not be the one that guided training")
 
 
 @dataclass(frozen=True)
@@ -45,17 +94,23 @@ class ClipSummary:
                              "loss": self.report.epoch_losses})
 
 
-def run_clip(params: Params, root: str | Path | None = None) -> ClipSummary:
-    """Train (or load) the study's CLIP, measure validation retrieval, save checkpoint and metrics."""
+def run_clip(params: Params, root: str | Path | None = None, role: str = "guide") -> ClipSummary:
+    """Train (or load) the study's guide CLIP (``role="guide"``, params ``clip:``) or its independent judge
+    (``role="judge"``, params ``judge:``), measure validation retrieval, save checkpoint and metrics."""
     root = Path(root) if root is not None else project_root()
-    cp = params.clip
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {sorted(ROLES)}, got {role!r}")
+    section, checkpoint_name, metrics_name = ROLES[role]
+    if role == "judge":
+        check_judge_is_not_guide(params, root)  # before any work
+    cp = getattr(params, section)
     manifest = root / params.paths.dataset / "manifest.csv"
     train = load_split(manifest, "train", root)
     val = load_split(manifest, "val", root)
     config = ClipConfig(**dataclasses.asdict(cp.model))
     report = None
     if cp.pretrained:
-        weights = Path(cp.pretrained) if Path(cp.pretrained).is_absolute() else root / cp.pretrained
+        weights = _resolve(root, cp.pretrained)
         model = load_clip(weights, config if config.arch else None)
         source = f"loaded from {Path(cp.pretrained).name}"
     else:
@@ -75,9 +130,18 @@ def run_clip(params: Params, root: str | Path | None = None) -> ClipSummary:
     if report is not None:
         metrics.update(epochs=len(report.epoch_losses), final_loss=report.epoch_losses[-1] if
                        report.epoch_losses else None, train_images_per_second=report.images_per_second)
-    checkpoint = save_clip(model, root / params.paths.models / CHECKPOINT, params_hash=params.section_hash("clip"),
+    metrics["role"] = role
+    if role == "judge":
+        guide_metrics = root / params.paths.metrics / "clip.json"
+        if guide_metrics.is_file():  # the guide's retrieval beside the judge's
+            guide = json.loads(guide_metrics.read_text(encoding="utf-8"))
+            metrics.update({f"guide_val_recall@{k}": guide.get(f"val_recall@{k}") for k in RECALL_AT})
+    checkpoint = save_clip(model, root / params.paths.models / checkpoint_name,
+                           params_hash=params.section_hash(section),
                            metrics={k: v for k, v in metrics.items() if k != "train_images_per_second"})
-    out = root / params.paths.metrics / "clip.json"
+    if role == "judge":
+        check_judge_is_not_guide(params, root, checkpoint)
+    out = root / params.paths.metrics / metrics_name
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return ClipSummary(source, len(train), len(val), report, table, checkpoint, metrics)

@@ -172,7 +172,24 @@ class AnnotateParams:
     min_image_size: int = _range(1, 4096)
     caption_max_elements: int = _range(1, 64, doc="main elements a caption names (the manifest keeps all)")
     caption_max_techniques: int = _range(1, 64, doc="techniques a caption names (the manifest keeps all)")
+    # secondary categories kept out of training (split "withheld"): the generalisation claim measures them
+    withheld_secondary: tuple[str, ...] = _range(doc="secondary category keys of inkgen/data/taxonomy.yaml")
     split: SplitParams = None  # type: ignore[assignment]
+
+    def check(self, prefix: str) -> None:
+        from inkgen.data.taxonomy import load_taxonomy
+
+        tax = load_taxonomy()
+        key = f"{prefix}.withheld_secondary"
+        unknown = [s for s in self.withheld_secondary if s not in tax.secondary]
+        if unknown:
+            raise ParamsError(f"{key}: {unknown} are not secondary categories (known: {sorted(tax.secondary)})")
+        if len(set(self.withheld_secondary)) != len(self.withheld_secondary):
+            raise ParamsError(f"{key}: {list(self.withheld_secondary)} repeats a category")
+        for pkey, primary in tax.primary.items():
+            if set(primary.secondary) <= set(self.withheld_secondary):
+                raise ParamsError(f"{key}: withholds every secondary category of {pkey!r}, which would empty "
+                                  "the training split of that primary category")
 
 
 @dataclass(frozen=True)
@@ -202,6 +219,23 @@ class ClipParams:
     seed: int = _range(0, 2**31 - 1)
     epochs: int = _range(0, 10_000)
     batch_size: int = _range(2, 65_536, doc="contrastive loss needs at least two pairs")
+    lr: float = _range(1e-7, 1.0)
+    weight_decay: float = _range(0.0, 10.0)
+    warmup_fraction: float = _range(0.0, 1.0)
+    threads: int = _range(1, 256)
+    model: ClipModelParams = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class JudgeParams:
+    """The independent judge (stage judge): a CLIP trained separately from the guide of eq. 13, with its
+    own seed and architecture, that the evaluation's CLIP metrics are measured with."""
+
+    pretrained: str  # a local checkpoint; "" trains from scratch. Never the guide's file (clip.pretrained)
+    augment: bool
+    seed: int = _range(0, 2**31 - 1)
+    epochs: int = _range(0, 10_000)
+    batch_size: int = _range(2, 65_536)
     lr: float = _range(1e-7, 1.0)
     weight_decay: float = _range(0.0, 10.0)
     warmup_fraction: float = _range(0.0, 1.0)
@@ -375,6 +409,7 @@ class EvaluateParams:
     batch_size: int = _range(1, 65_536)
     timing_warmup: int = _range(0, 10_000)
     timing_runs: int = _range(1, 100_000)
+    set_resamples: int = _range(2, 1_000_000, doc="shared-index resamples of set-level metrics across seeds")
     device: Literal["auto", "cpu", "cuda", "mps"] = _range()
     threads: int = _range(1, 256, doc="torch CPU threads (timings depend on it)")
     n_images: int = _range(0, 10_000_000, doc="test images evaluated per variant; 0 = the whole test split")
@@ -459,6 +494,7 @@ class Params:
     curate: CurateParams
     annotate: AnnotateParams
     clip: ClipParams
+    judge: JudgeParams
     text_encoder: TextEncoderParams
     model: ModelParams
     train: TrainParams
@@ -469,6 +505,7 @@ class Params:
     profiles: Mapping[str, Mapping[str, Any]]
 
     def check(self, prefix: str) -> None:
+        self._check_judge()
         # DVC deletes a stage's outputs before re-running it: the long-lived ledger of `inkgen generate`
         # (and its held images) inside the governance stage's folder would be erased by the next run.
         stage = PurePosixPath(self.paths.governance).parts
@@ -478,6 +515,18 @@ class Params:
                 raise ParamsError(f"governance.{name}: {getattr(self.governance, name)!r} lies inside "
                                   f"paths.governance ({self.paths.governance!r}), which the governance stage "
                                   "rebuilds on each run; the ledger of `inkgen generate` must never be rewritten")
+
+    def _check_judge(self) -> None:
+        """The judge must not be the guide: not its file, not the same training run (seed + architecture)."""
+        if self.judge.pretrained and self.judge.pretrained == self.clip.pretrained:
+            raise ParamsError(f"judge.pretrained: {self.judge.pretrained!r} is the guide's file (clip.pretrained); "
+                              "the CLIP that judges must not be the one that guided training")
+        if not self.judge.pretrained and not self.clip.pretrained:
+            if self.judge.seed == self.clip.seed:
+                raise ParamsError(f"judge.seed: {self.judge.seed} equals clip.seed; the judge is trained "
+                                  "separately, with its own seed")
+            if dataclasses.asdict(self.judge.model) == dataclasses.asdict(self.clip.model):
+                raise ParamsError("judge.model: the same architecture as clip.model; the judge needs its own")
 
     def section_hash(self, name: str) -> str:
         """SHA-256 of one section's values: what a checkpoint records to say which params made it."""

@@ -12,9 +12,16 @@
 - **Table 2's protocol**: the blinded expert package (:mod:`inkgen.expert_kit`) of full's paintings mixed
   with authentic test works, its key written outside the package.
 
-Every variant is trained once, with one seed (``train.seed``), so the intervals are over test images
-(bootstrap), prompts or timing runs, never over training runs; convergence rounds, a single number per
-training run, therefore get no interval.
+Every variant is trained once per seed of ``train.seeds`` (the same seeds for every variant), and every
+trained model paints the same test prompts and reconstructs the same test images. Table 1's cells and
+every verdict come from seed-level intervals (:mod:`inkgen.metrics.seeds`: a t over seeds with the shared
+item term; set-level metrics by a paired bootstrap on shared indices), with N seeds and N images beside
+them; Holm's correction runs across the claims. CLIP metrics are measured with the independent **judge**
+(``models/clip_judge.pt``) and, for comparison, with the **guide** of eq. 13; the verdicts that change
+between the two are listed. The generalisation claim compares test items of seen secondary categories
+with the ``withheld`` split (``annotate.withheld_secondary``), painted by ``full``. Cost (parameters, MACs,
+inference time), Figures 8-12 and the expert kit use the first seed's models (parameters and MACs do not
+depend on the seed).
 """
 
 from __future__ import annotations
@@ -37,15 +44,25 @@ from inkgen.curves import (curve_table, history_frame, snapshot_images, snapshot
                            write_plot_files)
 from inkgen.data.dataset import load_split
 from inkgen.determinism import deterministic
-from inkgen.metrics import (STAND_INS, EvalConfig, VariantMetrics, convergence_rounds, count_macs,
-                            evaluate_variant, exact, judge_claims, load_paper_reported, time_interleaved)
+from inkgen.metrics import (STAND_INS, EvalConfig, VariantMetrics, count_macs, exact, judge_claims,
+                            load_paper_reported, time_interleaved)
+from inkgen.metrics.claims import NOT_APPLICABLE, Seeded
+from inkgen.metrics.distribution import clip_image_features
 from inkgen.metrics.paper import PaperReported
+from inkgen.metrics.seeded import SeedMeasure, assemble, groups, measure_seed
+from inkgen.training.convergence import convergence_epoch
 from inkgen.train_stage import (VARIANTS, held_out_prompts, params_hash, parameter_table, prior_checkpoint,
                                 text_encoder, vqgan_checkpoint, vqgan_owner, write_metrics)
 
 # our Table 1 columns, in the paper's order; the paper's name of each is in inkgen.metrics.paper.STAND_INS
 COLUMNS = ("convergence_rounds", "vqgan_convergence_rounds", "classifier_score", "is", "frechet_clip", "fid",
-           "psnr", "clip_cosine", "clip_score", "parameter_count", "macs", "inference_ms")
+           "psnr", "clip_cosine", "clip_score", "recognition_primary", "parameter_count", "macs", "inference_ms",
+           "clip_cosine (guide)", "frechet_clip (guide)")
+# where the authentic works of the expert kit come from, as raters are told (collect.source)
+AUTHENTIC_SOURCES = {"procedural": "rendered by this study's procedural painting program, not by human painters",
+                     "folder": "images from the study's own collection", "met": "open-access works of The Met",
+                     "cleveland": "open-access works of the Cleveland Museum of Art",
+                     "aic": "open-access works of the Art Institute of Chicago"}
 PLOTS_DIR = "evaluate-curves"  # under paths.metrics
 # the blinded package for raters, and its key in a separate folder (never handed out with the package)
 EXPERT_KIT_DIR, EXPERT_KEY_DIR = Path("reports") / "expert_kit", Path("reports") / "expert_kit_key"
@@ -62,7 +79,8 @@ def kit_config(params: Params):
     e = params.evaluate.expert
     return KitConfig(dimensions=dataclasses.asdict(e.dimensions), scale_min=e.scale_min, scale_max=e.scale_max,
                      seed=e.seed, display_size=e.display_size, confidence=params.evaluate.confidence,
-                     n_resamples=params.evaluate.n_resamples)
+                     n_resamples=params.evaluate.n_resamples,
+                     authentic_source=AUTHENTIC_SOURCES.get(params.collect.source, ""))
 
 
 def generation_kwargs(params: Params, clip) -> dict[str, Any]:
@@ -73,22 +91,44 @@ def generation_kwargs(params: Params, clip) -> dict[str, Any]:
                 clip_lr=g.clip_refine_lr, batch=params.evaluate.batch_size)
 
 
-def load_generator(params: Params, root: Path, variant: str, device: str | torch.device):
-    """The variant's trained generator (its own fresh text encoder, fine-tuned weights restored if any)."""
+def load_generator(params: Params, root: Path, variant: str, seed: int, device: str | torch.device):
+    """The variant's generator trained with ``seed`` (its own fresh text encoder, fine-tuned weights restored
+    if any)."""
     from inkgen.generate import Generator
 
-    return Generator.from_checkpoint(prior_checkpoint(params, root, variant), params_hash=params_hash(params, "prior"),
-                                     text_encoder=text_encoder(params, root), device=device)
+    return Generator.from_checkpoint(prior_checkpoint(params, root, variant, seed),
+                                     params_hash=params_hash(params, "prior"), text_encoder=text_encoder(params, root),
+                                     device=device)
 
 
-def histories(params: Params, root: Path, variant: str) -> tuple[list[dict], list[dict]]:
-    """Per-epoch training histories of the variant's prior and of its (possibly shared) VQGAN."""
+def histories(params: Params, root: Path, variant: str, seed: int) -> tuple[list[dict], list[dict]]:
+    """Per-epoch training histories of the variant's prior and of its (possibly shared) VQGAN, one seed."""
     from inkgen.training import load_checkpoint
 
-    ck = load_checkpoint(prior_checkpoint(params, root, variant), params_hash=params_hash(params, "prior"))
-    vq_ck = load_checkpoint(vqgan_checkpoint(params, root, vqgan_owner(params, variant)),
+    ck = load_checkpoint(prior_checkpoint(params, root, variant, seed), params_hash=params_hash(params, "prior"))
+    vq_ck = load_checkpoint(vqgan_checkpoint(params, root, vqgan_owner(params, variant), seed),
                             params_hash=params_hash(params, "vqgan"))
     return ck["loop"]["history"], vq_ck["loop"]["history"]
+
+
+def converged(params: Params, history: list[dict]) -> int | None:
+    """The convergence epoch of one run (:func:`inkgen.training.convergence.convergence_epoch`); None when
+    it had not converged or logged no validation loss."""
+    losses = [h.get("val_loss") for h in history]
+    if not losses or any(v is None for v in losses):
+        return None
+    return convergence_epoch(losses, params.train.convergence_window, params.train.convergence_min_rel_improvement)
+
+
+def load_clips(params: Params, root: Path) -> dict[str, Any]:
+    """The judge (``models/clip_judge.pt``) and the guide (``models/clip.pt``), frozen; refuses a judge
+    whose bytes are the guide's before any work."""
+    from inkgen.clip_stage import CHECKPOINT, JUDGE_CHECKPOINT, check_judge_is_not_guide
+    from inkgen.models.clip import freeze, load_clip
+
+    models = root / params.paths.models
+    check_judge_is_not_guide(params, root, models / JUDGE_CHECKPOINT)
+    return {"judge": freeze(load_clip(models / JUDGE_CHECKPOINT)), "guide": freeze(load_clip(models / CHECKPOINT))}
 
 
 @torch.no_grad()
@@ -129,10 +169,11 @@ def pick_landscape(test_rows: pd.DataFrame, item: str, seed: int) -> int:
 @dataclass
 class EvaluateResult:
     variants: dict[str, VariantMetrics]
-    table1: pd.DataFrame          # variant x metric, "value [low, high] (N=n)"
+    table1: pd.DataFrame          # variant x metric, "value [low, high] (N=S seeds x n images)"
     beside_paper: pd.DataFrame    # Table 1 numbers reported by the paper beside ours
     table3: pd.DataFrame          # Table 3 rows reported by the paper, and ours
-    claims: pd.DataFrame          # claim id, text, metric used, verdict, comparisons
+    claims: pd.DataFrame          # claim id, text, metric used, verdict (with its N), comparisons
+    judge_vs_guide: pd.DataFrame  # each claim's verdict with the judge's and with the guide's CLIP metrics
     paper: PaperReported
     curves: pd.DataFrame          # long: variant, phase, epoch, metric, value
     snapshot_scores: pd.DataFrame  # per epoch with intervals
@@ -180,26 +221,47 @@ def table3_frame(variants: dict[str, VariantMetrics], paper: PaperReported, corp
     return pd.DataFrame(rows)
 
 
-def claims_frame(paper: PaperReported, variants: dict[str, VariantMetrics], config: EvalConfig) -> pd.DataFrame:
-    measured = {v: vm.measured() for v, vm in variants.items()}
-    verdicts = {c.claim_id: c for c in judge_claims(paper.claims, measured, paired=True,
-                                                    confidence=config.confidence, n_resamples=config.n_resamples,
-                                                    seed=config.seed)}
+def verdicts(paper: PaperReported, measured: dict[str, dict[str, Any]], config: EvalConfig, stage: str) -> dict:
+    """``judge_claims`` of one stage's claims (Holm across them), by claim id."""
+    return {c.claim_id: c for c in judge_claims(paper.claims, measured, confidence=config.confidence,
+                                                n_resamples=config.set_resamples, seed=config.seed, stage=stage)}
+
+
+def claims_frame(paper: PaperReported, judged: dict[str, Any], measured: dict[str, dict[str, Any]],
+                 stages: tuple[str, ...] = ("evaluate", "generalisation")) -> pd.DataFrame:
+    """One row per claim of ``stages``: the metric used, the verdict with its caveat (N seeds x N items),
+    N seeds, N items, and every comparison with its interval and Holm level."""
     rows = []
     for claim in paper.claims:
-        verdict = verdicts.get(claim.id)
+        if claim.stage not in stages:
+            continue
+        v = judged.get(claim.id)
         rows.append({"claim": claim.id, "source": claim.source, "paper's text": claim.text,
-                     "metric used": verdict.metric if verdict else "",
-                     "verdict": verdict.verdict if verdict else _unmeasured(claim, variants),
-                     "comparisons": verdict.summary().split(" -- ", 1)[-1] if verdict else ""})
+                     "metric used": v.metric if v else "",
+                     "verdict": v.text if v else _unmeasured(claim, measured),
+                     "n_seeds": v.n_seeds if v else 0, "n_items": v.n_items if v else 0,
+                     "comparisons": v.summary().split(" -- ", 1)[-1] if v and v.comparisons else ""})
     return pd.DataFrame(rows)
 
 
-def _unmeasured(claim, variants: dict[str, VariantMetrics]) -> str:
+def _unmeasured(claim, measured: dict[str, dict[str, Any]]) -> str:
     names = STAND_INS[claim.metric]
-    missing = [v for v in (claim.variant, *claim.versus) if not any(n in variants[v].estimates for n in names)]
-    why = "did not converge within the epochs trained" if claim.metric == "convergence_rounds" else "not measured"
+    missing = [v for v in (claim.variant, *claim.versus) if not any(n in measured.get(v, {}) for n in names)]
+    why = ("did not converge within the epochs trained, for at least one seed"
+           if claim.metric == "convergence_rounds" else "not measured")
     return f"not measured: {'/'.join(names)} missing for {', '.join(missing)} ({why})"
+
+
+def judge_vs_guide(judged: dict[str, Any], guided: dict[str, Any]) -> pd.DataFrame:
+    """Each claim's verdict with the judge's CLIP metrics beside the one with the guide's; ``changed``
+    marks the claims whose verdict depends on which CLIP measures."""
+    rows = []
+    for cid, v in judged.items():
+        g = guided.get(cid)
+        rows.append({"claim": cid, "metric": v.metric, "with the judge": v.verdict,
+                     "with the guide": g.verdict if g else "not measured",
+                     "changed": bool(g is not None and g.verdict != v.verdict)})
+    return pd.DataFrame(rows)
 
 
 def run_evaluate(params: Params, root: str | Path | None = None) -> EvaluateResult:
@@ -208,70 +270,137 @@ def run_evaluate(params: Params, root: str | Path | None = None) -> EvaluateResu
         return _run(params, Path(root) if root is not None else project_root())
 
 
+@dataclass
+class _Items:
+    """The evaluation items: test images and captions (stratified pick), and the withheld split's."""
+
+    real: torch.Tensor
+    captions: list[str]
+    primary: list[str]
+    rows: pd.DataFrame
+    withheld_captions: list[str]
+    withheld_primary: list[str]
+
+
+def _items(params: Params, root: Path, test) -> _Items:
+    from inkgen.data.dataset import read_manifest
+
+    ev = params.evaluate
+    chosen = held_out_prompts(test, ev.n_images or len(test), ev.seed)  # stratified by category
+    real = test.as_float_tensor()[torch.as_tensor(np.array(chosen["index"], dtype=np.int64))]
+    manifest = read_manifest(root / params.paths.dataset / "manifest.csv")
+    held = manifest[manifest["split"] == "withheld"].sort_values("item_id")
+    if ev.n_images:
+        held = held.head(ev.n_images)
+    return _Items(real, list(chosen["caption"]), list(chosen["primary"]), chosen, list(held["caption"]),
+                  list(held["primary"]))
+
+
+def _measure_variant(params: Params, root: Path, v: str, items: _Items, clips, classifier, kw, device,
+                     config: EvalConfig) -> tuple[list[SeedMeasure], list[SeedMeasure] | None]:
+    """Every seed's measures of variant ``v`` (and, for ``full``, of the seen + withheld prompts)."""
+    ev = params.evaluate
+    measures, general = [], []
+    for seed in params.train.seeds:
+        gen = load_generator(params, root, v, seed, device)
+        prior_h, vqgan_h = histories(params, root, v, seed)
+        generated = gen.generate_tensors(items.captions, **kw)
+        measures.append(measure_seed(generated=generated, prompts=items.captions, requested_primary=items.primary,
+                                     clips=clips, classifier=classifier, classifier_head=config.classifier_head,
+                                     batch_size=ev.batch_size, real=items.real,
+                                     reconstructions=reconstruct(gen, items.real, items.captions, ev.batch_size),
+                                     convergence={"prior": converged(params, prior_h),
+                                                  "vqgan": converged(params, vqgan_h)}))
+        if v == "full" and items.withheld_captions:
+            prompts = items.captions + items.withheld_captions
+            extra = gen.generate_tensors(items.withheld_captions, **kw)
+            general.append(measure_seed(generated=torch.cat([generated, extra]), prompts=prompts,
+                                        requested_primary=items.primary + items.withheld_primary,
+                                        clips={"judge": clips["judge"]}, classifier=classifier,
+                                        classifier_head=config.classifier_head, batch_size=ev.batch_size))
+        del gen
+    return measures, general or None
+
+
+def _estimates(measured: dict[str, Any], guide: dict[str, Any], config: EvalConfig) -> dict:
+    """Table 1 cells of one variant: seed-level estimates; the guide's CLIP metrics as extra columns."""
+    kw = dict(n_resamples=config.set_resamples, seed=config.seed)
+    out = {name: m.estimate(config.confidence, **kw) for name, m in measured.items() if isinstance(m, Seeded)}
+    for name in ("clip_cosine", "frechet_clip"):
+        if name in guide:
+            out[f"{name} (guide)"] = guide[name].estimate(config.confidence, **kw)
+    for name in ("frechet_clip", "frechet_clip (guide)"):  # a distance: the t interval's bound is clipped at 0
+        if name in out and out[name].has_interval:
+            out[name] = dataclasses.replace(out[name], low=max(out[name].low, 0.0))
+    return out
+
+
 def _run(params: Params, root: Path) -> EvaluateResult:
     from inkgen.expert_kit import Work, build_package
     from inkgen.generate import to_pil
     from inkgen.metrics.cost import device_name
     from inkgen.models.classifier import load_classifier
-    from inkgen.models.clip import freeze, load_clip
     from inkgen.training import resolve_device
 
     start = time.perf_counter()
     ev, config, paper = params.evaluate, eval_config(params), load_paper_reported()
+    seeds, first = tuple(params.train.seeds), params.train.seeds[0]
     device = resolve_device(ev.device)
     phash = params_hash(params, "prior")  # snapshots are written under the prior's hash
+    clips = load_clips(params, root)  # before any work: refuses a judge that is the guide
     test = load_split(root / params.paths.dataset / "manifest.csv", "test", root)
-    chosen = held_out_prompts(test, ev.n_images or len(test), ev.seed)  # stratified by category
-    real = test.as_float_tensor()[torch.as_tensor(chosen["index"].to_numpy())]
-    captions = list(chosen["caption"])
-    clip = freeze(load_clip(root / params.paths.models / "clip.pt"))
+    items = _items(params, root, test)
+    real_features = {k: clip_image_features(c, items.real, ev.batch_size) for k, c in clips.items()}
     classifier = load_classifier(root / params.paths.models / "classifier.pt")
-    kw = generation_kwargs(params, clip)
+    kw = generation_kwargs(params, clips["guide"])  # test-time refinement (if any) uses the guide, as in training
     f11 = pick_landscape(test.rows, ev.figure11_item, ev.seed)
     f11_image, f11_caption = test.as_float_tensor()[f11:f11 + 1], str(test.rows["caption"].iloc[f11])
-    snap_prompts = captions[:ev.snapshot_prompts]
+    snap_prompts = items.captions[:ev.snapshot_prompts]
 
     variants, logs, snapshot_rows, calls = {}, {}, [], {}
+    judged_in, guided_in, generalisation = {}, {}, None
     figure11 = {"item_id": str(test.rows["item_id"].iloc[f11]), "caption": f11_caption,
                 "original": to_pil(f11_image)[0], "reconstructed": {}, "generated": {}}
     full_generated, figure12 = None, {}
     for v in VARIANTS:
-        gen = load_generator(params, root, v, device)
-        prior_history, vqgan_history = histories(params, root, v)
-        generated = gen.generate_tensors(captions, **kw)
-        vm = evaluate_variant(v, config, real=real, clip=clip, classifier=classifier,
-                              reconstructions=reconstruct(gen, real, captions, ev.batch_size),
-                              generated=generated, prompts=captions)
-        for name, est in cost(gen, captions[0], kw).items():
-            vm = vm.with_estimate(name, est)
-        calls[v] = one_call(gen, captions[0], kw)
-        for name, history in (("convergence_rounds", prior_history), ("vqgan_convergence_rounds", vqgan_history)):
-            conv = convergence_rounds([[h["val_loss"] for h in history]], window=params.train.convergence_window,
-                                      min_rel_improvement=params.train.convergence_min_rel_improvement,
-                                      confidence=config.confidence)
-            if conv.estimate is not None:  # one training run: the epoch, with no interval
-                vm = vm.with_estimate(name, conv.estimate)
+        measures, general = _measure_variant(params, root, v, items, clips, classifier, kw, device, config)
+        judged_in[v] = assemble(measures, seeds, real_features=real_features, clip_score_w=config.clip_score_w)
+        guided_in[v] = {**judged_in[v], **{k: m for k, m in assemble(measures, seeds, real_features=real_features,
+                                                                     clip_score_w=config.clip_score_w,
+                                                                     which="guide").items()
+                                           if k in ("clip_cosine", "clip_score", "frechet_clip")}}
+        if general is not None:
+            withheld = np.r_[np.zeros(len(items.captions), bool), np.ones(len(items.withheld_captions), bool)]
+            generalisation = groups(general, seeds, withheld)
+        # first seed: cost, curves, figures (parameters and MACs do not depend on the seed)
+        gen = load_generator(params, root, v, first, device)
+        costs = cost(gen, items.captions[0], kw)
+        judged_in[v].update(costs)
+        guided_in[v].update(costs)
+        vm = VariantMetrics(v, {**_estimates(judged_in[v], guided_in[v], config), **costs}, {}, config.seed)
+        calls[v] = one_call(gen, items.captions[0], kw)
         variants[v] = vm
+        prior_history, vqgan_history = histories(params, root, v, first)
         logs[(v, "prior")] = prior_history
         if vqgan_owner(params, v) == v:
             logs[(v, "vqgan")] = vqgan_history
-        snaps = snapshot_paths(prior_checkpoint(params, root, v).parent)
+        snaps = snapshot_paths(prior_checkpoint(params, root, v, first).parent)
         snapshot_rows.append(snapshot_quality(
-            v, gen, snaps, snap_prompts, clip=clip, classifier=classifier, gen_kwargs=kw,
+            v, gen, snaps, snap_prompts, clip=clips["judge"], classifier=classifier, gen_kwargs=kw,
             classifier_head=config.classifier_head, confidence=config.confidence,
             n_resamples=config.n_resamples, seed=config.seed, batch_size=config.batch_size, params_hash=phash))
         figure11["reconstructed"][v] = to_pil(reconstruct(gen, f11_image, [f11_caption], 1))[0]
         figure11["generated"][v] = to_pil(gen.generate_tensors([f11_caption], **kw))[0]
         if v == "full":
-            full_generated = generated
+            full_generated = gen.generate_tensors(items.captions[:ev.expert.n_generated], **kw)
             epochs, images = snapshot_images(gen, snaps, ev.figure12_prompt, ev.figure12_samples, gen_kwargs=kw,
                                              params_hash=phash)
             figure12 = {"prompt": ev.figure12_prompt, "epochs": epochs, "images": to_pil(images),
                         "samples": ev.figure12_samples}
         del gen
 
-    # the variants' inference times, round-robin so that a slower or faster spell of the machine cannot
-    # favour the variant that happened to be timed in it
+    # the variants' inference times (first seed), round-robin so that a slower or faster spell of the
+    # machine cannot favour the variant timed in it; no claim rests on them (CLIP is a training loss)
     timings = time_interleaved(calls, warmup=config.timing_warmup, runs=config.timing_runs, device=device)
     for v, timing in timings.items():
         variants[v] = variants[v].with_estimate("inference_ms", timing.estimate(config.confidence, config.n_resamples,
@@ -279,15 +408,22 @@ def _run(params: Params, root: Path) -> EvaluateResult:
     snapshot_scores = pd.concat(snapshot_rows, ignore_index=True)
     curves = curve_table(history_frame(logs), snapshot_scores)
     plot_files = write_plot_files(curves, root / params.paths.metrics / PLOTS_DIR)
-    claims = claims_frame(paper, variants, config)
+    judged = verdicts(paper, judged_in, config, "evaluate")
+    guided = verdicts(paper, guided_in, config, "evaluate")
+    if generalisation is not None:
+        judged.update(verdicts(paper, generalisation, config, "generalisation"))
+    claims = claims_frame(paper, judged, {**judged_in, **(generalisation or {})})
+    # the generalisation claims use the judge only (both groups are full's paintings): not in this table
+    versus = judge_vs_guide({k: v for k, v in judged.items() if k in guided and v.verdict != NOT_APPLICABLE},
+                            guided)
 
-    # Table 2's protocol: full's paintings (first prompts) and authentic test works of *other* items
+    # Table 2's protocol: full's paintings (first prompts, first seed) and authentic test works of other items
     e = ev.expert
-    n_gen = min(e.n_generated, len(captions))
-    used = set(chosen["item_id"].iloc[:n_gen])
+    n_gen = min(e.n_generated, len(items.captions))
+    used = set(items.rows["item_id"].iloc[:n_gen])
     others = test.rows[~test.rows["item_id"].isin(used)]
     pick = np.random.default_rng(e.seed).permutation(len(others))[:e.n_authentic]
-    gen_works = [Work(f"full:{chosen['item_id'].iloc[i]}", img, captions[i], "full")
+    gen_works = [Work(f"full:{items.rows['item_id'].iloc[i]}", img, items.captions[i], "full")
                  for i, img in enumerate(to_pil(full_generated[:n_gen]))]
     auth_works = [Work(str(others["item_id"].iloc[j]), test.images[others.index[j]], str(others["caption"].iloc[j]))
                   for j in pick]
@@ -297,18 +433,29 @@ def _run(params: Params, root: Path) -> EvaluateResult:
 
     dev = device_name(device)
     wall = time.perf_counter() - start
-    metrics = {"device": dev, "n_test_images": len(real), "n_snapshot_prompts": len(snap_prompts),
-               "training_seeds_per_variant": 1, "confidence": config.confidence, "wall_seconds": wall,
+    metrics = {"device": dev, "training_seeds": list(seeds), "n_seeds": len(seeds),
+               "n_test_images": len(items.real), "n_withheld_images": len(items.withheld_captions),
+               "withheld_secondary": list(params.annotate.withheld_secondary),
+               "n_snapshot_prompts": len(snap_prompts), "confidence": config.confidence,
+               "interval": "t over training seeds with the shared test-item term (inkgen.metrics.seeds); "
+                           "set-level metrics by a paired bootstrap of the difference; Holm across claims",
+               "clip_metrics_from": "judge (models/clip_judge.pt); the guide's in columns '(guide)'",
+               "wall_seconds": wall,
                "fid_is": "computed with Inception-v3" if config.inception_weights else
                "not computed (no local Inception-v3 weights): frechet_clip and classifier_score instead",
                "variants": {v: {m: {k: val for k, val in est.to_dict().items() if k != "confidence"}
                                 for m, est in vm.estimates.items()} for v, vm in variants.items()},
-               "claims": {r["claim"]: r["verdict"] for r in claims.to_dict("records")},
-               "expert_kit": {"n_generated": kit.n_generated, "n_authentic": kit.n_authentic}}
+               "claims": {r["claim"]: {"verdict": r["verdict"], "metric": r["metric used"], "n_seeds": r["n_seeds"],
+                                       "n_items": r["n_items"]} for r in claims.to_dict("records")},
+               "judge_vs_guide": {r["claim"]: {"judge": r["with the judge"], "guide": r["with the guide"],
+                                               "changed": r["changed"]} for r in versus.to_dict("records")},
+               "untestable": [dict(u) for u in paper.untestable],
+               "expert_kit": {"n_generated": kit.n_generated, "n_authentic": kit.n_authentic,
+                              "from_seed": first}}
     write_metrics(root / params.paths.metrics / "evaluate.json", _finite(metrics))
     corpus = f"{params.collect.source} corpus, test split"
     return EvaluateResult(variants, table1_frame(variants), beside_paper(variants, paper),
-                          table3_frame(variants, paper, corpus), claims, paper, curves,
+                          table3_frame(variants, paper, corpus), claims, versus, paper, curves,
                           snapshot_scores, figure11, figure12, kit, dev, plot_files, metrics)
 
 
@@ -316,6 +463,10 @@ def _finite(obj: Any) -> Any:
     """NaN (no interval) as null, so the metrics file stays valid JSON for ``dvc metrics``."""
     if isinstance(obj, dict):
         return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return _finite(obj.item())
     if isinstance(obj, float) and not np.isfinite(obj):
         return None
     return obj

@@ -20,7 +20,15 @@ measure; this module's definitions:
   type, inherited from earlier rounds unless the step changes them). The classifier is a judge with its
   own error rate (its held-out accuracy is reported beside the curves).
 
-Both come with bootstrap 95% intervals over the round's images.
+Both come with bootstrap 95% intervals over the round's images (curves: the first training seed's model).
+
+**Figure 13's ordering** (the paper: element replacement keeps style and responds better than scene
+extension, 0.71 vs 0.48 and 0.80 vs 0.52) is judged across training seeds: every seed's model runs every
+sequence, and per seed and sample the two measures are averaged over the last two rounds (the paper's
+rounds 6-7); the claims of ``stage: instructions`` in the paper data file compare the sequences on these
+seeds x samples tables (paired by sample: the same sampling seeds) with the seed-level interval of
+:mod:`inkgen.metrics.seeds` and Holm across the two claims (:func:`ordering_measures`). The CLIP style
+embedding is the independent judge's (``models/clip_judge.pt``), not the guide's.
 """
 
 from __future__ import annotations
@@ -197,6 +205,26 @@ def run_sequence(generator, seq: InstructionSequence, rounds: int, samples: int,
     return pd.DataFrame(rows), images
 
 
+def ordering_measures(tables: Sequence[pd.DataFrame], seeds: Sequence[int], rounds: int) -> dict[str, dict]:
+    """Per sequence, ``style_similarity`` and ``instruction_response`` as seeds x samples
+    :class:`~inkgen.metrics.claims.Seeded` tables: each sample's values averaged over the last two rounds
+    (``tables``: one :func:`run_sequence` table of all sequences per seed, in ``seeds`` order)."""
+    from inkgen.metrics.claims import Seeded
+
+    late = [r for r in (rounds - 1, rounds) if r >= 1]
+    out: dict[str, dict] = {}
+    for name in tables[0]["sequence"].unique():
+        per_seed = {"style_similarity": [], "instruction_response": []}
+        for t in tables:
+            rows = t[(t["sequence"] == name) & t["round"].isin(late)]
+            per_seed["style_similarity"].append(np.mean(np.stack([np.asarray(v, float) for v in rows["style_values"]]),
+                                                        axis=0))
+            per_seed["instruction_response"].append(
+                np.mean(np.stack([np.asarray(v, float) for v in rows["accuracy_values"]]), axis=0))
+        out[str(name)] = {k: Seeded(tuple(int(s) for s in seeds), np.stack(v)) for k, v in per_seed.items()}
+    return out
+
+
 def against_threshold(low: float, high: float, threshold: float) -> str:
     """Where a 95% interval lies relative to one of the paper's thresholds."""
     if not (np.isfinite(low) and np.isfinite(high)):
@@ -240,6 +268,7 @@ class InstructionsResult:
     thresholds: dict[str, float]
     plot_files: dict[str, Path]
     metrics: dict[str, Any]
+    claims: pd.DataFrame  # Figure 13's ordering across training seeds
 
 
 def judges_table(root: Path, metrics_dir: str) -> pd.DataFrame:
@@ -248,11 +277,12 @@ def judges_table(root: Path, metrics_dir: str) -> pd.DataFrame:
     import json
 
     curate = json.loads((root / metrics_dir / "curate.json").read_text(encoding="utf-8"))
-    clip = json.loads((root / metrics_dir / "clip.json").read_text(encoding="utf-8"))
+    clip = json.loads((root / metrics_dir / "judge.json").read_text(encoding="utf-8"))
     rows = [{"judge": f"curation classifier, {h} head", "measure": "held-out accuracy", "value": acc,
              "chance / N": f"N={curate.get('n_holdout', {}).get(h, '?')}"}
             for h, acc in curate["heldout_accuracy"].items()]
-    rows += [{"judge": "CLIP (style embedding)", "measure": f"validation recall@{k}", "value": clip[f"val_recall@{k}"],
+    rows += [{"judge": "CLIP judge (style embedding)", "measure": f"validation recall@{k}",
+              "value": clip[f"val_recall@{k}"],
               "chance / N": f"chance {clip[f'chance@{k}']:.3f}, N={clip['n_val']}"} for k in (1, 5)]
     return pd.DataFrame(rows)
 
@@ -263,33 +293,45 @@ def run_instructions(params, root: str | Path | None = None) -> InstructionsResu
 
     from inkgen.config import project_root
     from inkgen.determinism import deterministic
-    from inkgen.evaluate_stage import generation_kwargs, load_generator
-    from inkgen.metrics import load_paper_reported
+    from inkgen.evaluate_stage import generation_kwargs, load_clips, load_generator
+    from inkgen.metrics import judge_claims, load_paper_reported
     from inkgen.models.classifier import load_classifier
-    from inkgen.models.clip import freeze, load_clip
     from inkgen.train_stage import write_metrics
     from inkgen.training import resolve_device
 
     root = Path(root) if root is not None else project_root()
     ip = params.instructions
     start = time.perf_counter()
-    figure13 = load_paper_reported().figure13
+    paper = load_paper_reported()
+    figure13 = paper.figure13
+    seeds = tuple(params.train.seeds)
     with deterministic(params.evaluate.threads, warn_only=True):
         classifier = load_classifier(root / params.paths.models / "classifier.pt")
-        clip = freeze(load_clip(root / params.paths.models / "clip.pt"))
+        clips = load_clips(params, root)  # the judge embeds style; the guide only refines, if asked to
+        clip = clips["judge"]
         seq_path = (ip.sequences if not ip.sequences or Path(ip.sequences).is_absolute()
                     else str(root / ip.sequences))
         sequences = load_sequences(seq_path or None, classifier.classes)
-        generator = load_generator(params, root, ip.variant, resolve_device(params.evaluate.device))
-        kw = generation_kwargs(params, clip)
-        tables, images = [], {}
-        for name, seq in sequences.items():
-            t, imgs = run_sequence(generator, seq, ip.rounds, ip.samples, gen_kwargs=kw, classifier=classifier,
-                                   clip=clip, style_embedding=ip.style_embedding, confidence=ip.confidence,
-                                   n_resamples=ip.n_resamples, seed=ip.seed, batch_size=params.evaluate.batch_size)
-            tables.append(t.assign(label=seq.label))
-            images[name] = imgs
-    table = pd.concat(tables, ignore_index=True)
+        kw = generation_kwargs(params, clips["guide"])
+        per_seed, images = [], {}
+        for seed in seeds:
+            generator = load_generator(params, root, ip.variant, seed, resolve_device(params.evaluate.device))
+            tables = []
+            for name, seq in sequences.items():
+                t, imgs = run_sequence(generator, seq, ip.rounds, ip.samples, gen_kwargs=kw, classifier=classifier,
+                                       clip=clip, style_embedding=ip.style_embedding, confidence=ip.confidence,
+                                       n_resamples=ip.n_resamples, seed=ip.seed,
+                                       batch_size=params.evaluate.batch_size)
+                tables.append(t.assign(label=seq.label))
+                if seed == seeds[0]:
+                    images[name] = imgs
+            per_seed.append(pd.concat(tables, ignore_index=True))
+    table = per_seed[0]  # the curves: the first seed's model
+    judged = judge_claims(paper.claims, ordering_measures(per_seed, seeds, ip.rounds), confidence=ip.confidence,
+                          n_resamples=ip.n_resamples, seed=ip.seed, stage="instructions")
+    claims = pd.DataFrame([{"claim": v.claim_id, "metric": v.metric, "verdict": v.text, "n_seeds": v.n_seeds,
+                            "n_items": v.n_items, "comparisons": v.summary().split(" -- ", 1)[-1]} for v in judged],
+                          columns=["claim", "metric", "verdict", "n_seeds", "n_items", "comparisons"])
     beside = compare_with_paper(table, figure13, confidence=ip.confidence, n_resamples=ip.n_resamples, seed=ip.seed)
     folder = root / params.paths.metrics / "instructions-curves"
     folder.mkdir(parents=True, exist_ok=True)
@@ -305,6 +347,9 @@ def run_instructions(params, root: str | Path | None = None) -> InstructionsResu
         return None if x is None or not np.isfinite(x) else float(x)
 
     metrics = {"variant": ip.variant, "rounds": ip.rounds, "samples_per_round": ip.samples,
+               "training_seeds": list(seeds), "curves_from_seed": seeds[0],
+               "claims": {r["claim"]: {"verdict": r["verdict"], "metric": r["metric"], "n_seeds": r["n_seeds"],
+                                       "n_items": r["n_items"]} for r in claims.to_dict("records")},
                "style_embedding": ip.style_embedding, "wall_seconds": time.perf_counter() - start,
                "thresholds_reported_by_the_paper": thresholds,
                "sequences": {name: {f"round_{int(r['round'])}": {
@@ -316,4 +361,4 @@ def run_instructions(params, root: str | Path | None = None) -> InstructionsResu
                                 for r in beside.to_dict("records")}}
     write_metrics(root / params.paths.metrics / "instructions.json", metrics)
     return InstructionsResult(ip.variant, table.drop(columns=["style_values", "accuracy_values"]), images, beside,
-                              judges_table(root, params.paths.metrics), thresholds, plot_files, metrics)
+                              judges_table(root, params.paths.metrics), thresholds, plot_files, metrics, claims)

@@ -30,9 +30,15 @@ def _fmt(est: dict[str, Any] | None, digits: int = 3) -> str:
         return "not measured"
     if est.get("method") == "exact":
         return f"{est['mean']:,.0f}" if abs(est["mean"]) >= 1000 else f"{est['mean']:.{digits}f}"
+    n = f"N={est['n_seeds']} seeds x {est['n']} images" if est.get("n_seeds") else f"N={est['n']}"
     if est.get("low") is None or est.get("high") is None:
-        return f"{est['mean']:.{digits}f} (no CI, N={est['n']})"
-    return f"{est['mean']:.{digits}f} [{est['low']:.{digits - 1}f}, {est['high']:.{digits - 1}f}] (N={est['n']})"
+        return f"{est['mean']:.{digits}f} (no CI, {n})"
+    return f"{est['mean']:.{digits}f} [{est['low']:.{digits - 1}f}, {est['high']:.{digits - 1}f}] ({n})"
+
+
+def _verdict(entry: Any) -> dict[str, Any]:
+    """A claim entry of a metrics file: ``{"verdict", "n_seeds", "n_items", ...}`` (a bare string: older files)."""
+    return entry if isinstance(entry, dict) else {"verdict": entry}
 
 
 @dataclass
@@ -62,8 +68,12 @@ class Study:
         cu, cl = self.metrics.get("curate") or {}, self.metrics.get("clip") or {}
         rows = [{"judge": f"curation classifier ({h})", "held-out accuracy / recall": v}
                 for h, v in (cu.get("heldout_accuracy") or {}).items()]
-        rows += [{"judge": f"CLIP text->image recall@{k} (chance {cl.get(f'chance@{k}', float('nan')):.3f})",
+        rows += [{"judge": f"CLIP guide (eq. 13) text->image recall@{k} (chance {cl.get(f'chance@{k}', float('nan')):.3f})",
                   "held-out accuracy / recall": cl.get(f"val_recall@{k}")} for k in (1, 5) if cl]
+        jd = self.metrics.get("judge") or {}
+        rows += [{"judge": f"CLIP judge (independent) text->image recall@{k} "
+                           f"(chance {jd.get(f'chance@{k}', float('nan')):.3f})",
+                  "held-out accuracy / recall": jd.get(f"val_recall@{k}")} for k in (1, 5) if jd]
         return pd.DataFrame(rows)
 
     # ------------------------------------------------------------------------------- the training
@@ -95,14 +105,34 @@ class Study:
         return pd.DataFrame(rows).set_index("variant").T
 
     def claims(self) -> pd.DataFrame:
-        verdicts = (self.metrics.get("evaluate") or {}).get("claims") or {}
-        return pd.DataFrame([{"claim": c.id, "paper's text (abridged)": c.text[:110] + ("..." if len(c.text) > 110
-                                                                                         else ""),
-                              "verdict on our data": verdicts.get(c.id, "evaluate stage has not run")}
-                             for c in self.paper.claims])
+        """Every claim of the paper data file with our verdict, its caveat and N (seeds, items)."""
+        found = {"evaluate": (self.metrics.get("evaluate") or {}).get("claims") or {},
+                 "instructions": (self.metrics.get("instructions") or {}).get("claims") or {}}
+        rows = []
+        for c in self.paper.claims:
+            stage = "instructions" if c.stage == "instructions" else "evaluate"
+            v = _verdict(found[stage].get(c.id, f"{stage} stage has not run"))
+            rows.append({"claim": c.id, "source": c.source,
+                         "paper's text (abridged)": c.text[:110] + ("..." if len(c.text) > 110 else ""),
+                         "verdict on our data": v["verdict"], "N seeds": v.get("n_seeds"),
+                         "N items": v.get("n_items")})
+        return pd.DataFrame(rows)
 
     def verdict_counts(self) -> dict[str, int]:
-        return dict(Counter(self.claims()["verdict on our data"]))
+        """Claims per verdict (the verdict without its caveat)."""
+        return dict(Counter(v.split(" (", 1)[0] for v in self.claims()["verdict on our data"]))
+
+    def judge_vs_guide(self) -> pd.DataFrame:
+        """Each claim's verdict with the independent judge's CLIP metrics and with the guide's."""
+        jg = (self.metrics.get("evaluate") or {}).get("judge_vs_guide") or {}
+        return pd.DataFrame([{"claim": k, **v} for k, v in jg.items()])
+
+    def untestable(self) -> pd.DataFrame:
+        """The paper's claims this study cannot test, and why (paper data file)."""
+        return pd.DataFrame([dict(u) for u in self.paper.untestable])
+
+    def inconsistencies(self) -> pd.Series:
+        return pd.Series(self.paper.inconsistencies, name="the paper's own numbers disagree", dtype=object)
 
     # ------------------------------------------------------------------------------ Figure 13 in brief
     def instructions(self) -> pd.DataFrame:
@@ -139,7 +169,7 @@ def load_study(root: str | Path, metrics_dir: str) -> Study:
     """Every stage's metrics JSON under ``root/metrics_dir`` and the governance report if it exists."""
     root = Path(root)
     folder = root / metrics_dir
-    names = ["collect", "curate", "annotate", "clip", "evaluate", "instructions",
+    names = ["collect", "curate", "annotate", "clip", "judge", "evaluate", "instructions",
              *(f"vqgan-{v}" for v in VARIANTS), *(f"train-{v}" for v in VARIANTS)]
     metrics = {n: _read(folder / f"{n}.json") for n in names}
     gov_dir = root / GOVERNANCE_REPORT

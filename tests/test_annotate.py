@@ -78,7 +78,10 @@ def test_run_annotate_writes_a_validated_split_manifest(tmp_path, params):
             "primary", "secondary", "period", "themes", "techniques", "elements", "caption", "label_origin",
             "phash", "near_dup_group"} <= set(manifest.columns)
     assert all((tmp_path / f).is_file() for f in manifest["file"])  # paths relative to the project root
-    assert manifest["split"].value_counts().to_dict() == {"train": 35, "val": 4, "test": 4}
+    assert manifest["split"].value_counts().to_dict() == {"train": 32, "val": 4, "test": 4, "withheld": 3}
+    # annotate.withheld_secondary's items are in no training split
+    assert set(manifest.loc[manifest["split"] == "withheld", "secondary"]) == {"insects_fish"}
+    assert "insects_fish" not in set(manifest.loc[manifest["split"] != "withheld", "secondary"])
 
     by_id = manifest.set_index("item_id")
     assert by_id.loc["procedural-000000", "label_origin"] == "truth"
@@ -93,12 +96,12 @@ def test_run_annotate_writes_a_validated_split_manifest(tmp_path, params):
     assert metrics_text.endswith("}\n")  # a text file: ends in a newline
     assert (tmp_path / "data/dataset/validation.json").read_text().endswith("}\n")
     metrics = json.loads(metrics_text)
-    assert metrics["n_items"] == 43 and metrics["n_per_split"] == {"train": 35, "val": 4, "test": 4}
+    assert metrics["n_items"] == 43 and metrics["n_per_split"] == {"train": 32, "val": 4, "test": 4, "withheld": 3}
     assert sum(metrics["n_per_primary"].values()) == 43 and metrics["validation_success"] is True
     assert metrics["fleiss_kappa"] is None and "No human-annotation CSV" in summary.agreement_note
 
     assert summary.split_table.loc["total", "total"] == 43
-    assert list(summary.split_table.columns) == ["train", "val", "test", "total"]
+    assert list(summary.split_table.columns) == ["train", "val", "test", "withheld", "total"]
     assert len(summary.examples) == len(TAX.primary)
     lines = (tmp_path / "data/dataset/captions.jsonl").read_text().splitlines()
     captions = [json.loads(line) for line in lines]

@@ -60,3 +60,31 @@ def test_loads_a_local_checkpoint_instead_of_training(tmp_path, raw_params):
     second = run_clip(config.parse(raw), tmp_path)
     assert second.source == "loaded from mine.pt" and second.report is None
     assert second.recall.equals(first.recall)
+
+
+def test_the_judge_is_trained_separately_and_never_the_guide(tmp_path, raw_params):
+    from inkgen.clip_stage import JudgeError
+
+    raw = _project(tmp_path, raw_params)
+    raw["judge"].update(epochs=2, batch_size=8, threads=1)
+    params = config.parse(raw)
+    guide = run_clip(params, tmp_path)
+    judge = run_clip(params, tmp_path, role="judge")
+    assert judge.checkpoint.name == "clip_judge.pt" and judge.checkpoint != guide.checkpoint
+    assert load_clip(judge.checkpoint).config.patch_size == params.judge.model.patch_size != params.clip.model.patch_size
+    metrics = json.loads((tmp_path / "reports" / "metrics" / "judge.json").read_text())
+    assert metrics["role"] == "judge" and metrics["guide_val_recall@1"] == guide.metrics["val_recall@1"]
+    # a judge loaded from the guide's file, or from a copy of its bytes, is refused before any work
+    copy = tmp_path / "inputs" / "clip" / "copy.pt"
+    copy.parent.mkdir(parents=True)
+    copy.write_bytes(guide.checkpoint.read_bytes())
+    for path in ("models/clip.pt", "inputs/clip/copy.pt"):
+        bad = config.parse({**raw, "judge": {**raw["judge"], "pretrained": path}})
+        with pytest.raises(JudgeError, match="judge.pretrained"):
+            run_clip(bad, tmp_path, role="judge")
+    same = {**raw, "clip": {**raw["clip"], "pretrained": "inputs/clip/copy.pt"},
+            "judge": {**raw["judge"], "pretrained": "inputs/clip/copy.pt"}}
+    with pytest.raises(config.ParamsError, match="judge.pretrained.*guide's file"):
+        config.parse(same)
+    with pytest.raises(config.ParamsError, match="judge.seed"):
+        config.parse({**raw, "judge": {**raw["judge"], "seed": raw["clip"]["seed"]}})

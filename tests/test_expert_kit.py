@@ -165,6 +165,35 @@ def test_alpha_high_for_agreeing_raters_and_near_zero_for_random_ones():
     assert abs(low.mean) < 0.1 and low.low < 0 < low.high
 
 
+def test_alpha_bootstraps_works_not_work_dimension_units():
+    """Raters agree within a work across its four dimensions but works differ: resampling (work, dimension)
+    pairs as if independent would make the interval about half as wide as resampling works."""
+    rng = np.random.default_rng(3)
+    n_raters, n_items = 4, 12
+    ids = [f"W{i}" for i in range(n_items)]
+    per_work = rng.integers(1, 6, (n_raters, n_items, 1))  # each rater gives a work one score on all dims
+    scores = np.repeat(per_work, 4, axis=2)
+    ratings = long_ratings(scores, ids)
+    est = krippendorff_alpha(ratings, config(n_resamples=300))
+    assert est.n == n_items  # N is works
+    from inkgen.expert_kit.analysis import _alpha, reliability_matrix
+    from inkgen.metrics.stats import bootstrap_ci_indices
+    matrix = reliability_matrix(ratings)
+    units = bootstrap_ci_indices(lambda idx: _alpha(matrix[:, idx], config()), (matrix.shape[1],),
+                                 n_resamples=300, seed=7, method="percentile")
+    assert (est.high - est.low) > 1.5 * (units.high - units.low)
+
+
+def test_readme_makes_no_claim_about_artists(package):
+    text = (package.package_dir / "README.txt").read_text(encoding="utf-8")
+    assert "artist" not in text.lower()
+    told = config(authentic_source="rendered by a procedural painting program, not by human painters")
+    rng = np.random.default_rng(0)
+    pkg = build_package(package.package_dir.parent / "p2", package.package_dir.parent / "k2",
+                        works(3, "gen", 16, rng), works(3, "auth", 16, rng), told)
+    assert "procedural painting program" in (pkg.package_dir / "README.txt").read_text(encoding="utf-8")
+
+
 def test_kendalls_w_by_hand_and_extremes():
     # ranks R1: 1 2 3 4, R2: 1 2 4 3, R3: 2 1 3 4 -> rank sums 4 5 10 11, S = 37,
     # W = 12 S / (m^2 (n^3 - n)) = 444 / 540 (no ties)
@@ -190,11 +219,16 @@ def test_summary_and_generated_vs_authentic(package, tmp_path):
         sheets.append(fill(package.sheet, tmp_path / f"expert{r}.csv", truth))
     cfg = config()
     ratings = read_sheets(sheets, package.sheet, cfg)
-    summary = summarize(ratings, cfg)
-    assert summary.n_raters == 4 and summary.n_items == 12
-    assert set(summary.means) == {*WEIGHTS, TOTAL}
+    summary = summarize(ratings, key, cfg)
+    assert summary.n_raters == 4 and summary.n_items == {"generated": 6, "authentic": 6}
+    assert set(summary.means["generated"]) == {*WEIGHTS, TOTAL}
+    # reported separately: generated ~2, authentic ~5, never one pooled ~3.5
+    assert summary.means["generated"][TOTAL].high < 3 < 4 < summary.means["authentic"][TOTAL].low
     assert summary.alpha.mean > 0.6 and all(0 < w <= 1 for w in summary.kendalls_w.values())
-    assert len(summary.table(cfg)) == 5
+    table = summary.table(cfg)
+    assert len(table) == 5 and {"generated (N=6 works)", "authentic (N=6 works)"} <= set(table.columns)
+    with pytest.raises(ExpertKitError, match="lacks"):
+        summarize(ratings, key.iloc[1:], cfg)
     comparison = {c.column: c for c in compare_origins(ratings, key, cfg)}
     total = comparison[TOTAL]
     assert total.authentic.mean > total.generated.mean and total.authentic.low > total.generated.high

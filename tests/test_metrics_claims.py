@@ -1,12 +1,12 @@
-"""Verdicts on directional claims: bootstrap of the difference, interval overlap, exact values."""
+"""Verdicts on directional claims: seed-level intervals of the difference, Holm, exact values."""
 
 import math
 
 import numpy as np
 import pytest
 
-from inkgen.metrics.claims import (DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, combine, compare_estimates,
-                                   compare_samples, judge, verdict_from_difference)
+from inkgen.metrics.claims import (DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, Seeded, combine, compare_exact,
+                                   compare_samples, compare_seeded, holm_verdicts, judge, verdict_from_difference)
 from inkgen.metrics.stats import Estimate, exact
 
 KW = dict(confidence=0.95, n_resamples=1000, seed=0)
@@ -47,36 +47,79 @@ def test_pairing_is_what_resolves_a_small_consistent_difference():
         compare_samples(a, b[:-1], "greater", paired=True, **KW)
 
 
-def test_compare_estimates_by_interval_overlap_and_exact_values():
-    hi, lo = Estimate(0.8, 0.75, 0.85, 64), Estimate(0.6, 0.55, 0.65, 64)
-    overlap = Estimate(0.78, 0.70, 0.86, 64)
-    assert compare_estimates(hi, lo, "greater").verdict == HOLDS
-    assert compare_estimates(hi, lo, "less").verdict == DOES_NOT_HOLD
-    assert compare_estimates(lo, hi, "less").verdict == HOLDS
-    assert compare_estimates(hi, overlap, "greater").verdict == INCONCLUSIVE
-    assert compare_estimates(hi, Estimate(0.1, math.nan, math.nan, 1), "greater").verdict == INCONCLUSIVE
-    # parameter counts: exact numbers; a strict claim with equal values does not hold
-    assert compare_estimates(exact(89), exact(72), "greater").verdict == HOLDS
-    assert compare_estimates(exact(72), exact(72), "greater").verdict == DOES_NOT_HOLD
-    assert compare_estimates(exact(72), exact(89), "greater").rule == "exact values"
+def test_exact_values_compare_as_numbers():
+    assert compare_exact(exact(89), exact(72), "greater").verdict == HOLDS
+    assert compare_exact(exact(72), exact(72), "greater").verdict == DOES_NOT_HOLD
+    assert compare_exact(exact(72), exact(89), "greater").rule == "exact values"
+    with pytest.raises(ValueError, match="not both exact"):
+        compare_exact(Estimate(0.8, 0.7, 0.9, 64), exact(1), "greater")
 
 
-def test_combine_and_multi_variant_claim():
+def test_combine():
     assert combine([HOLDS, HOLDS]) == HOLDS
     assert combine([HOLDS, INCONCLUSIVE]) == INCONCLUSIVE
     assert combine([HOLDS, INCONCLUSIVE, DOES_NOT_HOLD]) == DOES_NOT_HOLD
+
+
+def seeded(table, seeds=(1, 2, 3)):
+    return Seeded(seeds=tuple(seeds[:len(table)]), table=np.asarray(table))
+
+
+def test_seed_level_claims_hold_fail_or_stay_inconclusive_and_say_their_n():
     rng = np.random.default_rng(2)
-    base = rng.normal(0, 1, 50)
-    noise = rng.normal(0, 0.05, 50)
-    measured = {"full": base - 1.0, "vqgan": base, "no_clip": base - 1.0 + noise - noise.mean(),
-                "seeds_only": Estimate(5.0, 4.0, 6.0, 3)}
-    v = judge("fastest", "x", "less", "full", ["vqgan", "no_clip"], measured, paired=True, **KW)
+    base = rng.normal(0, 1, (1, 50))
+    b = base + rng.normal(0, 0.01, (3, 1))
+    measured = {"full": seeded(b - 1.0 + rng.normal(0, 0.01, (3, 50))), "vqgan": seeded(b),
+                "no_clip": seeded(b - 1.0 + rng.normal(0, 2.0, (3, 1))),  # seeds disagree wildly
+                "exact_a": exact(3), "overlap": Estimate(5.0, 4.0, 6.0, 3)}
+    v = judge("fastest", "x", "less", "full", ["vqgan", "no_clip"], measured, **KW)
     assert [c.verdict for c in v.comparisons] == [HOLDS, INCONCLUSIVE] and v.verdict == INCONCLUSIVE
-    mixed = judge("m", "x", "less", "full", ["seeds_only"], measured, paired=True, **KW)
-    assert mixed.comparisons[0].rule == "interval overlap" and mixed.verdict == HOLDS
-    assert "fastest [x]: inconclusive" in v.summary()
+    assert v.comparisons[0].rule == "paired seed x item t" and v.n_seeds == 3 and v.n_items == 50
+    assert "3 training seeds x 50 items" in v.text and "more training seeds" in v.text
+    # an interval that is not seed-level (or overlap of two intervals) never decides a claim
+    mixed = judge("m", "x", "less", "exact_a", ["overlap"], measured, **KW)
+    assert mixed.comparisons[0].rule == "no seed-level data" and mixed.verdict == INCONCLUSIVE
     with pytest.raises(KeyError, match="no_transformer"):
-        judge("c", "x", "less", "full", ["no_transformer"], measured, paired=True, **KW)
+        judge("c", "x", "less", "full", ["no_transformer"], measured, **KW)
+    with pytest.raises(ValueError, match="different seeds"):
+        judge("c", "x", "less", "full", ["s"], {**measured, "s": Seeded(seeds=(1, 2, 4), table=b)}, **KW)
+
+
+def test_one_seed_is_inconclusive_whatever_the_images():
+    rng = np.random.default_rng(4)
+    b = rng.normal(0, 1, (1, 500))
+    measured = {"full": Seeded(seeds=(7,), table=b + 5.0), "vqgan": Seeded(seeds=(7,), table=b)}
+    [v] = holm_verdicts([judge("c", "psnr", "greater", "full", ["vqgan"], measured, **KW)], confidence=0.95)
+    assert v.verdict == INCONCLUSIVE and "1 training seed" in v.text
+
+
+def test_set_level_claims_bootstrap_the_paired_difference():
+    """Each set's value varies a lot with the resampled images, but B is A plus a constant on every image:
+    only a difference on the same indices resolves it."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(0, 3, 60)
+    shift = {1: 0.50, 2: 0.52, 3: 0.49}
+    a = Seeded(seeds=(1, 2, 3), set_value=lambda s, idx: float(np.mean(x[idx])), n_items=60)
+    b = Seeded(seeds=(1, 2, 3), set_value=lambda s, idx: float(np.mean(x[idx] + shift[s + 1])), n_items=60)
+    c = compare_seeded(a, b, "less", confidence=0.95, n_resamples=100, seed=0, names=("full", "vqgan"))
+    assert c.verdict == HOLDS and c.rule.startswith("seed t + paired bootstrap")
+    assert c.difference.high < -0.4
+
+
+def test_holm_makes_a_borderline_claim_inconclusive_among_many():
+    """A comparison significant alone at 95% does not survive among ten null ones tested together."""
+    rng = np.random.default_rng(6)
+    base = rng.normal(0, 1, (1, 40))
+    seeds = (1, 2, 3, 4, 5)
+    per_seed = np.array([0.30, 0.10, 0.22, 0.05, 0.18])[:, None]
+    lone = {"a": Seeded(seeds=seeds, table=base + per_seed), "b": Seeded(seeds=seeds, table=base + 0 * per_seed)}
+    alone = judge("lone", "x", "greater", "a", ["b"], lone, **KW)
+    assert alone.verdict == HOLDS and alone.comparisons[0].stat.p_value > 0.05 / 10
+    many = [alone] + [judge(f"n{k}", "x", "greater", "a", ["b"],
+                            {"a": Seeded(seeds=seeds, table=base + rng.normal(0, 0.2, (5, 1))),
+                             "b": Seeded(seeds=seeds, table=base + 0 * per_seed)}, **KW) for k in range(9)]
+    corrected = holm_verdicts(many, confidence=0.95)
+    assert corrected[0].verdict == INCONCLUSIVE
 
 
 def test_median_statistic_for_timings():

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 CONFIG = dict(confidence=0.95, n_resamples=200, seed=0, ci_method="BCa", clip_score_w=2.5,
               classifier_head="primary", is_splits=1, inception_weights="", batch_size=8, timing_warmup=1,
-              timing_runs=3)
+              timing_runs=3, set_resamples=20)
 PROMPTS = ["a landscape painting of mountains and pines", "a flower and bird painting of plum blossom",
            "a figure painting of a scholar", "an ink painting of bamboo and rocks"]
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import yaml
 
-from inkgen.metrics.claims import DOES_NOT_HOLD, HOLDS
+from inkgen.metrics.claims import DOES_NOT_HOLD, HOLDS, NOT_APPLICABLE, Seeded
 from inkgen.metrics.paper import (STAND_INS, TABLE1_METRICS, VARIANTS, PaperDataError, judge_claims,
                                   load_paper_reported, resolve_metric)
 from inkgen.metrics.stats import exact
@@ -22,7 +22,8 @@ def test_file_parses_and_claims_name_known_variants_and_metrics():
     assert len(rep.claims) >= 8
     for c in rep.claims:
         assert c.metric in STAND_INS and c.metric in rep.metrics
-        assert c.variant in VARIANTS and set(c.versus) <= set(VARIANTS) and c.variant not in c.versus
+        if c.stage == "evaluate":
+            assert c.variant in VARIANTS and set(c.versus) <= set(VARIANTS) and c.variant not in c.versus
         assert c.direction in ("greater", "less") and c.source and c.text
     assert rep.figure13["style_similarity_threshold"] == 0.70
     assert rep.figure13["instruction_response_threshold"] == 0.80
@@ -78,18 +79,45 @@ def test_stand_ins_prefer_real_fid_only_when_every_variant_has_it():
 def test_judge_claims_end_to_end():
     rep = load_paper_reported()
     rng = np.random.default_rng(0)
-    base = rng.normal(0.3, 0.05, 48)
+    base = rng.normal(0.3, 0.05, (1, 48))
+    seeds = (2026, 2027, 2028)
     measured = {v: {} for v in VARIANTS}
-    measured["full"]["clip_cosine"] = base + 0.1
-    measured["no_clip"]["clip_cosine"] = base
+    measured["full"]["clip_cosine"] = Seeded(seeds, base + 0.1 + rng.normal(0, 0.005, (3, 1)))
+    measured["no_clip"]["clip_cosine"] = Seeded(seeds, base + rng.normal(0, 0.005, (3, 1)))
     measured["full"]["parameter_count"] = exact(1000)
-    measured["no_clip"]["parameter_count"] = exact(1000)  # CLIP guidance is a loss: no extra parameters
-    verdicts = {v.claim_id: v for v in judge_claims(rep.claims, measured, paired=True, confidence=0.95,
-                                                     n_resamples=500, seed=0)}
+    measured["vqgan"]["parameter_count"] = exact(1000)  # equal: a strict "greater" does not hold
+    verdicts = {v.claim_id: v for v in judge_claims(rep.claims, measured, confidence=0.95, n_resamples=200,
+                                                     seed=0)}
     assert verdicts["clip_raises_cosine"].verdict == HOLDS
     assert verdicts["clip_raises_cosine"].metric == "clip_cosine"
-    assert verdicts["clip_adds_parameters"].verdict == DOES_NOT_HOLD
+    assert "3 training seeds x 48 items" in verdicts["clip_raises_cosine"].text
+    assert verdicts["fig8b_parameters_above_vqgan"].verdict == DOES_NOT_HOLD
+    assert "exact" in verdicts["fig8b_parameters_above_vqgan"].text
+    for cid in ("clip_adds_parameters", "clip_slows_inference"):
+        assert verdicts[cid].verdict == NOT_APPLICABLE and "training loss" in verdicts[cid].text
     assert "full_converges_fastest" not in verdicts  # not measured: skipped
+    assert "fig13_style_element_above_scene" not in verdicts  # judged by the instructions stage
     with pytest.raises(KeyError):
-        judge_claims(rep.claims, measured, paired=True, confidence=0.95, n_resamples=100, seed=0,
-                     skip_unmeasured=False)
+        judge_claims(rep.claims, measured, confidence=0.95, n_resamples=100, seed=0, skip_unmeasured=False)
+
+
+@pytest.mark.skipif(not PAPER.is_file(), reason="the paper's text is not in this checkout")
+def test_listed_inconsistencies_and_untestable_claims_quote_the_paper():
+    text = " ".join(PAPER.read_text(encoding="utf-8").split())
+    rep = load_paper_reported()
+    joined = " ".join(rep.inconsistencies)
+    for quoted, listed in (("23% higher than the lowest FlowMo model", "27.5%"), ("71%", "'71%'"),
+                           ("27% PSNR", "'27% PSNR"), ("37% faster", "37%")):
+        assert quoted in text and listed in joined, quoted
+    assert "is the weight coefficient of the reconstruction loss" in text  # eq. 14's prose: beta
+    assert "beta" in joined and "No Transformer" in joined and "Table 3's VQGAN row" in joined
+    assert len(rep.untestable) >= 4 and all(u["why"] for u in rep.untestable)
+
+
+def test_not_applicable_needs_a_reason(tmp_path):
+    raw = yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    next(c for c in raw["claims"] if c["id"] == "clip_slows_inference").pop("reason")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    with pytest.raises(PaperDataError, match="needs a reason"):
+        load_paper_reported(bad)

@@ -69,6 +69,7 @@ def test_every_notebook_is_a_dvc_stage():
         nb = [d for d in deps if d.startswith("notebooks/")]
         assert nb and nb[0] in stage["cmd"], f"stage {name}: its notebook must be a declared dependency"
         outs = [o if isinstance(o, str) else next(iter(o)) for o in stage["outs"]]
-        executed = {Path(nb[0]).name, f"{Path(nb[0]).stem}-${{item.variant}}-${{item.seed}}.ipynb"}
+        executed = {Path(nb[0]).name, f"{Path(nb[0]).stem}-{name}.ipynb",  # one notebook, two roles (04: clip, judge)
+                    f"{Path(nb[0]).stem}-${{item.variant}}-${{item.seed}}.ipynb"}
         assert any(o.split("/")[-1] in executed and "notebooks" in o for o in outs), \
             f"stage {name}: its executed notebook must be an output"

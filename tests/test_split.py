@@ -112,3 +112,49 @@ def test_phash_of_a_retouched_copy_is_near_and_of_another_image_far(tmp_path):
 def test_duplicate_item_ids_are_refused():
     with pytest.raises(ValueError, match="duplicate item ids"):
         assign_splits(["a", "a"], ["s", "s"], random_hashes(2, 0), PARAMS)
+
+
+# --------------------------------------------------------------------------- withheld secondary categories
+def test_withheld_categories_and_their_near_duplicates_leave_every_training_split():
+    from inkgen.data.split import WITHHELD, split_with_withheld
+
+    ids, strata, hashes = corpus(400, 4)
+    secondary = ["insects_fish" if i % 10 == 0 else "seasonal_flowers" for i in range(400)]
+    hashes[1] = hashes[0] ^ np.uint64(1)  # item 1 (not withheld) is a near-copy of withheld item 0
+    out = split_with_withheld(ids, strata, secondary, hashes, PARAMS, ["insects_fish"])
+    assert list(out["item_id"]) == ids
+    held = out[out["split"] == WITHHELD]
+    assert set(held["item_id"]) == {ids[i] for i in range(0, 400, 10)} | {ids[1]}
+    rest = out[out["split"] != WITHHELD]["split"].value_counts(normalize=True)
+    assert rest["train"] == pytest.approx(0.8, abs=0.01) and rest["test"] == pytest.approx(0.1, abs=0.01)
+    none = split_with_withheld(ids, strata, secondary, hashes, PARAMS, [])
+    assert (none["split"] != WITHHELD).all()
+
+
+def test_a_withheld_category_without_items_or_one_that_empties_a_split_is_refused():
+    from inkgen.data.split import split_with_withheld
+
+    ids, strata, hashes = corpus(40, 2)
+    with pytest.raises(ValueError, match=r"annotate.withheld_secondary: no item of secondary category 'myth_legend'"):
+        split_with_withheld(ids, strata, ["insects_fish"] * 40, hashes, PARAMS, ["myth_legend"])
+    with pytest.raises(ValueError, match="annotate.withheld_secondary.*train split would be empty"):
+        split_with_withheld(ids, strata, ["insects_fish"] * 40, hashes, PARAMS, ["insects_fish"])
+    few = ["insects_fish"] * 38 + ["seasonal_flowers"] * 2
+    with pytest.raises(ValueError, match="annotate.withheld_secondary.*too few for the"):
+        split_with_withheld(ids, strata, few, hashes, PARAMS, ["insects_fish"])
+
+
+@pytest.mark.parametrize("withheld, message", [
+    (["no_such_category"], "annotate.withheld_secondary: \\['no_such_category'\\] are not secondary"),
+    (["insects_fish", "insects_fish"], "repeats"),
+    (["auspicious_beasts", "insects_fish", "literati_symbols"], "every secondary category of 'birds_animals'"),
+])
+def test_withheld_params_are_checked_before_any_work(withheld, message):
+    import yaml
+
+    from inkgen import config
+
+    raw = yaml.safe_load(open(config.find_params(__file__), encoding="utf-8"))
+    raw["annotate"]["withheld_secondary"] = withheld
+    with pytest.raises(config.ParamsError, match=message):
+        config.parse(raw)

@@ -101,9 +101,11 @@ def test_convergence_rule():
     assert convergence_epoch([4, 2, 1, 0.5], window=1, min_rel_improvement=0.05) is None  # still improving
     assert convergence_epoch([4, 5], window=1, min_rel_improvement=0.0) == 1  # got worse
     assert convergence_epoch([3.0], window=1, min_rel_improvement=0.1) is None  # nothing to compare
-    # one noisy epoch does not stop training when smoothed over 2 epochs
+    # a plateau that training later leaves is not convergence ("never again improves", params.yaml)
+    assert convergence_epoch([4, 2, 2, 1, 0.99, 0.98], window=1, min_rel_improvement=0.05) == 4
+    # nor is one noisy epoch, smoothed or not
     noisy = [10, 8, 8.2, 6, 5, 4.9, 4.9, 4.9]
-    assert convergence_epoch(noisy, window=1, min_rel_improvement=0.01) == 2
+    assert convergence_epoch(noisy, window=1, min_rel_improvement=0.01) == 6
     assert smoothed(noisy, 2) == [9.0, 8.1, 7.1, 5.5, 4.95, 4.9, 4.9]
     assert convergence_epoch(noisy, window=2, min_rel_improvement=0.02) == 6
     with pytest.raises(ValueError):

@@ -14,7 +14,7 @@ from inkgen.config import AnnotateParams, SplitParams
 from inkgen.data.validate import (MANIFEST_COLUMNS, STRATUM_MIN_ITEMS, ValidationFailed, json_ready,
                                   near_duplicates_in_other_splits, validate_manifest)
 
-PARAMS = AnnotateParams(human_annotations="", seed=0, min_image_size=16, caption_max_elements=4,
+PARAMS = AnnotateParams(human_annotations="", seed=0, min_image_size=16, caption_max_elements=4, withheld_secondary=(),
                         caption_max_techniques=3,
                         split=SplitParams(train=0.8, val=0.1, test=0.1, tolerance=0.03, seed=0,
                                           near_duplicate_distance=6))

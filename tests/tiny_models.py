@@ -34,20 +34,22 @@ def write_tiny_bert(directory: Path, hidden: int = 32, max_positions: int = 64) 
     return directory
 
 
-def train_tiny_generator(root: Path, encoder, images, captions, *, prior_epochs: int = 1, snapshots: bool = False):
+def train_tiny_generator(root: Path, encoder, images, captions, *, prior_epochs: int = 1, snapshots: bool = False,
+                         seed: int = 0, vqgan_hash: str = HASH, prior_hash: str = HASH):
     """A tiny ``no_clip`` VQGAN and text -> codes prior trained on ``images`` (N, 3, 16, 16) and ``captions``
     with ``encoder`` (a 12-d BERT), checkpoints under ``root / "ck"``: what the generation, governance and
-    evaluation tests paint with. Returns the two phases' ``TrainResult``s."""
+    evaluation tests paint with (``seed``: the training seed; the hashes: the params hashes the checkpoints
+    are written under). Returns the two phases' ``TrainResult``s."""
     from inkgen.models.vqgan import VQGANConfig
     from inkgen.train import TrainConfig, encode_captions, prior_config, train_prior, train_vqgan
 
     text = encode_captions(encoder, captions)
-    cfg = TrainConfig(variant="no_clip", seed=0, device="cpu", threads=1, epochs=1, batch_size=4, lr=2e-3,
+    cfg = TrainConfig(variant="no_clip", seed=seed, device="cpu", threads=1, epochs=1, batch_size=4, lr=2e-3,
                       beta=1.0, eta=0.5, lambda_clip=0.0, disc_start=100, clip_start=0, lr_schedule="constant",
                       prior_epochs=prior_epochs, prior_batch_size=4, prior_lr=3e-3, checkpoint_every=0,
                       convergence_window=1, convergence_min_rel_improvement=0.01)
-    vq = train_vqgan(cfg, VQGANConfig.for_variant("no_clip", **TINY), images, captions, params_hash=HASH, text=text,
+    vq = train_vqgan(cfg, VQGANConfig.for_variant("no_clip", **TINY), images, captions, params_hash=vqgan_hash, text=text,
                      checkpoint_dir=root / "ck", progress=False)
     pr = train_prior(cfg, vq.model, images, text, prior_config(vq.model, 12, "no_clip", **PRIOR_SIZES),
-                     params_hash=HASH, checkpoint_dir=root / "ck", progress=False, snapshots=snapshots)
+                     params_hash=prior_hash, checkpoint_dir=root / "ck", progress=False, snapshots=snapshots)
     return vq, pr

@@ -27,7 +27,7 @@ from inkgen.data.agreement import fleiss_by_field, majority_labels, read_annotat
 from inkgen.data.captions import Caption, CaptionError, build_caption
 from inkgen.data.raw_store import QuarantineEntry
 from inkgen.data.records import CuratedItem, read_jsonl, sha256_file, write_jsonl
-from inkgen.data.split import SPLITS, assign_splits, hash_array, phash
+from inkgen.data.split import SPLITS, WITHHELD, hash_array, phash, split_with_withheld
 from inkgen.data.taxonomy import Taxonomy, load_taxonomy
 from inkgen.data.validate import MANIFEST_COLUMNS, ValidationReport, json_ready, validate_manifest
 
@@ -57,7 +57,7 @@ class AnnotateSummary:
 def split_table(manifest: pd.DataFrame) -> pd.DataFrame:
     """Item counts by primary category x split, with row and column totals."""
     table = pd.crosstab(manifest["primary"], manifest["split"], margins=True, margins_name="total")
-    return table.reindex(columns=[*(s for s in SPLITS if s in table.columns), "total"])
+    return table.reindex(columns=[*(s for s in (*SPLITS, WITHHELD) if s in table.columns), "total"])
 
 
 def _manifest_row(item: CuratedItem, caption: Caption, file: str, width: int, height: int,
@@ -138,12 +138,14 @@ def _metrics(manifest: pd.DataFrame, report: ValidationReport, kappa: pd.DataFra
              n_quarantined: int, n_human_unmatched: int) -> dict[str, Any]:
     group_sizes = manifest["near_dup_group"].value_counts()
     n = len(manifest)
-    per_split = manifest["split"].value_counts().reindex(list(SPLITS), fill_value=0)
+    per_split = manifest["split"].value_counts().reindex([*SPLITS, WITHHELD], fill_value=0)
+    n_split = n - int(per_split[WITHHELD])  # the 8:1:1 shares are of the items not withheld
     return {
         "n_items": n,
         "n_quarantined": n_quarantined,
-        "n_per_split": {s: int(per_split[s]) for s in SPLITS},
-        "share_per_split": {s: round(per_split[s] / n, 4) if n else 0.0 for s in SPLITS},
+        "n_per_split": {s: int(per_split[s]) for s in (*SPLITS, WITHHELD)},
+        "share_per_split": {s: round(per_split[s] / n_split, 4) if n_split else 0.0 for s in SPLITS},
+        "withheld_secondary": sorted(manifest.loc[manifest["split"] == WITHHELD, "secondary"].dropna().unique()),
         "n_per_primary": {k: int(v) for k, v in manifest["primary"].value_counts().sort_index().items()},
         "n_per_painting_type": {k: int(v) for k, v in
                                 manifest["painting_type"].value_counts().sort_index().items()},
@@ -180,8 +182,9 @@ def run_annotate(params: Params, root: str | Path | None = None) -> AnnotateSumm
                          f"({len(quarantine)} quarantined, see the reasons there)")
 
     manifest = pd.DataFrame(rows).sort_values("item_id", kind="stable").reset_index(drop=True)
-    split = assign_splits(manifest["item_id"], manifest["primary"] + "|" + manifest["painting_type"],
-                          hash_array(manifest["phash"]), params.annotate.split)
+    split = split_with_withheld(manifest["item_id"], manifest["primary"] + "|" + manifest["painting_type"],
+                                manifest["secondary"], hash_array(manifest["phash"]), params.annotate.split,
+                                params.annotate.withheld_secondary)
     manifest["split"] = split["split"].to_numpy()
     manifest["near_dup_group"] = split["near_dup_group"].to_numpy()
     manifest = manifest[list(MANIFEST_COLUMNS)]

@@ -16,7 +16,7 @@ from PIL import Image
 
 from inkgen.data.records import sha256_file
 
-SPLITS = ("train", "val", "test")
+SPLITS = ("train", "val", "test", "withheld")  # "withheld": annotate.withheld_secondary, never trained on
 LIST_COLUMNS = ("themes", "techniques", "elements")  # "|"-joined in the CSV
 
 

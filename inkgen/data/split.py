@@ -6,6 +6,9 @@ is also
 - **stratified** by primary category x painting type, so every split sees every kind of painting;
 - **deterministic**: the result depends only on the items (ids, strata, images) and the seed, never on
   their order in the input;
+- **withholding** (:func:`split_with_withheld`): items of the secondary categories named in
+  ``annotate.withheld_secondary``, and every near-duplicate of one, go to a fourth split, ``withheld``,
+  which no training stage reads; the rest are split 8:1:1 as below.
 - **leak-free**: near-duplicate images (perceptual hashes within ``near_duplicate_distance`` bits; pHash,
   Zauner 2010, via ``imagehash.phash``) are grouped with union-find and each group goes to one split, so a
   test image never has a near-copy in training.
@@ -28,6 +31,9 @@ from PIL import Image
 from inkgen.config import SplitParams
 
 SPLITS = ("train", "val", "test")
+# items of the secondary categories in ``annotate.withheld_secondary``: never trained on, evaluated beside
+# the test split for the generalisation claim (paper section 4)
+WITHHELD = "withheld"
 
 
 def phash(path: str | Path) -> int:
@@ -128,3 +134,38 @@ def assign_splits(item_ids: Sequence[str], strata: Sequence[str], hashes: np.nda
     ordered["split"] = ordered["near_dup_group"].map(split_of_group)
     result = ordered.set_index("item_id").loc[frame["item_id"], ["split", "near_dup_group"]]
     return result.reset_index()
+
+
+def split_with_withheld(item_ids: Sequence[str], strata: Sequence[str], secondary: Sequence[str | None],
+                        hashes: np.ndarray, params: SplitParams, withheld: Sequence[str]) -> pd.DataFrame:
+    """:func:`assign_splits` after moving the ``withheld`` secondary categories' items -- with their whole
+    near-duplicate groups, so that no near-copy of a withheld work is trained on -- to split ``withheld``.
+
+    Raises ``ValueError`` naming ``annotate.withheld_secondary`` when a withheld category has no item in
+    the corpus (the generalisation claim would measure nothing) or when withholding would leave the
+    train, validation or test split empty."""
+    key = "annotate.withheld_secondary"
+    ids = list(item_ids)
+    sec = pd.Series(list(secondary), index=ids, dtype=object)
+    for category in withheld:
+        if not (sec == category).any():
+            raise ValueError(f"{key}: no item of secondary category {category!r} in this corpus; nothing could "
+                             "measure generalisation to it (remove it, or use a corpus that has it)")
+    hashes = np.asarray(hashes, dtype=np.uint64)
+    order = np.argsort(np.asarray(ids, dtype=object), kind="stable")
+    roots = near_duplicate_groups(hashes[order], params.near_duplicate_distance)
+    group = pd.Series(np.asarray(ids, dtype=object)[order][roots], index=np.asarray(ids, dtype=object)[order])
+    marked = set(group[sec.reindex(group.index).isin(list(withheld)).to_numpy()].to_numpy())
+    out_mask = group.reindex(ids).isin(marked).to_numpy()
+    keep = ~out_mask
+    if not keep.any():
+        raise ValueError(f"{key}: {list(withheld)} withholds every item; the train split would be empty")
+    kept = assign_splits([i for i, k in zip(ids, keep) if k], [s for s, k in zip(strata, keep) if k],
+                         hashes[keep], params)
+    empty = [s for s in SPLITS if not (kept["split"] == s).any()]
+    if empty:
+        raise ValueError(f"{key}: withholding {list(withheld)} leaves {int(keep.sum())} items, too few for the "
+                         f"{'/'.join(empty)} split(s)")
+    held = pd.DataFrame({"item_id": [i for i, k in zip(ids, keep) if not k], "split": WITHHELD,
+                         "near_dup_group": group.reindex([i for i, k in zip(ids, keep) if not k]).to_numpy()})
+    return pd.concat([kept, held]).set_index("item_id").loc[ids].reset_index()

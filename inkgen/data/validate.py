@@ -39,7 +39,7 @@ from great_expectations.data_context.types.base import (DataContextConfig, InMem
 
 from inkgen.config import AnnotateParams
 from inkgen.data.captions import ORIGINS
-from inkgen.data.split import SPLITS, hash_array
+from inkgen.data.split import SPLITS, WITHHELD, hash_array
 from inkgen.data.taxonomy import Taxonomy, load_taxonomy
 
 MANIFEST_COLUMNS = ("item_id", "file", "sha256", "width", "height", "source", "license", "split",
@@ -118,6 +118,7 @@ def stratum_train_share_deviation(df: pd.DataFrame, target: float) -> pd.Series:
     """Per row: |train share of its stratum (primary x painting type) - ``target``|; null for strata of
     fewer than :data:`STRATUM_MIN_ITEMS` items and for rows without a stratum."""
     stratum = df["primary"].astype("string") + "|" + df["painting_type"].astype("string")
+    stratum = stratum.where(df["split"] != WITHHELD)  # withheld items are in no stratum's 8:1:1
     is_train = (df["split"] == "train").astype(float)
     size = stratum.map(stratum.value_counts())
     share = is_train.groupby(stratum).transform("mean")
@@ -141,8 +142,10 @@ def computed_columns(df: pd.DataFrame, params: AnnotateParams, taxonomy: Taxonom
     out = df.copy()
     if "split" in out:
         targets = dict(zip(SPLITS, (params.split.train, params.split.val, params.split.test)))
-        share = out["split"].map(out["split"].value_counts(normalize=True))
-        out["split_share_deviation"] = (share - out["split"].map(targets)).abs().fillna(1.0)
+        split_rows = out["split"][out["split"] != WITHHELD]  # shares of the items not withheld
+        share = out["split"].map(split_rows.value_counts(normalize=True))
+        deviation = (share - out["split"].map(targets)).abs().fillna(1.0)
+        out["split_share_deviation"] = deviation.mask(out["split"] == WITHHELD, 0.0)
     if {"split", "primary", "painting_type"} <= set(out):
         out["stratum_train_share_deviation"] = stratum_train_share_deviation(out, params.split.train)
     if {"split", "phash"} <= set(out):
@@ -172,7 +175,7 @@ def build_expectations(params: AnnotateParams, taxonomy: Taxonomy | None = None)
           for c in MANIFEST_COLUMNS if c not in NULLABLE]
     # Value-set and regex expectations skip nulls: the not-null checks above cover the required columns.
     for column, values in (("painting_type", tax.painting_types), ("primary", tax.primary),
-                           ("secondary", tax.secondary), ("period", tax.periods), ("split", SPLITS),
+                           ("secondary", tax.secondary), ("period", tax.periods), ("split", (*SPLITS, WITHHELD)),
                            ("label_origin", ORIGINS)):
         expectations.append(gxe.ExpectColumnValuesToBeInSet(column=column, value_set=list(values),
                                                  meta={"check": f"{column} in the taxonomy"}))

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 import numpy as np
 import yaml
 
-from inkgen.metrics.claims import DIRECTIONS, ClaimVerdict, Measured, judge
+from inkgen.metrics.claims import DIRECTIONS, NOT_APPLICABLE, ClaimVerdict, Measured, holm_verdicts, judge
 from inkgen.models.vqgan.config import VARIANT_FLAGS
 
 VARIANTS = tuple(VARIANT_FLAGS)
@@ -35,7 +35,14 @@ STAND_INS: dict[str, tuple[str, ...]] = {
     "parameters_m": ("parameter_count",),
     "inference_ms": ("inference_ms",),
     "macs_g": ("macs",),
+    "recognition": ("recognition_primary",),
+    "style_similarity": ("style_similarity",),
+    "instruction_response": ("instruction_response",),
 }
+# what a claim compares: ablation variants (stage evaluate), seen vs withheld secondary categories (stage
+# evaluate, items of the test split), or instruction sequences (stage instructions, Figure 13)
+STAGES = ("evaluate", "generalisation", "instructions")
+GROUPS = ("seen", "withheld")
 
 
 class PaperDataError(ValueError):
@@ -53,6 +60,9 @@ class Claim:
     direction: str
     variant: str
     versus: tuple[str, ...]
+    stage: str = "evaluate"
+    applicable: bool = True
+    reason: str = ""  # why a claim cannot apply in this implementation
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,7 @@ class PaperReported:
     claims: tuple[Claim, ...]
     inconsistencies: tuple[str, ...]
     raw: Mapping[str, Any]
+    untestable: tuple[Mapping[str, str], ...] = ()
 
     def claim(self, claim_id: str) -> Claim:
         for c in self.claims:
@@ -148,17 +159,30 @@ def _validate(raw: Any, where: str) -> PaperReported:
             raise PaperDataError(f"{at}: unknown metric {fields['metric']!r} (known: {sorted(STAND_INS)})")
         if fields["direction"] not in DIRECTIONS:
             raise PaperDataError(f"{at}: direction must be one of {DIRECTIONS}, got {fields['direction']!r}")
+        stage = c.get("stage", "evaluate")
+        if stage not in STAGES:
+            raise PaperDataError(f"{at}: stage must be one of {STAGES}, got {stage!r}")
+        known = {"evaluate": VARIANTS, "generalisation": GROUPS,
+                 "instructions": tuple(fig13.get("instruction_sets", ()))}[stage]
         versus = tuple(fields["versus"]) if isinstance(fields["versus"], list) else ()
         for v in (fields["variant"], *versus):
-            if v not in VARIANTS:
-                raise PaperDataError(f"{at}: unknown variant {v!r} (known: {list(VARIANTS)})")
+            if v not in known:
+                raise PaperDataError(f"{at}: unknown variant {v!r} (known: {list(known)})")
         if not versus or fields["variant"] in versus:
             raise PaperDataError(f"{at}: versus must list other variants than {fields['variant']!r}")
+        applicable = c.get("applicable", True)
+        if not isinstance(applicable, bool) or (not applicable and not str(c.get("reason", "")).strip()):
+            raise PaperDataError(f"{at}: a claim marked applicable: false needs a reason")
         claims.append(Claim(cid, str(fields["source"]), str(fields["text"]), fields["metric"],
-                            fields["direction"], fields["variant"], versus))
+                            fields["direction"], fields["variant"], versus, stage, applicable,
+                            str(c.get("reason", ""))))
+    untestable = tuple(raw.get("untestable", ()))
+    for i, u in enumerate(untestable):
+        for key in ("claim", "source", "why"):
+            _need(u, key, f"{where}: untestable[{i}]")
     return PaperReported(str(label), str(_need(raw, "source", where)), metrics, table1, tuple(table3),
                          _need(raw, "figure8", where), fig13, table2, tuple(claims),
-                         tuple(raw.get("inconsistencies", ())), raw)
+                         tuple(raw.get("inconsistencies", ())), raw, untestable)
 
 
 def load_paper_reported(path: str | Path | None = None) -> PaperReported:
@@ -186,16 +210,21 @@ def resolve_metric(paper_metric: str, measured: Mapping[str, Mapping[str, Measur
                    f"for all of {list(variants)}")
 
 
-def judge_claims(claims: tuple[Claim, ...], measured: Mapping[str, Mapping[str, Measured]], *, paired: bool,
-                 confidence: float, n_resamples: int, seed: int, skip_unmeasured: bool = True
+def judge_claims(claims: tuple[Claim, ...], measured: Mapping[str, Mapping[str, Measured]], *, confidence: float,
+                 n_resamples: int, seed: int, stage: str = "evaluate", skip_unmeasured: bool = True
                  ) -> list[ClaimVerdict]:
-    """Verdicts (see :mod:`inkgen.metrics.claims` for the rule) on ``claims`` from ``measured``:
-    ``{variant: {study metric name: per-item values or Estimate}}``. A claim whose metric was not measured
-    for its variants is skipped (``skip_unmeasured``) or raises ``KeyError``. ``paired``: per-item values
-    of equal length were measured on the same items in the same order (same test images, same prompts).
-    Inference time is compared by the median of the timing runs, unpaired; everything else by the mean."""
+    """Verdicts (see :mod:`inkgen.metrics.claims` for the rule) on the ``claims`` of ``stage`` from
+    ``measured``: ``{variant or group: {study metric name: Seeded or exact Estimate}}``. A claim marked not
+    applicable gets that verdict with its reason; one whose metric was not measured is skipped
+    (``skip_unmeasured``) or raises ``KeyError``. Holm's correction runs across all comparisons of the
+    claims judged in this call (family-wise ``confidence``)."""
     out = []
     for k, c in enumerate(claims):
+        if c.stage != stage:
+            continue
+        if not c.applicable:
+            out.append(ClaimVerdict(c.id, "", NOT_APPLICABLE, (), c.reason))
+            continue
         variants = (c.variant, *c.versus)
         try:
             metric = resolve_metric(c.metric, measured, variants)
@@ -204,10 +233,6 @@ def judge_claims(claims: tuple[Claim, ...], measured: Mapping[str, Mapping[str, 
                 continue
             raise
         values = {v: measured[v][metric] for v in variants}
-        statistic = np.median if metric == "inference_ms" else np.mean
-        # timing run i of one model has nothing in common with run i of another: never paired
-        pair = paired and metric != "inference_ms"
-        out.append(judge(c.id, metric, c.direction, c.variant, c.versus, values, paired=pair,
-                         confidence=confidence, n_resamples=n_resamples, seed=seed + 1000 * k,
-                         statistic=statistic))
-    return out
+        out.append(judge(c.id, metric, c.direction, c.variant, c.versus, values, confidence=confidence,
+                         n_resamples=n_resamples, seed=seed + 1000 * k))
+    return holm_verdicts(out, confidence=confidence)

@@ -37,6 +37,14 @@ class Estimate:
     n: int
     method: str = ""
     confidence: float = 0.95
+    n_seeds: int = 0  # training seeds the interval accounts for (0: not a seed-level estimate)
+
+    @property
+    def n_label(self) -> str:
+        """What N is: ``"N=64"``, or ``"N=3 seeds x 64 images"`` for a seed-level estimate."""
+        if self.n_seeds:
+            return f"N={self.n_seeds} seeds" + (f" x {self.n} images" if self.n > 1 else "")
+        return f"N={self.n}"
 
     def format(self, digits: int = 3) -> str:
         """``"0.512 [0.48, 0.55] (N=64)"``: the value with ``digits`` decimals, the bounds with one fewer
@@ -45,8 +53,8 @@ class Estimate:
         if self.method == "exact":
             return f"{self.mean:.{d}f} (exact, N={self.n})"
         if math.isnan(self.low) or math.isnan(self.high):
-            return f"{self.mean:.{d}f} [no CI] (N={self.n})"
-        return f"{self.mean:.{d}f} [{self.low:.{b}f}, {self.high:.{b}f}] (N={self.n})"
+            return f"{self.mean:.{d}f} [no CI] ({self.n_label})"
+        return f"{self.mean:.{d}f} [{self.low:.{b}f}, {self.high:.{b}f}] ({self.n_label})"
 
     def __str__(self) -> str:
         return self.format()
@@ -57,7 +65,7 @@ class Estimate:
 
     def to_dict(self) -> dict[str, float | int | str]:
         return {"mean": self.mean, "low": self.low, "high": self.high, "n": self.n, "method": self.method,
-                "confidence": self.confidence}
+                "confidence": self.confidence, "n_seeds": self.n_seeds}
 
 
 def exact(value: float, n: int = 1) -> Estimate:

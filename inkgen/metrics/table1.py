@@ -46,6 +46,8 @@ class EvalConfig:
       ``frechet_clip`` / ``classifier_score``).
     - ``batch_size``: images per forward pass.
     - ``timing_warmup`` / ``timing_runs``: untimed and timed calls of the inference benchmark.
+    - ``set_resamples``: bootstrap resamples of the shared item indices for set-level metrics across
+      seeds (each resample recomputes a Fréchet distance per seed and variant).
     """
 
     confidence: float
@@ -59,6 +61,7 @@ class EvalConfig:
     batch_size: int
     timing_warmup: int
     timing_runs: int
+    set_resamples: int = 200
 
     def __post_init__(self) -> None:
         checks = {
@@ -66,7 +69,7 @@ class EvalConfig:
             "ci_method": self.ci_method in CI_METHODS, "clip_score_w": self.clip_score_w > 0,
             "classifier_head": self.classifier_head in HEADS, "is_splits": self.is_splits >= 1,
             "batch_size": self.batch_size >= 1, "timing_warmup": self.timing_warmup >= 0,
-            "timing_runs": self.timing_runs >= 1,
+            "timing_runs": self.timing_runs >= 1, "set_resamples": self.set_resamples >= 2,
         }
         for key, ok in checks.items():
             if not ok:

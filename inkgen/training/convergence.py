@@ -17,17 +17,19 @@ def smoothed(losses: Sequence[float], window: int) -> list[float]:
 
 
 def convergence_epoch(val_losses: Sequence[float], window: int, min_rel_improvement: float) -> int | None:
-    """The epoch (1-based) after which training had converged, or ``None`` if it was still improving.
+    """The epoch (1-based) after which the validation loss never again improved, or ``None``.
 
     In plain words: average the validation loss over the last ``window`` epochs (a moving average, so
-    that one noisy epoch does not decide). Walk along that smoothed curve. The first time the next
-    epoch lowers the smoothed loss by no more than ``min_rel_improvement`` (a fraction, e.g. 0.01 = 1%)
-    of its current value -- or raises it -- training has stopped improving, and the current epoch is the
-    convergence epoch. If every epoch still improves by more than that, training has not converged and
-    the answer is ``None`` (as it is when there are fewer than ``window + 1`` epochs to compare).
+    that one noisy epoch does not decide). The convergence epoch is the *first* epoch after which the
+    smoothed loss never again falls more than ``min_rel_improvement`` (a fraction, e.g. 0.01 = 1%) below
+    its value at that epoch -- at any later epoch, not only the next one. A plateau that training later
+    leaves is therefore not convergence. If even the last comparable epoch is followed by such an
+    improvement, training had not converged and the answer is ``None`` (as it is with fewer than
+    ``window + 1`` epochs: there is no later epoch to compare with).
 
-    Example: losses 4, 2, 1, 0.99, 0.98 with window 1 and 5%: 4->2 and 2->1 improve by 50%, 1->0.99 by
-    1% only, so training converged after epoch 3.
+    Example: losses 4, 2, 2, 1, 0.99, 0.98 with window 1 and 5%: epoch 2's plateau (2 -> 2) is left later
+    (1 < 2 * 0.95), epoch 4's loss 1 is never again beaten by more than 5% (0.98 > 0.95), so training
+    converged after epoch 4. ``params.yaml`` (``train.convergence_*``) describes the same rule.
     """
     if min_rel_improvement < 0 or not math.isfinite(min_rel_improvement):
         raise ValueError(f"min_rel_improvement must be a finite number >= 0, got {min_rel_improvement}")
@@ -36,6 +38,7 @@ def convergence_epoch(val_losses: Sequence[float], window: int, min_rel_improvem
             raise ValueError(f"validation loss of epoch {i + 1} is not finite ({v})")
     s = smoothed([float(v) for v in val_losses], window)
     for j in range(len(s) - 1):
-        if s[j] - s[j + 1] <= min_rel_improvement * abs(s[j]):
+        later_best = min(s[j + 1:])
+        if s[j] - later_best <= min_rel_improvement * abs(s[j]):
             return j + window  # s[j] ends at 0-based epoch j + window - 1, i.e. 1-based epoch j + window
     return None
