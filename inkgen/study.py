@@ -78,15 +78,26 @@ class Study:
 
     # ------------------------------------------------------------------------------- the training
     def training(self) -> pd.DataFrame:
+        """Per variant: the mean over training seeds, with the lowest and highest seed beside the PSNR."""
         rows = []
         for v in VARIANTS:
-            t = self.metrics.get(f"train-{v}") or {}
-            vq = self.metrics.get(f"vqgan-{t.get('vqgan_from', v)}") or {}
-            rows.append({"variant": v, "VQGAN of": t.get("vqgan_from", ""), "VQGAN epochs": vq.get("epochs"),
-                         "VQGAN val PSNR (dB)": vq.get("val_psnr"), "prior epochs": t.get("prior_epochs"),
-                         "prior val loss": t.get("val_loss"), "converged (prior epoch)": t.get("converged_epoch"),
-                         "judged as requested (primary)": t.get("primary_accuracy"),
-                         "training seconds": (t.get("wall_seconds") or 0) + (vq.get("wall_seconds") or 0)})
+            runs = self.metrics.get(f"train/{v}") or {}
+            owner = next((t.get("vqgan_from") for t in runs.values() if t.get("vqgan_from")), v)
+            vqs = self.metrics.get(f"vqgan/{owner}") or {}
+            psnr = [m.get("val_psnr") for m in vqs.values() if m.get("val_psnr") is not None]
+
+            def mean(key: str, runs=runs) -> float | None:
+                vals = [t.get(key) for t in runs.values() if t.get(key) is not None]
+                return sum(vals) / len(vals) if vals else None
+
+            rows.append({"variant": v, "VQGAN of": owner, "seeds": len(runs),
+                         "VQGAN val PSNR (dB), mean": sum(psnr) / len(psnr) if psnr else None,
+                         "PSNR, lowest-highest seed": f"{min(psnr):.2f}-{max(psnr):.2f}" if psnr else "",
+                         "prior val loss, mean": mean("val_loss"),
+                         "judged as requested (primary), mean": mean("primary_accuracy"),
+                         "judged as requested (type), mean": mean("type_accuracy"),
+                         "training seconds, sum": sum((t.get("wall_seconds") or 0) for t in runs.values())
+                         + sum((m.get("wall_seconds") or 0) for m in vqs.values())})
         return pd.DataFrame(rows).set_index("variant")
 
     # ------------------------------------------------------------------------------ Table 1 in brief
@@ -160,7 +171,7 @@ class Study:
 
     def summary(self) -> dict[str, Any]:
         return {"corpus_source": (self.metrics.get("collect") or {}).get("source"),
-                "stages_with_metrics": sorted(k for k, v in self.metrics.items() if v is not None),
+                "stages_with_metrics": sorted(k for k, v in self.metrics.items() if v),
                 "claim_verdicts": self.verdict_counts(),
                 "governance_report": str(self.governance_html) if self.governance_html else None}
 
@@ -169,9 +180,11 @@ def load_study(root: str | Path, metrics_dir: str) -> Study:
     """Every stage's metrics JSON under ``root/metrics_dir`` and the governance report if it exists."""
     root = Path(root)
     folder = root / metrics_dir
-    names = ["collect", "curate", "annotate", "clip", "judge", "evaluate", "instructions",
-             *(f"vqgan-{v}" for v in VARIANTS), *(f"train-{v}" for v in VARIANTS)]
-    metrics = {n: _read(folder / f"{n}.json") for n in names}
+    names = ["collect", "curate", "annotate", "clip", "judge", "evaluate", "instructions"]
+    metrics: dict[str, Any] = {n: _read(folder / f"{n}.json") for n in names}
+    for phase in ("vqgan", "train"):  # one file per training seed: reports/metrics/<phase>/<variant>/seed-<S>.json
+        for v in VARIANTS:
+            metrics[f"{phase}/{v}"] = {p.stem: _read(p) for p in sorted((folder / phase / v).glob("seed-*.json"))}
     gov_dir = root / GOVERNANCE_REPORT
     html = gov_dir / "report.html"
     return Study(metrics, load_paper_reported(), _read(gov_dir / "report.json"), html if html.is_file() else None)
