@@ -271,15 +271,16 @@ class TrainParams:
     seed: int = _range(0, 2**31 - 1)
     device: Literal["auto", "cpu", "cuda", "mps"] = _range()
     threads: int = _range(1, 256)
+    nproc: int = _range(1, 1024, doc="training processes (GPUs) on this machine; > 1: torchrun + DDP")
     epochs: int = _range(1, 100_000)
-    batch_size: int = _range(1, 65_536)
-    lr: float = _range(1e-8, 1.0)
+    batch_size: int = _range(1, 65_536, doc="the global batch, split over the nproc processes")
+    lr: float = _range(1e-8, 1.0, doc="the learning rate of the global batch (nproc does not change it)")
     beta: float = _range(0.0, 100.0, doc="eq. 14 weight of L_vq")
     eta: float = _range(0.0, 100.0, doc="eq. 14 weight of L_GAN (times the adaptive weight)")
     lambda_clip: float = _range(0.0, 100.0, doc="eq. 14 weight of L_CLIP (0 for no_clip and vqgan)")
     disc_start: int = _range(0, 10_000_000)
     prior_epochs: int = _range(1, 100_000)
-    prior_batch_size: int = _range(1, 65_536)
+    prior_batch_size: int = _range(1, 65_536, doc="the global batch of phase 2")
     prior_lr: float = _range(1e-8, 1.0)
     checkpoint_every: int = _range(0, 10_000_000)
     prior_snapshots: bool = _range(doc="keep the prior's weights after every epoch (Figure 12)")
@@ -290,7 +291,14 @@ class TrainParams:
         """The ``TrainConfig`` fields of one variant's run (the variants are dvc.yaml's foreach items)."""
         values = dataclasses.asdict(self)
         values.pop("prior_snapshots")  # what to keep on disk, not how to train
+        values.pop("nproc")  # how many processes share each global batch: the launcher's business
         return {"variant": variant, **values}
+
+    def check(self, prefix: str) -> None:
+        for name in ("batch_size", "prior_batch_size"):
+            if getattr(self, name) % self.nproc:
+                raise ParamsError(f"{prefix}.{name}: {getattr(self, name)} is the global batch and must split "
+                                  f"evenly over {prefix}.nproc = {self.nproc} processes")
 
 
 @dataclass(frozen=True)

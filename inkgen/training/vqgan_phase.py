@@ -26,6 +26,7 @@ from inkgen.training.checkpoint import (CheckpointError, checkpoint_path, load_c
                                         save_checkpoint, set_rng_state)
 from inkgen.training.config import (TrainConfig, TrainError, autocast, effective_lambda, execution,
                                     grad_scaler, resolve_device)
+from inkgen.training import distributed
 from inkgen.training.convergence import convergence_epoch
 from inkgen.training.features import TextFeatures, clip_text_features
 from inkgen.training.loop import LoopState, run_epochs
@@ -188,6 +189,7 @@ def train_vqgan(config: TrainConfig, vqgan_config: VQGANConfig, images: torch.Te
             state = LoopState.from_dict(ck["loop"])
         model.train()
         loss_fn.train()
+        net, loss_fn.discriminator = distributed.wrap(model), distributed.wrap(loss_fn.discriminator)  # DDP if N > 1
 
         def save(complete: bool = False) -> None:
             save_checkpoint(path, {
@@ -209,7 +211,7 @@ def train_vqgan(config: TrainConfig, vqgan_config: VQGANConfig, images: torch.Te
             p = pooled[idx].to(device) if pooled is not None else None
             ct = clip_text[idx].to(device) if lam > 0 else None
             with autocast(device):
-                loss, log, out = generator_objective(model, loss_fn, x, state.step, pooled=p, clip=clip,
+                loss, log, out = generator_objective(net, loss_fn, x, state.step, pooled=p, clip=clip,
                                                      clip_text=ct)
             opt_g.zero_grad(set_to_none=True)
             scaler_g.scale(loss).backward()
@@ -235,11 +237,12 @@ def train_vqgan(config: TrainConfig, vqgan_config: VQGANConfig, images: torch.Te
 
         complete, seconds, seen = run_epochs(
             state, n=n, batch_size=config.batch_size, epochs=config.epochs, seed=config.seed, step_fn=step_fn,
-            epoch_end_fn=epoch_end, save_fn=save if path is not None else None,
+            epoch_end_fn=epoch_end, save_fn=save if path is not None and distributed.is_main() else None,
             checkpoint_every=config.checkpoint_every, stop_after_steps=stop_after_steps, on_epoch=on_epoch,
             progress=progress, desc=f"vqgan[{config.variant}]")
-        if complete and path is not None:
+        if complete and path is not None and distributed.is_main():
             save(complete=True)
+        loss_fn.discriminator = distributed.unwrap(loss_fn.discriminator)
     model.eval()
     return TrainResult(model=model, history=state.history, steps=state.step, complete=complete,
                        converged_epoch=_converged(state), images_per_second=seen / seconds if seconds else 0.0,
