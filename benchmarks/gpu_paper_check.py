@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--steps", type=int, default=40, help="training steps per phase (two epochs of half)")
     ap.add_argument("--batch", type=int, default=0, help="global batch (0: the profile's train.batch_size)")
     ap.add_argument("--latency-runs", type=int, default=20)
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: the profile's train.threads)")
     ap.add_argument("--out", default=str(ROOT / "reports" / "gpu_paper_check.json"))
     args = ap.parse_args(argv)
 
@@ -62,6 +63,8 @@ def main(argv: list[str] | None = None) -> dict:
     start = time.perf_counter()
     params = profile_params(args.profile, args.params)
     device = resolve_device(args.device)
+    threads = args.threads or params.train.threads
+    torch.set_num_threads(threads)
     encoder = TextEncoder(params.text_encoder.path or "", max_tokens=params.text_encoder.max_tokens)
     batch = args.batch or params.train.batch_size
     per_epoch = max(1, args.steps // 2)
@@ -73,10 +76,11 @@ def main(argv: list[str] | None = None) -> dict:
     text = encode_captions(encoder, captions)
     val = slice(0, min(n, 2 * batch))
     run = dataclasses.replace(train_config(params, "full"), device=args.device, epochs=2, prior_epochs=2,
-                              batch_size=batch, prior_batch_size=batch, disc_start=0, checkpoint_every=0)
+                              batch_size=batch, prior_batch_size=batch, disc_start=0, checkpoint_every=0,
+                              threads=threads)
     report: dict = {"profile": args.profile, "device": str(device), "torch": torch.__version__,
                     "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor(),
-                    "mixed_precision": str(autocast_dtype(device)), "resolution": res, "batch": batch,
+                    "mixed_precision": str(autocast_dtype(device)), "cpu_threads": threads, "resolution": res, "batch": batch,
                     "steps_per_phase": 2 * per_epoch, "data": "random images and captions (speed only)"}
     models = build_models(params, encoder.dim)
     report["parameters"] = parameter_breakdown(models, encoder)

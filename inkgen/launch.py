@@ -13,8 +13,8 @@ Several nodes: start the same entry module on every node yourself, e.g. on each 
     torchrun --nnodes 2 --nproc_per_node 8 --rdzv_backend c10d --rdzv_endpoint HOST:29500 \\
         -m inkgen.launch vqgan --params params.yaml --variant full
 
-(see README, "Scaling up"); then ``dvc commit`` the stage or re-run it, which resumes from the complete
-checkpoint without training.
+(see README, "Scaling up"); then run the stage's notebook with papermill on the first node (it finds the
+complete checkpoint and does not train again) and ``dvc commit`` the stage.
 """
 
 from __future__ import annotations

@@ -151,10 +151,12 @@ def _text(n: int, dim: int, seed: int, length: int = 32):
 
 def train_steps(params: config.Params, text_dim: int, *, batch: int = 2, steps: int = 1, variant: str = "full",
                 device: str | None = None,
-                only: tuple[str, ...] = ("vqgan", "prior", "clip", "classifier")) -> dict[str, dict[str, Any]]:
+                only: tuple[str, ...] = ("vqgan", "prior", "clip", "classifier"),
+                on_result: Callable[[str, dict[str, Any]], None] | None = None) -> dict[str, dict[str, Any]]:
     """``steps`` training steps of each model at ``params``' shapes on random data (speed and memory do
     not depend on the pixels), through the library's own training functions. Per model: images/s of the
-    training steps, seconds per step, peak memory, the run's wall time (building, validation included)."""
+    training steps, seconds per step, peak memory, the run's wall time (building, validation included).
+    CLIP (contrastive) and the classifier (BatchNorm) train on at least 2 images per batch."""
     from inkgen.models.classifier import HEADS, train_classifier
     from inkgen.models.clip import ClipConfig, build_clip, freeze
     from inkgen.models.clip_train import train_clip
@@ -173,10 +175,13 @@ def train_steps(params: config.Params, text_dim: int, *, batch: int = 2, steps: 
         t0 = time.perf_counter()
         with PeakMemory() as mem:
             ips = fn()
-        out[name] = {"batch": batch, "steps": steps, "images_per_second": ips,
-                     "seconds_per_step": batch / ips if ips else float("nan"),
+        b = batch if name in ("vqgan", "prior") else max(2, batch)
+        out[name] = {"batch": b, "steps": steps, "images_per_second": ips,
+                     "seconds_per_step": b / ips if ips else float("nan"),
                      "wall_seconds": time.perf_counter() - t0, "peak_rss_delta_mb": mem.delta_bytes / 2**20,
                      "cuda_peak_mb": None if mem.cuda_peak is None else mem.cuda_peak / 2**20}
+        if on_result is not None:
+            on_result(name, out[name])
 
     x, text = _images(n, res, 0), _text(n, text_dim, 0)
     captions = [f"a landscape painting number {i} with mountains and rivers, freehand" for i in range(n)]
@@ -199,6 +204,8 @@ def train_steps(params: config.Params, text_dim: int, *, batch: int = 2, steps: 
         sizes = dataclasses.asdict(params.model.prior)
         measure("prior", lambda: train_prior(run, frozen, x, text, prior_config(frozen, text_dim, variant, **sizes),
                                              params_hash="paper-shapes", progress=False).images_per_second)
+    if max(2, batch) > batch:  # CLIP and the classifier: 2 images per batch at least
+        x, captions = _images(2 * steps, res, 0), [f"a landscape painting number {i}" for i in range(2 * steps)]
     if "clip" in only:
         c = params.clip
         measure("clip", lambda: train_clip(build_clip(clip_cfg, seed=c.seed), x, captions, epochs=1,

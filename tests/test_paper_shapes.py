@@ -66,7 +66,7 @@ def test_the_gpu_check_runs_at_smoke_sizes_on_the_cpu(tmp_path):
     spec.loader.exec_module(script)
     out = tmp_path / "check.json"
     report = script.main(["--profile", "smoke", "--device", "cpu", "--steps", "2", "--batch", "4",
-                          "--latency-runs", "2", "--out", str(out)])
+                          "--latency-runs", "2", "--threads", "1", "--out", str(out)])
     assert json.loads(out.read_text()) == json.loads(json.dumps(report))
     assert report["device"] == "cpu" and report["resolution"] == 32 and report["steps_per_phase"] == 2
     for phase in ("vqgan", "prior"):

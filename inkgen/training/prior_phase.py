@@ -19,11 +19,11 @@ import torch
 
 from inkgen.models.cross_modal import CrossModalConfig, TextToCodes
 from inkgen.models.vqgan import VQGAN
+from inkgen.training import distributed
 from inkgen.training.checkpoint import (CheckpointError, checkpoint_path, load_checkpoint, rng_state,
                                         save_checkpoint, set_rng_state)
 from inkgen.training.config import (TrainConfig, TrainError, autocast, execution, grad_scaler, resolve_device,
                                     uses_alignment)
-from inkgen.training import distributed
 from inkgen.training.convergence import convergence_epoch
 from inkgen.training.features import FineTunedTextFeatures, TextFeatures
 from inkgen.training.loop import LoopState, run_epochs

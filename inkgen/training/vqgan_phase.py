@@ -22,11 +22,11 @@ from torch import nn
 
 from inkgen.models.clip import clip_guidance_loss, freeze
 from inkgen.models.vqgan import VQGAN, VQGANConfig, VQGANLoss
+from inkgen.training import distributed
 from inkgen.training.checkpoint import (CheckpointError, checkpoint_path, load_checkpoint, rng_state,
                                         save_checkpoint, set_rng_state)
 from inkgen.training.config import (TrainConfig, TrainError, autocast, effective_lambda, execution,
                                     grad_scaler, resolve_device)
-from inkgen.training import distributed
 from inkgen.training.convergence import convergence_epoch
 from inkgen.training.features import TextFeatures, clip_text_features
 from inkgen.training.loop import LoopState, run_epochs
