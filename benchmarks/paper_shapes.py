@@ -48,11 +48,12 @@ def main(argv: list[str] | None = None) -> dict:
     steps = train_steps(params, encoder.dim, batch=args.batch, steps=args.steps, device=args.device)
     print(f"\none training run of {args.steps} step(s) at batch {args.batch} on {args.device} "
           f"({torch.get_num_threads()} threads):")
-    print(f"{'model':>10} {'s/step':>8} {'images/s':>9} {'peak RSS +MB':>13} {'CUDA peak MB':>13} {'run s':>7}")
+    print(f"{'model':>10} {'s/step':>8} {'images/s':>9} {'peak RSS +MB':>13} {'CUDA peak MB':>13} {'run s':>7} "
+          f"{'run CPU s':>9}")
     for name, r in steps.items():
         cuda = "-" if r["cuda_peak_mb"] is None else f"{r['cuda_peak_mb']:.0f}"
         print(f"{name:>10} {r['seconds_per_step']:8.2f} {r['images_per_second']:9.2f} "
-              f"{r['peak_rss_delta_mb']:13.0f} {cuda:>13} {r['wall_seconds']:7.1f}")
+              f"{r['peak_rss_delta_mb']:13.0f} {cuda:>13} {r['wall_seconds']:7.1f} {r['cpu_seconds']:9.1f}")
     report = {"profile": args.profile, "batch": args.batch, "steps": args.steps, "device": args.device,
               "threads": torch.get_num_threads(), "parameters": rows, "train": steps,
               "process_peak_rss_gib": max_rss_bytes() / 2**30, "wall_seconds": time.perf_counter() - start}

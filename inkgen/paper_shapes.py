@@ -155,7 +155,8 @@ def train_steps(params: config.Params, text_dim: int, *, batch: int = 2, steps: 
                 on_result: Callable[[str, dict[str, Any]], None] | None = None) -> dict[str, dict[str, Any]]:
     """``steps`` training steps of each model at ``params``' shapes on random data (speed and memory do
     not depend on the pixels), through the library's own training functions. Per model: images/s of the
-    training steps, seconds per step, peak memory, the run's wall time (building, validation included).
+    training steps, seconds per step, peak memory, the run's wall time and this process's CPU time (all its
+    threads; on a shared machine the honest figure) for the whole run (building, validation included).
     CLIP (contrastive) and the classifier (BatchNorm) train on at least 2 images per batch."""
     from inkgen.models.classifier import HEADS, train_classifier
     from inkgen.models.clip import ClipConfig, build_clip, freeze
@@ -172,13 +173,14 @@ def train_steps(params: config.Params, text_dim: int, *, batch: int = 2, steps: 
     out: dict[str, dict[str, Any]] = {}
 
     def measure(name: str, fn: Callable[[], float]) -> None:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         with PeakMemory() as mem:
             ips = fn()
+        cpu = time.process_time() - c0
         b = batch if name in ("vqgan", "prior") else max(2, batch)
         out[name] = {"batch": b, "steps": steps, "images_per_second": ips,
                      "seconds_per_step": b / ips if ips else float("nan"),
-                     "wall_seconds": time.perf_counter() - t0, "peak_rss_delta_mb": mem.delta_bytes / 2**20,
+                     "wall_seconds": time.perf_counter() - t0, "cpu_seconds": cpu, "peak_rss_delta_mb": mem.delta_bytes / 2**20,
                      "cuda_peak_mb": None if mem.cuda_peak is None else mem.cuda_peak / 2**20}
         if on_result is not None:
             on_result(name, out[name])

@@ -50,7 +50,7 @@ def test_each_paper_model_trains_one_step_on_the_cpu(encoder):
     steps = train_steps(params, encoder.dim, batch=1, device="cpu")
     for name, r in steps.items():
         print(f"{name:>10}: {r['seconds_per_step']:.2f} s/step at batch {r['batch']}, peak RSS "
-              f"+{r['peak_rss_delta_mb']:.0f} MB (run {r['wall_seconds']:.1f} s)")
+              f"+{r['peak_rss_delta_mb']:.0f} MB (run {r['wall_seconds']:.1f} s, {r['cpu_seconds']:.1f} CPU s)")
     print(f"process peak RSS (getrusage): {max_rss_bytes() / 2**30:.2f} GiB")
     assert set(steps) == {"vqgan", "prior", "clip", "classifier"}
     for name, r in steps.items():
