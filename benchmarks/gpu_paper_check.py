@@ -30,7 +30,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from inkgen.paper_shapes import PAPER_LATENCY_MS, PeakMemory, build_models, parameter_breakdown, profile_params  # noqa: E402
+from inkgen.paper_shapes import (PAPER_LATENCY_MS, PeakMemory, build_models, parameter_breakdown,  # noqa: E402
+                                 profile_params)
 
 PROMPT = ("a flower and bird painting with winding branches and several birds perched on them, light ink wash, "
           "freehand brushwork")
@@ -80,7 +81,8 @@ def main(argv: list[str] | None = None) -> dict:
                               threads=threads)
     report: dict = {"profile": args.profile, "device": str(device), "torch": torch.__version__,
                     "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor(),
-                    "mixed_precision": str(autocast_dtype(device)), "cpu_threads": threads, "resolution": res, "batch": batch,
+                    "mixed_precision": str(autocast_dtype(device)), "cpu_threads": threads, "resolution": res,
+                    "batch": batch,
                     "steps_per_phase": 2 * per_epoch, "data": "random images and captions (speed only)"}
     models = build_models(params, encoder.dim)
     report["parameters"] = parameter_breakdown(models, encoder)

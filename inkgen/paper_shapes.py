@@ -180,7 +180,8 @@ def train_steps(params: config.Params, text_dim: int, *, batch: int = 2, steps: 
         b = batch if name in ("vqgan", "prior") else max(2, batch)
         out[name] = {"batch": b, "steps": steps, "images_per_second": ips,
                      "seconds_per_step": b / ips if ips else float("nan"),
-                     "wall_seconds": time.perf_counter() - t0, "cpu_seconds": cpu, "peak_rss_delta_mb": mem.delta_bytes / 2**20,
+                     "wall_seconds": time.perf_counter() - t0, "cpu_seconds": cpu,
+                     "peak_rss_delta_mb": mem.delta_bytes / 2**20,
                      "cuda_peak_mb": None if mem.cuda_peak is None else mem.cuda_peak / 2**20}
         if on_result is not None:
             on_result(name, out[name])

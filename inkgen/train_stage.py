@@ -38,8 +38,8 @@ VARIANTS = tuple(VARIANT_FLAGS)  # full, no_clip, no_transformer, vqgan_clip, vq
 # generation) do not touch phase 1, so changing them never re-trains a VQGAN. Upstream stages' values reach
 # training through their outputs (the dataset, clip.pt), which DVC tracks as data dependencies.
 PHASE1_PARAMS = ("curate.target_size", "text_encoder", "governance.registry", "governance.policy_file",
-                 "governance.policy", "model.vqgan", "train.seed", "train.device",
-                 "train.threads", "train.nproc", "train.epochs", "train.batch_size", "train.lr", "train.beta", "train.eta",
+                 "governance.policy", "model.vqgan", "train.seed", "train.device", "train.threads",
+                 "train.nproc", "train.epochs", "train.batch_size", "train.lr", "train.beta", "train.eta",
                  "train.lambda_clip", "train.disc_start", "train.checkpoint_every", "train.convergence_window",
                  "train.convergence_min_rel_improvement")
 PHASE2_PARAMS = ("curate.target_size", "text_encoder", "governance.registry", "governance.policy_file",
