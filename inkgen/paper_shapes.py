@@ -219,7 +219,7 @@ def train_steps(params: config.Params, text_dim: int, *, batch: int = 2, steps: 
 
         clf = params.curate.classifier
         pixels = list(((x.permute(0, 2, 3, 1) + 1) * 127.5).to(torch.uint8).numpy())
-        labels = {h: [default_classes()[h][0]] * n for h in HEADS}
+        labels = {h: [default_classes()[h][0]] * len(pixels) for h in HEADS}
         measure("classifier", lambda: train_classifier(
             build_classifier(clf.arch, clf.input_size, seed=clf.seed), pixels, labels, epochs=1,
             batch_size=max(2, batch), lr=clf.lr, weight_decay=clf.weight_decay, seed=clf.seed).images_per_second)
