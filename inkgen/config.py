@@ -312,9 +312,10 @@ class TrainParams:
     seeds: tuple[int, ...]
     device: Literal["auto", "cpu", "cuda", "mps"] = _range()
     threads: int = _range(1, 256)
+    nproc: int = _range(1, 1024, doc="training processes (GPUs) on this machine; > 1: torchrun + DDP")
     epochs: int = _range(1, 100_000)
-    batch_size: int = _range(1, 65_536)
-    lr: float = _range(1e-8, 1.0)
+    batch_size: int = _range(1, 65_536, doc="the global batch, split over the nproc processes")
+    lr: float = _range(1e-8, 1.0, doc="the learning rate of the global batch (nproc does not change it)")
     beta: float = _range(0.0, 100.0, doc="eq. 14 weight of L_vq")
     eta: float = _range(0.0, 100.0, doc="eq. 14 weight of L_GAN (times the adaptive weight)")
     lambda_clip: float = _range(0.0, 100.0, doc="eq. 14 weight of L_CLIP (0 for no_clip and vqgan)")
@@ -322,7 +323,7 @@ class TrainParams:
     clip_start: int = _range(0, 10_000_000, doc="step from which L_CLIP (eq. 13) joins eq. 14")
     lr_schedule: Literal["constant", "cosine"] = _range()
     prior_epochs: int = _range(1, 100_000)
-    prior_batch_size: int = _range(1, 65_536)
+    prior_batch_size: int = _range(1, 65_536, doc="the global batch of phase 2")
     prior_lr: float = _range(1e-8, 1.0)
     checkpoint_every: int = _range(0, 10_000_000)
     prior_snapshots: bool = _range(doc="keep the prior's weights after every epoch (Figure 12)")
@@ -338,6 +339,10 @@ class TrainParams:
         repeated = sorted({s for s in self.seeds if self.seeds.count(s) > 1})
         if repeated:
             raise ParamsError(f"{prefix}.seeds: seed(s) {repeated} repeated; each seed must be a distinct run")
+        for name in ("batch_size", "prior_batch_size"):
+            if getattr(self, name) % self.nproc:
+                raise ParamsError(f"{prefix}.{name}: {getattr(self, name)} is the global batch and must split "
+                                  f"evenly over {prefix}.nproc = {self.nproc} processes")
 
     def run_config(self, variant: str, seed: int) -> dict[str, Any]:
         """The ``TrainConfig`` fields of one (variant, seed) run (dvc.yaml's ``matrix`` items)."""
@@ -346,6 +351,7 @@ class TrainParams:
         values = dataclasses.asdict(self)
         values.pop("seeds")
         values.pop("prior_snapshots")  # what to keep on disk, not how to train
+        values.pop("nproc")  # how many processes share each global batch: the launcher's business
         return {"variant": variant, "seed": int(seed), **values}
 
 

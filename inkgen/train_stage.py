@@ -41,7 +41,7 @@ VARIANTS = tuple(VARIANT_FLAGS)  # full, no_clip, no_transformer, vqgan_clip, vq
 # training through their outputs (the dataset, clip.pt), which DVC tracks as data dependencies.
 PHASE1_PARAMS = ("curate.target_size", "text_encoder", "governance.registry", "governance.policy_file",
                  "governance.policy", "model.vqgan", "train.device",
-                 "train.threads", "train.epochs", "train.batch_size", "train.lr", "train.beta", "train.eta",
+                 "train.threads", "train.nproc", "train.epochs", "train.batch_size", "train.lr", "train.beta", "train.eta",
                  "train.lambda_clip", "train.disc_start", "train.clip_start", "train.lr_schedule",
                  "train.checkpoint_every", "train.convergence_window", "train.convergence_min_rel_improvement")
 # train.seeds is in neither: each run's seed is in its checkpoint's train_config, so adding a seed re-trains
@@ -277,21 +277,14 @@ def run_vqgan(params: Params, variant: str, seed: int, root: str | Path | None =
     config = train_config(params, variant, seed)
     data = load_data(params, root)
     vq_config = vqgan_config(params, variant, data.encoder.dim)
-    clip = None
-    if effective_lambda(config) > 0:
-        from inkgen.models.clip import load_clip
-
-        clip = load_clip(root / params.paths.models / "clip.pt")
-    on_epoch, close = live_logger(live_dir(params, root, "vqgan", variant, seed))
     start = time.perf_counter()
-    try:
-        result = train_vqgan(config, vq_config, data.train.as_float_tensor(), data.train.captions,
-                             params_hash=params_hash(params, "vqgan"), text=data.train_text, clip=clip,
-                             val_images=data.val.as_float_tensor(), val_text=data.val_text,
-                             checkpoint_dir=vqgan_checkpoint(params, root, variant, seed).parent, resume=True,
-                             on_epoch=on_epoch, progress=progress)
-    finally:
-        close()
+    if params.train.nproc > 1:  # torchrun: every process runs fit_vqgan; the checkpoint is read back here
+        from inkgen.launch import load_result, run_phase
+
+        record = run_phase("vqgan", params, variant, seed, root, progress=progress)
+        result = load_result(vqgan_checkpoint(params, root, variant, seed), params_hash(params, "vqgan"), record)
+    else:
+        result = fit_vqgan(params, variant, seed, root, data, progress=progress)
     wall = time.perf_counter() - start
     model = result.model
     shown = torch.as_tensor(shown_items(data.val.rows, show))
@@ -310,6 +303,29 @@ def run_vqgan(params: Params, variant: str, seed: int, root: str | Path | None =
                "codes_reinitialised": {k: int(q.n_reinit) for k, q in model.codebooks().items()}}
     write_metrics(stage_metrics_path(params, root, "vqgan", variant, seed), metrics)
     return VQGANStage(variant, vq_config, result, pd.DataFrame(result.history), parameters, x, recon, metrics)
+
+
+def fit_vqgan(params: Params, variant: str, seed: int, root: Path, data: StageData | None = None, *,
+              progress: bool = True) -> TrainResult:
+    """Phase 1's training run itself (in each process under torchrun; rank 0 logs to dvclive)."""
+    from inkgen.training.distributed import is_main
+
+    config = train_config(params, variant, seed)
+    data = data or load_data(params, root)
+    clip = None
+    if effective_lambda(config) > 0:
+        from inkgen.models.clip import load_clip
+
+        clip = load_clip(root / params.paths.models / "clip.pt")
+    on_epoch, close = live_logger(live_dir(params, root, "vqgan", variant, seed) if is_main() else None)
+    try:
+        return train_vqgan(config, vqgan_config(params, variant, data.encoder.dim), data.train.as_float_tensor(),
+                           data.train.captions, params_hash=params_hash(params, "vqgan"), text=data.train_text,
+                           clip=clip, val_images=data.val.as_float_tensor(), val_text=data.val_text,
+                           checkpoint_dir=vqgan_checkpoint(params, root, variant, seed).parent, resume=True,
+                           on_epoch=on_epoch, progress=progress)
+    finally:
+        close()
 
 
 # ------------------------------------------------------------------------------------------ phase 2
@@ -365,29 +381,17 @@ def run_train(params: Params, variant: str, seed: int, root: str | Path | None =
 
     root = Path(root) if root is not None else project_root()
     owner = vqgan_owner(params, variant)
-    phash = params_hash(params, "prior")
     vqgan, _, _ = load_trained(vqgan_checkpoint(params, root, owner, seed),
                                params_hash=params_hash(params, "vqgan"))
-    config = train_config(params, variant, seed)
     data = load_data(params, root)
-    sizes = dataclasses.asdict(params.model.prior)
-    train_text, val_text = data.train_text, data.val_text
-    if params.text_encoder.finetune:  # the BERT learns with the prior: features computed batch by batch
-        train_text = FineTunedTextFeatures(data.encoder, data.train.captions)
-        val_text = FineTunedTextFeatures(data.encoder, data.val.captions)
-    on_epoch, close = live_logger(live_dir(params, root, "train", variant, seed))
     start = time.perf_counter()
-    try:
-        result = train_prior(config, vqgan, data.train.as_float_tensor(), train_text,
-                             prior_config(vqgan, data.encoder.dim, variant, **sizes), params_hash=phash,
-                             val_images=data.val.as_float_tensor(), val_text=val_text,
-                             finetune_lr=params.text_encoder.finetune_lr, snapshots=params.train.prior_snapshots,
-                             checkpoint_dir=prior_checkpoint(params, root, variant, seed).parent, resume=True,
-                             on_epoch=on_epoch, progress=progress,
-                             meta={"text_encoder": text_encoder_record(params, data.encoder), "vqgan_from": owner,
-                                   "seed": int(seed)})
-    finally:
-        close()
+    if params.train.nproc > 1:  # torchrun: every process runs fit_prior; the checkpoint is read back here
+        from inkgen.launch import load_result, run_phase
+
+        record = run_phase("prior", params, variant, seed, root, progress=progress)
+        result = load_result(prior_checkpoint(params, root, variant, seed), params_hash(params, "prior"), record)
+    else:
+        result = fit_prior(params, variant, seed, root, data, vqgan, progress=progress)
     wall = time.perf_counter() - start
     # text -> image on held-out test captions, judged by the curation classifier
     test = load_split(root / params.paths.dataset / "manifest.csv", "test", root)
@@ -423,3 +427,32 @@ def run_train(params: Params, variant: str, seed: int, root: str | Path | None =
     write_metrics(stage_metrics_path(params, root, "train", variant, seed), metrics)
     return TrainStage(variant, owner, result, pd.DataFrame(result.history), parameters, judged, images, accuracy,
                       originals, reconstructions, metrics)
+
+
+def fit_prior(params: Params, variant: str, seed: int, root: Path, data: StageData | None = None,
+              vqgan: VQGAN | None = None, *, progress: bool = True) -> TrainResult:
+    """Phase 2's training run itself (in each process under torchrun; rank 0 logs to dvclive)."""
+    from inkgen.training.distributed import is_main
+
+    owner = vqgan_owner(params, variant)
+    if vqgan is None:
+        vqgan, _, _ = load_trained(vqgan_checkpoint(params, root, owner, seed),
+                                   params_hash=params_hash(params, "vqgan"))
+    data = data or load_data(params, root)
+    train_text, val_text = data.train_text, data.val_text
+    if params.text_encoder.finetune:  # the BERT learns with the prior: features computed batch by batch
+        train_text = FineTunedTextFeatures(data.encoder, data.train.captions)
+        val_text = FineTunedTextFeatures(data.encoder, data.val.captions)
+    on_epoch, close = live_logger(live_dir(params, root, "train", variant, seed) if is_main() else None)
+    try:
+        return train_prior(train_config(params, variant, seed), vqgan, data.train.as_float_tensor(), train_text,
+                           prior_config(vqgan, data.encoder.dim, variant, **dataclasses.asdict(params.model.prior)),
+                           params_hash=params_hash(params, "prior"), val_images=data.val.as_float_tensor(),
+                           val_text=val_text, finetune_lr=params.text_encoder.finetune_lr,
+                           snapshots=params.train.prior_snapshots,
+                           checkpoint_dir=prior_checkpoint(params, root, variant, seed).parent, resume=True,
+                           on_epoch=on_epoch, progress=progress,
+                           meta={"text_encoder": text_encoder_record(params, data.encoder), "vqgan_from": owner,
+                                 "seed": int(seed)})
+    finally:
+        close()

@@ -3,7 +3,7 @@ Transformer stacked decoder (eq. 11) that predicts the VQGAN's codes from BERT t
 
 Modules: ``config`` (TrainConfig, device, mixed precision, determinism), ``features`` (text features
 computed once), ``loop`` (resumable epoch loop), ``checkpoint``, ``convergence`` (the paper's convergence
-rounds), ``vqgan_phase``, ``prior_phase``.
+rounds), ``vqgan_phase``, ``prior_phase``, ``distributed`` (DDP under torchrun: sharding, wrapping, rank-0 writes).
 """
 
 from inkgen.training.checkpoint import (CHECKPOINT_FORMAT, CheckpointError, checkpoint_path, file_sha256,

@@ -17,6 +17,8 @@ from typing import Any, Callable
 import torch
 from tqdm.auto import tqdm
 
+from inkgen.training.distributed import run_step
+
 
 @dataclass
 class LoopState:
@@ -68,7 +70,7 @@ def run_epochs(state: LoopState, *, n: int, batch_size: int, epochs: int, seed: 
                     return False, seconds, seen
                 idx = order[s * bs:(s + 1) * bs]
                 t0 = time.perf_counter()
-                logs = step_fn(idx)
+                logs = run_step(step_fn, idx)  # one process: step_fn(idx); DDP: this rank's shard
                 dt = time.perf_counter() - t0
                 epoch_seconds += dt
                 epoch_seen += len(idx)

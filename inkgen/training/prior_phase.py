@@ -21,6 +21,7 @@ import torch
 
 from inkgen.models.cross_modal import CrossModalConfig, TextToCodes
 from inkgen.models.vqgan import VQGAN
+from inkgen.training import distributed
 from inkgen.training.checkpoint import (CheckpointError, checkpoint_path, load_checkpoint, rng_state,
                                         save_checkpoint, set_rng_state)
 from inkgen.training.config import (TrainConfig, TrainError, autocast, execution, grad_scaler, lr_factor,
@@ -129,6 +130,9 @@ def train_prior(config: TrainConfig, vqgan: VQGAN, images: torch.Tensor, text: T
                              f"{getattr(expected, field)!r}); build it with prior_config()")
     if isinstance(text, FineTunedTextFeatures) and not (finetune_lr and finetune_lr > 0):
         raise TrainError(f"fine-tuning the text encoder needs finetune_lr > 0, got {finetune_lr!r}")
+    if isinstance(text, FineTunedTextFeatures) and distributed.world().active:
+        raise TrainError("text_encoder.finetune with train.nproc > 1: fine-tuning the BERT is not data-parallel "
+                         "yet (its gradients would not be synchronised); train with nproc 1 or a frozen BERT")
     device = resolve_device(config.device)
     path = checkpoint_path(checkpoint_dir, "prior") if checkpoint_dir is not None else None
 
@@ -166,6 +170,7 @@ def train_prior(config: TrainConfig, vqgan: VQGAN, images: torch.Tensor, text: T
             set_rng_state(ck["rng"], device)
             state = LoopState.from_dict(ck["loop"])
         model.train()
+        prior_loss = distributed.wrap(model, method="loss")  # one process: model.loss; N > 1: through DDP
 
         def converged(st: LoopState) -> int | None:
             return convergence_epoch([h["val_loss"] for h in st.history], config.convergence_window,
@@ -186,7 +191,7 @@ def train_prior(config: TrainConfig, vqgan: VQGAN, images: torch.Tensor, text: T
             set_lr(opt, base_lrs, lr_factor(config.lr_schedule, state.step, total_steps))
             tokens, mask, pooled = text.batch(idx, device)
             with autocast(device):
-                out = model.loss([c[idx].to(device) for c in codes], tokens, mask, pooled)
+                out = prior_loss([c[idx].to(device) for c in codes], tokens, mask, pooled)
             opt.zero_grad(set_to_none=True)
             scaler.scale(out["loss"]).backward()
             scaler.unscale_(opt)
@@ -196,7 +201,7 @@ def train_prior(config: TrainConfig, vqgan: VQGAN, images: torch.Tensor, text: T
             return {k: float(v.detach()) for k, v in out.items()}
 
         def epoch_end(means: dict[str, float]) -> dict[str, float]:
-            if snapshots and path is not None:  # the prior as it was after this epoch (paper Figure 12)
+            if snapshots and path is not None and distributed.is_main():  # the prior as it was after this epoch (paper Figure 12)
                 save_checkpoint(snapshot_path(path.parent, state.epoch + 1),
                                 {"phase": "prior-snapshot", "params_hash": params_hash, "epoch": state.epoch + 1,
                                  "train_config": config.to_dict(), "step": state.step, "model": model.state_dict()})
@@ -204,10 +209,11 @@ def train_prior(config: TrainConfig, vqgan: VQGAN, images: torch.Tensor, text: T
 
         complete, seconds, seen = run_epochs(
             state, n=len(images), batch_size=config.prior_batch_size, epochs=config.prior_epochs,
-            seed=config.seed, step_fn=step_fn, epoch_end_fn=epoch_end, save_fn=save if path is not None else None,
+            seed=config.seed, step_fn=step_fn, epoch_end_fn=epoch_end,
+            save_fn=save if path is not None and distributed.is_main() else None,
             checkpoint_every=config.checkpoint_every, stop_after_steps=stop_after_steps, on_epoch=on_epoch,
             progress=progress, desc=f"prior[{config.variant}]")
-        if complete and path is not None:
+        if complete and path is not None and distributed.is_main():
             save(complete=True)
     model.eval()
     return TrainResult(model=model, history=state.history, steps=state.step, complete=complete,

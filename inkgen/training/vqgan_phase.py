@@ -24,6 +24,7 @@ from torch import nn
 
 from inkgen.models.clip import clip_guidance_loss, freeze
 from inkgen.models.vqgan import VQGAN, VQGANConfig, VQGANLoss
+from inkgen.training import distributed
 from inkgen.training.checkpoint import (CheckpointError, checkpoint_path, load_checkpoint, rng_state,
                                         save_checkpoint, set_rng_state)
 from inkgen.training.config import (TrainConfig, TrainError, autocast, effective_lambda, execution,
@@ -193,6 +194,7 @@ def train_vqgan(config: TrainConfig, vqgan_config: VQGANConfig, images: torch.Te
             state = LoopState.from_dict(ck["loop"])
         model.train()
         loss_fn.train()
+        net, loss_fn.discriminator = distributed.wrap(model), distributed.wrap(loss_fn.discriminator)  # DDP if N > 1
 
         def save(complete: bool = False) -> None:
             save_checkpoint(path, {
@@ -217,7 +219,7 @@ def train_vqgan(config: TrainConfig, vqgan_config: VQGANConfig, images: torch.Te
             set_lr(opt_g, [config.lr], factor)
             set_lr(opt_d, [config.lr], factor)
             with autocast(device):
-                loss, log, out = generator_objective(model, loss_fn, x, state.step, pooled=p, clip=clip,
+                loss, log, out = generator_objective(net, loss_fn, x, state.step, pooled=p, clip=clip,
                                                      clip_text=ct, clip_start=config.clip_start)
             opt_g.zero_grad(set_to_none=True)
             scaler_g.scale(loss).backward()
@@ -243,11 +245,12 @@ def train_vqgan(config: TrainConfig, vqgan_config: VQGANConfig, images: torch.Te
 
         complete, seconds, seen = run_epochs(
             state, n=n, batch_size=config.batch_size, epochs=config.epochs, seed=config.seed, step_fn=step_fn,
-            epoch_end_fn=epoch_end, save_fn=save if path is not None else None,
+            epoch_end_fn=epoch_end, save_fn=save if path is not None and distributed.is_main() else None,
             checkpoint_every=config.checkpoint_every, stop_after_steps=stop_after_steps, on_epoch=on_epoch,
             progress=progress, desc=f"vqgan[{config.variant}]")
-        if complete and path is not None:
+        if complete and path is not None and distributed.is_main():
             save(complete=True)
+        loss_fn.discriminator = distributed.unwrap(loss_fn.discriminator)
     model.eval()
     return TrainResult(model=model, history=state.history, steps=state.step, complete=complete,
                        converged_epoch=_converged(state), images_per_second=seen / seconds if seconds else 0.0,

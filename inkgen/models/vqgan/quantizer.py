@@ -20,8 +20,20 @@ from __future__ import annotations
 
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
+
+
+def gather(t: torch.Tensor) -> torch.Tensor:
+    """Under data-parallel training (an initialised process group), ``t`` of every rank concatenated in rank
+    order along dim 0 (equal shapes): with the contiguous per-rank shards of ``inkgen.training.distributed``
+    this is the tensor of the whole global batch, in the order one process would see it. Else ``t``."""
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return t
+    parts = [torch.empty_like(t) for _ in range(dist.get_world_size())]
+    dist.all_gather(parts, t.contiguous())
+    return torch.cat(parts)
 
 
 def corrected_vq_loss(z_e: torch.Tensor, z_q: torch.Tensor, beta: float) -> torch.Tensor:
@@ -66,9 +78,12 @@ class VectorQuantizer(nn.Module):
         z_q = self.embedding(idx).view(b, h, w, d).permute(0, 3, 1, 2)   # (B, D, H, W)
         loss = corrected_vq_loss(z, z_q, self.beta)
         z_q = z + (z_q - z).detach()                                # straight-through estimator
-        stats = self.usage_stats(idx)
+        # under DDP every rank tracks the codes of the global batch, so the ranks' buffers, dead codes and
+        # re-initialisations agree (and equal a single process's); outside DDP gather() returns its input
+        seen = gather(idx) if self.training else idx
+        stats = self.usage_stats(seen)
         if self.training:
-            self._track(idx, flat.detach())
+            self._track(seen, gather(flat.detach()))
             if self.dead_code_steps > 0:
                 self.reinit_dead_codes()
         return z_q, loss, idx.view(b, h, w), stats
