@@ -48,9 +48,15 @@ class Match:
 
 
 def load_training_hashes(path: str | os.PathLike[str], id_column: str = "item_id",
-                         hash_columns: tuple[str, ...] = ("phash", "hash")) -> HashIndex:
+                         hash_columns: tuple[str, ...] = ("phash", "hash"), *, split: str | None = "train",
+                         split_column: str = "split") -> HashIndex:
     """Training-set hashes from a CSV with an id column and a ``phash`` (or ``hash``) column of 16 hex
-    digits — the study's ``manifest.csv`` is such a file. A malformed value names its row."""
+    digits — the study's ``manifest.csv`` is such a file. A malformed value names its row.
+
+    Only rows whose ``split`` column equals ``split`` are training images: the manifest also lists the
+    validation and test images, which the model never saw, so an output close to one of them is not a
+    memorised training image. A CSV without that column is taken whole (a plain list of training hashes);
+    ``split=None`` takes every row."""
     path = Path(path)
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
@@ -59,7 +65,10 @@ def load_training_hashes(path: str | os.PathLike[str], id_column: str = "item_id
         if id_column not in header or column is None:
             raise ImageHashError(f"{path}: needs columns {id_column!r} and one of {list(hash_columns)}; has {header}")
         ids, values = [], []
+        filtered = split is not None and split_column in header
         for n, row in enumerate(reader, 1):
+            if filtered and row[split_column] != split:
+                continue
             ids.append(row[id_column])
             values.append(parse_hash(row[column] or "", f"{path} row {n} (id {row[id_column]}), field {column!r}"))
     return HashIndex(np.array(values, dtype=np.uint64), ids)

@@ -120,7 +120,8 @@ class Gate:
         book = Ledger(path, root=None if path.is_file() and path.stat().st_size else (root or Path.cwd()))
         reg = load_registry(registry, policy.copyright.registry_statuses) if registry else None
         manifest = Path(training_manifest) if training_manifest else None
-        training = load_training_hashes(manifest, ITEM_COLUMN) if manifest else None
+        # Memorisation means reproducing an image the model was trained on: the train split only.
+        training = load_training_hashes(manifest, ITEM_COLUMN, split="train") if manifest else None
         records = Path(source_records) if source_records and Path(source_records).is_file() else None
         return cls(policy, book, Path(held_dir), reg, training, manifest, records)
 
