@@ -6,7 +6,7 @@
 Images: the study's own procedural painter (``inkgen.data.procedural``), curated to ``--size`` px squares
 by the study's subject resize (``inkgen.data.subject_resize``), as ``collect`` + ``curate`` make them;
 the first ``--n-registered`` are registered works, the next ``--n-unrelated`` unrelated works. Prints,
-per attack, recall of the two-stage matcher (policy settings) next to pHash alone at the policy's
+per attack, recall of the two-stage matcher (the grid point the rule chooses, and the policy's) next to pHash alone at the policy's
 ``registry_max_distance``; per-query and per-pair FPR; the extrapolation to a registry of 1M works; and
 the speed of stage one on ``--index-n`` random hashes (numpy scan, and faiss ``IndexBinaryFlat`` when
 installed). Exits 1 unless recall >= 95% on every attack at per-query FPR <= calibration.max_fpr.
@@ -86,8 +86,8 @@ def index_speed(n: int, k: int, queries: int = 20) -> list[tuple[str, float]]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--n-registered", type=int, default=300)
-    ap.add_argument("--n-unrelated", type=int, default=300)
+    ap.add_argument("--n-registered", type=int, default=200)
+    ap.add_argument("--n-unrelated", type=int, default=200)
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--policy")
@@ -113,38 +113,40 @@ def main() -> int:
     print(f"corpus: {len(works)} procedural paintings at {args.size}px (rendered in {t_render:.0f} s); "
           f"{result.n_registered} registered, {result.n_unrelated} unrelated; calibration {t_cal:.0f} s")
     print(f"twins set apart: {result.twins} pairs ({result.unrelated_with_twin} unrelated works have a near-identical"
-          f" render among the candidates; plain correlation >= {cal.twin_min_correlation})")
-    t = result.chosen
-    if t is None:
-        print("no inlier threshold meets the FPR budget")
-        return 1
-    row = result.at(t)
-    policy_row = result.at(c.verify_min_inliers) if c.verify_min_inliers in result.thresholds else None
-    print(f"chosen: >= {t} RANSAC inliers (policy in force: {c.verify_min_inliers}); settings {result.settings}")
-    print(f"{'attack':<10}{'N':>5}{'candidate':>11}{'recall':>9}{'pHash<=' + str(c.registry_max_distance):>11}")
-    for a in ATTACKS:
-        print(f"{a:<10}{result.n_copies_per_attack:>5}{result.candidate_recall[a]:>11.1%}"
-              f"{row['recall_by_attack'][a]:>9.1%}{base_recall[a]:>11.1%}")
-    print(f"{'all':<10}{result.n_copies_per_attack * len(ATTACKS):>5}{'':>11}{row['recall']:>9.1%}"
-          f"{np.mean(list(base_recall.values())):>11.1%}")
-    print(f"FPR per query: {row['query_fpr']:.2%} of {result.n_unrelated} unrelated works (pHash alone: {base_fpr:.2%});"
-          f" per pair: {row['false_pairs']} of {result.pairs} pairs = {row['pair_fpr']:.2e}")
-    for e in d["extrapolation"]:
-        print(f"registry of {e['registry_size']:,}: per-pair FPR {'<= ' if e['bound'] else ''}{e['per_pair_fpr']:.2e}"
-              f" x N = {e['false_pairs_per_query']:.2f} expected false pairs per query"
-              f"{' (95% upper bound, rule of three: no false pair seen)' if e['bound'] else ''}")
-    print("per-query FPR as the registry grows: " + ", ".join(f"{g['registry_size']}: {g['query_fpr']:.2%}"
-                                                               for g in result.growth))
-    if policy_row:
-        print(f"at the policy's {c.verify_min_inliers} inliers: recall {policy_row['recall']:.1%}, "
-              f"per-query FPR {policy_row['query_fpr']:.2%}")
+          f" render among their candidates; plain correlation >= {cal.twin_min_correlation})")
+    row = result.chosen
+    try:
+        in_force = result.at(c.verify_min_inliers, c.verify_min_correlation)
+    except StopIteration:
+        in_force = None
+    for label, r in (("chosen by the rule", row), ("policy in force", in_force)):
+        if r is None:
+            print(f"{label}: no grid point" + (" meets the FPR budget" if label.startswith("chosen") else ""))
+            continue
+        print(f"{label}: >= {r['inliers']} RANSAC inliers and aligned correlation >= {r['correlation']}")
+        print(f"  {'attack':<10}{'N':>5}{'candidate':>11}{'recall':>9}{'pHash<=' + str(c.registry_max_distance):>11}")
+        for a in ATTACKS:
+            print(f"  {a:<10}{result.n_copies_per_attack:>5}{result.candidate_recall[a]:>11.1%}"
+                  f"{r['recall_by_attack'][a]:>9.1%}{base_recall[a]:>11.1%}")
+        print(f"  {'all':<10}{result.n_copies_per_attack * len(ATTACKS):>5}{'':>11}{r['recall']:>9.1%}"
+              f"{np.mean(list(base_recall.values())):>11.1%}")
+        print(f"  FPR per query: {r['query_fpr']:.2%} of {result.n_unrelated} unrelated works (pHash alone: "
+              f"{base_fpr:.2%}); per pair: {r['false_pairs']} of {result.pairs} pairs = {r['pair_fpr']:.2e}")
+        e = result.extrapolate(r, 1_000_000)
+        print(f"  registry of 1,000,000: per-pair FPR {'<= ' if e['bound'] else ''}{e['per_pair_fpr']:.2e} x N = "
+              f"{e['false_pairs_per_query']:.1f} expected false pairs per query, i.e. per-query FPR "
+              f"{'<= ' if e['bound'] else ''}{e['query_fpr']:.1%} (independent pairs)"
+              f"{'; 95% upper bound by the rule of three, no false pair seen' if e['bound'] else ''}")
+    if result.growth:
+        print("per-query FPR at the chosen point as the registry grows: "
+              + ", ".join(f"{g['registry_size']}: {g['query_fpr']:.2%}" for g in result.growth))
     print(f"sample of 100 unrelated works with a near-identical render anywhere in the registry: {twins_near:.0%}")
     for name, s in index_speed(args.index_n, c.candidates):
         print(f"stage one on {args.index_n:,} hashes: {name}: {s * 1e3:.2f} ms/query")
     if args.json:
         Path(args.json).write_text(json.dumps({**d, "phash_alone": {"recall": base_recall, "query_fpr": base_fpr}},
                                               indent=2) + "\n", encoding="utf-8")
-    ok = all(v >= 0.95 for v in row["recall_by_attack"].values()) and row["query_fpr"] <= cal.max_fpr
+    ok = row is not None and all(v >= 0.95 for v in row["recall_by_attack"].values())
     print("PASS" if ok else "FAIL: recall >= 95% on every attack at the FPR budget is not met")
     return 0 if ok else 1
 

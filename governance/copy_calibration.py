@@ -22,8 +22,12 @@ painter:
    per-pair FPR × N (when no false pair was seen, the rule of three gives a 95% upper bound of 3 / pairs
    examined); the per-query FPR is also measured on registries of growing size (subsets), so its growth
    is shown, not assumed;
-5. **rule** (:func:`choose_inliers`): the smallest inlier threshold whose per-query FPR ≤ ``max_fpr``
-   (recall only falls as the threshold rises, so the smallest admissible one has the highest recall).
+5. **rule** (:func:`choose`): over a grid of (inliers, aligned correlation) thresholds, among the points
+   whose per-query FPR ≤ ``max_fpr``, the one with the best worst-attack recall, then the best mean recall.
+
+The growth of the per-query FPR is measured on the first n registered works, with the candidates found in
+the whole registry (a smaller registry could put other works among the candidates, so for the smaller
+sizes it is a lower bound).
 """
 
 from __future__ import annotations
@@ -107,63 +111,67 @@ def plain_correlation(a: Image.Image, b: Image.Image) -> float:
     return float(max(ga @ _grey(b), ga @ _grey(ImageOps.mirror(b))))
 
 
-def choose_inliers(thresholds: Sequence[int], query_fpr: Sequence[float], max_fpr: float) -> int | None:
-    """The smallest threshold whose per-query FPR is at most ``max_fpr`` (None when none is)."""
-    return next((t for t, f in zip(thresholds, query_fpr) if f <= max_fpr), None)
+#: The grid of stage-two thresholds tabulated: RANSAC inliers x aligned correlation.
+INLIER_GRID = (4, 6, 8, 10, 12, 15, 20)
+CORRELATION_GRID = (0.0, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
+
+
+def choose(rows: Sequence[dict[str, Any]], max_fpr: float) -> dict[str, Any] | None:
+    """Among grid points with per-query FPR ≤ ``max_fpr``: the highest worst-attack recall, then the
+    highest mean recall, then the lowest FPR (None when no point qualifies)."""
+    ok = [r for r in rows if r["query_fpr"] <= max_fpr]
+    if not ok:
+        return None
+    return max(ok, key=lambda r: (min(r["recall_by_attack"].values()), r["recall"], -r["query_fpr"],
+                                  -r["inliers"], -r["correlation"]))
+
+
+def _passes(scores: np.ndarray, i: int, c: float) -> np.ndarray:
+    return (scores[:, 0] >= i) & (scores[:, 1] >= c)
 
 
 @dataclass
 class MatcherCalibration:
-    thresholds: list[int]
-    recall: dict[str, list[float]]          # attack -> recall per threshold
+    rows: list[dict[str, Any]]              # one per (inliers, correlation) grid point
+    chosen: dict[str, Any] | None
     candidate_recall: dict[str, float]      # attack -> share of copies whose original was a candidate
-    query_fpr: list[float]
-    pair_fpr: list[float]
-    false_pairs: list[int]
-    chosen: int | None
     n_registered: int
     n_unrelated: int
     n_copies_per_attack: int
     pairs: int                              # (unrelated, registered) pairs, twins excluded
     twins: int                              # pairs set apart as the same picture
     unrelated_with_twin: int
-    growth: list[dict[str, Any]]            # per-query FPR at the chosen threshold on registry subsets
+    growth: list[dict[str, Any]]            # per-query FPR at the chosen point on registry subsets
     max_fpr: float
     source: str
     settings: dict[str, Any] = field(default_factory=dict)
 
-    def at(self, t: int) -> dict[str, Any]:
-        i = self.thresholds.index(t)
-        allc = [self.recall[a][i] for a in self.recall]
-        return {"inliers": t, "recall": float(np.mean(allc)), "query_fpr": self.query_fpr[i],
-                "pair_fpr": self.pair_fpr[i], "false_pairs": self.false_pairs[i],
-                "recall_by_attack": {a: self.recall[a][i] for a in self.recall}}
+    def at(self, inliers: int, correlation: float) -> dict[str, Any]:
+        return next(r for r in self.rows if r["inliers"] == inliers and r["correlation"] == correlation)
 
-    def extrapolate(self, t: int, registry_size: int) -> dict[str, Any]:
+    def extrapolate(self, row: dict[str, Any], registry_size: int) -> dict[str, Any]:
         """Expected false pairs per query on a registry of ``registry_size`` works: per-pair FPR × N; with
         no false pair observed, the rule-of-three 95% upper bound 3/pairs × N."""
-        i = self.thresholds.index(t)
-        observed = self.false_pairs[i] > 0
-        rate = self.pair_fpr[i] if observed else 3.0 / self.pairs
+        observed = row["false_pairs"] > 0
+        rate = row["pair_fpr"] if observed else 3.0 / self.pairs
         return {"registry_size": registry_size, "per_pair_fpr": rate, "bound": not observed,
-                "false_pairs_per_query": rate * registry_size}
+                "false_pairs_per_query": rate * registry_size,
+                "query_fpr": 1.0 - (1.0 - rate) ** registry_size}
 
     def to_dict(self) -> dict[str, Any]:
-        chosen = self.at(self.chosen) if self.chosen is not None else None
-        return {"method": "pHash candidates + SIFT/RANSAC verification", "source": self.source,
+        return {"method": "pHash candidates + SIFT/RANSAC + aligned correlation", "source": self.source,
                 "n_registered": self.n_registered, "n_unrelated": self.n_unrelated,
                 "n_copies_per_attack": self.n_copies_per_attack, "pairs": self.pairs, "twins": self.twins,
-                "unrelated_with_twin": self.unrelated_with_twin, "max_fpr": self.max_fpr,
-                "chosen_inliers": self.chosen, "chosen": chosen, "candidate_recall": self.candidate_recall,
-                "settings": self.settings, "growth": self.growth,
-                "extrapolation": [self.extrapolate(self.chosen, n) for n in REGISTRY_SIZES] if chosen else [],
-                "rows": [self.at(t) for t in self.thresholds]}
+                "unrelated_with_twin": self.unrelated_with_twin, "max_fpr": self.max_fpr, "chosen": self.chosen,
+                "candidate_recall": self.candidate_recall, "settings": self.settings, "growth": self.growth,
+                "extrapolation": [self.extrapolate(self.chosen, n) for n in REGISTRY_SIZES] if self.chosen else [],
+                "rows": self.rows}
 
 
 def calibrate_matcher(registered: Sequence[Image.Image], unrelated: Sequence[Image.Image], matcher: Matcher, *,
                       attacks: Sequence[str], max_fpr: float, twin_min_correlation: float, seed: int,
-                      max_inliers: int = 40, source: str = "images") -> MatcherCalibration:
-    """Tabulate recall per attack and false-positive rates for inlier thresholds ``1..max_inliers``."""
+                      source: str = "images") -> MatcherCalibration:
+    """Tabulate recall per attack and false-positive rates over the stage-two threshold grid."""
     unknown = [a for a in attacks if a not in ATTACKS]
     if unknown:
         raise ValueError(f"unknown attack {unknown[0]!r} (known: {', '.join(ATTACKS)})")
@@ -171,42 +179,40 @@ def calibrate_matcher(registered: Sequence[Image.Image], unrelated: Sequence[Ima
         raise ValueError("calibration needs at least one registered and one unrelated work")
     rng = np.random.default_rng(seed)
     refs = reference_set([f"r{i}" for i in range(len(registered))], registered)
-    thresholds = list(range(1, max_inliers + 1))
-    recall, cand = {}, {}
+    own: dict[str, np.ndarray] = {}
     for name in attacks:
-        own = []
+        rows = []
         for i, img in enumerate(registered):
-            scores = matcher.scores(ATTACKS[name](img, rng), refs)
-            own.append(scores.get(i, (-1, ""))[0])
-        own_a = np.array(own)
-        recall[name] = [float(np.mean(own_a >= t)) for t in thresholds]
-        cand[name] = float(np.mean(own_a >= 0))
-    # Unrelated works: best non-twin score per query, and every non-twin pair's score.
-    pair_scores, best, twins, with_twin = [], [], 0, 0
-    per_query_pairs: list[list[tuple[int, int]]] = []
-    for img in unrelated:
-        scores = matcher.scores(img, refs)
-        mine, twin_here = [], False
-        for pos, (s, _) in scores.items():
+            s = matcher.scores(ATTACKS[name](img, rng), refs).get(i, "missed")
+            rows.append((-1, -2.0) if s == "missed" else (s.inliers, s.correlation))
+        own[name] = np.array(rows, dtype=float)
+    pair_rows, twins, with_twin = [], 0, 0   # (query, position, inliers, correlation) of non-twin pairs
+    for q, img in enumerate(unrelated):
+        twin_here = False
+        for pos, s in matcher.scores(img, refs).items():
             if plain_correlation(img, registered[pos]) >= twin_min_correlation:
                 twins += 1
                 twin_here = True
-                continue
-            mine.append((pos, s))
+            elif s is not None:
+                pair_rows.append((q, pos, s.inliers, s.correlation))
         with_twin += twin_here
-        per_query_pairs.append(mine)
-        pair_scores.extend(s for _, s in mine)
-        best.append(max((s for _, s in mine), default=-1))
     pairs = len(unrelated) * len(registered) - twins
-    ps, bs = np.array(pair_scores), np.array(best)
-    query_fpr = [float(np.mean(bs >= t)) for t in thresholds]
-    false_pairs = [int(np.sum(ps >= t)) for t in thresholds]
-    chosen = choose_inliers(thresholds, query_fpr, max_fpr)
+    pr = np.array(pair_rows, dtype=float).reshape(-1, 4)
+    table = []
+    for i in INLIER_GRID:
+        for c in CORRELATION_GRID:
+            false = _passes(pr[:, 2:], i, c)
+            by = {a: float(np.mean(_passes(v, i, c))) for a, v in own.items()}
+            table.append({"inliers": i, "correlation": c, "recall": float(np.mean(list(by.values()))),
+                          "recall_by_attack": by, "query_fpr": len(set(pr[false, 0])) / len(unrelated),
+                          "false_pairs": int(false.sum()), "pair_fpr": float(false.sum()) / pairs})
+    chosen = choose(table, max_fpr)
     growth = []
     if chosen is not None:
+        false = _passes(pr[:, 2:], chosen["inliers"], chosen["correlation"])
         for n in sorted({max(1, len(registered) // d) for d in (8, 4, 2, 1)}):
-            hit = [any(p < n and s >= chosen for p, s in q) for q in per_query_pairs]
-            growth.append({"registry_size": n, "query_fpr": float(np.mean(hit))})
-    return MatcherCalibration(thresholds, recall, cand, query_fpr, [f / pairs for f in false_pairs], false_pairs,
-                              chosen, len(registered), len(unrelated), len(registered), pairs, twins, with_twin,
-                              growth, max_fpr, source, matcher.settings())
+            hit = set(pr[false & (pr[:, 1] < n), 0])
+            growth.append({"registry_size": n, "query_fpr": len(hit) / len(unrelated)})
+    return MatcherCalibration(table, chosen, {a: float(np.mean(v[:, 0] >= 0)) for a, v in own.items()},
+                              len(registered), len(unrelated), len(registered), pairs, twins, with_twin, growth,
+                              max_fpr, source, matcher.settings())

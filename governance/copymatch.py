@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from governance.candidates import References, candidates
-from governance.copy_verify import FeatureCache, query_features, score
+from governance.copy_verify import NO_MATCH, FeatureCache, Score, query_features, score
 from governance.hash_index import HashIndex
 from governance.phash import phash
 
@@ -32,6 +32,7 @@ class Verified:
     id: str
     distance: int        # pHash bits (stage one)
     inliers: int         # RANSAC inliers (stage two); -1 when not verifiable
+    correlation: float   # aligned grey-level correlation (stage two); -1 when not verifiable
     variant: str
     verified: bool       # False: no image on file, decided by the hash alone
     copy: bool
@@ -80,8 +81,9 @@ def reference_set(ids: Sequence[str], images: Sequence[Image.Image], source: str
 class Matcher:
     """Stage one then stage two, with the policy's settings; reference features are cached per set."""
 
-    def __init__(self, *, k: int, radius: int, min_inliers: int, rotation: float, hash_only_max_distance: int):
-        self.k, self.radius, self.min_inliers = k, radius, min_inliers
+    def __init__(self, *, k: int, radius: int, min_inliers: int, min_correlation: float, rotation: float,
+                 hash_only_max_distance: int):
+        self.k, self.radius, self.min_inliers, self.min_correlation = k, radius, min_inliers, min_correlation
         self.rotation, self.hash_only_max_distance = rotation, hash_only_max_distance
         self._caches: dict[int, FeatureCache] = {}
 
@@ -89,43 +91,43 @@ class Matcher:
     def from_policy(cls, policy: Any) -> "Matcher":
         """``policy`` is a :class:`governance.policy.CopyrightPolicy`."""
         return cls(k=policy.candidates, radius=policy.candidate_max_distance, min_inliers=policy.verify_min_inliers,
-                   rotation=policy.query_rotation, hash_only_max_distance=policy.registry_max_distance)
+                   min_correlation=policy.verify_min_correlation, rotation=policy.query_rotation, hash_only_max_distance=policy.registry_max_distance)
 
     def settings(self) -> dict[str, Any]:
         return {"candidates": self.k, "candidate_max_distance": self.radius, "verify_min_inliers": self.min_inliers,
-                "query_rotation": self.rotation}
+                "verify_min_correlation": self.min_correlation, "query_rotation": self.rotation}
 
     def _cache(self, refs: References) -> FeatureCache:
         if id(refs) not in self._caches:
             self._caches[id(refs)] = FeatureCache(refs.image)
         return self._caches[id(refs)]
 
-    def scores(self, image: Image.Image, refs: References) -> dict[int, tuple[int, str]]:
-        """``{position: (inliers, variant)}`` for every candidate; -1 inliers when it has no image."""
+    def scores(self, image: Image.Image, refs: References) -> dict[int, Score | None]:
+        """``{position: Score}`` for every candidate; ``None`` for a candidate without an image."""
         image = image.convert("RGB")
         cands = candidates(refs, query_hashes(image, self.rotation), k=self.k, radius=self.radius)
         qf = query_features(image)
         cache = self._cache(refs)
-        out = {}
+        out: dict[int, Score | None] = {}
         for c in cands:
             ref = cache.get(c.index)
-            out[c.index] = score(qf, ref) if ref is not None else (-1, c.variant)
+            out[c.index] = score(qf, ref) if ref is not None else None
         return out
 
     def match(self, image: Image.Image, refs: References) -> list[Verified]:
         """Every candidate with its verdict, copies first (most inliers first), then the rest by distance."""
         image = image.convert("RGB")
-        hashes = query_hashes(image, self.rotation)
-        cands = candidates(refs, hashes, k=self.k, radius=self.radius)
+        cands = candidates(refs, query_hashes(image, self.rotation), k=self.k, radius=self.radius)
         qf = query_features(image) if cands else None
         cache = self._cache(refs)
         out = []
         for c in cands:
             ref = cache.get(c.index)
             if ref is None:
-                out.append(Verified(c.index, c.id, c.distance, -1, c.variant, False,
+                out.append(Verified(c.index, c.id, c.distance, -1, -1.0, c.variant, False,
                                     c.distance <= self.hash_only_max_distance))
                 continue
-            n, variant = score(qf, ref)
-            out.append(Verified(c.index, c.id, c.distance, n, variant, True, n >= self.min_inliers))
+            s = score(qf, ref) if qf is not None else NO_MATCH
+            out.append(Verified(c.index, c.id, c.distance, s.inliers, round(s.correlation, 4), s.variant, True,
+                                s.passes(self.min_inliers, self.min_correlation)))
         return sorted(out, key=lambda v: (not v.copy, -v.inliers, v.distance, v.position))

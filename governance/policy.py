@@ -66,6 +66,7 @@ class CopyrightPolicy:
     candidate_max_distance: int               # ... plus every work within this many pHash bits
     query_rotation: float                     # the query is also hashed rotated by +/- this many degrees
     verify_min_inliers: int                   # stage two: RANSAC inliers that make a copy (copy_calibration.py)
+    verify_min_correlation: float             # ... and the aligned grey-level correlation it must reach
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ _RANGES = {  # key path -> inclusive bounds; checked after types
     "copyright.candidate_max_distance": (0, 64),
     "copyright.query_rotation": (0.0, 45.0),
     "copyright.verify_min_inliers": (1, 10_000),
+    "copyright.verify_min_correlation": (-1.0, 1.0),
     "report.thumbnail_px": (16, 2048),
 }
 VARIANTS = ("original", "hflip", "vflip")

@@ -19,7 +19,7 @@ from PIL import Image, ImageOps
 
 from governance.calibration import procedural_work
 from governance.candidates import References, candidates, load_training_references
-from governance.copy_calibration import ATTACKS, calibrate_matcher, choose_inliers, plain_correlation
+from governance.copy_calibration import ATTACKS, calibrate_matcher, choose, plain_correlation
 from governance.copymatch import Matcher, reference_set
 from governance.copyright import check_output, load_training_hashes
 from governance.generation import record_generation
@@ -54,12 +54,13 @@ def test_candidates_are_nearest_plus_radius_and_exact():
 def test_matcher_verifies_attacked_copies_and_rejects_other_works():
     works = _works(12)
     refs = reference_set([f"w{i}" for i in range(12)], works)
-    m = Matcher(k=6, radius=10, min_inliers=12, rotation=8, hash_only_max_distance=10)
+    m = Matcher(k=6, radius=10, min_inliers=12, min_correlation=0.5, rotation=8, hash_only_max_distance=10)
     rng = np.random.default_rng(0)
     for name in ("crop", "rotate", "watermark", "flip"):
         copy = ATTACKS[name](works[5], rng)
         top = m.match(copy, refs)[0]
-        assert top.id == "w5" and top.copy and top.verified and top.inliers >= 12, (name, top)
+        assert top.id == "w5" and top.copy and top.verified and top.inliers >= 12 and top.correlation >= 0.5, \
+            (name, top)
     other = procedural_work(777, 64)
     assert not any(v.copy for v in m.match(other, refs))
     # A reference known only by its hash is judged by distance alone, and says so.
@@ -69,23 +70,26 @@ def test_matcher_verifies_attacked_copies_and_rejects_other_works():
 
 
 def test_matcher_calibration_table_rule_and_extrapolation():
-    m = Matcher(k=4, radius=8, min_inliers=12, rotation=8, hash_only_max_distance=10)
+    m = Matcher(k=4, radius=8, min_inliers=12, min_correlation=0.5, rotation=8, hash_only_max_distance=10)
     reg, unr = _works(6), _works(6, 5000)
     unr.append(reg[0].copy())  # a twin: the same picture under another name is set apart, not a false positive
-    r = calibrate_matcher(reg, unr, m, attacks=["crop", "flip"], max_fpr=0.5, twin_min_correlation=0.9, seed=1,
-                          max_inliers=30)
+    r = calibrate_matcher(reg, unr, m, attacks=["crop", "flip"], max_fpr=0.5, twin_min_correlation=0.9, seed=1)
     assert r.twins >= 1 and r.unrelated_with_twin == 1 and r.pairs == 7 * 6 - r.twins
-    assert all(a >= b for a, b in zip(r.query_fpr, r.query_fpr[1:]))           # falls as the threshold rises
-    assert all(a >= b for a, b in zip(r.recall["crop"], r.recall["crop"][1:]))
-    assert r.recall["flip"][0] == 1.0 and r.candidate_recall["flip"] == 1.0     # a mirror image is found
-    assert r.chosen == choose_inliers(r.thresholds, r.query_fpr, 0.5)
+    assert r.candidate_recall["flip"] == 1.0
+    by_point = {(x["inliers"], x["correlation"]): x for x in r.rows}
+    for (i, c), x in by_point.items():  # a stricter point never finds more copies nor more false pairs
+        for (i2, c2), y in by_point.items():
+            if i2 >= i and c2 >= c:
+                assert y["recall"] <= x["recall"] and y["false_pairs"] <= x["false_pairs"]
+    assert r.chosen == choose(r.rows, 0.5) and r.chosen["query_fpr"] <= 0.5
     e = r.extrapolate(r.chosen, 1_000_000)
-    i = r.thresholds.index(r.chosen)
-    expected = (r.false_pairs[i] or 3) / r.pairs * 1_000_000
-    assert e["false_pairs_per_query"] == pytest.approx(expected) and e["bound"] == (r.false_pairs[i] == 0)
+    expected = (r.chosen["false_pairs"] or 3) / r.pairs * 1_000_000
+    assert e["false_pairs_per_query"] == pytest.approx(expected) and e["bound"] == (r.chosen["false_pairs"] == 0)
     d = r.to_dict()
-    assert d["chosen"]["inliers"] == r.chosen and d["extrapolation"][0]["registry_size"] == 1_000_000
-    assert choose_inliers([1, 2, 3], [0.5, 0.2, 0.0], 0.01) == 3 and choose_inliers([1], [0.5], 0.01) is None
+    assert d["extrapolation"][0]["registry_size"] == 1_000_000 and len(d["rows"]) == len(r.rows)
+    rows = [{"inliers": 4, "correlation": 0.5, "recall": 0.9, "recall_by_attack": {"a": 0.9}, "query_fpr": 0.2},
+            {"inliers": 8, "correlation": 0.5, "recall": 0.8, "recall_by_attack": {"a": 0.8}, "query_fpr": 0.0}]
+    assert choose(rows, 0.01)["inliers"] == 8 and choose(rows, 0.5)["inliers"] == 4 and choose(rows[:1], 0.01) is None
     assert plain_correlation(reg[1], ImageOps.mirror(reg[1])) == pytest.approx(1.0)
     with pytest.raises(ValueError, match="unknown attack"):
         calibrate_matcher(reg, unr, m, attacks=["blur"], max_fpr=0.1, twin_min_correlation=0.9, seed=0)
