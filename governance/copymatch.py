@@ -114,8 +114,12 @@ class Matcher:
             out[c.index] = score(qf, ref) if ref is not None else None
         return out
 
-    def match(self, image: Image.Image, refs: References) -> list[Verified]:
-        """Every candidate with its verdict, copies first (most inliers first), then the rest by distance."""
+    def match(self, image: Image.Image, refs: References, hash_only_max_distance: int | None = None
+              ) -> list[Verified]:
+        """Every candidate with its verdict, copies first (most inliers first), then the rest by distance.
+        A candidate without an image is a copy when within ``hash_only_max_distance`` bits (default: the
+        matcher's)."""
+        hash_max = self.hash_only_max_distance if hash_only_max_distance is None else hash_only_max_distance
         image = image.convert("RGB")
         cands = candidates(refs, query_hashes(image, self.rotation), k=self.k, radius=self.radius)
         qf = query_features(image) if cands else None
@@ -125,7 +129,7 @@ class Matcher:
             ref = cache.get(c.index)
             if ref is None:
                 out.append(Verified(c.index, c.id, c.distance, -1, -1.0, c.variant, False,
-                                    c.distance <= self.hash_only_max_distance))
+                                    c.distance <= hash_max))
                 continue
             s = score(qf, ref) if qf is not None else NO_MATCH
             out.append(Verified(c.index, c.id, c.distance, s.inliers, round(s.correlation, 4), s.variant, True,

@@ -32,6 +32,7 @@ stage's folder, and is never rewritten.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -44,6 +45,7 @@ import pandas as pd
 import yaml
 
 from governance.calibration import calibrate_procedural, record_calibration
+from governance.candidates import load_training_references
 from governance.copyright import check_output, record_screening, screen_training_items
 from governance.decisions import check_prompt
 from governance.generation import record_prompt_decision
@@ -142,7 +144,8 @@ def demonstration_registry(manifest: pd.DataFrame, root: Path, out: Path, n_prot
         status = "protected" if i < n_protected else "licensed"
         works.append(RegisteredWork(f"demo-{row.item_id}", DEMO_HOLDER, status,
                                     hash_file(root / row.file, ("original",))["original"],
-                                    title=f"DEMONSTRATION ONLY: corpus test image {row.item_id}"))
+                                    title=f"DEMONSTRATION ONLY: corpus test image {row.item_id}",
+                                    file=Path(os.path.relpath(root / row.file, out.parent)).as_posix()))
     write_registry(out, works)
     return out
 
@@ -225,7 +228,7 @@ def run_governance(params: Params, root: str | Path | None = None) -> Governance
     record_artifact(ledger, folder / EXCLUSIONS, "training_exclusions",
                     sources=flagged["item_id"].tolist(), attributes={"registry_demonstration": demonstration})
     train_rows = manifest[manifest["split"] == "train"]
-    training = HashIndex.from_hex(train_rows["phash"].tolist(), train_rows["item_id"].tolist())
+    training = load_training_references(manifest_path, root=root, split="train")  # memorisation: train split only
 
     # 3. guardrails: the study's prompts through the check; a few painted through the gate
     test_captions = manifest[manifest["split"] == "test"].sort_values("item_id")["caption"].tolist()[:g.n_test_prompts]
@@ -265,7 +268,7 @@ def run_governance(params: Params, root: str | Path | None = None) -> Governance
         row.update(action=res.decision.action, status=rec.status, **{
             "held for": ", ".join(rec.held_for), "path": rec.path.relative_to(root).as_posix(),
             "provenance id": rec.provenance_id, "nearest registered (bits)": _nearest(check.hashes, registry.index),
-            "nearest training (bits)": _nearest(check.hashes, training), "why": "; ".join(res.decision.reasons +
+            "nearest training (bits)": _nearest(check.hashes, training.index), "why": "; ".join(res.decision.reasons +
                                                                                           check.reasons)})
         generated_rows.append(row)
     generated = pd.DataFrame(generated_rows)

@@ -185,3 +185,19 @@ def test_report_fits_the_page_in_headless_chromium(demo_world, tmp_path_factory)
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
     assert 'data-fits="yes"' in run.stdout, re.findall(r'data-fits="[^"]*"', run.stdout)
+
+
+def test_gate_memorisation_check_uses_the_train_split_and_verifies_on_pixels(tmp_path):
+    from inkgen.governed import Gate
+
+    policy = load_policy()
+    works = _works(4, 300)
+    manifest = _manifest(tmp_path, works)
+    gate = Gate.open(tmp_path / "gov" / "ledger.jsonl", held_dir=tmp_path / "held", root=tmp_path, policy=policy,
+                     training_manifest=manifest)
+    assert gate.training.ids == ["i0", "i1"]
+    assert not check_output(works[2], None, gate.training, policy.copyright).held   # test image: never trained on
+    rotated = ATTACKS["rotate"](works[1], np.random.default_rng(0))                 # a rotated training image
+    check = check_output(rotated, None, gate.training, policy.copyright)
+    assert check.held and check.matches[0].id == "i1" and check.matches[0].verified
+    assert "keypoints agree" in check.reasons[0] and "memorisation" in check.reasons[0]
