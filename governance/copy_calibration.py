@@ -216,3 +216,9 @@ def calibrate_matcher(registered: Sequence[Image.Image], unrelated: Sequence[Ima
     return MatcherCalibration(table, chosen, {a: float(np.mean(v[:, 0] >= 0)) for a, v in own.items()},
                               len(registered), len(unrelated), len(registered), pairs, twins, with_twin, growth,
                               max_fpr, source, matcher.settings())
+
+
+def record_matcher_calibration(ledger: Any, result: MatcherCalibration) -> Any:
+    """Enter the matcher's calibration (a :class:`governance.ledger.Ledger` entry of kind ``copy_calibration``)
+    so the report can show where the stage-two thresholds came from."""
+    return ledger.append("copy_calibration", result.to_dict())

@@ -101,6 +101,7 @@ def build_report_data(ledger: Ledger, policy: Policy) -> dict[str, Any]:
     refusals = [{"time": e.time, "prompt": e.payload["prompt"], "reasons": e.payload["decision"]["reasons"]}
                 for e in entries if e.kind == "prompt_decision" and e.payload["decision"]["action"] == "refuse"]
     calibration = next((e.payload for e in reversed(entries) if e.kind == "calibration"), None)
+    copy_calibration = next((e.payload for e in reversed(entries) if e.kind == "copy_calibration"), None)
     guardrails = next((e.payload for e in reversed(entries) if e.kind == "guardrail_eval"), None)
     screens = [e.payload for e in entries if e.kind == "copyright_screen"]
     result = verify(ledger.path)
@@ -130,7 +131,7 @@ def build_report_data(ledger: Ledger, policy: Policy) -> dict[str, Any]:
                        "max_prompt_chars": policy.prompt.max_chars},
             "summary": summary, "outputs": outputs, "refusals": refusals,
             "decisions": list(decisions.values()), "screens": screens,
-            "verification": result.to_dict(), "calibration": calibration, "guardrails": guardrails}
+            "verification": result.to_dict(), "calibration": calibration, "copy_calibration": copy_calibration, "guardrails": guardrails}
 
 
 def _registry_info(entries: list[Entry], screens: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -19,7 +19,8 @@ from PIL import Image, ImageOps
 
 from governance.calibration import procedural_work
 from governance.candidates import References, candidates, load_training_references
-from governance.copy_calibration import ATTACKS, calibrate_matcher, choose, plain_correlation
+from governance.copy_calibration import (ATTACKS, calibrate_matcher, choose, plain_correlation,
+                                         record_matcher_calibration)
 from governance.copymatch import Matcher, reference_set
 from governance.copyright import check_output, load_training_hashes
 from governance.generation import record_generation
@@ -142,6 +143,9 @@ def demo_world(tmp_path):
         record_generation(ledger, img, tmp_path / "out" / name, held_dir=tmp_path / "held", checkpoint=ckpt,
                           prompt=d.prompt, decision=d, output_check=check_output(img, registry, training,
                                                                                  policy.copyright), seed=1)
+    m = Matcher.from_policy(policy.copyright)
+    record_matcher_calibration(ledger, calibrate_matcher(_works(4, 700), _works(4, 800), m, attacks=["crop", "flip"],
+                                                         max_fpr=0.5, twin_min_correlation=0.9, seed=2))
     return tmp_path, policy, ledger, write_report(ledger, policy, tmp_path / "report")
 
 
@@ -153,6 +157,7 @@ def test_report_says_demonstration_and_its_commands_run_as_written(demo_world, t
     root, policy, ledger, paths = demo_world
     html = paths["html"].read_text(encoding="utf-8")
     assert "registry in this report is a fictitious demonstration" in html
+    assert ">How copies are recognised</h2>" in html and "Against a registry of 1,000,000 works" in html
     cmds = _commands(html)
     assert [shlex.split(c)[0] for c in cmds] == ["governance", "sha256sum", "governance"]
     bindir = str(Path(sys.executable).parent)
