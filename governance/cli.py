@@ -1,8 +1,9 @@
 """``governance``: the command line of the governance layer (paper section 6.2).
 
     governance check-prompt "TEXT" [--json]   the decision in words (or JSON); exit 1 only when refused
-    governance match IMAGE... [--registry CSV] [--training CSV]
-                                              registry and training-set matches with distances, as JSON
+    governance match IMAGE... [--registry CSV] [--training CSV] [--ledger PATH]
+                                              registry and training-split matches with distances, as JSON;
+                                              by default against the registry and manifest the ledger recorded
     governance verify [PATH] [--trusted-head H]
                                               re-hash every recorded artifact, check chain, signatures, anchor
                                               and C2PA credentials; exit 1 on any problem
@@ -109,16 +110,32 @@ def cmd_check_prompt(args: argparse.Namespace) -> int:
     return 1 if decision.action == "refuse" else 0
 
 
+def _recorded_references(ledger_path: str) -> tuple[str | None, str | None]:
+    """The rights registry and training manifest the ledger at ``ledger_path`` last recorded (absolute
+    paths under its root), so that ``governance match IMAGE`` checks against what the study used."""
+    ledger = _ledger(ledger_path)
+    found: dict[str, str] = {}
+    for e in ledger.entries():
+        if e.kind == "artifact" and e.payload.get("role") in ("rights_registry", "training_manifest"):
+            found[e.payload["role"]] = str(ledger.root / e.payload["path"])
+    return found.get("rights_registry"), found.get("training_manifest")
+
+
 def cmd_match(args: argparse.Namespace) -> int:
     policy = _policy(args)
-    registry = load_registry(args.registry, policy.copyright.registry_statuses) if args.registry else None
-    training = load_training_hashes(args.training, args.training_id_column) if args.training else None
+    registry_path, training_path = args.registry, args.training
+    if registry_path is None and training_path is None:
+        registry_path, training_path = _recorded_references(args.ledger)
+    registry = load_registry(registry_path, policy.copyright.registry_statuses) if registry_path else None
+    training = load_training_hashes(training_path, args.training_id_column) if training_path else None
     if registry is None and training is None:
-        raise ValueError("give --registry CSV and/or --training CSV to match against")
+        raise ValueError("nothing to match against: give --registry CSV and/or --training CSV, or --ledger with "
+                         "a recorded rights registry or training manifest")
     results = []
     for image in args.images:
         check = check_output(Path(image), registry, training, policy.copyright)
-        results.append({"image": image, **check.to_dict()})
+        results.append({"image": image, "registry": registry_path, "training": training_path,
+                        "training_split": "train", **check.to_dict()})
     _print_json(results)
     return 0
 
@@ -274,6 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--registry", help="rights registry CSV (id,holder,status,hash)")
     p.add_argument("--training", help="training hashes CSV (e.g. the dataset manifest with a phash column)")
     p.add_argument("--training-id-column", default="item_id", help="id column of --training (default item_id)")
+    p.add_argument("--ledger", default=".", help="without --registry/--training: match against the registry and "
+                   "training manifest this ledger recorded (file or folder; default .)")
     p.set_defaults(func=cmd_match)
 
     p = sub.add_parser("verify", help="re-hash every recorded artifact; check chain, signatures, anchor, C2PA")

@@ -26,9 +26,11 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 from PIL import Image
 
+from governance.candidates import References
+from governance.copymatch import Matcher, Verified
 from governance.hash_index import HashIndex
 from governance.ledger import Entry, Ledger
-from governance.phash import ImageHashError, hash_file, parse_hash, to_hex, variant_hashes
+from governance.phash import ImageHashError, hash_file, open_image, parse_hash, to_hex, variant_hashes
 from governance.policy import CopyrightPolicy
 from governance.registry import RightsRegistry
 
@@ -37,20 +39,36 @@ from governance.registry import RightsRegistry
 class Match:
     against: str      # registry | training
     id: str           # registered work id or training item id
-    distance: int
-    variant: str      # which variant of the query matched (original, hflip, vflip)
+    distance: int     # pHash bits (stage one)
+    variant: str      # which variant of the query matched (original, hflip, ...)
     status: str = ""  # registry status (registry matches)
     holder: str = ""
+    verified: bool = False    # stage two ran on the pixels (False: the hash alone decided)
+    inliers: int = -1         # stage two: RANSAC inliers
+    correlation: float = -1.0  # stage two: aligned grey-level correlation
 
     def to_dict(self) -> dict[str, Any]:
         return {"against": self.against, "id": self.id, "distance": self.distance, "variant": self.variant,
-                "status": self.status, "holder": self.holder}
+                "status": self.status, "holder": self.holder, "verified": self.verified, "inliers": self.inliers,
+                "correlation": self.correlation}
+
+    def evidence(self) -> str:
+        if self.verified:
+            return (f"{self.inliers} keypoints agree under one transform, aligned correlation {self.correlation:.2f} "
+                    f"(pHash {self.distance} bits, {self.variant})")
+        return f"pHash distance {self.distance} bits ({self.variant}; hash only, no image on file to verify)"
 
 
 def load_training_hashes(path: str | os.PathLike[str], id_column: str = "item_id",
-                         hash_columns: tuple[str, ...] = ("phash", "hash")) -> HashIndex:
+                         hash_columns: tuple[str, ...] = ("phash", "hash"), *, split: str | None = "train",
+                         split_column: str = "split") -> HashIndex:
     """Training-set hashes from a CSV with an id column and a ``phash`` (or ``hash``) column of 16 hex
-    digits — the study's ``manifest.csv`` is such a file. A malformed value names its row."""
+    digits — the study's ``manifest.csv`` is such a file. A malformed value names its row.
+
+    Only rows whose ``split`` column equals ``split`` are training images: the manifest also lists the
+    validation and test images, which the model never saw, so an output close to one of them is not a
+    memorised training image. A CSV without that column is taken whole (a plain list of training hashes);
+    ``split=None`` takes every row."""
     path = Path(path)
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
@@ -59,7 +77,10 @@ def load_training_hashes(path: str | os.PathLike[str], id_column: str = "item_id
         if id_column not in header or column is None:
             raise ImageHashError(f"{path}: needs columns {id_column!r} and one of {list(hash_columns)}; has {header}")
         ids, values = [], []
+        filtered = split is not None and split_column in header
         for n, row in enumerate(reader, 1):
+            if filtered and row[split_column] != split:
+                continue
             ids.append(row[id_column])
             values.append(parse_hash(row[column] or "", f"{path} row {n} (id {row[id_column]}), field {column!r}"))
     return HashIndex(np.array(values, dtype=np.uint64), ids)
@@ -74,17 +95,48 @@ def _best_per_id(hits_by_variant: Mapping[str, list], ) -> dict[str, tuple[int, 
     return best
 
 
-def registry_matches(hashes: Mapping[str, int], registry: RightsRegistry, radius: int) -> list[Match]:
-    """Registered works within ``radius`` of any variant, nearest first."""
+def _two_stage(image: Image.Image, refs: References, policy: CopyrightPolicy, hash_max: int,
+               matcher: Matcher | None) -> list[tuple[str, Verified]]:
+    m = matcher or Matcher.from_policy(policy)
+    return [(v.id, v) for v in m.match(image, refs, hash_only_max_distance=hash_max) if v.copy]
+
+
+def registry_matches(hashes: Mapping[str, int], registry: RightsRegistry, radius: int,
+                     image: Image.Image | None = None, policy: CopyrightPolicy | None = None,
+                     matcher: Matcher | None = None) -> list[Match]:
+    """Registered works the query copies. With the query's ``image`` and a ``policy``: the two stages of
+    :mod:`governance.copymatch` (works without an image on file fall back to the hash within ``radius``);
+    with hashes only: every work within ``radius`` bits of any variant, nearest first."""
+    if image is not None and policy is not None:
+        return [Match("registry", wid, v.distance, v.variant, registry.work(wid).status, registry.work(wid).holder,
+                      v.verified, v.inliers, v.correlation)
+                for wid, v in _two_stage(image, registry.references(), policy, radius, matcher)]
     found = _best_per_id({v: registry.index.query(h, radius) for v, h in hashes.items()})
     matches = [Match("registry", wid, d, v, registry.work(wid).status, registry.work(wid).holder)
                for wid, (d, v) in found.items()]
     return sorted(matches, key=lambda m: (m.distance, m.id))
 
 
-def training_matches(hashes: Mapping[str, int], training: HashIndex, radius: int) -> list[Match]:
-    found = _best_per_id({v: training.query(h, radius) for v, h in hashes.items()})
+def training_matches(hashes: Mapping[str, int], training: HashIndex | References, radius: int,
+                     image: Image.Image | None = None, policy: CopyrightPolicy | None = None,
+                     matcher: Matcher | None = None) -> list[Match]:
+    """Training images the query reproduces (two stages when ``image``, ``policy`` and a :class:`References`
+    with image files are given; else by hash within ``radius``)."""
+    if isinstance(training, References) and image is not None and policy is not None:
+        return [Match("training", tid, v.distance, v.variant, verified=v.verified, inliers=v.inliers,
+                      correlation=v.correlation) for tid, v in _two_stage(image, training, policy, radius, matcher)]
+    index = training.index if isinstance(training, References) else training
+    found = _best_per_id({v: index.query(h, radius) for v, h in hashes.items()})
     return sorted((Match("training", i, d, v) for i, (d, v) in found.items()), key=lambda m: (m.distance, m.id))
+
+
+def _as_image(source: Any) -> Image.Image | None:
+    """The query's pixels when it has any (an image or an image file); None for a bare hash."""
+    if isinstance(source, Image.Image):
+        return source
+    if isinstance(source, (str, os.PathLike)) and os.path.exists(source):
+        return open_image(source)
+    return None
 
 
 def _query_hashes(source: Any, variants: tuple[str, ...], where: str) -> dict[str, int]:
@@ -133,12 +185,13 @@ def screen_training_items(rows: Iterable[tuple[str, Any]], registry: RightsRegis
     on kept items, so the report shows that they were seen and why they were allowed.
     """
     result = ScreenResult()
+    matcher = Matcher.from_policy(policy)
     for item_id, source in rows:
         hashes = _query_hashes(source, policy.variants, f"training item {item_id}")
-        matches = registry_matches(hashes, registry, policy.registry_max_distance)
+        matches = registry_matches(hashes, registry, policy.registry_max_distance, _as_image(source), policy, matcher)
         blocking = [m for m in matches if m.status in policy.training_block_statuses]
-        reasons = tuple(f"matches registered work {m.id} ({m.status}, {m.holder}) at distance {m.distance} "
-                        f"({m.variant})" for m in (blocking or matches))
+        reasons = tuple(f"matches registered work {m.id} ({m.status}, {m.holder}): {m.evidence()}"
+                        for m in (blocking or matches))
         verdict = ItemVerdict(str(item_id), not blocking, reasons, tuple(matches), to_hex(hashes["original"]))
         (result.flagged if blocking else result.kept).append(verdict)
     return result
@@ -159,23 +212,24 @@ class OutputCheck:
                 "training_max_distance": self.training_max_distance}
 
 
-def check_output(image: Any, registry: RightsRegistry | None, training: HashIndex | None,
+def check_output(image: Any, registry: RightsRegistry | None, training: HashIndex | References | None,
                  policy: CopyrightPolicy) -> OutputCheck:
-    """Check one generated image (PIL image or path) against the registry and the training set."""
+    """Check one generated image (PIL image or path) against the registry and the training set: pHash
+    candidates, verified on the pixels where the reference's image is on file (:mod:`governance.copymatch`)."""
     hashes = _query_hashes(image, policy.variants, "output")
+    pixels = _as_image(image)
+    matcher = Matcher.from_policy(policy)
     matches: list[Match] = []
     reasons: list[str] = []
     if registry is not None:
-        for m in registry_matches(hashes, registry, policy.registry_max_distance):
+        for m in registry_matches(hashes, registry, policy.registry_max_distance, pixels, policy, matcher):
             matches.append(m)
             if m.status in policy.output_hold_statuses:
-                reasons.append(f"close to registered work {m.id} ({m.status}, {m.holder}): distance {m.distance} "
-                               f"≤ {policy.registry_max_distance} ({m.variant})")
+                reasons.append(f"copies registered work {m.id} ({m.status}, {m.holder}): {m.evidence()}")
     if training is not None:
-        for m in training_matches(hashes, training, policy.training_max_distance):
+        for m in training_matches(hashes, training, policy.training_max_distance, pixels, policy, matcher):
             matches.append(m)
-            reasons.append(f"reproduces training image {m.id}: distance {m.distance} ≤ "
-                           f"{policy.training_max_distance} ({m.variant}) — memorisation")
+            reasons.append(f"reproduces training image {m.id}: {m.evidence()} — memorisation")
     return OutputCheck({v: to_hex(h) for v, h in hashes.items()}, tuple(matches), bool(reasons), tuple(reasons),
                        policy.registry_max_distance, policy.training_max_distance)
 

@@ -63,6 +63,11 @@ class CopyrightPolicy:
     registry_max_distance: int                # Hamming bits; from the calibration, see calibration.py
     training_max_distance: int                # memorisation check against the training set
     variants: tuple[str, ...]                 # image variants hashed at query time (original, hflip, vflip)
+    candidates: int                           # stage one: nearest works verified per query (copymatch.py)
+    candidate_max_distance: int               # ... plus every work within this many pHash bits
+    query_rotation: float                     # the query is also hashed rotated by +/- this many degrees
+    verify_min_inliers: int                   # stage two: RANSAC inliers that make a copy (copy_calibration.py)
+    verify_min_correlation: float             # ... and the aligned grey-level correlation it must reach
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,7 @@ class CalibrationPolicy:
     max_threshold: int         # thresholds 0..max_threshold are tabulated
     max_fpr: float             # the rule: highest recall whose false-positive rate is at most this
     transforms: tuple[str, ...]
+    twin_min_correlation: float  # matcher calibration: a pair this correlated at 64 px is the same picture
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,12 @@ _RANGES = {  # key path -> inclusive bounds; checked after types
     "calibration.size": (32, 4096),
     "calibration.max_threshold": (0, 64),
     "calibration.max_fpr": (0.0, 1.0),
+    "calibration.twin_min_correlation": (0.0, 1.0),
+    "copyright.candidates": (1, 10_000),
+    "copyright.candidate_max_distance": (0, 64),
+    "copyright.query_rotation": (0.0, 45.0),
+    "copyright.verify_min_inliers": (1, 10_000),
+    "copyright.verify_min_correlation": (-1.0, 1.0),
     "report.thumbnail_px": (16, 2048),
 }
 VARIANTS = ("original", "hflip", "vflip")

@@ -7,7 +7,8 @@ file a rights officer can read and edit::
     id,holder,status,hash[,title][,url][,note]
     reg-000001,Example Estate,protected,c3a1f0e29b7d5548,Autumn Mountains,,
 
-``status`` is one of the policy's ``copyright.registry_statuses`` (e.g. protected, public_domain,
+``file`` (optional) is the registered image, relative to the CSV's folder: with it a candidate match is
+verified on the pixels (:mod:`governance.copymatch`), without it the hash alone decides. ``status`` is one of the policy's ``copyright.registry_statuses`` (e.g. protected, public_domain,
 licensed); ``hash`` is the 64-bit pHash of the registered work in 16 hex digits (:mod:`governance.phash`).
 Loading is strict and all-or-nothing: every malformed row is reported with its row number, id and field
 (``registry.csv row 7 (id reg-9), field 'hash': 'zz' is not 16 hexadecimal digits``) and nothing is
@@ -24,11 +25,13 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from governance.candidates import References
+from governance.copymatch import expand
 from governance.hash_index import HashIndex
 from governance.phash import ImageHashError, hash_file, parse_hash, to_hex
 
 REQUIRED = ("id", "holder", "status", "hash")
-OPTIONAL = ("title", "url", "note")
+OPTIONAL = ("title", "url", "note", "file")
 _MAX_ERRORS = 20
 
 
@@ -44,10 +47,11 @@ class RegisteredWork:
     hash: int
     title: str = ""
     url: str = ""
+    file: str = ""   # the registered image, relative to the registry CSV's folder: lets a match be verified
 
     def to_dict(self) -> dict[str, str]:
         return {"id": self.id, "holder": self.holder, "status": self.status, "hash": to_hex(self.hash),
-                "title": self.title, "url": self.url}
+                "title": self.title, "url": self.url, "file": self.file}
 
 
 class RightsRegistry:
@@ -59,6 +63,17 @@ class RightsRegistry:
         self.index = HashIndex(np.array([w.hash for w in self.works], dtype=np.uint64),
                                [w.id for w in self.works])
         self._by_id = {w.id: w for w in self.works}
+        self._references: References | None = None
+
+    def references(self) -> References:
+        """The works as stage-one/two references (:mod:`governance.copymatch`): a work with a ``file``
+        can be verified on its pixels; one without is judged by its hash alone."""
+        if self._references is None:
+            base = Path(self.source).parent if self.source else Path.cwd()
+            self._references = References(self.index, source=self.source,
+                                          files=[base / w.file if w.file else None for w in self.works])
+            expand(self._references)
+        return self._references
 
     def __len__(self) -> int:
         return len(self.works)
@@ -118,7 +133,8 @@ def load_registry(path: str | os.PathLike[str], statuses: Iterable[str]) -> Righ
                 continue
             seen[rid] = row_no
             works.append(RegisteredWork(rid, row["holder"].strip(), row["status"].strip(), value,
-                                        (row.get("title") or "").strip(), (row.get("url") or "").strip()))
+                                        (row.get("title") or "").strip(), (row.get("url") or "").strip(),
+                                        (row.get("file") or "").strip()))
     if errors:
         shown = errors[:_MAX_ERRORS] + ([f"... and {len(errors) - _MAX_ERRORS} more"] if len(errors) > _MAX_ERRORS else [])
         raise RegistryError(f"{path}: {len(errors)} malformed row(s), nothing loaded:\n  " + "\n  ".join(shown))
@@ -131,7 +147,7 @@ def write_registry(path: str | os.PathLike[str], works: Iterable[RegisteredWork]
     path.parent.mkdir(parents=True, exist_ok=True)
     n = 0
     with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(REQUIRED + ("title", "url")))
+        writer = csv.DictWriter(fh, fieldnames=list(REQUIRED + ("title", "url", "file")))
         writer.writeheader()
         for w in works:
             writer.writerow(w.to_dict())

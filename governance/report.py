@@ -23,6 +23,7 @@ import base64
 import io
 import json
 import os
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,7 @@ def build_report_data(ledger: Ledger, policy: Policy) -> dict[str, Any]:
     refusals = [{"time": e.time, "prompt": e.payload["prompt"], "reasons": e.payload["decision"]["reasons"]}
                 for e in entries if e.kind == "prompt_decision" and e.payload["decision"]["action"] == "refuse"]
     calibration = next((e.payload for e in reversed(entries) if e.kind == "calibration"), None)
+    copy_calibration = next((e.payload for e in reversed(entries) if e.kind == "copy_calibration"), None)
     guardrails = next((e.payload for e in reversed(entries) if e.kind == "guardrail_eval"), None)
     screens = [e.payload for e in entries if e.kind == "copyright_screen"]
     result = verify(ledger.path)
@@ -139,6 +141,8 @@ def build_report_data(ledger: Ledger, policy: Policy) -> dict[str, Any]:
         "verified": result.ok, "problems": len(result.problems),
     }
     return {"title": "Governance report", "ledger": str(ledger.path), "root": str(ledger.root),
+            "registry": _registry_info(entries, screens),
+            "commands": reverify_commands(ledger, outputs, entries),
             "head": result.head, "generated_at": entries[-1].time if entries else "",
             "policy": {"source": policy.source, "sha256": policy.sha256, "conflation": policy.periods.conflation,
                        "registry_max_distance": policy.copyright.registry_max_distance,
@@ -147,7 +151,34 @@ def build_report_data(ledger: Ledger, policy: Policy) -> dict[str, Any]:
                        "max_prompt_chars": policy.prompt.max_chars},
             "summary": summary, "outputs": outputs, "refusals": refusals,
             "decisions": list(decisions.values()), "screens": screens,
-            "verification": result.to_dict(), "calibration": calibration, "guardrails": guardrails}
+            "verification": result.to_dict(), "calibration": calibration, "copy_calibration": copy_calibration, "guardrails": guardrails}
+
+
+def _registry_info(entries: list[Entry], screens: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The rights registry the ledger recorded last: its path, size and whether it is a demonstration
+    (a stand-in with a fictitious holder, not a real copyright database)."""
+    reg = next((e.payload for e in reversed(entries) if e.kind == "artifact"
+                and e.payload.get("role") == "rights_registry"), None)
+    if reg is None:
+        return None
+    attrs = reg.get("attributes") or {}
+    size = next((s.get("registry_size") for s in reversed(screens) if s.get("registry", "").endswith(reg["path"])), None)
+    return {"path": reg["path"], "demonstration": bool(attrs.get("demonstration")), "size": size}
+
+
+def reverify_commands(ledger: Ledger, outputs: list[dict[str, Any]], entries: list[Entry]) -> dict[str, str]:
+    """Shell commands a reader can paste as they are: absolute, quoted paths, no placeholders."""
+    q = shlex.quote
+    cmds = {"verify": f"governance verify {q(str(ledger.path.resolve()))}"}
+    existing = [o for o in outputs if (ledger.root / o["path"]).is_file()]
+    if existing:
+        first = str((ledger.root / existing[0]["path"]).resolve())
+        cmds["sha256"] = f"sha256sum {q(first)}"
+        cmds["sha256_of"] = existing[0]["id"]
+        if any(e.kind == "artifact" and e.payload.get("role") in ("rights_registry", "training_manifest")
+               for e in entries):
+            cmds["match"] = f"governance match {q(first)} --ledger {q(str(ledger.path.resolve()))}"
+    return cmds
 
 
 def _pct(value: Any) -> str:

@@ -32,6 +32,7 @@ stage's folder, and is never rewritten.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -45,6 +46,9 @@ import yaml
 
 from governance.anchor import anchor_of
 from governance.calibration import calibrate_procedural, record_calibration
+from governance.candidates import load_training_references
+from governance.copy_calibration import ATTACKS, calibrate_matcher, record_matcher_calibration
+from governance.copymatch import Matcher
 from governance.copyright import check_output, record_screening, screen_training_items
 from governance.decisions import check_prompt
 from governance.generation import record_prompt_decision
@@ -171,7 +175,8 @@ def demonstration_registry(manifest: pd.DataFrame, root: Path, out: Path, n_prot
         status = "protected" if i < n_protected else "licensed"
         works.append(RegisteredWork(f"demo-{row.item_id}", DEMO_HOLDER, status,
                                     hash_file(root / row.file, ("original",))["original"],
-                                    title=f"DEMONSTRATION ONLY: corpus test image {row.item_id}"))
+                                    title=f"DEMONSTRATION ONLY: corpus test image {row.item_id}",
+                                    file=Path(os.path.relpath(root / row.file, out.parent)).as_posix()))
     write_registry(out, works)
     return out
 
@@ -201,6 +206,25 @@ def report_thumbnail(html: Path, png: Path, width: int = 1100, height: int = 140
     finally:
         shutil.rmtree(profile, ignore_errors=True)
     return png if png.is_file() else None
+
+
+def calibrate_copy_matcher(manifest: pd.DataFrame, root: Path, policy: Any) -> Any:
+    """The two-stage matcher calibrated on the study's own curated images (procedural paintings at the
+    study's resolution): the first ``calibration.n_registered`` items (by id) are registered works, the
+    next ``calibration.n_unrelated`` unrelated ones (fewer when the corpus is smaller, stated in the N)."""
+    from PIL import Image
+
+    c = policy.calibration
+    rows = manifest.sort_values("item_id")
+    n_reg = min(c.n_registered, max(1, len(rows) // 4))
+    n_unr = min(c.n_unrelated, len(rows) - n_reg)
+
+    def load(frame: pd.DataFrame) -> list[Image.Image]:
+        return [Image.open(root / f).convert("RGB") for f in frame["file"]]
+    return calibrate_matcher(load(rows.iloc[:n_reg]), load(rows.iloc[n_reg:n_reg + n_unr]),
+                             Matcher.from_policy(policy.copyright), attacks=list(ATTACKS), max_fpr=c.max_fpr,
+                             twin_min_correlation=c.twin_min_correlation, seed=c.seed,
+                             source="the study's curated corpus (procedural paintings)")
 
 
 # ------------------------------------------------------------------------------------------- the stage
@@ -258,7 +282,7 @@ def run_governance(params: Params, root: str | Path | None = None) -> Governance
     record_artifact(ledger, folder / EXCLUSIONS, "training_exclusions",
                     sources=flagged["item_id"].tolist(), attributes={"registry_demonstration": demonstration})
     train_rows = manifest[manifest["split"] == "train"]
-    training = HashIndex.from_hex(train_rows["phash"].tolist(), train_rows["item_id"].tolist())
+    training = load_training_references(manifest_path, root=root, split="train")  # memorisation: train split only
 
     # 3. guardrails: the study's prompts through the check; a few painted through the gate
     test_captions = manifest[manifest["split"] == "test"].sort_values("item_id")["caption"].tolist()[:g.n_test_prompts]
@@ -300,7 +324,7 @@ def run_governance(params: Params, root: str | Path | None = None) -> Governance
         row.update(action=res.decision.action, status=rec.status, **{
             "held for": ", ".join(rec.held_for), "path": rec.path.relative_to(root).as_posix(),
             "provenance id": rec.provenance_id, "nearest registered (bits)": _nearest(check.hashes, registry.index),
-            "nearest training (bits)": _nearest(check.hashes, training), "why": "; ".join(res.decision.reasons +
+            "nearest training (bits)": _nearest(check.hashes, training.index), "why": "; ".join(res.decision.reasons +
                                                                                           check.reasons)})
         generated_rows.append(row)
     generated = pd.DataFrame(generated_rows)
@@ -321,6 +345,8 @@ def run_governance(params: Params, root: str | Path | None = None) -> Governance
     # 4. calibration and guardrail rates, entered for the report
     cal = calibrate_procedural(policy.calibration, policy.copyright.variants)
     record_calibration(ledger, cal)
+    copy_cal = calibrate_copy_matcher(manifest, root, policy)
+    record_matcher_calibration(ledger, copy_cal)
     calibration = pd.DataFrame([{"threshold": r.threshold, "recall": r.recall, "FPR": r.fpr,
                                  **{f"recall {k}": v for k, v in r.recall_by_transform.items()}} for r in cal.rows])
     rails = evaluate(policy)
@@ -358,6 +384,8 @@ def run_governance(params: Params, root: str | Path | None = None) -> Governance
         "released": int((generated["status"] == "released").sum()) if len(generated) else 0,
         "held": int((generated["status"] == "held").sum()) if len(generated) else 0,
         "reviews_pending": len(waiting),
+        "copy_match_recall_min": min(copy_cal.chosen["recall_by_attack"].values()) if copy_cal.chosen else None,
+        "copy_match_query_fpr": copy_cal.chosen["query_fpr"] if copy_cal.chosen else None,
         "calibration_chosen_threshold": cal.chosen, "policy_threshold": policy.copyright.registry_max_distance,
         "benign_false_refusal_rate": rails.false_refusal_rate, "hostile_refusal_rate": rails.hostile_refusal_rate,
         "hostile_caught_rate": rails.hostile_caught_rate,

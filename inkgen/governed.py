@@ -31,7 +31,8 @@ from typing import Any, Sequence
 
 from PIL import Image
 
-from governance.copyright import OutputCheck, check_output, load_training_hashes
+from governance.candidates import References, load_training_references
+from governance.copyright import OutputCheck, check_output
 from governance.decisions import Decision, check_prompt
 from governance.digest import file_digest
 from governance.generation import GenerationError, GenerationRecord, check_held_dir, record_generation, \
@@ -107,7 +108,7 @@ class Gate:
     ledger: Ledger
     held_dir: Path
     registry: RightsRegistry | None = None
-    training: HashIndex | None = None
+    training: HashIndex | References | None = None
     training_manifest: Path | None = None
     source_records: Path | None = None  # records.jsonl with the licences of the manifest's items
 
@@ -123,7 +124,10 @@ class Gate:
         book = Ledger(path, root=None if path.is_file() and path.stat().st_size else (root or Path.cwd()))
         reg = load_registry(registry, policy.copyright.registry_statuses) if registry else None
         manifest = Path(training_manifest) if training_manifest else None
-        training = load_training_hashes(manifest, ITEM_COLUMN) if manifest else None
+        # Memorisation means reproducing an image the model was trained on: the train split only; its image
+        # files (relative to the project root) let a candidate be verified on the pixels.
+        training = load_training_references(manifest, root=root or Path.cwd(), split="train",
+                                            id_column=ITEM_COLUMN) if manifest else None
         records = Path(source_records) if source_records and Path(source_records).is_file() else None
         return cls(policy, book, Path(held_dir), reg, training, manifest, records)
 

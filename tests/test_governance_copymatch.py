@@ -1,0 +1,208 @@
+"""Two-stage copy matching (pHash candidates, SIFT/RANSAC verification), its calibration, the training
+split, and the report's copyright section: demonstration notice, runnable commands, fitting the page."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from html import unescape
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+from governance.calibration import procedural_work
+from governance.candidates import References, candidates, load_training_references
+from governance.copy_calibration import (ATTACKS, calibrate_matcher, choose, plain_correlation,
+                                         record_matcher_calibration)
+from governance.copymatch import Matcher, reference_set
+from governance.copyright import check_output, load_training_hashes
+from governance.generation import record_generation
+from governance.decisions import check_prompt
+from governance.hash_index import HashIndex
+from governance.ledger import Ledger
+from governance.phash import phash, to_hex
+from governance.policy import load_policy
+from governance.provenance import record_artifact
+from governance.registry import RegisteredWork, load_registry, write_registry
+from governance.report import write_report
+
+CHROMIUM = shutil.which("chromium") or (Path("/usr/bin/chromium").exists() and "/usr/bin/chromium") or None
+
+
+def _works(n: int, start: int = 0, size: int = 64) -> list[Image.Image]:
+    return [procedural_work(start + i, size) for i in range(n)]
+
+
+def test_candidates_are_nearest_plus_radius_and_exact():
+    rng = np.random.default_rng(3)
+    hashes = rng.integers(0, 2**63, 500, dtype=np.uint64)
+    refs = References(HashIndex(hashes))
+    q = int(hashes[10]) ^ 0b111  # 3 bits from work 10
+    got = candidates(refs, {"original": q, "hflip": int(hashes[20])}, k=4, radius=3)
+    d = np.minimum(np.bitwise_count(hashes ^ np.uint64(q)), np.bitwise_count(hashes ^ hashes[20]))
+    assert [c.index for c in got][:2] == [20, 10] and got[0].variant == "hflip" and got[1].distance == 3
+    assert sorted(c.distance for c in got) == sorted(np.sort(d)[:len(got)].tolist())
+    assert len(got) >= 4 and all(c.distance <= max(3, np.sort(d)[3]) for c in got)
+
+
+def test_matcher_verifies_attacked_copies_and_rejects_other_works():
+    works = _works(12)
+    refs = reference_set([f"w{i}" for i in range(12)], works)
+    m = Matcher(k=6, radius=10, min_inliers=12, min_correlation=0.5, rotation=8, hash_only_max_distance=10)
+    rng = np.random.default_rng(0)
+    for name in ("crop", "rotate", "watermark", "flip"):
+        copy = ATTACKS[name](works[5], rng)
+        top = m.match(copy, refs)[0]
+        assert top.id == "w5" and top.copy and top.verified and top.inliers >= 12 and top.correlation >= 0.5, \
+            (name, top)
+    other = procedural_work(777, 64)
+    assert not any(v.copy for v in m.match(other, refs))
+    # A reference known only by its hash is judged by distance alone, and says so.
+    hash_only = References(HashIndex(np.array([phash(works[2])], dtype=np.uint64), ["h2"]))
+    v = m.match(works[2], hash_only)[0]
+    assert v.copy and not v.verified and v.inliers == -1
+
+
+def test_matcher_calibration_table_rule_and_extrapolation():
+    m = Matcher(k=4, radius=8, min_inliers=12, min_correlation=0.5, rotation=8, hash_only_max_distance=10)
+    reg, unr = _works(6), _works(6, 5000)
+    unr.append(reg[0].copy())  # a twin: the same picture under another name is set apart, not a false positive
+    r = calibrate_matcher(reg, unr, m, attacks=["crop", "flip"], max_fpr=0.5, twin_min_correlation=0.9, seed=1)
+    assert r.twins >= 1 and r.unrelated_with_twin == 1 and r.pairs == 7 * 6 - r.twins
+    assert r.candidate_recall["flip"] == 1.0
+    by_point = {(x["inliers"], x["correlation"]): x for x in r.rows}
+    for (i, c), x in by_point.items():  # a stricter point never finds more copies nor more false pairs
+        for (i2, c2), y in by_point.items():
+            if i2 >= i and c2 >= c:
+                assert y["recall"] <= x["recall"] and y["false_pairs"] <= x["false_pairs"]
+    assert r.chosen == choose(r.rows, 0.5) and r.chosen["query_fpr"] <= 0.5
+    e = r.extrapolate(r.chosen, 1_000_000)
+    expected = (r.chosen["false_pairs"] or 3) / r.pairs * 1_000_000
+    assert e["false_pairs_per_query"] == pytest.approx(expected) and e["bound"] == (r.chosen["false_pairs"] == 0)
+    d = r.to_dict()
+    assert d["extrapolation"][0]["registry_size"] == 1_000_000 and len(d["rows"]) == len(r.rows)
+    rows = [{"inliers": 4, "correlation": 0.5, "recall": 0.9, "recall_by_attack": {"a": 0.9}, "query_fpr": 0.2},
+            {"inliers": 8, "correlation": 0.5, "recall": 0.8, "recall_by_attack": {"a": 0.8}, "query_fpr": 0.0}]
+    assert choose(rows, 0.01)["inliers"] == 8 and choose(rows, 0.5)["inliers"] == 4 and choose(rows[:1], 0.01) is None
+    assert plain_correlation(reg[1], ImageOps.mirror(reg[1])) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="unknown attack"):
+        calibrate_matcher(reg, unr, m, attacks=["blur"], max_fpr=0.1, twin_min_correlation=0.9, seed=0)
+
+
+def _manifest(tmp_path, works):
+    (tmp_path / "img").mkdir(exist_ok=True)
+    rows = ["item_id,file,split,phash"]
+    for i, (w, split) in enumerate(zip(works, ["train", "train", "test", "val"])):
+        w.save(tmp_path / "img" / f"{i}.png")
+        rows.append(f"i{i},img/{i}.png,{split},{to_hex(phash(w))}")
+    path = tmp_path / "manifest.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_training_check_reads_the_train_split_only(tmp_path):
+    policy = load_policy()
+    works = _works(4, 300)
+    manifest = _manifest(tmp_path, works)
+    training = load_training_hashes(manifest)
+    assert training.ids == ["i0", "i1"]
+    assert check_output(works[1], None, training, policy.copyright).held          # a training image: memorised
+    assert not check_output(works[2], None, training, policy.copyright).held      # a test image is not
+    assert load_training_hashes(manifest, split=None).ids == ["i0", "i1", "i2", "i3"]
+    refs = load_training_references(manifest, root=tmp_path)
+    assert refs.ids == ["i0", "i1"] and refs.image(1).size == works[1].size and "train split" in refs.source
+
+
+@pytest.fixture()
+def demo_world(tmp_path):
+    """A stage-like ledger: a demonstration registry, a manifest, one released and one held image."""
+    policy = load_policy()
+    ledger = Ledger(tmp_path / "gov" / "ledger.jsonl", root=tmp_path)
+    works = _works(4, 300)
+    manifest = _manifest(tmp_path, works)
+    record_artifact(ledger, manifest, "training_manifest", sources=["i0", "i1", "i2", "i3"])
+    ckpt = tmp_path / "model.pt"
+    ckpt.write_bytes(b"ckpt")
+    record_artifact(ledger, ckpt, "checkpoint")
+    reg = tmp_path / "gov" / "registry-demonstration.csv"
+    write_registry(reg, [RegisteredWork("demo-i2", "Demonstration Rights Holder (fictitious)", "protected",
+                                        phash(works[2]), "DEMONSTRATION ONLY")])
+    record_artifact(ledger, reg, "rights_registry", attributes={"demonstration": True})
+    registry = load_registry(reg, policy.copyright.registry_statuses)
+    training = load_training_hashes(manifest)
+    for name, img in (("out dir/a.png", procedural_work(9000, 64)), ("b.png", works[2])):
+        # a long unbroken token (a pasted link) must wrap, not widen the page
+        d = check_prompt("a misty mountain landscape after https://example.org/" + "scroll" * 40, policy)
+        record_generation(ledger, img, tmp_path / "out" / name, held_dir=tmp_path / "held", checkpoint=ckpt,
+                          prompt=d.prompt, decision=d, output_check=check_output(img, registry, training,
+                                                                                 policy.copyright), seed=1)
+    m = Matcher.from_policy(policy.copyright)
+    record_matcher_calibration(ledger, calibrate_matcher(_works(4, 700), _works(4, 800), m, attacks=["crop", "flip"],
+                                                         max_fpr=0.5, twin_min_correlation=0.9, seed=2))
+    return tmp_path, policy, ledger, write_report(ledger, policy, tmp_path / "report")
+
+
+def _commands(html: str) -> list[str]:
+    return [unescape(c) for c in re.findall(r'<code class="cmd">(.*?)</code>', html, flags=re.S)]
+
+
+def test_report_says_demonstration_and_its_commands_run_as_written(demo_world, tmp_path_factory):
+    root, policy, ledger, paths = demo_world
+    html = paths["html"].read_text(encoding="utf-8")
+    assert "registry in this report is a fictitious demonstration" in html
+    assert ">How copies are recognised</h2>" in html and "Against a registry of 1,000,000 works" in html
+    cmds = _commands(html)
+    assert [shlex.split(c)[0] for c in cmds] == ["governance", "sha256sum", "governance"]
+    bindir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
+    elsewhere = tmp_path_factory.mktemp("elsewhere")  # "as written": from any folder, no placeholders
+    outs = []
+    for c in cmds:
+        run = subprocess.run(c, shell=True, cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, (c, run.stdout[-500:], run.stderr[-1000:])
+        outs.append(run.stdout)
+    assert outs[0].strip().endswith("OK")
+    first = ledger.find("generation")[0].payload
+    assert outs[1].split()[0] == first["sha256"]
+    match = json.loads(outs[2])[0]
+    assert match["registry"].endswith("registry-demonstration.csv") and match["training"].endswith("manifest.csv")
+    assert match["training_split"] == "train" and not match["held"]
+
+
+def test_report_fits_the_page_in_headless_chromium(demo_world, tmp_path_factory):
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required in CI but was not found")
+        pytest.skip("chromium not installed")
+    paths = demo_world[3]
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={profile}", "--window-size=800,1000", "--virtual-time-budget=5000",
+           "--dump-dom", paths["html"].resolve().as_uri()]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert 'data-fits="yes"' in run.stdout, re.findall(r'data-fits="[^"]*"', run.stdout)
+
+
+def test_gate_memorisation_check_uses_the_train_split_and_verifies_on_pixels(tmp_path):
+    from inkgen.governed import Gate
+
+    policy = load_policy()
+    works = _works(4, 300)
+    manifest = _manifest(tmp_path, works)
+    gate = Gate.open(tmp_path / "gov" / "ledger.jsonl", held_dir=tmp_path / "held", root=tmp_path, policy=policy,
+                     training_manifest=manifest)
+    assert gate.training.ids == ["i0", "i1"]
+    assert not check_output(works[2], None, gate.training, policy.copyright).held   # test image: never trained on
+    rotated = ATTACKS["rotate"](works[1], np.random.default_rng(0))                 # a rotated training image
+    check = check_output(rotated, None, gate.training, policy.copyright)
+    assert check.held and check.matches[0].id == "i1" and check.matches[0].verified
+    assert "keypoints agree" in check.reasons[0] and "memorisation" in check.reasons[0]
