@@ -14,10 +14,17 @@ def main(argv: list[str] | None = None) -> int:
 
     check = sub.add_parser("check-params", help="validate params.yaml and exit")
     check.add_argument("--params", default=None, help="params file (default: nearest params.yaml)")
+    check.add_argument("--stamp", default=None,
+                       help="on success write this file (always the same bytes): the DVC stage `params` that every "
+                            "stage depends on, so a bad value stops `dvc repro` before any output is touched")
 
     profile = sub.add_parser("profile", help="rewrite params.yaml with a profile's values (smoke, paper, ...)")
     profile.add_argument("name")
     profile.add_argument("--params", default=None, help="params file (default: nearest params.yaml)")
+
+    plots = sub.add_parser("plots-template", help="write the offline page template `dvc plots show` uses "
+                                                   "(Vega bundled from vl-convert-python; .dvc/config names it)")
+    plots.add_argument("--out", default=".dvc/offline-plots.html", help="default: .dvc/offline-plots.html")
 
     gen = sub.add_parser("generate", help="paint prompts with a trained checkpoint (prior-last.pt)")
     gen.add_argument("prompt", help="the text prompt")
@@ -53,11 +60,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "generate":
         return _generate(args)
+    if args.command == "plots-template":
+        from inkgen.offline_plots import write_template
+
+        print(f"{write_template(args.out)}: offline template for `dvc plots show`")
+        return 0
     try:
         path = args.params or config.find_params()
         if args.command == "check-params":
             params = config.load(path)
-            print(f"{path}: valid (profiles: {', '.join(params.profiles) or 'none'})")
+            if args.stamp:
+                from pathlib import Path
+
+                stamp = Path(args.stamp)
+                stamp.parent.mkdir(parents=True, exist_ok=True)
+                stamp.write_text("params.yaml passed `inkgen check-params`\n", encoding="utf-8")
+            print(f"{path.name if args.stamp else path}: valid (profiles: {', '.join(params.profiles) or 'none'})")
         elif args.command == "profile":
             config.apply_profile(path, args.name)
             print(f"{path}: profile {args.name!r} applied; `dvc repro` re-runs what it changed")

@@ -8,6 +8,7 @@ paper's numbers come from ``inkgen/data/paper_reported.yaml`` and are labelled *
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from inkgen.metrics.claims import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE
 from inkgen.metrics.paper import STAND_INS, PaperReported, load_paper_reported
 
 VARIANTS = ("full", "no_clip", "no_transformer", "vqgan_clip", "vqgan")
@@ -128,11 +130,42 @@ class Study:
                          if isinstance(v, (str, int, float, bool))})
         return pd.Series(flat, name="governance report", dtype=object)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, root: str | Path = ".") -> dict[str, Any]:
+        html = self.governance_html
+        if html is not None:  # relative to the project: a committed file never names this machine's folders
+            html = Path(os.path.relpath(Path(html).resolve(), Path(root).resolve())).as_posix()
         return {"corpus_source": (self.metrics.get("collect") or {}).get("source"),
                 "stages_with_metrics": sorted(k for k, v in self.metrics.items() if v is not None),
                 "claim_verdicts": self.verdict_counts(),
-                "governance_report": str(self.governance_html) if self.governance_html else None}
+                "governance_report": html}
+
+    def headline(self) -> dict[str, Any]:
+        """The dozen numbers a reader wants first, under short keys (``dvc metrics show`` / ``dvc exp show``
+        print them as columns; README's "Results" table says what each is). Missing stages give ``None``."""
+        m = {k: v or {} for k, v in self.metrics.items()}
+        ins = (m.get("instructions") or {}).get("sequences") or {}
+        last = [list(rounds.values())[-1] for rounds in ins.values() if rounds]
+
+        def mean(key: str) -> float | None:
+            vals = [r.get(key) for r in last if r.get(key) is not None]
+            return round(sum(vals) / len(vals), 4) if vals else None
+
+        def r4(x: Any) -> Any:
+            return round(float(x), 4) if isinstance(x, (int, float)) and not isinstance(x, bool) else x
+
+        verdicts = Counter(self.claims()["verdict on our data"])
+        train_s = sum(float(m.get(k, {}).get("wall_seconds") or 0) for k in m if k.startswith(("vqgan-", "train-")))
+        return {"items": (m.get("annotate") or {}).get("n_items"),
+                "cls_acc": r4(((m.get("curate") or {}).get("heldout_accuracy") or {}).get("primary")),
+                "clip_r1": r4((m.get("clip") or {}).get("val_recall@1")),
+                "psnr_full": r4(m.get("vqgan-full", {}).get("val_psnr")),
+                "psnr_vqgan": r4(m.get("vqgan-vqgan", {}).get("val_psnr")),
+                "recog_full": r4(m.get("train-full", {}).get("primary_accuracy")),
+                "recog_vqgan": r4(m.get("train-vqgan", {}).get("primary_accuracy")),
+                "style_sim": mean("style_similarity"), "resp_acc": mean("response_accuracy"),
+                "holds": verdicts.get(HOLDS, 0), "fails": verdicts.get(DOES_NOT_HOLD, 0),
+                "unsure": verdicts.get(INCONCLUSIVE, 0),
+                "train_min": round(train_s / 60, 1)}
 
 
 def load_study(root: str | Path, metrics_dir: str) -> Study:
@@ -148,6 +181,8 @@ def load_study(root: str | Path, metrics_dir: str) -> Study:
 
 
 def write_summary(study: Study, root: str | Path, metrics_dir: str) -> Path:
+    """``study.json`` (what ran) and ``headline.json`` (:meth:`Study.headline`, the study's declared metric)."""
     path = Path(root) / metrics_dir / "study.json"
-    path.write_text(json.dumps(study.summary(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(study.summary(root), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (path.parent / "headline.json").write_text(json.dumps(study.headline(), indent=2) + "\n", encoding="utf-8")
     return path
