@@ -25,8 +25,11 @@ _RESOLVED = False
 
 
 def in_kernel() -> bool:
-    """True inside a Jupyter kernel (papermill or JupyterLab)."""
-    return type(sys.stderr).__module__.startswith("ipykernel")
+    """True inside a Jupyter kernel (papermill or JupyterLab). Not a test of ``type(sys.stderr)``: colorama,
+    which DVC and dvclive import, wraps the kernel's streams."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and hasattr(shell, "kernel")
 
 
 def terminal() -> TextIO | None:
