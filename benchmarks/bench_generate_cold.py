@@ -6,7 +6,7 @@ BERT, sampling, decoding, PNG, ledger), against a cold `python -c "import torch"
 Run inside a project whose study has trained the full model (``--checkpoint`` default). Each run is a fresh
 process pinned to ``--cores`` (``taskset``; the issue's target: one image in <= 3 s on 2 cores); runs of the
 two commands alternate, so load on the machine hits both alike. ``--pythonpath SRC`` runs the inkgen source
-at SRC (e.g. a `git worktree` of an older commit) for a before/after. Printed: the median seconds of each,
+at SRC (e.g. a `git worktree` of an older commit) for a before/after (``python -P``: the working directory's copy never shadows it). Printed: the median seconds of each,
 and the ratio generate / import torch (the floor no lazy import can go under).
 """
 
@@ -54,12 +54,12 @@ def main() -> None:
     try:
         for i in range(args.runs + 1):  # run 0 warms the page cache for both and is not counted
             ledger = work / f"ledger-{i}.jsonl"
-            cmd = [*pin, py, "-m", "inkgen.cli", "generate", PROMPT, "--out", str(work / f"x-{i}.png"),
+            cmd = [*pin, py, "-P", "-m", "inkgen.cli", "generate", PROMPT, "--out", str(work / f"x-{i}.png"),
                    "--seed", str(i), "--ledger", str(ledger), "--held-dir", str(work / "held")]
             if args.checkpoint:
                 cmd += ["--checkpoint", args.checkpoint]
             g = timed(cmd, project, env)
-            t = timed([*pin, py, "-c", "import torch"], project, env)
+            t = timed([*pin, py, "-P", "-c", "import torch"], project, env)
             if i:
                 gen_t.append(g)
                 torch_t.append(t)
