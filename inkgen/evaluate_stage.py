@@ -222,7 +222,7 @@ def _run(params: Params, root: Path) -> EvaluateResult:
     phash = params_hash(params, "prior")  # snapshots are written under the prior's hash
     test = load_split(root / params.paths.dataset / "manifest.csv", "test", root)
     chosen = held_out_prompts(test, ev.n_images or len(test), ev.seed)  # stratified by category
-    real = test.as_float_tensor()[torch.as_tensor(chosen["index"].to_numpy())]
+    real = test.as_float_tensor()[torch.as_tensor(chosen["index"].to_numpy(copy=True))]
     captions = list(chosen["caption"])
     clip = freeze(load_clip(root / params.paths.models / "clip.pt"))
     classifier = load_classifier(root / params.paths.models / "classifier.pt")

@@ -27,9 +27,16 @@ def _read(path: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
-def _fmt(est: dict[str, Any] | None, digits: int = 3) -> str:
+# The paper's units for counts (Table 1: parameters in millions, MACs in billions): ours are shown in the same.
+UNITS = {"parameters_m": (1e6, " M"), "macs_g": (1e9, " G")}
+
+
+def _fmt(est: dict[str, Any] | None, digits: int = 3, unit: tuple[float, str] | None = None) -> str:
     if not est:
         return "not measured"
+    if unit is not None and est.get("mean") is not None:
+        scale, suffix = unit
+        return f"{est['mean'] / scale:,.2f}{suffix}"
     if est.get("method") == "exact":
         return f"{est['mean']:,.0f}" if abs(est["mean"]) >= 1000 else f"{est['mean']:.{digits}f}"
     if est.get("low") is None or est.get("high") is None:
@@ -91,7 +98,7 @@ class Study:
             row = {"variant": v}
             for pm, names in STAND_INS.items():
                 ours = next((n for n in names if n in m), None)
-                row[f"{pm} (ours: {ours or '-'})"] = _fmt(m.get(ours)) if ours else "not measured"
+                row[f"{pm} (ours: {ours or '-'})"] = _fmt(m.get(ours), unit=UNITS.get(pm)) if ours else "not measured"
                 row[f"{pm} (reported by the paper)"] = self.paper.table1[v].get(pm, "")
             rows.append(row)
         return pd.DataFrame(rows).set_index("variant").T
