@@ -6,14 +6,15 @@ BERT, sampling, decoding, PNG, ledger), against a cold `python -c "import torch"
 Run inside a project whose study has trained the full model (``--checkpoint`` default). Each run is a fresh
 process pinned to ``--cores`` (``taskset``; the issue's target: one image in <= 3 s on 2 cores); runs of the
 two commands alternate, so load on the machine hits both alike. ``--pythonpath SRC`` runs the inkgen source
-at SRC (e.g. a `git worktree` of an older commit) for a before/after (``python -P``: the working directory's copy never shadows it). Printed: the median seconds of each,
-and the ratio generate / import torch (the floor no lazy import can go under).
+at SRC (e.g. a `git worktree` of an older commit) for a before/after (``python -P``: the working directory's copy never shadows it). Printed: the median wall and CPU
+seconds of each, and the ratio generate / import torch (the floor no lazy import can go under).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -25,13 +26,19 @@ from pathlib import Path
 PROMPT = "a flower and bird painting with winding branches, freehand, light ink"
 
 
-def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
-    t0 = time.perf_counter()
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one run; on a shared machine the CPU seconds vary far less."""
+    t0, c0 = time.perf_counter(), _cpu()
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-    dt = time.perf_counter() - t0
+    dt, dc = time.perf_counter() - t0, _cpu() - c0
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return dt
+    return dt, dc
 
 
 def main() -> None:
@@ -65,11 +72,11 @@ def main() -> None:
                 torch_t.append(t)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    g, t = statistics.median(gen_t), statistics.median(torch_t)
     print(f"source {src}; {len(gen_t)} runs on cores {args.cores or 'all'}")
-    print(f"inkgen generate, one image, cold process: median {g:.2f} s (min {min(gen_t):.2f}, max {max(gen_t):.2f})")
-    print(f"python -c 'import torch', cold process:    median {t:.2f} s")
-    print(f"ratio generate / import torch: {g / t:.2f}")
+    for what, i in (("wall", 0), ("CPU", 1)):
+        g, t = statistics.median(x[i] for x in gen_t), statistics.median(x[i] for x in torch_t)
+        print(f"{what:>4}: inkgen generate, one image, cold: median {g:.2f} s "
+              f"(min {min(x[i] for x in gen_t):.2f}); import torch: {t:.2f} s; ratio {g / t:.2f}")
 
 
 if __name__ == "__main__":
