@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from inkgen import config
 
@@ -70,12 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check-params":
             params = config.load(path)
             if args.stamp:
-                from pathlib import Path
-
                 stamp = Path(args.stamp)
                 stamp.parent.mkdir(parents=True, exist_ok=True)
                 stamp.write_text("params.yaml passed `inkgen check-params`\n", encoding="utf-8")
-            print(f"{path.name if args.stamp else path}: valid (profiles: {', '.join(params.profiles) or 'none'})")
+            print(f"{Path(path).name if args.stamp else path}: valid (profiles: {', '.join(params.profiles) or 'none'})")
         elif args.command == "profile":
             config.apply_profile(path, args.name)
             print(f"{path}: profile {args.name!r} applied; `dvc repro` re-runs what it changed")
