@@ -6,8 +6,9 @@ BERT, sampling, decoding, PNG, ledger), against a cold `python -c "import torch"
 Run inside a project whose study has trained the full model (``--checkpoint`` default). Each run is a fresh
 process pinned to ``--cores`` (``taskset``; the issue's target: one image in <= 3 s on 2 cores); runs of the
 two commands alternate, so load on the machine hits both alike. ``--pythonpath SRC`` runs the inkgen source
-at SRC (e.g. a `git worktree` of an older commit) for a before/after (``python -P``: the working directory's copy never shadows it). Printed: the median wall and CPU
-seconds of each, and the ratio generate / import torch (the floor no lazy import can go under).
+at SRC (e.g. `git archive OLD | tar -x -C SRC`) for a before/after (``python -P``: the working directory's copy
+never shadows it). Printed: the median wall and CPU seconds of each (CPU seconds vary far less on a shared
+machine), and the ratio generate / import torch (the floor no lazy import can go under).
 """
 
 from __future__ import annotations
