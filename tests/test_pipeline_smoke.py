@@ -256,8 +256,8 @@ def test_a_colleague_pulls_from_a_remote_and_paints(project, tmp_path_factory):
 def test_a_generation_parameter_concerns_phase_2_only(project):
     old = yaml.safe_load((project / "params.yaml").read_text())["generate"]["temperature"]
     _set_param(project, "generate.temperature", 0.5)
-    # governance paints its governed images with the same sampling settings
-    assert _status(project) == USES_GENERATE | {"governance"}
+    # governance paints its governed images with the same sampling settings; stage `params` checks every value
+    assert _status(project) == USES_GENERATE | {"governance", "params"}
     _set_param(project, "generate.temperature", old)
     assert _status(project) == set()
 
@@ -266,7 +266,7 @@ def test_changing_a_parameter_reruns_that_stage_and_downstream_only(project):
     # `dvc repro annotate` runs annotate and what it needs, not the training downstream (kept fast here);
     # `dvc status` then names exactly the stages downstream as changed.
     _set_param(project, "annotate.seed", 99)
-    assert _status(project) == {"annotate"}
+    assert _status(project) == {"annotate", "params"}  # `params` checks every value first
     before = _mtimes(project)
     _run([str(BIN / "dvc"), "repro", "annotate"], project)
     after = _mtimes(project)
@@ -277,7 +277,7 @@ def test_changing_a_parameter_reruns_that_stage_and_downstream_only(project):
     # A value that changes every curated image, so that the stage downstream has new inputs to re-run on
     # (DVC rightly skips a downstream stage whose inputs came out byte-identical).
     _set_param(project, "curate.target_size", 24)
-    assert _status(project) - DOWNSTREAM_OF_ANNOTATE == {"curate"}
+    assert _status(project) - DOWNSTREAM_OF_ANNOTATE == {"curate", "params"}
     before = after
     _run([str(BIN / "dvc"), "repro", "annotate"], project)
     after = _mtimes(project)
