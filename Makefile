@@ -45,4 +45,4 @@ plots: setup
 
 # After a failed stage or experiment: the committed results (git) and the cached outputs (DVC) of HEAD.
 restore:
-	git checkout HEAD -- dvc.lock reports/metrics && $(BIN)/dvc checkout --force
+	git checkout HEAD -- dvc.lock headline.json reports/metrics && $(BIN)/dvc checkout --force

@@ -97,10 +97,10 @@ def test_headline_keys_are_short_and_count_verdicts(tmp_path):
     (metrics / "evaluate.json").write_text(json.dumps({"claims": {claims[0]: "holds",
                                                                   claims[1]: "inconclusive at this N"}}))
     write_summary(load_study(tmp_path, "reports/metrics"), tmp_path, "reports/metrics")
-    headline = json.loads((metrics / "headline.json").read_text())
-    assert headline["psnr_full"] == 17.1235 and headline["recog_full"] == 0.5 and headline["train_min"] == 3.0
+    headline = json.loads((tmp_path / "headline.json").read_text())
+    assert headline["psnr"] == 17.12 and headline["recog"] == 0.5 and headline["train_h"] == 0.05
     assert (headline["holds"], headline["unsure"], headline["fails"]) == (1, 1, 0)  # unjudged claims: not counted
-    assert all(len(k) <= 12 for k in headline) and len(headline) <= 16
+    assert all(len(k) <= 10 for k in headline) and len(headline) <= 12
     assert str(tmp_path) not in (metrics / "study.json").read_text()
 
 
