@@ -51,6 +51,7 @@ class Study:
     paper: PaperReported
     governance: dict[str, Any] | None
     governance_html: Path | None
+    root: Path | None = None  # the project: paths shown relative to it
 
     # ------------------------------------------------------------------------------------ the data
     def data(self) -> pd.DataFrame:
@@ -129,10 +130,16 @@ class Study:
         ins = self.metrics.get("instructions") or {}
         return pd.Series(ins.get("beside_paper") or {}, name="our 95% interval vs the paper's threshold").to_frame()
 
+    def _relative(self, value: Any) -> Any:
+        """An absolute path in a report (the ledger, its root) shown relative to the project, as people read it."""
+        if isinstance(value, str) and os.path.isabs(value) and self.root is not None:
+            return Path(os.path.relpath(value, Path(self.root).resolve())).as_posix()
+        return value
+
     def governance_summary(self) -> pd.Series:
         """The governance report's scalar top-level entries (and those of its ``summary``, if it has one)."""
         g = self.governance or {}
-        flat = {k: v for k, v in g.items() if isinstance(v, (str, int, float, bool))}
+        flat = {k: self._relative(v) for k, v in g.items() if isinstance(v, (str, int, float, bool))}
         if isinstance(g.get("summary"), dict):
             flat.update({f"summary.{k}": v for k, v in g["summary"].items()
                          if isinstance(v, (str, int, float, bool))})
@@ -183,7 +190,8 @@ def load_study(root: str | Path, metrics_dir: str) -> Study:
     metrics = {n: _read(folder / f"{n}.json") for n in names}
     gov_dir = root / GOVERNANCE_REPORT
     html = gov_dir / "report.html"
-    return Study(metrics, load_paper_reported(), _read(gov_dir / "report.json"), html if html.is_file() else None)
+    return Study(metrics, load_paper_reported(), _read(gov_dir / "report.json"), html if html.is_file() else None,
+                 root)
 
 
 def write_summary(study: Study, root: str | Path, metrics_dir: str) -> Path:
