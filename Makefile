@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 export DVC_NO_ANALYTICS := 1
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: study test setup clean-study
+.PHONY: study test setup clean-study lab plots restore
 
 setup: $(STAMP)
 
@@ -19,6 +19,8 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name inkgen --display-name "inkgen (Python 3.11)"
+	$(BIN)/inkgen plots-template
 	touch $(STAMP)
 
 # The study on the embedded default (procedural corpus, CPU, offline).
@@ -31,3 +33,16 @@ test: setup
 
 clean-study:
 	rm -rf data models reports
+
+# JupyterLab on the executed notebooks (the study's pages), with the `inkgen` kernel of .venv.
+lab: setup
+	@test -d reports/notebooks || echo "no executed notebooks yet: run make study (or dvc pull); opening notebooks/"
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(if $(wildcard reports/notebooks/09_study.ipynb),reports/notebooks/09_study.ipynb,notebooks)
+
+# `dvc plots show` with the offline page (.dvc/offline-plots.html, written by setup): dvc_plots/index.html
+plots: setup
+	$(BIN)/dvc plots show
+
+# After a failed stage or experiment: the committed results (git) and the cached outputs (DVC) of HEAD.
+restore:
+	git checkout HEAD -- dvc.lock headline.json reports/metrics && $(BIN)/dvc checkout --force

@@ -33,7 +33,7 @@ from governance.credentials import GENERATOR, sign_png, signing_chain
 from governance.digest import file_digest, sha256_json
 from governance.ledger import Entry, Ledger
 from governance.pngmeta import save_with_provenance
-from governance.provenance import ProvenanceError, latest_artifacts, record_artifact, relative_path
+from governance.provenance import latest_artifacts, record_artifact, recorded_path, relative_path
 
 STATUS_RELEASED = "released"
 STATUS_HELD = "held"
@@ -133,7 +133,6 @@ def record_generation(ledger: Ledger, image: Image.Image, release_path: str | os
         raise GenerationError(f"prompt {prompt[:60]!r} was refused ({'; '.join(decision.reasons)}); "
                               "record it with record_prompt_decision, do not generate")
     release_path = Path(release_path)
-    relative_path(ledger, release_path)  # refuse a release path outside the ledger root before writing
     check_held_dir(held_dir, release_path, ledger.root)
     ckpt = _checkpoint_entry(ledger, checkpoint)
     held_for = tuple(r for r, on in ((HOLD_COPYRIGHT, output_check.held),
@@ -159,15 +158,11 @@ def record_generation(ledger: Ledger, image: Image.Image, release_path: str | os
     sign_png(path, statement, chain)
     sha, size = file_digest(path)
     params = dict(params or {})
-    try:
-        rel = relative_path(ledger, path)
-    except ProvenanceError:
-        path.unlink()  # written outside the root: it could never be verified, so it is not kept
-        raise
+    rel = recorded_path(ledger, path)
     entry = ledger.append("generation", {
         "provenance_id": pid, "path": rel, "type": "file", "sha256": sha, "size": size,
         "role": "generated_image", "status": status, "held_for": list(held_for),
-        "release_path": relative_path(ledger, release_path), "embedded_head": head,
+        "release_path": recorded_path(ledger, release_path), "embedded_head": head,
         "checkpoint_path": ckpt.payload["path"], "checkpoint_sha256": ckpt.payload["sha256"],
         "prompt": prompt, "prompt_used": decision.prompt, "decision": decision.to_dict(),
         "copyright": output_check.to_dict(), "copyright_checks": checks, "seed": seed, "params": params,

@@ -51,6 +51,17 @@ def relative_path(ledger: Ledger, path: str | os.PathLike[str]) -> str:
         raise ProvenanceError(f"{path}: outside the ledger root {ledger.root}") from None
 
 
+def recorded_path(ledger: Ledger, path: str | os.PathLike[str]) -> str:
+    """How a generated image's path is recorded: relative to the ledger root inside it (the ledger moves with
+    the project), absolute POSIX outside it (an image someone asked for at ``~/x.png`` stays verifiable on
+    this machine; ``root / path`` resolves both)."""
+    absolute = Path(path).expanduser().resolve()
+    try:
+        return absolute.relative_to(ledger.root).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
 def tree_listing(folder: Path) -> list[list[Any]]:
     """[[relative path, sha256, size], ...] for every file under ``folder``, sorted by path."""
     rows = []

@@ -4,7 +4,14 @@ Importing the package arranges for the CPU build of torchvision to become import
 ``_torchvision_compat``) the moment anything — open_clip, the curation classifier — imports it.
 """
 
+import warnings
+
 from inkgen._torchvision_compat import install_import_hook
+
+# Libraries the stages use import tqdm.auto, which inside a Jupyter kernel without ipywidgets warns "IProgress
+# not found" (with the venv's absolute path) into every executed notebook; inkgen's own progress goes to the
+# terminal (inkgen.progress), so the notebook bar it falls back from is not wanted anyway.
+warnings.filterwarnings("ignore", message="IProgress not found")
 
 install_import_hook()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from inkgen import config
 
@@ -14,15 +15,24 @@ def main(argv: list[str] | None = None) -> int:
 
     check = sub.add_parser("check-params", help="validate params.yaml and exit")
     check.add_argument("--params", default=None, help="params file (default: nearest params.yaml)")
+    check.add_argument("--stamp", default=None,
+                       help="on success write this file (always the same bytes): the DVC stage `params` that every "
+                            "stage depends on, so a bad value stops `dvc repro` before any output is touched")
 
     profile = sub.add_parser("profile", help="rewrite params.yaml with a profile's values (smoke, paper, ...)")
     profile.add_argument("name")
     profile.add_argument("--params", default=None, help="params file (default: nearest params.yaml)")
 
+    plots = sub.add_parser("plots-template", help="write the offline page template `dvc plots show` uses "
+                                                   "(Vega bundled from vl-convert-python; .dvc/config names it)")
+    plots.add_argument("--out", default=".dvc/offline-plots.html", help="default: .dvc/offline-plots.html")
+
     gen = sub.add_parser("generate", help="paint prompts with a trained checkpoint (prior-last.pt)")
     gen.add_argument("prompt", help="the text prompt")
-    gen.add_argument("--checkpoint", required=True, help="phase-2 training checkpoint (prior-last.pt)")
-    gen.add_argument("--out", required=True, help="output PNG; with --count N > 1: OUT-0.png, OUT-1.png, ...")
+    gen.add_argument("--checkpoint", default=None,
+                     help="phase-2 training checkpoint (prior-last.pt; default: the study's full model)")
+    gen.add_argument("--out", required=True, help="output PNG, anywhere (missing folders are created; an existing "
+                                                  "file is refused); with --count N > 1: OUT-0.png, OUT-1.png, ...")
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--count", type=int, default=1, help="images to generate (default 1)")
     gen.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (0: greedy)")
@@ -51,11 +61,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "generate":
         return _generate(args)
+    if args.command == "plots-template":
+        from inkgen.offline_plots import write_template
+
+        print(f"{write_template(args.out)}: offline template for `dvc plots show`")
+        return 0
     try:
         path = args.params or config.find_params()
         if args.command == "check-params":
             params = config.load(path)
-            print(f"{path}: valid (profiles: {', '.join(params.profiles) or 'none'})")
+            if args.stamp:
+                stamp = Path(args.stamp)
+                stamp.parent.mkdir(parents=True, exist_ok=True)
+                stamp.write_text("params.yaml passed `inkgen check-params`\n", encoding="utf-8")
+            print(f"{Path(path).name if args.stamp else path}: valid (profiles: {', '.join(params.profiles) or 'none'})")
         elif args.command == "profile":
             config.apply_profile(path, args.name)
             print(f"{path}: profile {args.name!r} applied; `dvc repro` re-runs what it changed")
@@ -68,9 +87,11 @@ def main(argv: list[str] | None = None) -> int:
 def _generate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    # Imports here, not at the top: `inkgen check-params` stays instant, and a cold `inkgen generate` loads
+    # torch, the models and the BERT only (open_clip only with --clip).
     from governance.ledger import LedgerError
     from inkgen.generate import GenerateError, Generator
-    from inkgen.governed import PromptRefused, governed_generate
+    from inkgen.governed import PromptRefused, governed_generate, release_paths
     from inkgen.prompts import check_prompts
 
     try:
@@ -81,18 +102,21 @@ def _generate(args: argparse.Namespace) -> int:
             raise GenerateError("--clip-steps needs --clip PATH (a local CLIP checkpoint)")
         if args.count < 1:
             raise GenerateError(f"--count {args.count} must be >= 1")
-        out = Path(args.out)
+        out = Path(args.out).expanduser()
         if out.suffix.lower() != ".png":
             raise GenerateError(f"--out {str(out)!r} must end in .png")
-        if not out.parent.is_dir():
-            raise GenerateError(f"--out {str(out)!r}: directory {str(out.parent)!r} does not exist")
+        taken = [str(p) for p in release_paths(out, args.count) if p.exists()]
+        if taken:  # before anything is loaded or painted
+            raise GenerateError(f"{', '.join(taken)}: already exists; a generated image is never overwritten "
+                                "(choose another --out)")
         check_prompts([args.prompt], GenerateError)  # malformed input is an error (exit 2), not a refusal
         gate = _gate(args)
+        checkpoint = args.checkpoint or _default_checkpoint()
         # The prompt is checked before the (slow) model is loaded: a refusal costs nothing.
         gate.check(args.prompt, {"via": "inkgen generate"})
-        gen = Generator.from_checkpoint(args.checkpoint, text_encoder_path=args.text_encoder,
+        gen = Generator.from_checkpoint(checkpoint, text_encoder_path=args.text_encoder,
                                         params_hash=args.params_hash)
-        result = governed_generate(gen, args.prompt, out, gate=gate, checkpoint=args.checkpoint, seed=args.seed,
+        result = governed_generate(gen, args.prompt, out, gate=gate, checkpoint=checkpoint, seed=args.seed,
                                    count=args.count, temperature=args.temperature, top_k=args.top_k,
                                    clip_refine_steps=steps, clip=args.clip, clip_lr=args.clip_lr)
         for line in result.messages():
@@ -106,6 +130,22 @@ def _generate(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _default_checkpoint():
+    """The study's full model (:func:`inkgen.layout.default_checkpoint`), relative to the project root."""
+    from inkgen.generate import GenerateError
+    from inkgen.layout import default_checkpoint
+
+    try:
+        params_path = config.find_params()
+    except FileNotFoundError:
+        raise GenerateError("--checkpoint PATH is needed outside a project (no params.yaml here or above)") from None
+    path = default_checkpoint(config.load(params_path), params_path.parent)
+    if not path.is_file():
+        raise GenerateError(f"{path}: no trained full model yet; run `dvc repro` (or `dvc pull`), or give "
+                            "--checkpoint PATH")
+    return path
 
 
 def _gate(args: argparse.Namespace):

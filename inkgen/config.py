@@ -586,6 +586,15 @@ def _check_value(value: Any, tp: Any, key: str) -> Any:
     raise TypeError(f"{key}: unsupported parameter type {tp}")
 
 
+def _tabulate_sections() -> None:
+    """Every params section shows as a table in a notebook (``stage.parameters`` cells), not a raw repr."""
+    from inkgen.display import tabular
+
+    for value in list(globals().values()):
+        if isinstance(value, type) and dataclasses.is_dataclass(value) and value.__module__ == __name__:
+            tabular(value)
+
+
 def build(cls: type, data: Any, prefix: str) -> Any:
     """Build dataclass ``cls`` from ``data``, checking keys, types, ranges and the class's own ``check``."""
     if not isinstance(data, Mapping):
@@ -695,3 +704,6 @@ def apply_profile(path: str | Path, profile: str) -> Params:
     with open(path, "w", encoding="utf-8") as fh:
         rt.dump(doc, fh)
     return result
+
+
+_tabulate_sections()

@@ -223,16 +223,19 @@ def governed_generate(generator: Any, prompt: str, out: str | os.PathLike[str], 
     ``result.records[i].path`` is where image ``i`` went — ``out`` (or ``OUT-i.png``) when released, the
     held folder when a religious motif or a copyright match holds it.
     """
-    paths = release_paths(out, count)
+    paths = release_paths(Path(out).expanduser(), count)
     for p in paths:
         if p.suffix.lower() != ".png":
             raise GenerateError(f"{p}: governed images are PNG files (their provenance lives in PNG chunks)")
-        relative_path(gate.ledger, p)  # outside the ledger's root it could never be verified: refuse first
+        if p.exists():  # refused before the model paints anything
+            raise GenerateError(f"{p}: already exists; a generated image is never overwritten (choose another --out)")
         try:
             check_held_dir(gate.held_dir, p, gate.ledger.root)  # a held image must never land on a release path
         except GenerationError as exc:
             raise GenerateError(str(exc)) from None
     decision = gate.check(prompt)
+    for p in paths:
+        p.parent.mkdir(parents=True, exist_ok=True)
     gate.link_checkpoint(checkpoint)
     images = generator.generate([decision.prompt], seed=seed, count=count, **generate_kwargs)
     result = GovernedResult(decision, ledger_path=gate.ledger.path)

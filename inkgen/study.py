@@ -8,6 +8,7 @@ paper's numbers come from ``inkgen/data/paper_reported.yaml`` and are labelled *
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,19 +16,28 @@ from typing import Any
 
 import pandas as pd
 
+from inkgen.metrics.claims import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE
 from inkgen.metrics.paper import STAND_INS, PaperReported, load_paper_reported
 
 VARIANTS = ("full", "no_clip", "no_transformer", "vqgan_clip", "vqgan")
 GOVERNANCE_REPORT = Path("reports") / "governance"
+HEADLINE = "headline.json"  # at the project root; dvc.yaml declares it as the study's metric
 
 
 def _read(path: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
-def _fmt(est: dict[str, Any] | None, digits: int = 3) -> str:
+# The paper's units for counts (Table 1: parameters in millions, MACs in billions): ours are shown in the same.
+UNITS = {"parameters_m": (1e6, " M"), "macs_g": (1e9, " G")}
+
+
+def _fmt(est: dict[str, Any] | None, digits: int = 3, unit: tuple[float, str] | None = None) -> str:
     if not est:
         return "not measured"
+    if unit is not None and est.get("mean") is not None:
+        scale, suffix = unit
+        return f"{est['mean'] / scale:,.2f}{suffix}"
     if est.get("method") == "exact":
         return f"{est['mean']:,.0f}" if abs(est["mean"]) >= 1000 else f"{est['mean']:.{digits}f}"
     n = f"N={est['n_seeds']} seeds x {est['n']} images" if est.get("n_seeds") else f"N={est['n']}"
@@ -47,6 +57,7 @@ class Study:
     paper: PaperReported
     governance: dict[str, Any] | None
     governance_html: Path | None
+    root: Path | None = None  # the project: paths shown relative to it
 
     # ------------------------------------------------------------------------------------ the data
     def data(self) -> pd.DataFrame:
@@ -110,7 +121,7 @@ class Study:
             row = {"variant": v}
             for pm, names in STAND_INS.items():
                 ours = next((n for n in names if n in m), None)
-                row[f"{pm} (ours: {ours or '-'})"] = _fmt(m.get(ours)) if ours else "not measured"
+                row[f"{pm} (ours: {ours or '-'})"] = _fmt(m.get(ours), unit=UNITS.get(pm)) if ours else "not measured"
                 row[f"{pm} (reported by the paper)"] = self.paper.table1[v].get(pm, "")
             rows.append(row)
         return pd.DataFrame(rows).set_index("variant").T
@@ -160,20 +171,55 @@ class Study:
         ins = self.metrics.get("instructions") or {}
         return pd.Series(ins.get("beside_paper") or {}, name="our 95% interval vs the paper's threshold").to_frame()
 
+    def _relative(self, value: Any) -> Any:
+        """An absolute path in a report (the ledger, its root) shown relative to the project, as people read it."""
+        if isinstance(value, str) and os.path.isabs(value) and self.root is not None:
+            return Path(os.path.relpath(value, Path(self.root).resolve())).as_posix()
+        return value
+
     def governance_summary(self) -> pd.Series:
         """The governance report's scalar top-level entries (and those of its ``summary``, if it has one)."""
         g = self.governance or {}
-        flat = {k: v for k, v in g.items() if isinstance(v, (str, int, float, bool))}
+        flat = {k: self._relative(v) for k, v in g.items() if isinstance(v, (str, int, float, bool))}
         if isinstance(g.get("summary"), dict):
             flat.update({f"summary.{k}": v for k, v in g["summary"].items()
                          if isinstance(v, (str, int, float, bool))})
         return pd.Series(flat, name="governance report", dtype=object)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, root: str | Path = ".") -> dict[str, Any]:
+        html = self.governance_html
+        if html is not None:  # relative to the project: a committed file never names this machine's folders
+            html = Path(os.path.relpath(Path(html).resolve(), Path(root).resolve())).as_posix()
         return {"corpus_source": (self.metrics.get("collect") or {}).get("source"),
                 "stages_with_metrics": sorted(k for k, v in self.metrics.items() if v),
                 "claim_verdicts": self.verdict_counts(),
-                "governance_report": str(self.governance_html) if self.governance_html else None}
+                "governance_report": html}
+
+    def headline(self) -> dict[str, Any]:
+        """The ten numbers a reader wants first, under short keys (``dvc metrics show`` / ``dvc exp show``
+        print them as columns; README's "Results" table says what each is). Missing stages give ``None``."""
+        m = {k: v or {} for k, v in self.metrics.items()}
+        ins = (m.get("instructions") or {}).get("sequences") or {}
+        last = [list(rounds.values())[-1] for rounds in ins.values() if rounds]
+
+        def mean(key: str) -> float | None:
+            vals = [r.get(key) for r in last if r.get(key) is not None]
+            return round(sum(vals) / len(vals), 3) if vals else None
+
+        def r(x: Any, digits: int = 3) -> Any:
+            return round(float(x), digits) if isinstance(x, (int, float)) and not isinstance(x, bool) else x
+
+        verdicts = Counter(self.claims()["verdict on our data"])
+        train_s = sum(float(m.get(k, {}).get("wall_seconds") or 0) for k in m if k.startswith(("vqgan-", "train-")))
+        # ten short keys, so that `dvc metrics show` fits 120 columns (README's "Results" table names them)
+        return {"psnr": r(m.get("vqgan-full", {}).get("val_psnr"), 2),
+                "psnr_vq": r(m.get("vqgan-vqgan", {}).get("val_psnr"), 2),
+                "recog": r(m.get("train-full", {}).get("primary_accuracy")),
+                "recog_vq": r(m.get("train-vqgan", {}).get("primary_accuracy")),
+                "style": mean("style_similarity"), "resp": mean("response_accuracy"),
+                "holds": verdicts.get(HOLDS, 0), "fails": verdicts.get(DOES_NOT_HOLD, 0),
+                "unsure": verdicts.get(INCONCLUSIVE, 0),
+                "train_h": round(train_s / 3600, 2)}
 
 
 def load_study(root: str | Path, metrics_dir: str) -> Study:
@@ -187,10 +233,14 @@ def load_study(root: str | Path, metrics_dir: str) -> Study:
             metrics[f"{phase}/{v}"] = {p.stem: _read(p) for p in sorted((folder / phase / v).glob("seed-*.json"))}
     gov_dir = root / GOVERNANCE_REPORT
     html = gov_dir / "report.html"
-    return Study(metrics, load_paper_reported(), _read(gov_dir / "report.json"), html if html.is_file() else None)
+    return Study(metrics, load_paper_reported(), _read(gov_dir / "report.json"), html if html.is_file() else None,
+                 root)
 
 
 def write_summary(study: Study, root: str | Path, metrics_dir: str) -> Path:
+    """``study.json`` (what ran) and, at the project root, ``headline.json`` (:meth:`Study.headline`, the study's
+    one declared metric: at the root, its path column is short enough for `dvc metrics show` to fit 120 columns)."""
     path = Path(root) / metrics_dir / "study.json"
-    path.write_text(json.dumps(study.summary(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(study.summary(root), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (Path(root) / HEADLINE).write_text(json.dumps(study.headline(), indent=2) + "\n", encoding="utf-8")
     return path

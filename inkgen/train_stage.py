@@ -409,7 +409,7 @@ def run_train(params: Params, variant: str, seed: int, root: str | Path | None =
                              "chance (uniform)": [1 / test.rows["primary"].nunique(),
                                                   1 / test.rows["painting_type"].nunique()]},
                             index=["primary category", "painting type"])
-    idx = torch.as_tensor(prompts["index"].to_numpy())
+    idx = torch.as_tensor(prompts["index"].to_numpy(copy=True))  # pandas gives a read-only view: torch would warn
     originals = test.as_float_tensor()[idx]
     text_vec = None
     if vqgan.config.text_style_norm:

@@ -45,7 +45,9 @@ def save_figure(fig: plt.Figure, path: str | Path, dpi: int = 120) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
-    return path
+    from inkgen.display import SavedFile
+
+    return SavedFile(path)  # a notebook cell ending here shows "saved: <relative path>", not PosixPath('/...')
 
 
 def confusion_figures(matrices: dict[str, pd.DataFrame], cell_inches: float = 0.55) -> plt.Figure:

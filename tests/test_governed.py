@@ -175,12 +175,40 @@ def test_a_copy_of_a_registered_or_training_image_is_held(project, trained, agai
     assert verify(g.ledger.path).ok
 
 
-def test_outside_the_ledger_root_is_refused_before_anything_is_painted(project, trained, tmp_path_factory):
-    elsewhere = tmp_path_factory.mktemp("elsewhere")
-    with pytest.raises(ValueError, match="outside the ledger root"):
-        governed_generate(trained["gen"], ALLOW, elsewhere / "x.png", gate=gate(project),
-                          checkpoint="models/prior-last.pt")
-    assert not list(elsewhere.iterdir())
+def test_outside_the_ledger_root_is_painted_and_recorded_by_absolute_path(project, trained, tmp_path_factory):
+    out = tmp_path_factory.mktemp("elsewhere") / "new" / "folder" / "x.png"  # missing folders are created
+    g = gate(project)
+    (rec,) = governed_generate(trained["gen"], ALLOW, out, gate=g, checkpoint="models/prior-last.pt").records
+    assert rec.path == out and out.is_file()
+    assert rec.entry.payload["path"] == out.resolve().as_posix()  # outside the root: absolute
+    assert verify(g.ledger.path).ok
+
+
+def test_cli_defaults_to_the_full_model_and_refuses_an_existing_output_before_painting(project, trained, capsys):
+    from inkgen import config
+    from inkgen.layout import default_checkpoint
+
+    raw = yaml.safe_load(open(ROOT_PARAMS, encoding="utf-8"))
+    for folder, name in ((raw["paths"]["dataset"], "manifest.csv"), (raw["paths"]["raw"], "records.jsonl")):
+        (project / folder).mkdir(parents=True, exist_ok=True)
+        shutil.copy(project / "data" / name, project / folder / name)
+    (project / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    args = ["generate", ALLOW, "--text-encoder", str(trained["bert"]), "--out", "deep/er/y.png"]
+    assert cli_main(args) == 2 and "no trained full model yet" in capsys.readouterr().err
+    full = default_checkpoint(config.load(project / "params.yaml"), project)
+    full.parent.mkdir(parents=True)
+    shutil.copy(project / "models" / "prior-last.pt", full)
+    assert cli_main(args) == 0, capsys.readouterr().err
+    assert (project / "deep" / "er" / "y.png").is_file()
+    ledger = Ledger(project / raw["governance"]["ledger"])
+    n = len(ledger.find("generation"))
+    assert ledger.find("generation")[-1].payload["checkpoint_path"] == full.relative_to(project).as_posix()
+    before = (project / "deep" / "er" / "y.png").read_bytes()
+    assert cli_main(args) == 2
+    err = capsys.readouterr().err
+    assert "already exists" in err and "Traceback" not in err
+    assert len(Ledger(ledger.path).find("generation")) == n  # nothing painted, nothing entered
+    assert (project / "deep" / "er" / "y.png").read_bytes() == before
 
 
 def _cli(project, trained, prompt, *extra):

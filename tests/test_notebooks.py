@@ -65,6 +65,9 @@ def test_every_notebook_is_a_dvc_stage():
     for path in NOTEBOOKS:
         assert f"notebooks/{path.name}" in commands, f"{path.name} is not run by any dvc.yaml stage"
     for name, stage in stages.items():
+        if "papermill" not in str(stage["cmd"]):
+            assert name == "params", f"stage {name} runs no notebook"  # the params check is the one such stage
+            continue
         deps = [d if isinstance(d, str) else next(iter(d)) for d in stage["deps"]]
         nb = [d for d in deps if d.startswith("notebooks/")]
         assert nb and nb[0] in stage["cmd"], f"stage {name}: its notebook must be a declared dependency"

@@ -7,8 +7,10 @@ and those downstream of it only.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -42,13 +44,25 @@ USES_GENERATE = {*(f"train@{v}-{s}" for v, s in RUNS), "evaluate", "instructions
 pytestmark = pytest.mark.slow
 
 
-def _run(cmd: list[str], cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess:
+def _run(cmd: list[str], cwd: Path, timeout: int = 900, check: bool = True) -> subprocess.CompletedProcess:
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "DVC_NO_ANALYTICS": "1",
            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.org"}
+           "GIT_COMMITTER_EMAIL": "t@example.org", "COLUMNS": "120"}
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+    if check:
+        assert proc.returncode == 0, \
+            f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
     return proc
+
+
+def _dvc(project: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return _run([str(BIN / "dvc"), *args], project, check=check)
+
+
+def _restore(project: Path) -> None:
+    """README's restore: the committed results (git) and the cached outputs (DVC) of HEAD."""
+    _run(["git", "checkout", "HEAD", "--", "dvc.lock", "headline.json", "reports/metrics", "params.yaml"], project)
+    _dvc(project, "checkout", "--force")
 
 
 def _status(project: Path) -> set[str]:
@@ -145,11 +159,120 @@ def test_second_repro_runs_nothing(project):
     assert "Running stage" not in out, out
 
 
+# What an executed notebook must never show a reader: a Python warning, a traceback, a progress bar, or a
+# path of the machine it ran on.
+NOISE = [(re.compile(r"\b[A-Z]\w*Warning\b"), "a Python warning"), (re.compile(r"Traceback \(most recent"), "a traceback"),
+         (re.compile(r"\d+it/s\]|\|[#█▏▎▍▌▋▊▉ ]{5,}\|"), "a progress bar")]
+
+
+def _shown_text(nb) -> list[tuple[int, str]]:
+    out = []
+    for i, cell in enumerate(nb.cells):
+        for o in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if o.get("output_type") == "stream":
+                out.append((i, o.get("text", "")))
+            elif o.get("output_type") == "error":
+                out.append((i, "Traceback (most recent call last) " + "\n".join(o.get("traceback", []))))
+            for kind in ("text/plain", "text/html", "text/markdown"):
+                if kind in (o.get("data") or {}):
+                    value = o["data"][kind]
+                    out.append((i, "".join(value) if isinstance(value, list) else value))
+    return out
+
+
+def test_executed_notebooks_show_no_warning_traceback_progress_or_absolute_path(project):
+    machine_paths = {str(project), str(project.resolve()), str(ROOT), sys.prefix, os.path.realpath(sys.prefix)}
+    problems = []
+    for stage in NOTEBOOKS:
+        nb = nbformat.read(_executed(project, stage), as_version=4)
+        for i, text in _shown_text(nb):
+            found = [what for rx, what in NOISE if rx.search(text)]
+            found += [f"the absolute path {p}" for p in machine_paths if p and p in text]
+            problems += [f"{NOTEBOOKS[stage]} cell {i}: {what}: {text[:160]!r}" for what in found]
+    assert not problems, "\n".join(problems[:20])
+
+
+def test_results_are_committed_and_the_headline_is_legible(project):
+    _run(["git", "add", "-A"], project)
+    _run(["git", "commit", "-qm", "results of the smoke study"], project)
+    tracked = _run(["git", "ls-files", "reports/metrics", "dvc.lock", "headline.json"], project).stdout.split()
+    assert "dvc.lock" in tracked and "headline.json" in tracked
+    assert {f"reports/metrics/{s.replace('@', '-')}.json" for s in NOTEBOOKS} <= set(tracked)
+    for rel in tracked:  # no committed result names this machine's folders
+        assert str(project) not in (project / rel).read_text(encoding="utf-8", errors="replace"), rel
+    show = _dvc(project, "metrics", "show").stdout
+    assert "headline.json" in show and "psnr" in show
+    assert max(len(line) for line in show.splitlines()) <= 120, show
+    headline = json.loads((project / "headline.json").read_text())
+    assert 8 <= len(headline) <= 12 and all(re.fullmatch(r"[a-z0-9_]{2,10}", k) for k in headline), headline
+    diff = _dvc(project, "metrics", "diff")
+    assert "failed to load" not in diff.stdout + diff.stderr and diff.stdout.strip() == "", diff.stdout
+    assert _status(project) == set()
+
+
+def test_a_bad_parameter_is_refused_before_any_output_is_touched(project):
+    metrics = {p: p.read_bytes() for p in (project / "reports/metrics").rglob("*") if p.is_file()}
+    executed = _executed(project, "instructions").read_bytes()
+    proc = _dvc(project, "exp", "run", "-S", "instructions.samples=-3", check=False)
+    said = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "error: instructions.samples: -3 is out of range" in said and "Traceback" not in said, said
+    assert {p: p.read_bytes() for p in (project / "reports/metrics").rglob("*") if p.is_file()} == metrics
+    assert _executed(project, "instructions").read_bytes() == executed
+    _restore(project)
+    assert _status(project) == set()
+
+
+def test_an_experiment_is_shown_compared_and_applied(project):
+    samples = yaml.safe_load((project / "params.yaml").read_text())["instructions"]["samples"]
+    _dvc(project, "exp", "run", "-S", f"instructions.samples={samples + 1}", "-n", "more-samples")
+    exp_result = (project / "reports/metrics/instructions.json").read_bytes()
+    show = _dvc(project, "exp", "show", "--no-pager", "--only-changed", "--drop", ".*/.*").stdout
+    row = next(line for line in show.splitlines() if "more-samples" in line)
+    assert "!" not in row, show
+    params = _dvc(project, "params", "diff").stdout
+    assert re.search(rf"instructions\.samples\s+{samples}\s+{samples + 1}", params), params
+    diff = _dvc(project, "metrics", "diff")
+    assert "failed to load" not in diff.stdout + diff.stderr
+    _restore(project)
+    assert yaml.safe_load((project / "params.yaml").read_text())["instructions"]["samples"] == samples
+    _dvc(project, "exp", "apply", "more-samples")
+    assert yaml.safe_load((project / "params.yaml").read_text())["instructions"]["samples"] == samples + 1
+    assert (project / "reports/metrics/instructions.json").read_bytes() == exp_result
+    _restore(project)
+    assert _status(project) == set()
+
+
+def test_plots_draw_every_column_offline_and_diff_with_the_commit(project):
+    _run([str(BIN / "inkgen"), "plots-template"], project)
+    _dvc(project, "plots", "show")
+    page = (project / "dvc_plots" / "index.html").read_text(encoding="utf-8")
+    assert "vegaEmbed" in page and not re.search(r"<script[^>]+src=", page), "the page must not load scripts"
+    for entry in yaml.safe_load((project / "dvc.yaml").read_text())["plots"]:
+        (path, spec), = entry.items()
+        header = next(csv.reader(open(project / path, encoding="utf-8")))
+        drawn = spec["y"] if isinstance(spec["y"], list) else [spec["y"]]
+        assert set(header) - {spec["x"]} <= set(drawn), f"{path}: columns {header}, dvc.yaml draws {drawn}"
+    _dvc(project, "plots", "diff", "HEAD")
+
+
+def test_a_colleague_pulls_from_a_remote_and_paints(project, tmp_path_factory):
+    store, clone = tmp_path_factory.mktemp("store"), tmp_path_factory.mktemp("colleague") / "inkgen"
+    _dvc(project, "remote", "add", "-d", "store", str(store))
+    _run(["git", "commit", "-qam", "DVC remote"], project)
+    _dvc(project, "push")
+    _run(["git", "clone", "-q", str(project), str(clone)], project)
+    _dvc(clone, "pull")
+    assert _status(clone) == set()
+    _run([str(BIN / "inkgen"), "generate", "misty mountains and a river in ink", "--out", "new/x.png"], clone)
+    assert (clone / "new" / "x.png").stat().st_size > 0
+
+
 def test_a_generation_parameter_concerns_phase_2_only(project):
     old = yaml.safe_load((project / "params.yaml").read_text())["generate"]["temperature"]
     _set_param(project, "generate.temperature", 0.5)
-    # governance paints its governed images with the same sampling settings
-    assert _status(project) == USES_GENERATE | {"governance"}
+    # governance paints its governed images with the same sampling settings; stage `params` checks every value
+    assert _status(project) == USES_GENERATE | {"governance", "params"}
     _set_param(project, "generate.temperature", old)
     assert _status(project) == set()
 
@@ -158,7 +281,7 @@ def test_changing_a_parameter_reruns_that_stage_and_downstream_only(project):
     # `dvc repro annotate` runs annotate and what it needs, not the training downstream (kept fast here);
     # `dvc status` then names exactly the stages downstream as changed.
     _set_param(project, "annotate.seed", 99)
-    assert _status(project) == {"annotate"}
+    assert _status(project) == {"annotate", "params"}  # `params` checks every value first
     before = _mtimes(project)
     _run([str(BIN / "dvc"), "repro", "annotate"], project)
     after = _mtimes(project)
@@ -169,7 +292,7 @@ def test_changing_a_parameter_reruns_that_stage_and_downstream_only(project):
     # A value that changes every curated image, so that the stage downstream has new inputs to re-run on
     # (DVC rightly skips a downstream stage whose inputs came out byte-identical).
     _set_param(project, "curate.target_size", 24)
-    assert _status(project) - DOWNSTREAM_OF_ANNOTATE == {"curate"}
+    assert _status(project) - DOWNSTREAM_OF_ANNOTATE == {"curate", "params"}
     before = after
     _run([str(BIN / "dvc"), "repro", "annotate"], project)
     after = _mtimes(project)

@@ -26,6 +26,7 @@ from inkgen.config import Params, project_root
 from inkgen.data.raw_store import NOT_COLLECTED_FILE, RawStore
 from inkgen.data.records import read_jsonl
 from inkgen.data.sources import MUSEUMS, FolderSource, HttpClient, SourceStats, make_client
+from inkgen.display import tabular
 
 QUARANTINE_COLUMNS = ["item_id", "source", "kind", "reason", "file", "sha256"]
 NOT_COLLECTED_COLUMNS = ["item_id", "source", "kind", "reason", "object_url"]
@@ -36,6 +37,7 @@ def reason_kind(reason: str) -> str:
     return reason.split(":", 1)[0].strip() or "unknown"
 
 
+@tabular  # a table in the notebook, not a one-line repr
 @dataclass
 class CollectSummary:
     source: str

@@ -35,6 +35,7 @@ from torch import nn
 from inkgen.data.taxonomy import load_taxonomy
 from inkgen.determinism import deterministic
 from torchvision import models as tv_models  # importable: the inkgen package applied the CPU fix first
+from inkgen.display import tabular
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +210,7 @@ def _augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 
 
 # ------------------------------------------------------------------------------------------ training
+@tabular  # a table in the notebook, not a one-line repr
 @dataclass
 class TrainReport:
     """What one training run did: per-epoch mean loss, seconds, throughput."""

@@ -22,8 +22,10 @@ from PIL import Image
 import open_clip
 from inkgen.determinism import deterministic
 from inkgen.models.clip import ClipError, InkClip, retrieval_recall
+from inkgen.display import tabular
 
 
+@tabular  # a table in the notebook, not a one-line repr
 @dataclass
 class ClipTrainReport:
     """What one training run measured (every number here was measured by :func:`train_clip`)."""

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import torch
-from tqdm.auto import tqdm
+
+from inkgen import progress as terminal_progress
 
 from inkgen.training.distributed import run_step
 
@@ -59,8 +60,9 @@ def run_epochs(state: LoopState, *, n: int, batch_size: int, epochs: int, seed: 
     bs = min(batch_size, n)
     per_epoch = math.ceil(n / bs)
     seconds, seen = 0.0, 0
-    bar = tqdm(total=per_epoch * epochs, initial=state.step, desc=desc, disable=not progress,
-               dynamic_ncols=True, leave=False)
+    # on the terminal of `dvc repro`, never in the executed notebook; a line per epoch when not a terminal
+    bar = terminal_progress.bar(total=per_epoch * epochs, initial=state.step, desc=desc, disable=not progress,
+                                log_every=per_epoch)
     try:
         while state.epoch < epochs:
             order = epoch_order(seed, state.epoch, n)

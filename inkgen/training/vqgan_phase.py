@@ -22,7 +22,6 @@ from typing import Any, Callable, Sequence
 import torch
 from torch import nn
 
-from inkgen.models.clip import clip_guidance_loss, freeze
 from inkgen.models.vqgan import VQGAN, VQGANConfig, VQGANLoss
 from inkgen.training import distributed
 from inkgen.training.checkpoint import (CheckpointError, checkpoint_path, load_checkpoint, rng_state,
@@ -61,6 +60,8 @@ def generator_objective(model: VQGAN, loss_fn: VQGANLoss, x: torch.Tensor, step:
     if loss_fn.lam > 0 and step >= clip_start:
         if clip is None or clip_text is None:
             raise TrainError("lambda_clip > 0 needs a CLIP model and the captions' CLIP text features")
+        from inkgen.models.clip import clip_guidance_loss  # open_clip only when CLIP guides (5 s import)
+
         clip_loss = clip_guidance_loss(clip, out.recon, clip_text)
     loss, log = loss_fn.generator_loss(x, out.recon, out.vq_loss, step, last_layer=model.last_layer(),
                                        clip_loss=clip_loss)
@@ -157,6 +158,8 @@ def train_vqgan(config: TrainConfig, vqgan_config: VQGANConfig, images: torch.Te
     if lam > 0:
         if clip is None:
             raise TrainError(f"variant {config.variant!r} with lambda_clip={config.lambda_clip} needs a CLIP model")
+        from inkgen.models.clip import freeze  # open_clip only when CLIP guides (5 s import)
+
         freeze(clip).to(device)
         if clip_text is None:
             if captions is None or len(captions) != n:
