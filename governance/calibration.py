@@ -88,22 +88,44 @@ def procedural_work(seed: int, size: int) -> Image.Image:
     return img
 
 
-def _crop(img: Image.Image, rng: np.random.Generator) -> Image.Image:
+# The mechanics of a copier's edits, shared with :mod:`governance.copy_calibration`, whose attacks are
+# stronger (other ranges): the random draws are made here, in this order, so a seed gives the same copies.
+def crop_margins(img: Image.Image, rng: np.random.Generator, low: float, high: float) -> Image.Image:
+    """Cuts each side by a random share in [low, high) of the width or height."""
     w, h = img.size
-    l, t, r, b = (rng.uniform(0.02, 0.08, 4) * [w, h, w, h]).astype(int)
+    l, t, r, b = (rng.uniform(low, high, 4) * [w, h, w, h]).astype(int)
     return img.crop((l, t, w - r, h - b))
 
 
+def resize_by(img: Image.Image, factor: float, resample: int) -> Image.Image:
+    """Scales both sides by ``factor``, never below 8 pixels."""
+    return img.resize((max(8, int(img.width * factor)), max(8, int(img.height * factor))), resample)
+
+
+def recompress_jpeg(img: Image.Image, rng: np.random.Generator, low: int, high: int) -> Image.Image:
+    """Saves as JPEG at a random quality in [low, high) and decodes it again."""
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, format="JPEG", quality=int(rng.integers(low, high)))
+    buf.seek(0)
+    return Image.open(buf).convert("RGB")
+
+
+def shift_channels(img: Image.Image, rng: np.random.Generator, most: int) -> Image.Image:
+    """Adds a random offset in [-most, most] to each RGB channel, clipped to 0..255."""
+    shift = rng.integers(-most, most + 1, 3)
+    return Image.fromarray(np.clip(np.asarray(img, dtype=np.int16) + shift, 0, 255).astype(np.uint8))
+
+
+def _crop(img: Image.Image, rng: np.random.Generator) -> Image.Image:
+    return crop_margins(img, rng, 0.02, 0.08)
+
+
 def _scale(img: Image.Image, rng: np.random.Generator) -> Image.Image:
-    f = rng.uniform(0.3, 0.6)
-    return img.resize((max(8, int(img.width * f)), max(8, int(img.height * f))), Image.LANCZOS)
+    return resize_by(img, rng.uniform(0.3, 0.6), Image.LANCZOS)
 
 
 def _jpeg(img: Image.Image, rng: np.random.Generator) -> Image.Image:
-    buf = io.BytesIO()
-    img.convert("RGB").save(buf, format="JPEG", quality=int(rng.integers(25, 70)))
-    buf.seek(0)
-    return Image.open(buf).convert("RGB")
+    return recompress_jpeg(img, rng, 25, 70)
 
 
 def _rotate(img: Image.Image, rng: np.random.Generator) -> Image.Image:
@@ -115,8 +137,7 @@ def _rotate(img: Image.Image, rng: np.random.Generator) -> Image.Image:
 def _colour(img: Image.Image, rng: np.random.Generator) -> Image.Image:
     img = ImageEnhance.Brightness(img.convert("RGB")).enhance(rng.uniform(0.8, 1.2))
     img = ImageEnhance.Color(img).enhance(rng.uniform(0.5, 1.5))
-    shift = rng.integers(-15, 16, 3)
-    return Image.fromarray(np.clip(np.asarray(img, dtype=np.int16) + shift, 0, 255).astype(np.uint8))
+    return shift_channels(img, rng, 15)
 
 
 def _combined(img: Image.Image, rng: np.random.Generator) -> Image.Image:
@@ -177,6 +198,17 @@ class CalibrationResult:
                 "source": self.source, "rows": [r.to_dict() for r in self.rows]}
 
 
+def check_inputs(what: str, names: Sequence[str], known: dict[str, Any], registered: Sequence[Any],
+                 unrelated: Sequence[Any]) -> None:
+    """A calibration's inputs (also :mod:`governance.copy_calibration`'s): every name of a ``what`` (transform,
+    attack) among ``known``, and at least one registered and one unrelated work; else a ValueError saying so."""
+    unknown = [t for t in names if t not in known]
+    if unknown:
+        raise ValueError(f"unknown {what} {unknown[0]!r} (known: {', '.join(known)})")
+    if not registered or not unrelated:
+        raise ValueError("calibration needs at least one registered and one unrelated work")
+
+
 def choose_threshold(rows: Sequence[CalibrationRow], max_fpr: float) -> int | None:
     """Highest recall among thresholds with FPR ≤ ``max_fpr``; ties to the smaller threshold."""
     ok = [r for r in rows if r.fpr <= max_fpr]
@@ -189,11 +221,7 @@ def calibrate(registered: Sequence[Image.Image], unrelated: Sequence[Image.Image
               transforms: Sequence[str], variants: Sequence[str], max_threshold: int, max_fpr: float,
               seed: int, source: str = "images") -> CalibrationResult:
     """Tabulate recall and FPR for thresholds ``0..max_threshold`` and pick one by the rule above."""
-    unknown = [t for t in transforms if t not in TRANSFORMS]
-    if unknown:
-        raise ValueError(f"unknown transform {unknown[0]!r} (known: {', '.join(TRANSFORMS)})")
-    if not registered or not unrelated:
-        raise ValueError("calibration needs at least one registered and one unrelated work")
+    check_inputs("transform", transforms, TRANSFORMS, registered, unrelated)
     rng = np.random.default_rng(seed)
     originals = np.array([phash(img) for img in registered], dtype=np.uint64)
     own: dict[str, np.ndarray] = {}

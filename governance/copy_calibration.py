@@ -32,13 +32,13 @@ sizes it is a lower bound).
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
 
+from governance.calibration import check_inputs, crop_margins, recompress_jpeg, resize_by, shift_channels
 from governance.copymatch import Matcher, reference_set
 
 REGISTRY_SIZES = (1_000_000,)
@@ -49,9 +49,7 @@ def _fill(img: Image.Image) -> tuple[int, ...]:
 
 
 def _crop(img: Image.Image, rng: np.random.Generator) -> Image.Image:
-    w, h = img.size
-    l, t, r, b = (rng.uniform(0.03, 0.12, 4) * [w, h, w, h]).astype(int)
-    return img.crop((l, t, w - r, h - b))
+    return crop_margins(img, rng, 0.03, 0.12)
 
 
 def _rotate(img: Image.Image, rng: np.random.Generator) -> Image.Image:
@@ -69,23 +67,19 @@ def _watermark(img: Image.Image, rng: np.random.Generator) -> Image.Image:
 
 
 def _jpeg(img: Image.Image, rng: np.random.Generator) -> Image.Image:
-    buf = io.BytesIO()
-    img.convert("RGB").save(buf, format="JPEG", quality=int(rng.integers(15, 50)))
-    buf.seek(0)
-    return Image.open(buf).convert("RGB")
+    return recompress_jpeg(img, rng, 15, 50)
 
 
 def _scale(img: Image.Image, rng: np.random.Generator) -> Image.Image:
     f = rng.uniform(0.6, 0.8) if rng.random() < 0.5 else rng.uniform(1.5, 3.0)
-    return img.resize((max(8, int(img.width * f)), max(8, int(img.height * f))), Image.BICUBIC)
+    return resize_by(img, f, Image.BICUBIC)
 
 
 def _colour(img: Image.Image, rng: np.random.Generator) -> Image.Image:
     img = ImageEnhance.Brightness(img.convert("RGB")).enhance(rng.uniform(0.75, 1.25))
     img = ImageEnhance.Contrast(img).enhance(rng.uniform(0.7, 1.3))
     img = ImageEnhance.Color(img).enhance(rng.uniform(0.3, 1.7))
-    shift = rng.integers(-20, 21, 3)
-    return Image.fromarray(np.clip(np.asarray(img, dtype=np.int16) + shift, 0, 255).astype(np.uint8))
+    return shift_channels(img, rng, 20)
 
 
 def _combined(img: Image.Image, rng: np.random.Generator) -> Image.Image:
@@ -172,11 +166,7 @@ def calibrate_matcher(registered: Sequence[Image.Image], unrelated: Sequence[Ima
                       attacks: Sequence[str], max_fpr: float, twin_min_correlation: float, seed: int,
                       source: str = "images") -> MatcherCalibration:
     """Tabulate recall per attack and false-positive rates over the stage-two threshold grid."""
-    unknown = [a for a in attacks if a not in ATTACKS]
-    if unknown:
-        raise ValueError(f"unknown attack {unknown[0]!r} (known: {', '.join(ATTACKS)})")
-    if not registered or not unrelated:
-        raise ValueError("calibration needs at least one registered and one unrelated work")
+    check_inputs("attack", attacks, ATTACKS, registered, unrelated)
     rng = np.random.default_rng(seed)
     refs = reference_set([f"r{i}" for i in range(len(registered))], registered)
     own: dict[str, np.ndarray] = {}

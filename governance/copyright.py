@@ -17,16 +17,13 @@ copyright database. Two checks, both by pHash Hamming distance over every image 
 
 from __future__ import annotations
 
-import csv
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-import numpy as np
 from PIL import Image
 
-from governance.candidates import References
+from governance.candidates import References, load_training_references
 from governance.copymatch import Matcher, Verified
 from governance.hash_index import HashIndex
 from governance.ledger import Entry, Ledger
@@ -69,21 +66,9 @@ def load_training_hashes(path: str | os.PathLike[str], id_column: str = "item_id
     validation and test images, which the model never saw, so an output close to one of them is not a
     memorised training image. A CSV without that column is taken whole (a plain list of training hashes);
     ``split=None`` takes every row."""
-    path = Path(path)
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
-        column = next((c for c in hash_columns if c in header), None)
-        if id_column not in header or column is None:
-            raise ImageHashError(f"{path}: needs columns {id_column!r} and one of {list(hash_columns)}; has {header}")
-        ids, values = [], []
-        filtered = split is not None and split_column in header
-        for n, row in enumerate(reader, 1):
-            if filtered and row[split_column] != split:
-                continue
-            ids.append(row[id_column])
-            values.append(parse_hash(row[column] or "", f"{path} row {n} (id {row[id_column]}), field {column!r}"))
-    return HashIndex(np.array(values, dtype=np.uint64), ids)
+    # The same reading as the two-stage matcher's training references, without the image files.
+    return load_training_references(path, split=split, id_column=id_column, hash_columns=hash_columns,
+                                    split_column=split_column).index
 
 
 def _best_per_id(hits_by_variant: Mapping[str, list], ) -> dict[str, tuple[int, str]]:

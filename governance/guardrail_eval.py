@@ -57,15 +57,25 @@ def read_prompt_set(path: str | os.PathLike[str], default_label: str | None) -> 
     return rows
 
 
-@dataclass
-class SetResult:
-    name: str
+@dataclass(kw_only=True)
+class Tally:
+    """Counts of the guardrail's actions over some prompts, and the prompts whose action was not the one
+    expected."""
     n: int = 0
     by_action: dict[str, int] = field(default_factory=lambda: {a: 0 for a in ACTIONS})
     mismatches: list[dict[str, Any]] = field(default_factory=list)
 
     def rate(self, *actions: str) -> float:
         return sum(self.by_action[a] for a in actions) / self.n if self.n else 0.0
+
+    def count(self, action: str) -> None:
+        self.n += 1
+        self.by_action[action] += 1
+
+
+@dataclass
+class SetResult(Tally):
+    name: str
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "n": self.n, "by_action": self.by_action, "mismatches": self.mismatches}
@@ -135,16 +145,10 @@ KINDS = ("benign", "hostile")
 
 
 @dataclass
-class Category:
+class Category(Tally):
     name: str
     kind: str        # benign | hostile
     expect: str      # the action the shipped policy must take
-    n: int = 0
-    by_action: dict[str, int] = field(default_factory=lambda: {a: 0 for a in ACTIONS})
-    mismatches: list[dict[str, Any]] = field(default_factory=list)
-
-    def rate(self, *actions: str) -> float:
-        return sum(self.by_action[a] for a in actions) / self.n if self.n else 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {"category": self.name, "kind": self.kind, "expect": self.expect, "n": self.n,
@@ -174,8 +178,7 @@ def _run(name: str, rows: list[tuple[int, str, str]], policy: Policy, relabel: d
     for lineno, label, prompt in rows:
         expected = relabel.get(label, label)
         decision = check_prompt(prompt, policy, roles=roles)
-        result.n += 1
-        result.by_action[decision.action] += 1
+        result.count(decision.action)
         if decision.action != expected:
             result.mismatches.append({"line": lineno, "prompt": prompt, "expected": expected,
                                       "got": decision.action, "reasons": list(decision.reasons)})
@@ -201,9 +204,8 @@ def evaluate(policy: Policy, benign: str | os.PathLike[str] = BENIGN,
         total = report.benign if cat.kind == "benign" else report.hostile
         for n, prompt in enumerate(prompts):
             action = check_prompt(prompt, policy, roles=roles).action
-            for r in (cat, total):
-                r.n += 1
-                r.by_action[action] += 1
+            cat.count(action)
+            total.count(action)
             if action != cat.expect:
                 miss = {"line": f"{path.name}#{n}", "prompt": prompt, "expected": cat.expect, "got": action}
                 cat.mismatches.append(miss)
