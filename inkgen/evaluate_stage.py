@@ -50,6 +50,7 @@ from inkgen.metrics.claims import NOT_APPLICABLE, Seeded
 from inkgen.metrics.distribution import clip_image_features
 from inkgen.metrics.paper import PaperReported
 from inkgen.metrics.seeded import SeedMeasure, assemble, groups, measure_seed
+from inkgen.metrics.stats import Estimate, count_prefix, format_count
 from inkgen.training.convergence import convergence_epoch
 from inkgen.train_stage import (VARIANTS, held_out_prompts, params_hash, parameter_table, prior_checkpoint,
                                 text_encoder, vqgan_checkpoint, vqgan_owner, write_metrics)
@@ -58,6 +59,10 @@ from inkgen.train_stage import (VARIANTS, held_out_prompts, params_hash, paramet
 COLUMNS = ("convergence_rounds", "vqgan_convergence_rounds", "classifier_score", "is", "frechet_clip", "fid",
            "psnr", "clip_cosine", "clip_score", "recognition_primary", "parameter_count", "macs", "inference_ms",
            "clip_cosine (guide)", "frechet_clip (guide)")
+# units shown in the column names, as the paper prints them (inkgen/data/paper_reported.yaml `metrics`);
+# counts (parameters, MACs) are shown scaled to M or G, never as raw integers
+UNITS = {"psnr": "dB"}
+COUNTS = ("parameter_count", "macs")
 # where the authentic works of the expert kit come from, as raters are told (collect.source)
 AUTHENTIC_SOURCES = {"procedural": "rendered by this study's procedural painting program, not by human painters",
                      "folder": "images from the study's own collection", "met": "open-access works of The Met",
@@ -185,22 +190,38 @@ class EvaluateResult:
     metrics: dict[str, Any]
 
 
+def _cells(ests: list[Estimate | None], digits: int, prefix: str | None = None) -> list[str]:
+    return ["not reached" if e is None else format_count(e, prefix) if prefix else e.format(digits) for e in ests]
+
+
 def table1_frame(variants: dict[str, VariantMetrics], digits: int = 3) -> pd.DataFrame:
-    cols = [c for c in COLUMNS if any(c in vm.estimates for vm in variants.values())]
-    return pd.DataFrame({c: [vm.estimates[c].format(digits) if c in vm.estimates else "not reached"
-                             for vm in variants.values()] for c in cols}, index=list(variants))
+    """Variant x metric; each column's unit in its name (the paper's: PSNR in dB, counts in M or G —
+    :data:`COUNTS` get the prefix that suits the column's largest value, ``"parameter_count (M)": "1.46 M"``)."""
+    table = {}
+    for c in (c for c in COLUMNS if any(c in vm.estimates for vm in variants.values())):
+        ests = [vm.estimates.get(c) for vm in variants.values()]
+        if c in COUNTS:
+            prefix = count_prefix(e.mean for e in ests if e is not None)
+            table[f"{c} ({prefix})"] = _cells(ests, digits, prefix)
+        else:
+            table[f"{c} ({UNITS[c]})" if c in UNITS else c] = _cells(ests, digits)
+    return pd.DataFrame(table, index=list(variants))
 
 
 def beside_paper(variants: dict[str, VariantMetrics], paper: PaperReported) -> pd.DataFrame:
-    """Long table: variant, the paper's metric, the value *reported by the paper*, our stand-in metric, ours."""
+    """Long table: variant, the paper's metric, its unit, the value *reported by the paper*, our stand-in
+    metric, ours — both values in the paper's unit (a count of ours in M where the paper counts in M)."""
     rows = []
     for v, vm in variants.items():
         for pm, reported in paper.table1[v].items():
             if pm not in STAND_INS or pm == "paper_name":
                 continue
+            unit = str(paper.metrics.get(pm, {}).get("unit", ""))
             ours = next((m for m in STAND_INS[pm] if m in vm.estimates), None)
-            rows.append({"variant": v, "paper metric": pm, f"{paper.label}": reported, "our metric": ours or "",
-                         "ours (this study)": vm.estimates[ours].format() if ours else "not measured"})
+            prefix = unit if ours in COUNTS else None
+            rows.append({"variant": v, "paper metric": pm, "unit": unit, f"{paper.label}": reported,
+                         "our metric": ours or "",
+                         "ours (this study)": _cells([vm.estimates[ours]], 3, prefix)[0] if ours else "not measured"})
     return pd.DataFrame(rows)
 
 

@@ -16,8 +16,8 @@ import torch  # noqa: E402
 from inkgen import config  # noqa: E402
 from inkgen.curves import (history_frame, is_formula, snapshot_images, snapshot_paths, snapshot_quality,  # noqa: E402
                            write_plot_files)
-from inkgen.evaluate_stage import (_finite, _unmeasured, claims_frame, eval_config, kit_config, pick_landscape,  # noqa: E402
-                                   reconstruct, table1_frame, table3_frame)
+from inkgen.evaluate_stage import (_finite, _unmeasured, beside_paper, claims_frame, eval_config, kit_config,  # noqa: E402
+                                   pick_landscape, reconstruct, table1_frame, table3_frame)
 from inkgen.instructions import (InstructionError, against_threshold, apply_step, compare_with_paper,  # noqa: E402
                                  load_sequences, round_prompts, run_sequence)
 from inkgen.metrics import HOLDS, INCONCLUSIVE, VariantMetrics, exact, load_paper_reported  # noqa: E402
@@ -115,7 +115,11 @@ def test_claims_are_judged_and_unmeasured_ones_say_why(repo_root):
     vms = {v: VariantMetrics(v, {k: m.estimate(0.95, n_resamples=10, seed=0) if isinstance(m, Seeded) else m
                                  for k, m in measured[v].items()}) for v in VARIANTS}
     table = table1_frame(vms)
-    assert list(table.index) == list(VARIANTS) and "3 seeds x 40 images" in table.loc["full", "psnr"]
+    assert list(table.index) == list(VARIANTS) and "3 seeds x 40 images" in table.loc["full", "psnr (dB)"]
+    assert table.loc["full", "parameter_count (M)"] == "0.001 M"  # a count in the paper's unit, not 1000.000
+    beside = beside_paper(vms, paper).set_index(["variant", "paper metric"])
+    assert tuple(beside.loc[("full", "parameters_m"), ["unit", paper.label, "ours (this study)"]]) == ("M", 89, "0.001 M")
+    assert beside.loc[("full", "psnr_db"), "unit"] == "dB"
     t3 = table3_frame(vms, paper, "procedural corpus")
     assert (t3["source"] == paper.label).sum() == len(paper.table3)
     assert t3.iloc[-2]["cosine_similarity"].startswith("clip_cosine:")

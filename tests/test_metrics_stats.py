@@ -5,13 +5,23 @@ import math
 import numpy as np
 import pytest
 
-from inkgen.metrics.stats import Estimate, across_seeds, bootstrap_ci, bootstrap_ci_indices, exact
+from inkgen.metrics.stats import (Estimate, across_seeds, bootstrap_ci, bootstrap_ci_indices, count_prefix, exact,
+                                  format_count)
 
 
 def test_estimate_format():
     assert Estimate(0.5123, 0.4812, 0.5498, 64).format() == "0.512 [0.48, 0.55] (N=64)"
     assert str(Estimate(1.0, math.nan, math.nan, 1)) == "1.000 [no CI] (N=1)"
     assert exact(89_000_000).format(0) == "89000000 (exact, N=1)"
+
+
+def test_counts_are_shown_in_the_papers_units():
+    assert count_prefix([1_456_564, 2e8]) == "M" and count_prefix([7.03e10, 1e6]) == "G"
+    assert format_count(exact(1_456_564), "M") == "1.46 M"
+    assert format_count(exact(70_300_000_000), "G") == "70.3 G"
+    assert format_count(Estimate(2e6, 1.5e6, 2.5e6, 10, "t"), "M") == "2.00 [1.5, 2.5] (N=10) M"
+    with pytest.raises(ValueError, match="unknown prefix 'T'"):
+        format_count(exact(1), "T")
 
 
 def test_bootstrap_ci_width_matches_normal_theory():

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
-from typing import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 from scipy import stats
@@ -73,6 +73,27 @@ def exact(value: float, n: int = 1) -> Estimate:
     value itself."""
     v = float(value)
     return Estimate(v, v, v, int(n), "exact", 1.0)
+
+
+#: SI prefixes a count is shown in: the paper prints parameters in M and MACs in G (Table 1, Figure 8(b)).
+PREFIXES = {"M": 1e6, "G": 1e9}
+
+
+def count_prefix(values: Iterable[float]) -> str:
+    """The prefix for a column of counts: ``"G"`` when its largest value is at least 10^9, else ``"M"``."""
+    return "G" if max((abs(v) for v in values), default=0.0) >= PREFIXES["G"] else "M"
+
+
+def format_count(est: Estimate, prefix: str, significant: int = 3) -> str:
+    """A count in units of ``prefix`` (:data:`PREFIXES`) to ``significant`` digits: ``"1.46 M"`` for an
+    exact 1,456,564 — an exact count has no sampling error, so no interval and no N; a count with an
+    interval keeps both, scaled, with two decimals."""
+    if prefix not in PREFIXES:
+        raise ValueError(f"unknown prefix {prefix!r} (known: {', '.join(PREFIXES)})")
+    scale = PREFIXES[prefix]
+    if est.method == "exact":
+        return f"{est.mean / scale:.{significant}g} {prefix}"
+    return f"{replace(est, mean=est.mean / scale, low=est.low / scale, high=est.high / scale).format(2)} {prefix}"
 
 
 def _check_confidence(confidence: float) -> None:
