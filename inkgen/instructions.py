@@ -271,6 +271,29 @@ class InstructionsResult:
     claims: pd.DataFrame  # Figure 13's ordering across training seeds
 
 
+def round_grid(table: pd.DataFrame, rounds: Sequence[torch.Tensor], sequence: str, show: int = 4,
+               cell_inches: float = 1.6):
+    """One sequence's pictures as a figure whose title names the sequence and says how to read it: a row per
+    round (each picture titled ``r<round>: <instruction>``), a column per sample — the first ``show`` of each
+    round, the same sampling seed down a column, so a column follows one picture through the edits."""
+    import textwrap
+
+    from inkgen.generate import to_pil
+    from inkgen.viz import image_grid
+
+    part = table[table["sequence"] == sequence]
+    if part.empty or len(part) != len(rounds):
+        raise InstructionError(f"sequence {sequence!r}: {len(part)} rows in the table, {len(rounds)} rounds of images")
+    show = min(show, min(len(x) for x in rounds))
+    pictures = [p for imgs in rounds for p in to_pil(imgs[:show])]
+    titles = [f"r{r}: {ins}" for r, ins in zip(part["round"], part["instruction"]) for _ in range(show)]
+    how = (f"rows: rounds {int(part['round'].min())}–{int(part['round'].max())}, each titled with its instruction; "
+           f"columns: samples 1–{show}, one sampling seed per column")
+    name = f"{part['label'].iloc[0]} ({sequence})" if "label" in part else sequence
+    heading = [name, *textwrap.wrap(how, int(show * cell_inches * 10))]
+    return image_grid(pictures, titles, cols=show, cell_inches=cell_inches, wrap=26, suptitle="\n".join(heading))
+
+
 def judges_table(root: Path, metrics_dir: str) -> pd.DataFrame:
     """The judges' own quality, from the curate and clip stages' metrics (held-out accuracy of the
     classifier's heads; CLIP's validation text -> image recall beside chance)."""

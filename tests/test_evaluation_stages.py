@@ -19,7 +19,7 @@ from inkgen.curves import (history_frame, is_formula, snapshot_images, snapshot_
 from inkgen.evaluate_stage import (_finite, _unmeasured, beside_paper, claims_frame, eval_config, kit_config,  # noqa: E402
                                    pick_landscape, reconstruct, table1_frame, table3_frame)
 from inkgen.instructions import (InstructionError, against_threshold, apply_step, compare_with_paper,  # noqa: E402
-                                 load_sequences, round_prompts, run_sequence)
+                                 load_sequences, round_grid, round_prompts, run_sequence)
 from inkgen.metrics import HOLDS, INCONCLUSIVE, VariantMetrics, exact, load_paper_reported  # noqa: E402
 from inkgen.metrics.distribution import inception_type_score  # noqa: E402
 from inkgen.metrics.stats import Estimate  # noqa: E402
@@ -211,6 +211,23 @@ def test_run_sequence_measures_both_curves(tiny, tmp_path):
     same, _ = run_sequence(tiny["gen"], seq, 1, 3, gen_kwargs=GEN_KW, classifier=tiny["classifier"],
                            clip=tiny["clip"], style_embedding="classifier", confidence=0.95, n_resamples=50, seed=0)
     assert -1 <= same.loc[1, "style_similarity"] <= 1 + 1e-9
+
+
+def test_round_grid_is_titled_with_the_sequence_and_how_to_read_it():
+    import matplotlib.pyplot as plt
+
+    table = pd.DataFrame({"sequence": ["swap"] * 3 + ["other"] * 3, "label": ["element swap"] * 3 + ["x"] * 3,
+                          "round": [0, 1, 2] * 2, "instruction": ["start", "blue", "green"] * 2})
+    rounds = [torch.zeros(5, 3, 8, 8) for _ in range(3)]
+    fig = round_grid(table, rounds, "swap", show=4)
+    heading = fig._suptitle.get_text()
+    assert heading.startswith("element swap (swap)\n")
+    assert "rows: rounds 0–2" in heading.replace("\n", " ") and "columns: samples 1–4" in heading.replace("\n", " ")
+    assert len([ax for ax in fig.axes if ax.images]) == 12
+    assert [ax.get_title() for ax in fig.axes[::4]] == ["r0: start", "r1: blue", "r2: green"]
+    with pytest.raises(InstructionError, match="sequence 'swap': 3 rows in the table, 2 rounds of images"):
+        round_grid(table, rounds[:2], "swap")
+    plt.close("all")
 
 
 def test_comparison_with_the_paper_uses_pooled_rounds_and_thresholds():
