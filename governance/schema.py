@@ -21,6 +21,14 @@ def _path(v: Any) -> bool:
     return not p.is_absolute() and ".." not in p.parts and "\\" not in v
 
 
+def _image_path(v: Any) -> bool:
+    """A generated image's path: relative inside the project, or absolute (normalised, no ``..``) for an image
+    asked for outside it (``inkgen generate --out ~/x.png``; ``governance.provenance.recorded_path``)."""
+    if isinstance(v, str) and v and PurePosixPath(v).is_absolute():
+        return ".." not in PurePosixPath(v).parts and "\\" not in v
+    return _path(v)
+
+
 def _str(v: Any) -> bool:
     return isinstance(v, str)
 
@@ -44,11 +52,12 @@ FIELDS: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
     "artifact": {"path": (_path, "a relative path inside the project"), "sha256": (_SHA, "a SHA-256 hex digest"),
                  "type": (lambda v: v in ("file", "tree"), "'file' or 'tree'"), "derived_from": (_list, "a list"),
                  "attributes": (_dict, "an object")},
-    "generation": {"provenance_id": (_str, "text"), "path": (_path, "a relative path inside the project"),
+    "generation": {"provenance_id": (_str, "text"),
+                   "path": (_image_path, "a relative path inside the project, or a normalised absolute one"),
                    "sha256": (_SHA, "a SHA-256 hex digest"), "status": (lambda v: v in ("released", "held"),
                                                                          "'released' or 'held'"),
                    "held_for": (_list, "a list"), "embedded_head": (_SHA, "a SHA-256 hex digest"),
-                   "checkpoint_sha256": (_SHA, "a SHA-256 hex digest"), "release_path": (_path, "a relative path"),
+                   "checkpoint_sha256": (_SHA, "a SHA-256 hex digest"), "release_path": (_image_path, "a relative or normalised absolute path"),
                    "decision": (_dict, "an object"), "prompt": (_str, "text"), "copyright": (_dict, "an object")},
     "review_request": {"provenance_id": (_str, "text"), "path": (_path, "a relative path"), "motifs": (_list, "a list")},
     "review_decision": {"provenance_id": (_str, "text"), "consultant": (_str, "text"),

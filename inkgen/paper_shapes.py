@@ -63,10 +63,10 @@ def build_models(params: config.Params, text_dim: int, variant: str = "full") ->
     from inkgen.training import prior_config
 
     vq_cfg = vqgan_config(params, variant, text_dim)
-    vqgan = VQGAN(vq_cfg, seed=params.train.seed)
+    vqgan = VQGAN(vq_cfg, seed=params.train.seeds[0])
     prior = TextToCodes(prior_config(vqgan, text_dim, variant, **dataclasses.asdict(params.model.prior)))
     clf = params.curate.classifier
-    return {"vqgan": vqgan, "vqgan_plain": VQGAN(vqgan_config(params, "vqgan", text_dim), seed=params.train.seed),
+    return {"vqgan": vqgan, "vqgan_plain": VQGAN(vqgan_config(params, "vqgan", text_dim), seed=params.train.seeds[0]),
             "discriminator": VQGANLoss(vq_cfg).discriminator, "prior": prior,
             "clip": build_clip(ClipConfig(**dataclasses.asdict(params.clip.model)), seed=params.clip.seed),
             "classifier": build_classifier(clf.arch, clf.input_size, seed=clf.seed)}

@@ -201,7 +201,8 @@ def load_data(params: Params, root: Path) -> StageData:
     encoder = text_encoder(params, root)
     record, path = text_encoder_record(params, encoder), text_features_path(params, root)
     train_text = load_text_features(path, "train", full_train.captions, record)
-    keep = torch.as_tensor(full_train.rows["item_id"].isin(list(train.rows["item_id"])).to_numpy())
+    # a writable copy: torch warns on a read-only pandas array
+    keep = torch.as_tensor(full_train.rows["item_id"].isin(list(train.rows["item_id"])).to_numpy(copy=True))
     if not bool(keep.all()):
         train_text = TextFeatures(train_text.tokens[keep], train_text.mask[keep], train_text.pooled[keep])
     return StageData(train, val, encoder, train_text, load_text_features(path, "val", val.captions, record),

@@ -120,7 +120,7 @@ def test_shards_split_the_global_batch_in_order():
 
 def test_nproc_is_a_param_with_a_global_batch(raw_params):
     params = config.parse(raw_params)
-    assert params.train.nproc == 1 and "nproc" not in params.train.run_config("full")  # not a TrainConfig field
+    assert params.train.nproc == 1 and "nproc" not in params.train.run_config("full", params.train.seeds[0])  # not a TrainConfig field
     assert config.parse(params_to_raw(params)) == params  # what the launcher hands the workers
     raw_params["train"].update(nproc=3)
     with pytest.raises(config.ParamsError, match=r"train.batch_size: 32 is the global batch .*nproc = 3"):

@@ -363,7 +363,7 @@ def test_evaluate_end_to_end_over_seeds_with_the_judge(study):
     assert m["n_withheld_images"] == 4
     psnr = m["variants"]["full"]["psnr"]
     assert psnr["n_seeds"] == 2 and psnr["n"] == 8 and psnr["method"] == "seed x item t"
-    assert "2 seeds x 8 images" in result.table1.loc["full", "psnr"]
+    assert "2 seeds x 8 images" in result.table1.loc["full", "psnr (dB)"]
     assert "clip_cosine (guide)" in result.table1.columns
     claims = m["claims"]
     assert claims["clip_adds_parameters"]["verdict"].startswith("not applicable in this implementation")

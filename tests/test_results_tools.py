@@ -91,14 +91,17 @@ def test_headline_keys_are_short_and_count_verdicts(tmp_path):
 
     metrics = tmp_path / "reports" / "metrics"
     metrics.mkdir(parents=True)
-    (metrics / "vqgan-full.json").write_text(json.dumps({"val_psnr": 17.123456, "wall_seconds": 60}))
-    (metrics / "train-full.json").write_text(json.dumps({"primary_accuracy": 0.5, "wall_seconds": 120}))
+    for phase, run in (("vqgan", {"val_psnr": 17.123456, "wall_seconds": 60}),
+                       ("train", {"primary_accuracy": 0.5, "wall_seconds": 120})):
+        (metrics / phase / "full").mkdir(parents=True)  # one file per training seed; the headline takes their mean
+        (metrics / phase / "full" / "seed-1.json").write_text(json.dumps(run))
+        (metrics / phase / "full" / "seed-2.json").write_text(json.dumps({k: v * 1.0 for k, v in run.items()}))
     claims = [c.id for c in load_paper_reported().claims]
     (metrics / "evaluate.json").write_text(json.dumps({"claims": {claims[0]: "holds",
                                                                   claims[1]: "inconclusive at this N"}}))
     write_summary(load_study(tmp_path, "reports/metrics"), tmp_path, "reports/metrics")
     headline = json.loads((tmp_path / "headline.json").read_text())
-    assert headline["psnr"] == 17.12 and headline["recog"] == 0.5 and headline["train_h"] == 0.05
+    assert headline["psnr"] == 17.12 and headline["recog"] == 0.5 and headline["train_h"] == 0.1
     assert (headline["holds"], headline["unsure"], headline["fails"]) == (1, 1, 0)  # unjudged claims: not counted
     assert all(len(k) <= 10 for k in headline) and len(headline) <= 12
     assert str(tmp_path) not in (metrics / "study.json").read_text()
