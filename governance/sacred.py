@@ -290,19 +290,20 @@ class SacredFindings:
     def of(self, group: str) -> list[Hit]:
         return [h for h in self.hits if h.group == group]
 
-    @property
-    def motifs(self) -> dict[str, list[str]]:
+    def terms_by_ident(self, group: str) -> dict[str, list[str]]:
+        """The matched terms of ``group``'s hits, under the lexicon entry each matched."""
         out: dict[str, list[str]] = {}
-        for h in self.of("motif"):
+        for h in self.of(group):
             out.setdefault(h.ident, []).append(h.term)
         return out
 
     @property
+    def motifs(self) -> dict[str, list[str]]:
+        return self.terms_by_ident("motif")
+
+    @property
     def mantras(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for h in self.of("mantra"):
-            out.setdefault(h.ident, []).append(h.term)
-        return out
+        return self.terms_by_ident("mantra")
 
     def to_dict(self) -> dict[str, Any]:
         return {"hits": [h.to_dict(self.text) for h in self.hits
