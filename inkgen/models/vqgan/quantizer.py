@@ -72,6 +72,12 @@ class VectorQuantizer(nn.Module):
 
     def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
         """``z`` (B, D, H, W) -> (straight-through z_q (B, D, H, W), loss, indices (B, H, W), stats)."""
+        # Under mixed precision the code search, the loss and the fp32 restart buffers stay in fp32: bf16
+        # rounding would change nearest-code assignments (in fp32, z.float() is z itself: nothing changes).
+        with torch.autocast(z.device.type, enabled=False):
+            return self._quantize(z.float())
+
+    def _quantize(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
         b, d, h, w = z.shape
         flat = z.permute(0, 2, 3, 1).reshape(-1, d)                 # (B*H*W, D)
         idx = self.nearest(flat.detach())                           # (B*H*W,)
