@@ -94,6 +94,21 @@ def test_straight_through_gradient_reaches_encoder():
         assert g is not None and g.abs().sum() > 0, v
 
 
+def test_mixed_precision_training_step_keeps_codes_in_fp32():
+    """Under bf16 autocast (what CUDA training uses) a training step runs, with the quantizer searching,
+    tracking and restarting codes in fp32 (it crashed in the fp32 restart buffer before)."""
+    m = tiny(dead_code_steps=1)
+    x = images()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert m.encoder(x).dtype == torch.bfloat16            # the encoder itself runs in bf16
+        out = m(x)
+    (out.recon.float() ** 2).mean().backward()
+    assert m.quantize.detail.recent.dtype == torch.float32
+    assert int(m.quantize.detail.recent_filled) > 0
+    assert out.indices["detail"].shape == (2, 8, 8)
+    assert m.encoder.conv_in.weight.grad is not None
+
+
 def test_quantizer_loss_is_corrected_formula():
     q = VectorQuantizer(n_embed=2, embed_dim=2, beta=0.25)
     with torch.no_grad():
