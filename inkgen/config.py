@@ -46,6 +46,7 @@ class Paths:
     figures: str
     metrics: str
     governance: str  # the governance stage's ledger, report and governed images (rebuilt by each run)
+    expert_kit: str  # the evaluate stage's blinded package for raters; its key goes beside it, in <expert_kit>_key
 
     def check(self, prefix: str) -> None:
         # Stages empty their output folders before writing: a path that is the project root, leaves it,
@@ -402,7 +403,7 @@ class ExpertKitParams:
 
 @dataclass(frozen=True)
 class EvaluateParams:
-    """Stage evaluate (notebook 06): Table 1 / Table 3 analogues, Figures 8-12 (``inkgen.evaluate_stage``)."""
+    """Stage evaluate (notebook 06): Table 1 / Table 3 analogues, Figures 8-12 (``inkgen.stages.evaluate``)."""
 
     confidence: float = _range(0.5, 0.9999, doc="level of every interval")
     n_resamples: int = _range(1, 1_000_000, doc="bootstrap resamples per interval")
@@ -428,7 +429,7 @@ class EvaluateParams:
 
 @dataclass(frozen=True)
 class InstructionsParams:
-    """Stage instructions (notebook 07): Figure 13's progressive instruction sequences (``inkgen.instructions``)."""
+    """Stage instructions (notebook 07): Figure 13's progressive instruction sequences (``inkgen.stages.instructions``)."""
 
     variant: Literal["full", "no_clip", "no_transformer", "vqgan_clip", "vqgan"]
     sequences: str  # a YAML file of instruction sequences; "" = inkgen/data/instructions.yaml
@@ -443,7 +444,7 @@ class InstructionsParams:
 @dataclass(frozen=True)
 class GovernanceParams:
     """Stage governance (notebook 08) and the gate of ``inkgen generate`` (paper section 6.2;
-    ``inkgen.governance_stage``, ``inkgen.governed``). Every rule's value lives in the governance policy
+    ``inkgen.stages.governance``, ``inkgen.governed``). Every rule's value lives in the governance policy
     (``governance/data/policy.yaml``); ``policy`` overrides single keys of it and is validated at load."""
 
     policy_file: str  # a policy YAML; "" = the packaged governance/data/policy.yaml
