@@ -17,7 +17,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal, Mapping
+from typing import Any, Literal, Mapping, Sequence
 
 import yaml
 
@@ -675,6 +675,23 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any], where:
             raise ParamsError(f"{where}.{dotted}: no such key in params")
         node[leaf] = value
     return out
+
+
+def profile_sets(path: str | Path, profiles: Sequence[str]) -> list[str]:
+    """The ``-S key=value`` arguments of ``dvc exp run`` that set the named profiles' values, later profiles
+    winning (they stack), validated together against ``path`` first; params.yaml itself is not touched.
+    Values are written as JSON, which DVC's YAML reading of ``-S`` takes as they are (lists, strings)."""
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    overrides: dict[str, Any] = {}
+    for name in profiles:
+        if name not in (raw.get("profiles") or {}):
+            raise ParamsError(f"profiles.{name}: no such profile (have {sorted(raw.get('profiles') or {})})")
+        overrides.update(raw["profiles"][name])
+    parse(apply_overrides(raw, overrides, f"profiles.{'+'.join(profiles)}"))
+    args = []
+    for dotted, value in overrides.items():
+        args += ["-S", f"{dotted}={json.dumps(value)}"]
+    return args
 
 
 def apply_profile(path: str | Path, profile: str) -> Params:
