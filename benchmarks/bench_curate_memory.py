@@ -6,7 +6,7 @@
 For each size, a fresh child process writes that many small labelled paintings (ink masses on toned
 paper, ``--side`` px, a ``--labelled`` share with a category and painting type so that the classifier trains on them and
 judges all) as the collect
-stage would (``records.jsonl`` + PNGs), then runs :func:`inkgen.data.curate.run_curate` with the repository's
+stage would (``records.jsonl`` + PNGs), then runs :func:`inkgen.stages.curate.run` with the repository's
 params, shrunk to ``--side`` px and ``--epochs`` epochs so that both sizes finish in minutes on two
 cores. The child reports its resident memory after the imports (the baseline: Python, torch, the model
 code) and its peak (``ru_maxrss``) over the run. The figures to compare are the peak above the baseline
@@ -50,7 +50,7 @@ def child(n: int, side: int, epochs: int, labelled: float) -> None:
     from PIL import Image
 
     from inkgen.config import load
-    from inkgen.data.curate import run_curate
+    from inkgen.stages.curate import run as run_curate
     from inkgen.data.raw_store import RawStore
     from inkgen.data.taxonomy import load_taxonomy
 

@@ -29,8 +29,8 @@ from inkgen.models.cross_modal import TextToCodes  # noqa: E402
 from inkgen.models.text_encoder import TextEncoder  # noqa: E402
 from inkgen import config  # noqa: E402
 from inkgen.models.vqgan import VQGAN  # noqa: E402
-from inkgen.train import prior_config  # noqa: E402
-from inkgen.train_stage import vqgan_config  # noqa: E402
+from inkgen.training import prior_config  # noqa: E402
+from inkgen.training.runs import vqgan_config  # noqa: E402
 
 PROMPTS = ["an ink painting of plum blossoms on a branch", "a bird on a bamboo stem, flower and bird painting",
            "misty mountains and a river in ink", "a lotus flower in a pond"]

@@ -39,7 +39,7 @@ from inkgen import config  # noqa: E402
 from inkgen.data.procedural import plan_corpus, render_painting  # noqa: E402
 from inkgen.models.clip import ClipConfig, build_clip  # noqa: E402
 from inkgen.models.vqgan import VQGAN  # noqa: E402
-from inkgen.train_stage import train_config, vqgan_config  # noqa: E402
+from inkgen.training.runs import train_config, vqgan_config  # noqa: E402
 from inkgen.training import TextFeatures, effective_lambda, evaluate_vqgan, train_vqgan  # noqa: E402
 
 TEXT_DIM = 384

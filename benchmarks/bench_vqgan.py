@@ -32,7 +32,7 @@ from PIL import ImageOps  # noqa: E402
 from inkgen import config  # noqa: E402
 from inkgen.data.procedural import plan_corpus, render_painting  # noqa: E402
 from inkgen.models.vqgan import VQGAN, VQGANLoss  # noqa: E402
-from inkgen.train_stage import vqgan_config  # noqa: E402
+from inkgen.training.runs import vqgan_config  # noqa: E402
 
 
 TEXT_DIM = 384  # the embedded MiniLM's width; the full model's eq. 8 input is a fixed random vector per image

@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> dict:
     from inkgen.generate import Generator
     from inkgen.models.clip import ClipConfig, build_clip, freeze
     from inkgen.models.text_encoder import TextEncoder
-    from inkgen.train_stage import train_config, vqgan_config
+    from inkgen.training.runs import train_config, vqgan_config
     from inkgen.training import (autocast_dtype, effective_lambda, encode_captions, prior_config, resolve_device,
                                  train_prior, train_vqgan)
 

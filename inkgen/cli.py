@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import shlex
+import subprocess
 import sys
 from pathlib import Path
 
@@ -19,9 +21,16 @@ def main(argv: list[str] | None = None) -> int:
                        help="on success write this file (always the same bytes): the DVC stage `params` that every "
                             "stage depends on, so a bad value stops `dvc repro` before any output is touched")
 
-    profile = sub.add_parser("profile", help="rewrite params.yaml with a profile's values (smoke, paper, ...)")
-    profile.add_argument("name")
+    profile = sub.add_parser("profile", help="a profile's values (smoke, paper, ...) as `dvc exp run -S` sets "
+                                              "(--sets, --exp-run), or written into params.yaml (default)")
+    profile.add_argument("name", nargs="+", help="profile(s); later ones win where they set the same key")
     profile.add_argument("--params", default=None, help="params file (default: nearest params.yaml)")
+    how = profile.add_mutually_exclusive_group()
+    how.add_argument("--sets", action="store_true",
+                     help="print the `-S key=value` arguments of `dvc exp run`; params.yaml is not touched")
+    how.add_argument("--exp-run", nargs=argparse.REMAINDER, metavar="DVC_EXP_RUN_ARGS",
+                     help="run `dvc exp run -S ... [ARGS]` (e.g. --exp-run --temp -n smoke): an experiment "
+                          "with the profile's values, params.yaml untouched in the workspace with --temp")
 
     plots = sub.add_parser("plots-template", help="write the offline page template `dvc plots show` uses "
                                                    "(Vega bundled from vl-convert-python; .dvc/config names it)")
@@ -75,9 +84,16 @@ def main(argv: list[str] | None = None) -> int:
                 stamp.parent.mkdir(parents=True, exist_ok=True)
                 stamp.write_text("params.yaml passed `inkgen check-params`\n", encoding="utf-8")
             print(f"{Path(path).name if args.stamp else path}: valid (profiles: {', '.join(params.profiles) or 'none'})")
+        elif args.command == "profile" and (args.sets or args.exp_run is not None):
+            sets = config.profile_sets(path, args.name)
+            if args.sets:
+                print(shlex.join(sets))
+            else:
+                return subprocess.call(["dvc", "exp", "run", *sets, *args.exp_run])
         elif args.command == "profile":
-            config.apply_profile(path, args.name)
-            print(f"{path}: profile {args.name!r} applied; `dvc repro` re-runs what it changed")
+            for name in args.name:
+                config.apply_profile(path, name)
+            print(f"{path}: profile(s) {', '.join(args.name)} applied; `dvc repro` re-runs what they changed")
     except (config.ParamsError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

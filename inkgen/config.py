@@ -17,7 +17,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal, Mapping
+from typing import Any, Literal, Mapping, Sequence
 
 import yaml
 
@@ -46,6 +46,7 @@ class Paths:
     figures: str
     metrics: str
     governance: str  # the governance stage's ledger, report and governed images (rebuilt by each run)
+    expert_kit: str  # the evaluate stage's blinded package for raters; its key goes beside it, in <expert_kit>_key
 
     def check(self, prefix: str) -> None:
         # Stages empty their output folders before writing: a path that is the project root, leaves it,
@@ -402,7 +403,7 @@ class ExpertKitParams:
 
 @dataclass(frozen=True)
 class EvaluateParams:
-    """Stage evaluate (notebook 06): Table 1 / Table 3 analogues, Figures 8-12 (``inkgen.evaluate_stage``)."""
+    """Stage evaluate (notebook 06): Table 1 / Table 3 analogues, Figures 8-12 (``inkgen.stages.evaluate``)."""
 
     confidence: float = _range(0.5, 0.9999, doc="level of every interval")
     n_resamples: int = _range(1, 1_000_000, doc="bootstrap resamples per interval")
@@ -428,7 +429,7 @@ class EvaluateParams:
 
 @dataclass(frozen=True)
 class InstructionsParams:
-    """Stage instructions (notebook 07): Figure 13's progressive instruction sequences (``inkgen.instructions``)."""
+    """Stage instructions (notebook 07): Figure 13's progressive instruction sequences (``inkgen.stages.instructions``)."""
 
     variant: Literal["full", "no_clip", "no_transformer", "vqgan_clip", "vqgan"]
     sequences: str  # a YAML file of instruction sequences; "" = inkgen/data/instructions.yaml
@@ -443,7 +444,7 @@ class InstructionsParams:
 @dataclass(frozen=True)
 class GovernanceParams:
     """Stage governance (notebook 08) and the gate of ``inkgen generate`` (paper section 6.2;
-    ``inkgen.governance_stage``, ``inkgen.governed``). Every rule's value lives in the governance policy
+    ``inkgen.stages.governance``, ``inkgen.governed``). Every rule's value lives in the governance policy
     (``governance/data/policy.yaml``); ``policy`` overrides single keys of it and is validated at load."""
 
     policy_file: str  # a policy YAML; "" = the packaged governance/data/policy.yaml
@@ -674,6 +675,23 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any], where:
             raise ParamsError(f"{where}.{dotted}: no such key in params")
         node[leaf] = value
     return out
+
+
+def profile_sets(path: str | Path, profiles: Sequence[str]) -> list[str]:
+    """The ``-S key=value`` arguments of ``dvc exp run`` that set the named profiles' values, later profiles
+    winning (they stack), validated together against ``path`` first; params.yaml itself is not touched.
+    Values are written as JSON, which DVC's YAML reading of ``-S`` takes as they are (lists, strings)."""
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    overrides: dict[str, Any] = {}
+    for name in profiles:
+        if name not in (raw.get("profiles") or {}):
+            raise ParamsError(f"profiles.{name}: no such profile (have {sorted(raw.get('profiles') or {})})")
+        overrides.update(raw["profiles"][name])
+    parse(apply_overrides(raw, overrides, f"profiles.{'+'.join(profiles)}"))
+    args = []
+    for dotted, value in overrides.items():
+        args += ["-S", f"{dotted}={json.dumps(value)}"]
+    return args
 
 
 def apply_profile(path: str | Path, profile: str) -> Params:

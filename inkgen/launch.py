@@ -1,7 +1,7 @@
 """Launching a training phase on several processes with torchrun (``train.nproc`` > 1), and the entry module
 each process runs.
 
-The stage notebook calls the library as always (``inkgen.train_stage.run_vqgan`` / ``run_train``); with
+The stage notebook calls the library as always (``inkgen.stages.vqgan.run`` / ``inkgen.stages.train.run``); with
 ``train.nproc`` = N > 1 the library starts ``python -m torch.distributed.run --standalone --nproc_per_node N
 -m inkgen.launch <phase> ...`` and waits. Each process joins the process group (NCCL on CUDA, gloo on CPU;
 :mod:`inkgen.training.distributed`) and trains its shard of every global batch; rank 0 alone writes the
@@ -115,14 +115,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
 
-    from inkgen import config, train_stage
+    from inkgen import config
+    from inkgen.training import runs
     from inkgen.training import distributed
 
     params = config.load(args.params)
     root = Path(args.root) if args.root else config.project_root(args.params)
     w = distributed.init_from_env(params.train.device)
     try:
-        fit = train_stage.fit_vqgan if args.phase == "vqgan" else train_stage.fit_prior
+        fit = runs.fit_vqgan if args.phase == "vqgan" else runs.fit_prior
         result = fit(params, args.variant, args.seed, root, progress=w.main and not args.no_progress)
         if w.main and args.result:
             Path(args.result).write_text(json.dumps({

@@ -59,7 +59,7 @@ def build_models(params: config.Params, text_dim: int, variant: str = "full") ->
     from inkgen.models.clip import ClipConfig, build_clip
     from inkgen.models.cross_modal import TextToCodes
     from inkgen.models.vqgan import VQGAN, VQGANLoss
-    from inkgen.train_stage import vqgan_config
+    from inkgen.training.runs import vqgan_config
     from inkgen.training import prior_config
 
     vq_cfg = vqgan_config(params, variant, text_dim)
@@ -161,7 +161,7 @@ def train_steps(params: config.Params, text_dim: int, *, batch: int = 2, steps: 
     from inkgen.models.classifier import HEADS, train_classifier
     from inkgen.models.clip import ClipConfig, build_clip, freeze
     from inkgen.models.clip_train import train_clip
-    from inkgen.train_stage import train_config, vqgan_config
+    from inkgen.training.runs import train_config, vqgan_config
     from inkgen.training import effective_lambda, prior_config, train_prior, train_vqgan
 
     n = batch * steps

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from inkgen.config import parse
-from inkgen.data.annotate import run_annotate
+from inkgen.stages.annotate import run as run_annotate
 from inkgen.data.raw_store import QuarantineEntry
 from inkgen.data.records import CuratedItem, Record, read_jsonl, sha256_file, write_jsonl
 from inkgen.data.taxonomy import load_taxonomy

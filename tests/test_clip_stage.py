@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from inkgen import config
-from inkgen.clip_stage import run_clip
+from inkgen.stages.clip import run as run_clip
 from inkgen.data.records import sha256_file
 from inkgen.models.clip import load_clip
 
@@ -63,7 +63,7 @@ def test_loads_a_local_checkpoint_instead_of_training(tmp_path, raw_params):
 
 
 def test_the_judge_is_trained_separately_and_never_the_guide(tmp_path, raw_params):
-    from inkgen.clip_stage import JudgeError
+    from inkgen.judge import JudgeError
 
     raw = _project(tmp_path, raw_params)
     raw["judge"].update(epochs=2, batch_size=8, threads=1)

@@ -183,3 +183,22 @@ def test_training_seeds_are_a_list_of_distinct_integers(raw_params, seeds, messa
 
 def test_the_default_study_trains_every_variant_with_at_least_three_seeds(raw_params):
     assert len(config.parse(raw_params).train.seeds) >= 3
+
+
+def test_profile_sets_stack_without_touching_params_yaml(repo_root, tmp_path):
+    """`inkgen profile smoke paper --sets`: `dvc exp run -S` arguments, later profiles winning; the file
+    stays as it is (DVC writes the values into an experiment, not into the committed params.yaml)."""
+    import json
+
+    path = tmp_path / "params.yaml"
+    shutil.copy(repo_root / "params.yaml", path)
+    before = path.read_bytes()
+    raw = yaml.safe_load(before)
+    sets = config.profile_sets(path, ["smoke", "paper"])
+    assert sets[0::2] == ["-S"] * (len(sets) // 2)
+    values = {k: json.loads(v) for k, v in (a.split("=", 1) for a in sets[1::2])}
+    assert values == {**raw["profiles"]["smoke"], **raw["profiles"]["paper"]}
+    assert values["train.seeds"] == raw["profiles"]["paper"].get("train.seeds", raw["profiles"]["smoke"]["train.seeds"])
+    assert path.read_bytes() == before
+    with pytest.raises(config.ParamsError, match=r"profiles\.nope: no such profile"):
+        config.profile_sets(path, ["nope"])

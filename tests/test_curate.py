@@ -16,7 +16,8 @@ import yaml
 from PIL import Image
 
 from inkgen import config
-from inkgen.data.curate import run_curate, stratified_holdout
+from inkgen.data.curate import stratified_holdout
+from inkgen.stages.curate import run as run_curate
 from inkgen.data.raw_store import RawStore
 from inkgen.data.records import CuratedItem, read_jsonl, sha256_file
 from inkgen.models.classifier import default_classes, load_classifier

@@ -44,12 +44,18 @@ def _imported_modules(nb_path: Path) -> list[str]:
                 modules += [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module:
                 modules.append(node.module)
+                # `from inkgen.stages import collect` loads the submodule inkgen.stages.collect
+                modules += [f"{node.module}.{a.name}" for a in node.names]
     return [m for m in modules if m.split(".")[0] == "inkgen"]
 
 
 def _loaded_inkgen_files(modules: list[str]) -> set[str]:
     """Import the modules in a fresh interpreter; return the inkgen source files that got loaded."""
-    code = (f"import importlib, json, sys\nfor m in {modules!r}: importlib.import_module(m)\n"
+    # a `from M import name` candidate M.name that is not a module (a function, a class) is skipped
+    code = (f"import importlib, json, sys\nfor m in {modules!r}:\n"
+            "    try: importlib.import_module(m)\n"
+            "    except ModuleNotFoundError as e:\n"
+            "        if e.name not in (m, m.rpartition('.')[0]): raise\n"
             "print(json.dumps(sorted({getattr(mod, '__file__', None) or '' for name, mod in "
             "list(sys.modules.items()) if name.split('.')[0] == 'inkgen'})))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
@@ -57,6 +63,36 @@ def _loaded_inkgen_files(modules: list[str]) -> set[str]:
     files = {str(Path(f).resolve().relative_to(ROOT)) for f in json.loads(proc.stdout) if f}
     # A package __init__ that only holds a docstring is not a dependency worth declaring.
     return {f for f in files if not (f.endswith("__init__.py") and _docstring_only(ROOT / f))}
+
+
+def _module_file(module: str) -> str | None:
+    """``inkgen.a.b`` -> ``inkgen/a/b.py`` or ``inkgen/a/b/__init__.py``; None for a name that is no module."""
+    base = ROOT / Path(*module.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return str(path.relative_to(ROOT))
+    return None
+
+
+def _imports_within(files: set[str]) -> set[str]:
+    """``files`` and every inkgen module their code imports anywhere, function-local imports included
+    (they run when the stage calls the function, which importing the notebook's modules does not show)."""
+    found, todo = set(files), list(files)
+    while todo:
+        for node in ast.walk(ast.parse((ROOT / todo.pop()).read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module, *(f"{node.module}.{a.name}" for a in node.names)] \
+                if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 else []
+            for name in (n for n in names if n.split(".")[0] == "inkgen"):
+                path = _module_file(name)
+                if path and path not in found and not (path.endswith("__init__.py") and _docstring_only(ROOT / path)):
+                    found.add(path)
+                    todo.append(path)
+    return found
+
+
+def test_the_import_scanner_sees_function_local_imports():
+    assert "inkgen/trained.py" in _imports_within({"inkgen/stages/governance.py"})  # imported inside run()
 
 
 def _docstring_only(path: Path) -> bool:
@@ -68,7 +104,7 @@ def _docstring_only(path: Path) -> bool:
 def test_stage_declares_the_library_code_its_notebook_loads(name):
     stage = STAGES[name]
     deps = _deps(stage)
-    loaded = _loaded_inkgen_files(_imported_modules(_notebook(stage)))
+    loaded = _imports_within(_loaded_inkgen_files(_imported_modules(_notebook(stage))))
     assert loaded, f"stage {name}: its notebook imports nothing from inkgen"
     undeclared = sorted(f for f in loaded if not any(f == d or f.startswith(d.rstrip("/") + "/") for d in deps))
     assert not undeclared, f"stage {name}: add to its deps in dvc.yaml: {undeclared}"
@@ -99,7 +135,7 @@ def test_every_stage_waits_for_the_params_check():
 
 def test_training_stages_cover_every_variant_and_share_vqgans_as_the_library_says():
     from inkgen import config
-    from inkgen.train_stage import VARIANTS, vqgan_owner
+    from inkgen.training.runs import VARIANTS, vqgan_owner
 
     params = config.load(ROOT / "params.yaml")
     owners = {v: vqgan_owner(params, v) for v in VARIANTS}
@@ -115,7 +151,7 @@ def test_training_stages_cover_every_variant_and_share_vqgans_as_the_library_say
 
 def test_dvc_generates_one_stage_per_variant_and_seed():
     from inkgen import config
-    from inkgen.train_stage import VARIANTS, vqgan_owner
+    from inkgen.training.runs import VARIANTS, vqgan_owner
 
     params = config.load(ROOT / "params.yaml")
     listed = subprocess.run([str(Path(sys.executable).parent / "dvc"), "stage", "list", "--name-only"],
@@ -130,7 +166,7 @@ def test_dvc_generates_one_stage_per_variant_and_seed():
 
 
 def test_training_stages_track_exactly_what_their_checkpoints_hash():
-    from inkgen.train_stage import PHASE1_PARAMS, PHASE2_PARAMS
+    from inkgen.training.runs import PHASE1_PARAMS, PHASE2_PARAMS
 
     for stage, keys in (("vqgan", PHASE1_PARAMS), ("train", PHASE2_PARAMS)):
         tracked = {p for p in STAGES[stage]["params"] if not p.startswith("paths.")}

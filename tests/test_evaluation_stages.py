@@ -16,15 +16,15 @@ import torch  # noqa: E402
 from inkgen import config  # noqa: E402
 from inkgen.curves import (history_frame, is_formula, snapshot_images, snapshot_paths, snapshot_quality,  # noqa: E402
                            write_plot_files)
-from inkgen.evaluate_stage import (_finite, _unmeasured, beside_paper, claims_frame, eval_config, kit_config,  # noqa: E402
-                                   pick_landscape, reconstruct, table1_frame, table3_frame)
-from inkgen.instructions import (InstructionError, against_threshold, apply_step, compare_with_paper,  # noqa: E402
+from inkgen.metrics.tables import _unmeasured, beside_paper, claims_frame, table1_frame, table3_frame  # noqa: E402
+from inkgen.stages.evaluate import _finite, eval_config, kit_config, pick_landscape, reconstruct  # noqa: E402
+from inkgen.metrics.instructions import (InstructionError, against_threshold, apply_step, compare_with_paper,  # noqa: E402
                                  load_sequences, round_grid, round_prompts, run_sequence)
 from inkgen.metrics import HOLDS, INCONCLUSIVE, VariantMetrics, exact, load_paper_reported  # noqa: E402
 from inkgen.metrics.distribution import inception_type_score  # noqa: E402
 from inkgen.metrics.stats import Estimate  # noqa: E402
 from inkgen.models.classifier import build_classifier, default_classes  # noqa: E402
-from inkgen.study import load_study  # noqa: E402
+from inkgen.metrics.study import load_study  # noqa: E402
 
 from tiny_models import HASH, TINY_CLIP, train_tiny_generator  # noqa: E402
 
@@ -91,7 +91,7 @@ def test_snapshots_paint_every_epoch(tiny):
 
 # ------------------------------------------------------------------------------------------- evaluate
 def test_claims_are_judged_and_unmeasured_ones_say_why(repo_root):
-    from inkgen.evaluate_stage import verdicts
+    from inkgen.metrics.tables import verdicts
     from inkgen.metrics import Seeded
 
     paper = load_paper_reported()
@@ -128,7 +128,7 @@ def test_claims_are_judged_and_unmeasured_ones_say_why(repo_root):
 
 def test_convergence_epochs_over_seeds_decide_full_converges_fastest(repo_root):
     """With >= 3 seeds, per-seed convergence epochs give "full converges fastest" a verdict."""
-    from inkgen.evaluate_stage import verdicts
+    from inkgen.metrics.tables import verdicts
     from inkgen.metrics import Seeded
 
     paper = load_paper_reported()
@@ -291,11 +291,11 @@ def study(tmp_path_factory, repo_root):
     from PIL import Image
     from test_generate import make_bert
 
-    from inkgen.clip_stage import CHECKPOINT, JUDGE_CHECKPOINT
+    from inkgen.layout import Layout
     from inkgen.models.classifier import save_classifier
     from inkgen.models.clip import ClipConfig, build_clip, save_clip
     from inkgen.models.text_encoder import TextEncoder
-    from inkgen.train_stage import params_hash, prior_checkpoint, vqgan_checkpoint, vqgan_owner
+    from inkgen.training.runs import params_hash, vqgan_owner
 
     root = tmp_path_factory.mktemp("study")
     bert = make_bert(root / "bert", hidden=12)
@@ -331,9 +331,9 @@ def study(tmp_path_factory, repo_root):
     models = root / "models"
     models.mkdir()
     save_classifier(build_classifier("resnet18", 32, default_classes(), seed=0), models / "classifier.pt")
-    save_clip(build_clip(TINY_CLIP, seed=0), models / CHECKPOINT)
+    save_clip(build_clip(TINY_CLIP, seed=0), models / "clip.pt")
     judge_config = ClipConfig(**{**TINY_CLIP.to_dict(), "patch_size": 4, "embed_dim": 12})
-    save_clip(build_clip(judge_config, seed=1), models / JUDGE_CHECKPOINT)
+    save_clip(build_clip(judge_config, seed=1), models / "clip_judge.pt")
 
     enc = TextEncoder(bert, freeze=True, max_tokens=16)
     x = (torch.rand(8, 3, 16, 16, generator=g) * 2 - 1)
@@ -343,10 +343,10 @@ def study(tmp_path_factory, repo_root):
                              vqgan_hash=params_hash(params, "vqgan"), prior_hash=params_hash(params, "prior"))
         ck = root / f"run{seed}" / "ck"
         for v in VARIANTS:  # every variant shares the tiny runs: the plumbing is tested, not the ablation
-            vq = vqgan_checkpoint(params, root, vqgan_owner(params, v), seed)
+            vq = Layout(params, root).vqgan_checkpoint(vqgan_owner(params, v), seed)
             vq.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(ck / "vqgan-last.pt", vq)
-            pr = prior_checkpoint(params, root, v, seed)
+            pr = Layout(params, root).prior_checkpoint(v, seed)
             pr.parent.mkdir(parents=True, exist_ok=True)
             for f in ck.glob("prior-*.pt"):
                 shutil.copy(f, pr.parent / f.name)
@@ -354,7 +354,7 @@ def study(tmp_path_factory, repo_root):
 
 
 def test_evaluate_end_to_end_over_seeds_with_the_judge(study):
-    from inkgen.evaluate_stage import run_evaluate
+    from inkgen.stages.evaluate import run as run_evaluate
 
     root, params = study
     result = run_evaluate(params, root)
@@ -382,8 +382,8 @@ def test_evaluate_end_to_end_over_seeds_with_the_judge(study):
 def test_evaluate_refuses_a_judge_with_the_guides_bytes(study):
     import shutil
 
-    from inkgen.clip_stage import JudgeError
-    from inkgen.evaluate_stage import run_evaluate
+    from inkgen.judge import JudgeError
+    from inkgen.stages.evaluate import run as run_evaluate
 
     root, params = study
     judge = root / "models" / "clip_judge.pt"
@@ -399,7 +399,7 @@ def test_evaluate_refuses_a_judge_with_the_guides_bytes(study):
 def test_figure13_ordering_is_judged_across_seeds(study, tmp_path):
     import dataclasses
 
-    from inkgen.instructions import run_instructions
+    from inkgen.stages.instructions import run as run_instructions
 
     root, params = study
     seqs = tmp_path / "seqs.yaml"

@@ -376,7 +376,7 @@ def test_tamper_is_caught_and_named(pristine, tmp_path, name, tamper, expected, 
 
 
 def test_downstream_stages_are_not_recorded_by_the_governance_stage():
-    from inkgen.governance_stage import downstream_stages
+    from inkgen.pipeline_ledger import downstream_stages
 
     lock = {"stages": {
         "train": {"deps": [{"path": "data/dataset"}], "outs": [{"path": "models/train/full"}]},

@@ -31,8 +31,8 @@ RUNS = [(v, s) for v in VARIANTS for s in SEEDS]
 # stage -> its executed notebook under reports/notebooks/
 NOTEBOOKS = {**{name: f"{i:02d}_{name}" for i, name in enumerate(DATA_STAGES, 1)},
              "text_features": "04_text_features", "judge": "04_clip-judge",
-             **{f"vqgan@{v}-{s}": f"05_vqgan-{v}-{s}" for v in VQGAN_OWNERS for s in SEEDS},
-             **{f"train@{v}-{s}": f"05_train-{v}-{s}" for v, s in RUNS},
+             **{f"vqgan@{v}-{s}": f"05a_vqgan-{v}-{s}" for v in VQGAN_OWNERS for s in SEEDS},
+             **{f"train@{v}-{s}": f"05b_train-{v}-{s}" for v, s in RUNS},
              "evaluate": "06_evaluate", "instructions": "07_instructions", "governance": "08_governance",
              "study": "09_study"}
 # annotate's outputs are read directly by these (`dvc status` names a stage whose own dependencies changed;

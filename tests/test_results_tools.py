@@ -87,7 +87,7 @@ def test_default_checkpoint_follows_the_seed_matrix():
 
 def test_headline_keys_are_short_and_count_verdicts(tmp_path):
     from inkgen.metrics.paper import load_paper_reported
-    from inkgen.study import load_study, write_summary
+    from inkgen.metrics.study import load_study, write_summary
 
     metrics = tmp_path / "reports" / "metrics"
     metrics.mkdir(parents=True)

@@ -16,7 +16,8 @@ import pytest
 from PIL import Image
 
 from inkgen.config import load
-from inkgen.data.collect import not_collected_table, quarantine_table, run_collect
+from inkgen.data.collect import not_collected_table, quarantine_table
+from inkgen.stages.collect import run as run_collect
 from inkgen.data.raw_store import RawStore
 from inkgen.data.records import read_records
 from inkgen.data.sources import AicSource, ClevelandSource, MetSource, SourceError, make_client

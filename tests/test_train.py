@@ -12,7 +12,7 @@ import torch
 from inkgen.models.clip import build_clip, freeze
 from inkgen.models.cross_modal import TextToCodes
 from inkgen.models.vqgan import VQGAN, VQGANConfig, VQGANLoss
-from inkgen.train import (CheckpointError, TextFeatures, TrainConfig, TrainError, checkpoint_path,
+from inkgen.training import (CheckpointError, TextFeatures, TrainConfig, TrainError, checkpoint_path,
                           clip_text_features, convergence_epoch, effective_lambda, epoch_order, file_sha256,
                           generator_objective, load_trained, prior_config, resolve_device, smoothed,
                           train_prior, train_vqgan)

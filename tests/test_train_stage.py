@@ -1,4 +1,4 @@
-"""The training stages' plumbing (inkgen.train_stage): configs from params, shared VQGANs, held-out prompts,
+"""The training stages' plumbing (inkgen.training.runs, inkgen.stages.vqgan / train): configs from params, shared VQGANs, held-out prompts,
 the classifier judge. The stages themselves run end to end in tests/test_pipeline_smoke.py."""
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ import torch
 from inkgen import config
 from inkgen.data.dataset import Split
 from inkgen.models.classifier import build_classifier
-from inkgen.train_stage import (VARIANTS, held_out_prompts, judge, params_hash, run_vqgan, train_config,
-                                vqgan_config, vqgan_owner)
+from inkgen.heldout import held_out_prompts, judge
+from inkgen.layout import Layout
+from inkgen.stages.vqgan import run as run_vqgan
+from inkgen.training.runs import VARIANTS, params_hash, train_config, vqgan_config, vqgan_owner
 from inkgen.training import TrainError, effective_lambda
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -35,7 +37,7 @@ def test_variants_share_a_vqgan_only_when_phase_1_is_the_same_run(params, raw_pa
 
 def test_a_variant_that_shares_its_vqgan_trains_none(params, tmp_path):
     with pytest.raises(TrainError, match="uses 'full'"):
-        run_vqgan(params, "no_transformer", params.train.seeds[0], root=tmp_path)
+        run_vqgan(params, tmp_path, "no_transformer", params.train.seeds[0])
 
 
 def test_configs_come_from_params(params, raw_params):
@@ -52,16 +54,15 @@ def test_configs_come_from_params(params, raw_params):
 
 
 def test_every_seed_is_its_own_run_under_its_own_folder(params, tmp_path):
-    from inkgen.train_stage import prior_checkpoint, stage_metrics_path, vqgan_checkpoint
-
+    layout = Layout(params, tmp_path)
     a, b = params.train.seeds[:2]
     assert train_config(params, "full", a).seed == a and train_config(params, "full", b).seed == b
     assert train_config(params, "full", a).to_dict() != train_config(params, "full", b).to_dict()
-    assert vqgan_checkpoint(params, tmp_path, "full", a) == tmp_path / "models/vqgan/full" / f"seed-{a}/vqgan-last.pt"
-    assert prior_checkpoint(params, tmp_path, "vqgan", b) == tmp_path / "models/train/vqgan" / f"seed-{b}/prior-last.pt"
-    assert stage_metrics_path(params, tmp_path, "train", "full", a).name == f"seed-{a}.json"
-    for call in (lambda: prior_checkpoint(params, tmp_path, "full", 7), lambda: train_config(params, "full", 7),
-                 lambda: run_vqgan(params, "full", 7, root=tmp_path)):
+    assert layout.vqgan_checkpoint("full", a) == tmp_path / "models/vqgan/full" / f"seed-{a}/vqgan-last.pt"
+    assert layout.prior_checkpoint("vqgan", b) == tmp_path / "models/train/vqgan" / f"seed-{b}/prior-last.pt"
+    assert layout.run_metrics("train", "full", a).name == f"seed-{a}.json"
+    for call in (lambda: layout.prior_checkpoint("full", 7), lambda: train_config(params, "full", 7),
+                 lambda: run_vqgan(params, tmp_path, "full", 7)):
         with pytest.raises(ValueError, match="seed 7 is not one of"):
             call()
 
@@ -104,7 +105,7 @@ def test_phase_2_values_leave_the_vqgan_hash_alone(params, raw_params):
 
 
 def test_reconstructions_show_the_coloured_gongbi_items_first():
-    from inkgen.train_stage import shown_items
+    from inkgen.stages.vqgan import shown_items
 
     rows = pd.DataFrame({"painting_type": ["xieyi", "gongbi", "baimiao", "gongbi", "xieyi", "gongbi"]})
     assert shown_items(rows, 4) == [1, 3, 0, 2]

@@ -41,7 +41,7 @@ def train_tiny_generator(root: Path, encoder, images, captions, *, prior_epochs:
     evaluation tests paint with (``seed``: the training seed; the hashes: the params hashes the checkpoints
     are written under). Returns the two phases' ``TrainResult``s."""
     from inkgen.models.vqgan import VQGANConfig
-    from inkgen.train import TrainConfig, encode_captions, prior_config, train_prior, train_vqgan
+    from inkgen.training import TrainConfig, encode_captions, prior_config, train_prior, train_vqgan
 
     text = encode_captions(encoder, captions)
     cfg = TrainConfig(variant="no_clip", seed=seed, device="cpu", threads=1, epochs=1, batch_size=4, lr=2e-3,

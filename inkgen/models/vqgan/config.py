@@ -15,7 +15,7 @@ for High-Resolution Image Synthesis"); all True is the paper's improved VQGAN.
 
 The dataclass defaults are a small 64 px model for library users and tests (16 channels at full
 resolution, two downsamplings). The study's sizes come from ``params.yaml`` (``model.vqgan``; its ``paper`` profile expresses a taming
-f16-like 256 px model through the same fields): see ``inkgen.train_stage.vqgan_config``.
+f16-like 256 px model through the same fields): see ``inkgen.training.runs.vqgan_config``.
 """
 
 from __future__ import annotations

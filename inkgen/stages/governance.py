@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
+from PIL import Image
 
 from governance.anchor import anchor_of
 from governance.calibration import calibrate_procedural, record_calibration
@@ -64,6 +64,8 @@ from governance.report import write_report
 from governance.review import pending
 from governance.verify import VerificationResult, verify
 from inkgen.config import Params, project_root
+from inkgen.layout import Layout
+from inkgen.pipeline_ledger import record_pipeline
 from inkgen.governed import Gate, PromptRefused, governed_generate
 
 LEDGER = "ledger.jsonl"
@@ -76,7 +78,7 @@ STAGE = "governance"
 
 @dataclass
 class GovernanceSummary:
-    """What the governance notebook shows; every number measured in :func:`run_governance`."""
+    """What the governance notebook shows; every number measured in :func:`run`."""
 
     ledger: Path
     registry_source: str
@@ -101,66 +103,6 @@ class GovernanceSummary:
 
 
 # -------------------------------------------------------------------------------------------- pieces
-def _expand(root: Path, rel: str) -> list[str]:
-    """A lock path as the files to hash: a code folder is listed file by file without ``__pycache__``
-    (Python rewrites bytecode at will; a verification must not call that a change)."""
-    path = root / rel
-    if path.is_dir() and any(p.name == "__pycache__" for p in path.rglob("__pycache__")):
-        return sorted(p.relative_to(root).as_posix() for p in path.rglob("*")
-                      if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
-    return [rel]
-
-
-def _under(path: str, prefixes: set[str]) -> bool:
-    return any(path == p or path.startswith(p.rstrip("/") + "/") or p.startswith(path.rstrip("/") + "/")
-               for p in prefixes)
-
-
-def downstream_stages(lock: dict[str, Any], own_outputs: set[str]) -> set[str]:
-    """The stages of ``dvc.lock`` that depend, directly or through others, on this stage's outputs: they
-    run after it (or an experiment re-runs them later), so their files are not final when it runs."""
-    stages = lock.get("stages") or {}
-    produced = set(own_outputs)
-    later: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for name, stage in stages.items():
-            if name == STAGE or name in later:
-                continue
-            if any(_under(d["path"], produced) for d in stage.get("deps") or []):
-                later.add(name)
-                produced.update(o["path"] for o in stage.get("outs") or [])
-                changed = True
-    return later
-
-
-def record_pipeline(ledger: Ledger, root: Path, lock_file: Path, own_outputs: set[str] | None = None) -> pd.DataFrame:
-    """Enter every stage ``dvc.lock`` records that runs before this one, with its inputs, params and
-    outputs. Stages downstream of ``own_outputs`` (e.g. ``study``) are left out: this ledger must stay
-    valid when they re-run."""
-    if not lock_file.is_file():
-        return pd.DataFrame(columns=["stage", "inputs", "outputs", "missing", "params_sha256"])
-    lock = yaml.safe_load(lock_file.read_text(encoding="utf-8")) or {}
-    later = downstream_stages(lock, own_outputs or set())
-    rows = []
-    for name, stage in (lock.get("stages") or {}).items():
-        if name == STAGE or name in later:
-            continue
-        params = {f"{f}:{k}": v for f, values in (stage.get("params") or {}).items() for k, v in values.items()}
-        found: dict[str, list[str]] = {"deps": [], "outs": []}
-        missing = []
-        for side in found:
-            for item in stage.get(side) or []:
-                for rel in _expand(root, item["path"]):
-                    (found[side] if (root / rel).exists() else missing).append(rel)
-        entry = record_stage(ledger, name, [str(root / p) for p in found["deps"]], params,
-                             [str(root / p) for p in found["outs"]])
-        rows.append({"stage": name, "inputs": len(found["deps"]), "outputs": len(found["outs"]),
-                     "missing": ", ".join(missing), "params_sha256": entry.payload["params_sha256"][:12]})
-    return pd.DataFrame(rows)
-
-
 def demonstration_registry(manifest: pd.DataFrame, root: Path, out: Path, n_protected: int, n_licensed: int,
                            seed: int) -> Path:
     """A stand-in rights registry: ``n_protected`` + ``n_licensed`` test-split images of the corpus itself,
@@ -212,8 +154,6 @@ def calibrate_copy_matcher(manifest: pd.DataFrame, root: Path, policy: Any) -> A
     """The two-stage matcher calibrated on the study's own curated images (procedural paintings at the
     study's resolution): the first ``calibration.n_registered`` items (by id) are registered works, the
     next ``calibration.n_unrelated`` unrelated ones (fewer when the corpus is smaller, stated in the N)."""
-    from PIL import Image
-
     c = policy.calibration
     rows = manifest.sort_values("item_id")
     n_reg = min(c.n_registered, max(1, len(rows) // 4))
@@ -228,7 +168,7 @@ def calibrate_copy_matcher(manifest: pd.DataFrame, root: Path, policy: Any) -> A
 
 
 # ------------------------------------------------------------------------------------------- the stage
-def run_governance(params: Params, root: str | Path | None = None) -> GovernanceSummary:
+def run(params: Params, root: str | Path | None = None) -> GovernanceSummary:
     """Build the ledger, screen, check, generate through the gate, verify and report (see the module doc)."""
     root = Path(root).resolve() if root is not None else project_root()
     g = params.governance
@@ -249,11 +189,12 @@ def run_governance(params: Params, root: str | Path | None = None) -> Governance
            f"{params.paths.figures}/08_governance", f"{params.paths.metrics}/governance.json",
            f"{params.paths.metrics}/{ANCHOR}"}
     stages = record_pipeline(ledger, root, root / "dvc.lock", own)
-    manifest_path = root / params.paths.dataset / "manifest.csv"
+    layout = Layout(params, root)
+    manifest_path = layout.manifest
     manifest = pd.read_csv(manifest_path, dtype=str, keep_default_na=False)
     man_entry = record_artifact(ledger, manifest_path, "training_manifest", sources=manifest["item_id"].tolist(),
                                 attributes={"splits": manifest["split"].value_counts().to_dict()})
-    checkpoints = sorted((root / params.paths.models / "train").glob("*/seed-*/prior-last.pt"))
+    checkpoints = layout.prior_checkpoints()
     for ck in checkpoints:  # models/train/<variant>/seed-<S>/prior-last.pt
         record_artifact(ledger, ck, "checkpoint", derived_from=[man_entry],
                         attributes={"variant": ck.parent.parent.name, "seed": int(ck.parent.name.removeprefix("seed-"))})
@@ -298,12 +239,12 @@ def run_governance(params: Params, root: str | Path | None = None) -> Governance
                             "prompt used": d.prompt if d.rewritten else ""})
     prompts = pd.DataFrame(prompt_rows)
 
-    from inkgen.train_stage import prior_checkpoint  # the first training seed's model paints the governed images
+    # the first training seed's model paints the governed images, through the guarded loader (params hash);
+    # imported here: the model is loaded only here, the rest of the stage needs no torch
+    from inkgen.trained import load_generator
 
-    checkpoint = prior_checkpoint(params, root, g.variant, params.train.seeds[0])
-    from inkgen.generate import Generator  # the model is loaded only here: the rest needs no torch
-
-    gen = Generator.from_checkpoint(checkpoint)
+    checkpoint = layout.prior_checkpoint(g.variant, params.train.seeds[0])
+    gen = load_generator(params, root, g.variant, params.train.seeds[0])
     gate = Gate(policy, ledger, folder / "held", registry, training, manifest_path, records_path)
     images = folder / "images"
     generated_rows = []

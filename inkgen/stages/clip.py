@@ -1,4 +1,4 @@
-"""The clip and judge stages: the CLIP that guides training (paper eq. 13), and an independent CLIP that
+"""Stages clip and judge (notebook 04_clip, ``role`` guide or judge): the CLIP that guides training (paper eq. 13), and an independent CLIP that
 judges text-image agreement in the evaluation.
 
 No CLIP weights can be downloaded here, so by default a small open_clip model is trained from scratch on
@@ -18,7 +18,7 @@ small to train a CLIP from scratch to useful retrieval, the test split must stay
 a second rendered corpus would cost a collect/curate/annotate pass of the 30-minute budget. The judge's
 validation retrieval is reported beside the guide's so that its competence is visible. A judge loaded
 from a file (``judge.pretrained``) must not be the guide's file, by path or by bytes:
-:func:`check_judge_is_not_guide` refuses it before any work.
+:func:`inkgen.judge.check_judge_is_not_guide` refuses it before any work.
 """
 
 from __future__ import annotations
@@ -33,46 +33,14 @@ import pandas as pd
 
 from inkgen.config import Params, project_root
 from inkgen.data.dataset import load_split
+from inkgen.judge import check_judge_is_not_guide, resolve
+from inkgen.layout import Layout, write_metrics
 from inkgen.models.clip import ClipConfig, build_clip, load_clip, retrieval_recall, save_clip
 from inkgen.models.clip_train import ClipTrainReport, train_clip
 
 RECALL_AT = (1, 5)  # the issue's recall@1 / recall@5
-CHECKPOINT = "clip.pt"
-JUDGE_CHECKPOINT = "clip_judge.pt"
-# role -> (params section, checkpoint file under paths.models, metrics file under paths.metrics)
-ROLES = {"guide": ("clip", CHECKPOINT, "clip.json"), "judge": ("judge", JUDGE_CHECKPOINT, "judge.json")}
-
-
-class JudgeError(ValueError):
-    """The judge CLIP is the guide (same file or same bytes); the message names the key."""
-
-
-def _resolve(root: Path, path: str) -> Path:
-    return Path(path) if Path(path).is_absolute() else root / path
-
-
-def check_judge_is_not_guide(params: Params, root: Path, judge_file: Path | None = None) -> None:
-    """Refuse a judge that is the guide: ``judge.pretrained`` (or ``judge_file``, a trained judge's
-    checkpoint) naming the guide's file, or holding the same bytes as ``clip.pretrained`` or the guide's
-    checkpoint ``<paths.models>/clip.pt``."""
-    from inkgen.data.records import sha256_file
-
-    key = "judge.pretrained" if judge_file is None else f"{params.paths.models}/{JUDGE_CHECKPOINT}"
-    judge = judge_file if judge_file is not None else (_resolve(root, params.judge.pretrained)
-                                                       if params.judge.pretrained else None)
-    if judge is None or not judge.is_file():
-        return
-    guides = [_resolve(root, params.clip.pretrained)] if params.clip.pretrained else []
-    guides.append(root / params.paths.models / CHECKPOINT)
-    for guide in guides:
-        if not guide.is_file():
-            continue
-        if guide.resolve() == judge.resolve():
-            raise JudgeError(f"{key}: {str(judge)!r} is the guide's file; the CLIP that judges the evaluation "
-                             "must not be the one that guided training")
-        if sha256_file(guide) == sha256_file(judge):
-            raise JudgeError(f"{key}: {str(judge)!r} has the same bytes as the guide ({guide.name}); the CLIP "
-                             "that judges the evaluation must not be the one that guided training")
+# role -> its params section, which is also its stage's name and metrics file (<paths.metrics>/<section>.json)
+ROLES = {"guide": "clip", "judge": "judge"}
 
 
 @dataclass(frozen=True)
@@ -94,23 +62,22 @@ class ClipSummary:
                              "loss": self.report.epoch_losses})
 
 
-def run_clip(params: Params, root: str | Path | None = None, role: str = "guide") -> ClipSummary:
+def run(params: Params, root: str | Path | None = None, role: str = "guide") -> ClipSummary:
     """Train (or load) the study's guide CLIP (``role="guide"``, params ``clip:``) or its independent judge
     (``role="judge"``, params ``judge:``), measure validation retrieval, save checkpoint and metrics."""
     root = Path(root) if root is not None else project_root()
     if role not in ROLES:
         raise ValueError(f"role must be one of {sorted(ROLES)}, got {role!r}")
-    section, checkpoint_name, metrics_name = ROLES[role]
+    section, layout = ROLES[role], Layout(params, root)
     if role == "judge":
         check_judge_is_not_guide(params, root)  # before any work
     cp = getattr(params, section)
-    manifest = root / params.paths.dataset / "manifest.csv"
-    train = load_split(manifest, "train", root)
-    val = load_split(manifest, "val", root)
+    train = load_split(layout.manifest, "train", root)
+    val = load_split(layout.manifest, "val", root)
     config = ClipConfig(**dataclasses.asdict(cp.model))
     report = None
     if cp.pretrained:
-        weights = _resolve(root, cp.pretrained)
+        weights = resolve(root, cp.pretrained)
         model = load_clip(weights, config if config.arch else None)
         source = f"loaded from {Path(cp.pretrained).name}"
     else:
@@ -132,16 +99,14 @@ def run_clip(params: Params, root: str | Path | None = None, role: str = "guide"
                        report.epoch_losses else None, train_images_per_second=report.images_per_second)
     metrics["role"] = role
     if role == "judge":
-        guide_metrics = root / params.paths.metrics / "clip.json"
+        guide_metrics = layout.stage_metrics("clip")
         if guide_metrics.is_file():  # the guide's retrieval beside the judge's
             guide = json.loads(guide_metrics.read_text(encoding="utf-8"))
             metrics.update({f"guide_val_recall@{k}": guide.get(f"val_recall@{k}") for k in RECALL_AT})
-    checkpoint = save_clip(model, root / params.paths.models / checkpoint_name,
+    checkpoint = save_clip(model, layout.clip(role),
                            params_hash=params.section_hash(section),
                            metrics={k: v for k, v in metrics.items() if k != "train_images_per_second"})
     if role == "judge":
         check_judge_is_not_guide(params, root, checkpoint)
-    out = root / params.paths.metrics / metrics_name
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_metrics(layout.stage_metrics(section), metrics)
     return ClipSummary(source, len(train), len(val), report, table, checkpoint, metrics)

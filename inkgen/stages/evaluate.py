@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import shutil
 import time
 from dataclasses import dataclass
@@ -42,35 +41,31 @@ import torch
 from inkgen.config import Params, project_root
 from inkgen.curves import (curve_table, history_frame, snapshot_images, snapshot_paths, snapshot_quality,
                            write_plot_files)
-from inkgen.data.dataset import load_split
+from inkgen.data.dataset import load_split, read_manifest
 from inkgen.determinism import deterministic
-from inkgen.metrics import (STAND_INS, EvalConfig, VariantMetrics, count_macs, exact, judge_claims,
-                            load_paper_reported, time_interleaved)
+from inkgen.expert_kit import KitConfig, Work, build_package
+from inkgen.generate import to_pil
+from inkgen.heldout import held_out_prompts
+from inkgen.layout import Layout, write_metrics
+from inkgen.metrics import EvalConfig, VariantMetrics, count_macs, exact, load_paper_reported, time_interleaved
 from inkgen.metrics.claims import NOT_APPLICABLE, Seeded
+from inkgen.metrics.cost import device_name
 from inkgen.metrics.distribution import clip_image_features
 from inkgen.metrics.paper import PaperReported
 from inkgen.metrics.seeded import SeedMeasure, assemble, groups, measure_seed
-from inkgen.metrics.stats import Estimate, count_prefix, format_count
+from inkgen.metrics.tables import beside_paper, claims_frame, judge_vs_guide, table1_frame, table3_frame, verdicts
+from inkgen.models.classifier import load_classifier
+from inkgen.trained import generation_kwargs, histories, load_clips, load_generator
+from inkgen.training import resolve_device
 from inkgen.training.convergence import convergence_epoch
-from inkgen.train_stage import (VARIANTS, held_out_prompts, params_hash, parameter_table, prior_checkpoint,
-                                text_encoder, vqgan_checkpoint, vqgan_owner, write_metrics)
+from inkgen.training.runs import VARIANTS, parameter_table, params_hash, vqgan_owner
 
-# our Table 1 columns, in the paper's order; the paper's name of each is in inkgen.metrics.paper.STAND_INS
-COLUMNS = ("convergence_rounds", "vqgan_convergence_rounds", "classifier_score", "is", "frechet_clip", "fid",
-           "psnr", "clip_cosine", "clip_score", "recognition_primary", "parameter_count", "macs", "inference_ms",
-           "clip_cosine (guide)", "frechet_clip (guide)")
-# units shown in the column names, as the paper prints them (inkgen/data/paper_reported.yaml `metrics`);
-# counts (parameters, MACs) are shown scaled to M or G, never as raw integers
-UNITS = {"psnr": "dB"}
-COUNTS = ("parameter_count", "macs")
 # where the authentic works of the expert kit come from, as raters are told (collect.source)
 AUTHENTIC_SOURCES = {"procedural": "rendered by this study's procedural painting program, not by human painters",
                      "folder": "images from the study's own collection", "met": "open-access works of The Met",
                      "cleveland": "open-access works of the Cleveland Museum of Art",
                      "aic": "open-access works of the Art Institute of Chicago"}
 PLOTS_DIR = "evaluate-curves"  # under paths.metrics
-# the blinded package for raters, and its key in a separate folder (never handed out with the package)
-EXPERT_KIT_DIR, EXPERT_KEY_DIR = Path("reports") / "expert_kit", Path("reports") / "expert_kit_key"
 
 
 def eval_config(params: Params) -> EvalConfig:
@@ -78,42 +73,12 @@ def eval_config(params: Params) -> EvalConfig:
     return EvalConfig(**{f.name: getattr(ev, f.name) for f in dataclasses.fields(EvalConfig)})
 
 
-def kit_config(params: Params):
-    from inkgen.expert_kit import KitConfig
-
+def kit_config(params: Params) -> KitConfig:
     e = params.evaluate.expert
     return KitConfig(dimensions=dataclasses.asdict(e.dimensions), scale_min=e.scale_min, scale_max=e.scale_max,
                      seed=e.seed, display_size=e.display_size, confidence=params.evaluate.confidence,
                      n_resamples=params.evaluate.n_resamples,
                      authentic_source=AUTHENTIC_SOURCES.get(params.collect.source, ""))
-
-
-def generation_kwargs(params: Params, clip) -> dict[str, Any]:
-    """The ``generate:`` settings every painting of this stage is made with."""
-    g = params.generate
-    return dict(seed=g.seed, temperature=g.temperature, top_k=g.top_k or None,
-                clip_refine_steps=g.clip_refine_steps, clip=clip if g.clip_refine_steps else None,
-                clip_lr=g.clip_refine_lr, batch=params.evaluate.batch_size)
-
-
-def load_generator(params: Params, root: Path, variant: str, seed: int, device: str | torch.device):
-    """The variant's generator trained with ``seed`` (its own fresh text encoder, fine-tuned weights restored
-    if any)."""
-    from inkgen.generate import Generator
-
-    return Generator.from_checkpoint(prior_checkpoint(params, root, variant, seed),
-                                     params_hash=params_hash(params, "prior"), text_encoder=text_encoder(params, root),
-                                     device=device)
-
-
-def histories(params: Params, root: Path, variant: str, seed: int) -> tuple[list[dict], list[dict]]:
-    """Per-epoch training histories of the variant's prior and of its (possibly shared) VQGAN, one seed."""
-    from inkgen.training import load_checkpoint
-
-    ck = load_checkpoint(prior_checkpoint(params, root, variant, seed), params_hash=params_hash(params, "prior"))
-    vq_ck = load_checkpoint(vqgan_checkpoint(params, root, vqgan_owner(params, variant), seed),
-                            params_hash=params_hash(params, "vqgan"))
-    return ck["loop"]["history"], vq_ck["loop"]["history"]
 
 
 def converged(params: Params, history: list[dict]) -> int | None:
@@ -123,17 +88,6 @@ def converged(params: Params, history: list[dict]) -> int | None:
     if not losses or any(v is None for v in losses):
         return None
     return convergence_epoch(losses, params.train.convergence_window, params.train.convergence_min_rel_improvement)
-
-
-def load_clips(params: Params, root: Path) -> dict[str, Any]:
-    """The judge (``models/clip_judge.pt``) and the guide (``models/clip.pt``), frozen; refuses a judge
-    whose bytes are the guide's before any work."""
-    from inkgen.clip_stage import CHECKPOINT, JUDGE_CHECKPOINT, check_judge_is_not_guide
-    from inkgen.models.clip import freeze, load_clip
-
-    models = root / params.paths.models
-    check_judge_is_not_guide(params, root, models / JUDGE_CHECKPOINT)
-    return {"judge": freeze(load_clip(models / JUDGE_CHECKPOINT)), "guide": freeze(load_clip(models / CHECKPOINT))}
 
 
 @torch.no_grad()
@@ -190,102 +144,8 @@ class EvaluateResult:
     metrics: dict[str, Any]
 
 
-def _cells(ests: list[Estimate | None], digits: int, prefix: str | None = None) -> list[str]:
-    return ["not reached" if e is None else format_count(e, prefix) if prefix else e.format(digits) for e in ests]
 
-
-def table1_frame(variants: dict[str, VariantMetrics], digits: int = 3) -> pd.DataFrame:
-    """Variant x metric; each column's unit in its name (the paper's: PSNR in dB, counts in M or G —
-    :data:`COUNTS` get the prefix that suits the column's largest value, ``"parameter_count (M)": "1.46 M"``)."""
-    table = {}
-    for c in (c for c in COLUMNS if any(c in vm.estimates for vm in variants.values())):
-        ests = [vm.estimates.get(c) for vm in variants.values()]
-        if c in COUNTS:
-            prefix = count_prefix(e.mean for e in ests if e is not None)
-            table[f"{c} ({prefix})"] = _cells(ests, digits, prefix)
-        else:
-            table[f"{c} ({UNITS[c]})" if c in UNITS else c] = _cells(ests, digits)
-    return pd.DataFrame(table, index=list(variants))
-
-
-def beside_paper(variants: dict[str, VariantMetrics], paper: PaperReported) -> pd.DataFrame:
-    """Long table: variant, the paper's metric, its unit, the value *reported by the paper*, our stand-in
-    metric, ours — both values in the paper's unit (a count of ours in M where the paper counts in M)."""
-    rows = []
-    for v, vm in variants.items():
-        for pm, reported in paper.table1[v].items():
-            if pm not in STAND_INS or pm == "paper_name":
-                continue
-            unit = str(paper.metrics.get(pm, {}).get("unit", ""))
-            ours = next((m for m in STAND_INS[pm] if m in vm.estimates), None)
-            prefix = unit if ours in COUNTS else None
-            rows.append({"variant": v, "paper metric": pm, "unit": unit, f"{paper.label}": reported,
-                         "our metric": ours or "",
-                         "ours (this study)": _cells([vm.estimates[ours]], 3, prefix)[0] if ours else "not measured"})
-    return pd.DataFrame(rows)
-
-
-def table3_frame(variants: dict[str, VariantMetrics], paper: PaperReported, corpus: str) -> pd.DataFrame:
-    """The paper's Table 3 rows (*reported by the paper*, on MS COCO / Flickr30k / ...) and ours for
-    ``full`` and ``vqgan`` on this study's corpus; each of our cells names the stand-in metric it holds."""
-    rows = [{"model": r["model"], "dataset": r["dataset"], "source": paper.label,
-             **{m: ("" if r.get(m) is None else f"{r[m]:g}") for m in ("is", "fid", "cosine_similarity",
-                                                                        "convergence_rounds")}}
-            for r in paper.table3]
-    for v in ("full", "vqgan"):
-        vm = variants[v]
-        row = {"model": f"{v} (this study)", "dataset": corpus, "source": "measured here"}
-        for pm in ("is", "fid", "cosine_similarity", "convergence_rounds"):
-            ours = next((m for m in STAND_INS[pm] if m in vm.estimates), None)
-            row[pm] = f"{ours}: {vm.estimates[ours].format()}" if ours else "not reached"
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def verdicts(paper: PaperReported, measured: dict[str, dict[str, Any]], config: EvalConfig, stage: str) -> dict:
-    """``judge_claims`` of one stage's claims (Holm across them), by claim id."""
-    return {c.claim_id: c for c in judge_claims(paper.claims, measured, confidence=config.confidence,
-                                                n_resamples=config.set_resamples, seed=config.seed, stage=stage)}
-
-
-def claims_frame(paper: PaperReported, judged: dict[str, Any], measured: dict[str, dict[str, Any]],
-                 stages: tuple[str, ...] = ("evaluate", "generalisation")) -> pd.DataFrame:
-    """One row per claim of ``stages``: the metric used, the verdict with its caveat (N seeds x N items),
-    N seeds, N items, and every comparison with its interval and Holm level."""
-    rows = []
-    for claim in paper.claims:
-        if claim.stage not in stages:
-            continue
-        v = judged.get(claim.id)
-        rows.append({"claim": claim.id, "source": claim.source, "paper's text": claim.text,
-                     "metric used": v.metric if v else "",
-                     "verdict": v.text if v else _unmeasured(claim, measured),
-                     "n_seeds": v.n_seeds if v else 0, "n_items": v.n_items if v else 0,
-                     "comparisons": v.summary().split(" -- ", 1)[-1] if v and v.comparisons else ""})
-    return pd.DataFrame(rows)
-
-
-def _unmeasured(claim, measured: dict[str, dict[str, Any]]) -> str:
-    names = STAND_INS[claim.metric]
-    missing = [v for v in (claim.variant, *claim.versus) if not any(n in measured.get(v, {}) for n in names)]
-    why = ("did not converge within the epochs trained, for at least one seed"
-           if claim.metric == "convergence_rounds" else "not measured")
-    return f"not measured: {'/'.join(names)} missing for {', '.join(missing)} ({why})"
-
-
-def judge_vs_guide(judged: dict[str, Any], guided: dict[str, Any]) -> pd.DataFrame:
-    """Each claim's verdict with the judge's CLIP metrics beside the one with the guide's; ``changed``
-    marks the claims whose verdict depends on which CLIP measures."""
-    rows = []
-    for cid, v in judged.items():
-        g = guided.get(cid)
-        rows.append({"claim": cid, "metric": v.metric, "with the judge": v.verdict,
-                     "with the guide": g.verdict if g else "not measured",
-                     "changed": bool(g is not None and g.verdict != v.verdict)})
-    return pd.DataFrame(rows)
-
-
-def run_evaluate(params: Params, root: str | Path | None = None) -> EvaluateResult:
+def run(params: Params, root: str | Path | None = None) -> EvaluateResult:
     """Everything of the stage; writes metrics, plot CSVs and the expert package (see module doc)."""
     with deterministic(params.evaluate.threads, warn_only=True):
         return _run(params, Path(root) if root is not None else project_root())
@@ -304,12 +164,10 @@ class _Items:
 
 
 def _items(params: Params, root: Path, test) -> _Items:
-    from inkgen.data.dataset import read_manifest
-
     ev = params.evaluate
     chosen = held_out_prompts(test, ev.n_images or len(test), ev.seed)  # stratified by category
     real = test.as_float_tensor()[torch.as_tensor(np.array(chosen["index"], dtype=np.int64))]
-    manifest = read_manifest(root / params.paths.dataset / "manifest.csv")
+    manifest = read_manifest(Layout(params, root).manifest)
     held = manifest[manifest["split"] == "withheld"].sort_values("item_id")
     if ev.n_images:
         held = held.head(ev.n_images)
@@ -357,22 +215,17 @@ def _estimates(measured: dict[str, Any], guide: dict[str, Any], config: EvalConf
 
 
 def _run(params: Params, root: Path) -> EvaluateResult:
-    from inkgen.expert_kit import Work, build_package
-    from inkgen.generate import to_pil
-    from inkgen.metrics.cost import device_name
-    from inkgen.models.classifier import load_classifier
-    from inkgen.training import resolve_device
-
     start = time.perf_counter()
     ev, config, paper = params.evaluate, eval_config(params), load_paper_reported()
     seeds, first = tuple(params.train.seeds), params.train.seeds[0]
     device = resolve_device(ev.device)
     phash = params_hash(params, "prior")  # snapshots are written under the prior's hash
     clips = load_clips(params, root)  # before any work: refuses a judge that is the guide
-    test = load_split(root / params.paths.dataset / "manifest.csv", "test", root)
+    layout = Layout(params, root)
+    test = load_split(layout.manifest, "test", root)
     items = _items(params, root, test)
     real_features = {k: clip_image_features(c, items.real, ev.batch_size) for k, c in clips.items()}
-    classifier = load_classifier(root / params.paths.models / "classifier.pt")
+    classifier = load_classifier(layout.classifier)
     kw = generation_kwargs(params, clips["guide"])  # test-time refinement (if any) uses the guide, as in training
     f11 = pick_landscape(test.rows, ev.figure11_item, ev.seed)
     f11_image, f11_caption = test.as_float_tensor()[f11:f11 + 1], str(test.rows["caption"].iloc[f11])
@@ -405,7 +258,7 @@ def _run(params: Params, root: Path) -> EvaluateResult:
         logs[(v, "prior")] = prior_history
         if vqgan_owner(params, v) == v:
             logs[(v, "vqgan")] = vqgan_history
-        snaps = snapshot_paths(prior_checkpoint(params, root, v, first).parent)
+        snaps = snapshot_paths(layout.prior_checkpoint(v, first).parent)
         snapshot_rows.append(snapshot_quality(
             v, gen, snaps, snap_prompts, clip=clips["judge"], classifier=classifier, gen_kwargs=kw,
             classifier_head=config.classifier_head, confidence=config.confidence,
@@ -428,7 +281,7 @@ def _run(params: Params, root: Path) -> EvaluateResult:
                                                                                config.seed), per_item=timing.ms)
     snapshot_scores = pd.concat(snapshot_rows, ignore_index=True)
     curves = curve_table(history_frame(logs), snapshot_scores)
-    plot_files = write_plot_files(curves, root / params.paths.metrics / PLOTS_DIR)
+    plot_files = write_plot_files(curves, layout.metrics / PLOTS_DIR)
     judged = verdicts(paper, judged_in, config, "evaluate")
     guided = verdicts(paper, guided_in, config, "evaluate")
     if generalisation is not None:
@@ -448,7 +301,7 @@ def _run(params: Params, root: Path) -> EvaluateResult:
                  for i, img in enumerate(to_pil(full_generated[:n_gen]))]
     auth_works = [Work(str(others["item_id"].iloc[j]), test.images[others.index[j]], str(others["caption"].iloc[j]))
                   for j in pick]
-    package_dir, key_dir = root / EXPERT_KIT_DIR, root / EXPERT_KEY_DIR
+    package_dir, key_dir = layout.expert_kit, layout.expert_key
     shutil.rmtree(package_dir, ignore_errors=True)  # a stale image would be rated by mistake
     kit = build_package(package_dir, key_dir, gen_works, auth_works, kit_config(params))
 
@@ -473,7 +326,7 @@ def _run(params: Params, root: Path) -> EvaluateResult:
                "untestable": [dict(u) for u in paper.untestable],
                "expert_kit": {"n_generated": kit.n_generated, "n_authentic": kit.n_authentic,
                               "from_seed": first}}
-    write_metrics(root / params.paths.metrics / "evaluate.json", _finite(metrics))
+    write_metrics(layout.stage_metrics("evaluate"), _finite(metrics))
     corpus = f"{params.collect.source} corpus, test split"
     return EvaluateResult(variants, table1_frame(variants), beside_paper(variants, paper),
                           table3_frame(variants, paper, corpus), claims, versus, paper, curves,
@@ -491,7 +344,3 @@ def _finite(obj: Any) -> Any:
     if isinstance(obj, float) and not np.isfinite(obj):
         return None
     return obj
-
-
-def read_metrics(path: str | Path) -> dict[str, Any]:
-    return json.loads(Path(path).read_text(encoding="utf-8"))

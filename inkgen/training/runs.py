@@ -1,0 +1,238 @@
+"""A training run of the study from params: the run config of (variant, seed), the params hash its
+checkpoint carries, the screened data with its text features, and the run of each phase itself (also what
+every process runs under torchrun, :mod:`inkgen.launch`).
+
+Variants whose phase 1 would be the same run share one VQGAN: ``no_transformer`` differs from ``full``
+only in its prior, so it uses ``full``'s VQGAN (:func:`vqgan_owner`). Everything is read from params:
+sizes from ``model``, run values from ``train``, the resolution from ``curate.target_size`` and the text
+width from the text encoder. Each run logs its epochs with dvclive (``Live(dvcyaml=None)``, so that
+dvclive never rewrites dvc.yaml). Files: :class:`inkgen.layout.Layout`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+import torch
+
+from inkgen.config import Params, TrainParams
+from inkgen.data.dataset import Split, load_split
+from inkgen.layout import Layout
+from inkgen.models.vqgan import VARIANT_FLAGS, VQGAN, VQGANConfig
+from inkgen.training.config import TrainConfig, TrainError, effective_lambda
+from inkgen.training.distributed import is_main
+from inkgen.training.features import FineTunedTextFeatures, TextFeatures, load_text_features
+from inkgen.training.prior_phase import load_trained, prior_config, train_prior
+from inkgen.training.vqgan_phase import TrainResult, train_vqgan
+
+VARIANTS = tuple(VARIANT_FLAGS)  # full, no_clip, no_transformer, vqgan_clip, vqgan
+# The params each phase's run depends on (dvc.yaml lists the same keys; tests/test_dvc_stages.py checks it).
+# A checkpoint written under other values is refused; phase-2-only values (the prior's sizes and schedule,
+# generation) do not touch phase 1, so changing them never re-trains a VQGAN. Upstream stages' values reach
+# training through their outputs (the dataset, clip.pt), which DVC tracks as data dependencies.
+PHASE1_PARAMS = ("curate.target_size", "text_encoder", "governance.registry", "governance.policy_file",
+                 "governance.policy", "model.vqgan", "train.device",
+                 "train.threads", "train.nproc", "train.epochs", "train.batch_size", "train.lr", "train.beta", "train.eta",
+                 "train.lambda_clip", "train.disc_start", "train.clip_start", "train.lr_schedule",
+                 "train.checkpoint_every", "train.convergence_window", "train.convergence_min_rel_improvement")
+# train.seeds is in neither: each run's seed is in its checkpoint's train_config, so adding a seed re-trains
+# nothing else.
+PHASE2_PARAMS = ("curate.target_size", "text_encoder", "governance.registry", "governance.policy_file",
+                 "governance.policy", "model", *(f"train.{k}" for k in TrainParams.__dataclass_fields__
+                                                  if k != "seeds"))
+
+
+# ------------------------------------------------------------------------------------------ configs
+def train_config(params: Params, variant: str, seed: int | None = None) -> TrainConfig:
+    """The run config of (``variant``, ``seed``); ``seed`` must be one of ``train.seeds`` (default: the first)."""
+    return TrainConfig(**params.train.run_config(variant, params.train.seeds[0] if seed is None else seed))
+
+
+def vqgan_owner(params: Params, variant: str) -> str:
+    """The variant whose phase-1 run ``variant`` uses: the first in ``VARIANTS`` order with the same VQGAN
+    flags and the same effective CLIP weight (hence the very same run)."""
+    if variant not in VARIANTS:
+        raise TrainError(f"unknown variant {variant!r}; allowed: {list(VARIANTS)}")
+
+    def key(v: str) -> tuple:
+        return tuple(sorted(VARIANT_FLAGS[v].items())), effective_lambda(train_config(params, v))
+
+    return next(v for v in VARIANTS if key(v) == key(variant))
+
+
+def vqgan_config(params: Params, variant: str, text_dim: int) -> VQGANConfig:
+    return VQGANConfig.for_variant(variant, resolution=params.curate.target_size, text_dim=int(text_dim),
+                                   **dataclasses.asdict(params.model.vqgan))
+
+
+def params_hash(params: Params, phase: str = "prior") -> str:
+    """SHA-256 over the params a phase (``"vqgan"`` or ``"prior"``) depends on. The seeds list is not
+    hashed (adding a seed invalidates no other run); a run's own seed is in its checkpoint's
+    ``train_config``, which resuming compares too, so a checkpoint of another seed is never resumed."""
+    keys = {"vqgan": PHASE1_PARAMS, "prior": PHASE2_PARAMS}[phase]
+    values: dict[str, Any] = {}
+    for dotted in keys:
+        node: Any = params
+        for part in dotted.split("."):
+            node = getattr(node, part)
+        values[dotted] = dataclasses.asdict(node) if dataclasses.is_dataclass(node) else node
+    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+
+# ------------------------------------------------------------------------------------------- inputs
+def load_vqgan(params: Params, root: Path, variant: str, seed: int) -> VQGAN:
+    """The phase-1 model of (``variant``'s owner, ``seed``), through the guarded loader: refused unless its
+    checkpoint was trained under the current phase-1 params (:func:`params_hash`)."""
+    vqgan, _, _ = load_trained(Layout(params, root).vqgan_checkpoint(vqgan_owner(params, variant), seed),
+                               params_hash=params_hash(params, "vqgan"))
+    return vqgan
+
+
+def text_encoder(params: Params, root: Path):
+    from inkgen.models.text_encoder import TextEncoder  # imports transformers (seconds): only runs that encode text
+
+    te = params.text_encoder
+    path = te.path if not te.path or Path(te.path).is_absolute() else str(root / te.path)
+    return TextEncoder(path, freeze=not te.finetune, max_tokens=te.max_tokens)
+
+
+def text_encoder_record(params: Params, encoder) -> dict[str, Any]:
+    """What a checkpoint records of the BERT it was trained with (``param_path`` as params give it, ""
+    for the embedded MiniLM, so that the record stays valid on another machine)."""
+    return {"param_path": params.text_encoder.path, "resolved_path": str(encoder.path), "dim": int(encoder.dim),
+            "max_tokens": int(encoder.max_tokens), "frozen": bool(encoder.frozen)}
+
+
+@dataclass
+class StageData:
+    train: Split
+    val: Split
+    encoder: Any
+    train_text: TextFeatures
+    val_text: TextFeatures
+    excluded: pd.DataFrame  # training items kept out because they match a protected registered work
+
+
+def copyright_screen(params: Params, root: Path, train: Split) -> tuple[Split, pd.DataFrame]:
+    """Paper section 6.2 (ownership attribution): with a rights registry (``governance.registry``), training
+    items that match a work whose status the policy blocks are kept out of training, listed with the
+    reason. Without one, nothing is screened here (stage governance shows a labelled demonstration)."""
+    columns = ["item_id", "reason"]
+    if not params.governance.registry:
+        return train, pd.DataFrame(columns=columns)
+    # only with a registry: the screen's imagehash/numba imports cost notebook start-up otherwise
+    from governance.copyright import screen_training_items
+    from governance.policy import load_policy
+    from governance.registry import load_registry
+
+    g = params.governance
+    policy = load_policy(root / g.policy_file if g.policy_file else None, overrides=g.policy_overrides())
+    registry = load_registry(root / g.registry, policy.copyright.registry_statuses)
+    screen = screen_training_items([(r.item_id, root / r.file) for r in train.rows.itertuples()], registry,
+                                   policy.copyright)
+    flagged = {v.item_id: "; ".join(v.reasons) for v in screen.flagged}
+    keep = ~train.rows["item_id"].isin(list(flagged)).to_numpy()
+    kept = Split(train.name, train.images[keep], [c for c, k in zip(train.captions, keep) if k],
+                 train.rows[keep].reset_index(drop=True))
+    return kept, pd.DataFrame(sorted(flagged.items()), columns=columns)
+
+
+def load_data(params: Params, root: Path) -> StageData:
+    """The training and validation splits (training items screened for copyright) with their BERT features,
+    read from the text_features stage's file (refused if it was computed from other captions)."""
+    layout = Layout(params, root)
+    full_train = load_split(layout.manifest, "train", root)
+    train, excluded = copyright_screen(params, root, full_train)
+    val = load_split(layout.manifest, "val", root)
+    encoder = text_encoder(params, root)
+    record, path = text_encoder_record(params, encoder), layout.text_features
+    train_text = load_text_features(path, "train", full_train.captions, record)
+    # a writable copy: torch warns on a read-only pandas array
+    keep = torch.as_tensor(full_train.rows["item_id"].isin(list(train.rows["item_id"])).to_numpy(copy=True))
+    if not bool(keep.all()):
+        train_text = TextFeatures(train_text.tokens[keep], train_text.mask[keep], train_text.pooled[keep])
+    return StageData(train, val, encoder, train_text, load_text_features(path, "val", val.captions, record),
+                     excluded)
+
+
+def parameter_table(model: VQGAN, discriminator: torch.nn.Module | None = None,
+                    prior: torch.nn.Module | None = None) -> pd.Series:
+    counts = dict(model.param_counts())
+    if discriminator is not None:
+        counts["discriminator (training only)"] = sum(p.numel() for p in discriminator.parameters())
+    if prior is not None:
+        counts["Transformer stacked decoder"] = sum(p.numel() for p in prior.parameters())
+    counts["generator total"] = sum(v for k, v in counts.items() if "training only" not in k)
+    return pd.Series(counts, name="parameters")
+
+
+
+def live_logger(live_dir: Path | None) -> tuple[Callable[[dict[str, Any]], None], Callable[[], None]]:
+    """An ``on_epoch`` callback logging every number of the epoch to dvclive, and a closer."""
+    if live_dir is None:
+        return (lambda entry: None), (lambda: None)
+    from dvclive import Live  # dvclive pulls in git and DVC modules: only a logging run pays for them
+
+    live = Live(dir=str(live_dir), dvcyaml=None, save_dvc_exp=False, report=None)
+
+    def on_epoch(entry: dict[str, Any]) -> None:
+        for k, v in entry.items():
+            if k not in ("epoch", "step") and isinstance(v, (int, float)):
+                live.log_metric(k, float(v))
+        live.next_step()
+
+    return on_epoch, live.end
+
+
+def fit_vqgan(params: Params, variant: str, seed: int, root: Path, data: StageData | None = None, *,
+              progress: bool = True) -> TrainResult:
+    """Phase 1's training run itself (in each process under torchrun; rank 0 logs to dvclive)."""
+    layout = Layout(params, root)
+    config = train_config(params, variant, seed)
+    data = data or load_data(params, root)
+    clip = None
+    if effective_lambda(config) > 0:
+        from inkgen.models.clip import load_clip  # open_clip (seconds): only variants guided by CLIP
+
+        clip = load_clip(layout.clip("guide"))
+    on_epoch, close = live_logger(layout.live_dir("vqgan", variant, seed) if is_main() else None)
+    try:
+        return train_vqgan(config, vqgan_config(params, variant, data.encoder.dim), data.train.as_float_tensor(),
+                           data.train.captions, params_hash=params_hash(params, "vqgan"), text=data.train_text,
+                           clip=clip, val_images=data.val.as_float_tensor(), val_text=data.val_text,
+                           checkpoint_dir=layout.vqgan_checkpoint(variant, seed).parent, resume=True,
+                           on_epoch=on_epoch, progress=progress)
+    finally:
+        close()
+
+
+def fit_prior(params: Params, variant: str, seed: int, root: Path, data: StageData | None = None,
+              vqgan: VQGAN | None = None, *, progress: bool = True) -> TrainResult:
+    """Phase 2's training run itself (in each process under torchrun; rank 0 logs to dvclive)."""
+    layout = Layout(params, root)
+    owner = vqgan_owner(params, variant)
+    if vqgan is None:
+        vqgan = load_vqgan(params, root, owner, seed)
+    data = data or load_data(params, root)
+    train_text, val_text = data.train_text, data.val_text
+    if params.text_encoder.finetune:  # the BERT learns with the prior: features computed batch by batch
+        train_text = FineTunedTextFeatures(data.encoder, data.train.captions)
+        val_text = FineTunedTextFeatures(data.encoder, data.val.captions)
+    on_epoch, close = live_logger(layout.live_dir("train", variant, seed) if is_main() else None)
+    try:
+        return train_prior(train_config(params, variant, seed), vqgan, data.train.as_float_tensor(), train_text,
+                           prior_config(vqgan, data.encoder.dim, variant, **dataclasses.asdict(params.model.prior)),
+                           params_hash=params_hash(params, "prior"), val_images=data.val.as_float_tensor(),
+                           val_text=val_text, finetune_lr=params.text_encoder.finetune_lr,
+                           snapshots=params.train.prior_snapshots,
+                           checkpoint_dir=layout.prior_checkpoint(variant, seed).parent, resume=True,
+                           on_epoch=on_epoch, progress=progress,
+                           meta={"text_encoder": text_encoder_record(params, data.encoder), "vqgan_from": owner,
+                                 "seed": int(seed)})
+    finally:
+        close()
