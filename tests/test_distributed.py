@@ -122,6 +122,8 @@ def test_nproc_is_a_param_with_a_global_batch(raw_params):
     params = config.parse(raw_params)
     assert params.train.nproc == 1 and "nproc" not in params.train.run_config("full", params.train.seeds[0])  # not a TrainConfig field
     assert config.parse(params_to_raw(params)) == params  # what the launcher hands the workers
+    batch = raw_params["train"]["batch_size"]
+    assert batch % 3, "the test needs a global batch that 3 processes cannot share"
     raw_params["train"].update(nproc=3)
-    with pytest.raises(config.ParamsError, match=r"train.batch_size: 32 is the global batch .*nproc = 3"):
+    with pytest.raises(config.ParamsError, match=rf"train.batch_size: {batch} is the global batch .*nproc = 3"):
         config.parse(raw_params)
