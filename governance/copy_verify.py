@@ -22,15 +22,19 @@ scale space resolve the strokes that are there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
+from governance.copy_evidence import NO_EVIDENCE, Evidence, ink, measure
+
 #: Side, in pixels, both images are resized to before keypoint detection (see the module doc).
 WORK_SIDE = 256
+#: Side of the opponent-colour image (colour varies slowly: the study's own resolution is enough).
+CHROMA_SIDE = 64
 #: Lowe's ratio test: a match is kept when its distance is below this share of the second-best one.
 RATIO = 0.8
 #: RANSAC reprojection threshold in pixels at WORK_SIDE (1.5 px at 64 px).
@@ -50,18 +54,25 @@ class Features:
     points: np.ndarray            # n x 2 keypoint coordinates
     descriptors: np.ndarray | None
     grey: np.ndarray              # WORK_SIDE x WORK_SIDE float32, smoothed: for the aligned correlation
+    hsv: np.ndarray               # WORK_SIDE x WORK_SIDE x 3 uint8 (OpenCV HSV): for the colour agreement
+    chroma: np.ndarray            # CHROMA_SIDE squared x 2 float32 opponent colours (R-G, (R+G)/2-B)
+    ink: np.ndarray               # WORK_SIDE x WORK_SIDE bool: ink strokes (copy_evidence.ink)
 
     def __len__(self) -> int:
         return 0 if self.descriptors is None else len(self.descriptors)
 
 
 def features(image: Image.Image) -> Features:
-    """SIFT keypoints of ``image`` (grey, resized to WORK_SIDE squared) and its smoothed grey levels."""
-    grey = np.asarray(image.convert("L"))
-    grey = cv2.resize(grey, (WORK_SIDE, WORK_SIDE), interpolation=cv2.INTER_CUBIC)
+    """SIFT keypoints of ``image`` (grey, resized to WORK_SIDE squared), its smoothed grey levels and HSV."""
+    rgb = cv2.resize(np.asarray(image.convert("RGB")), (WORK_SIDE, WORK_SIDE), interpolation=cv2.INTER_CUBIC)
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     kps, desc = _SIFT.detectAndCompute(grey, None)
     smooth = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), SMOOTH_SIGMA)
-    return Features(np.float32([k.pt for k in kps]).reshape(-1, 2), desc, smooth)
+    c = rgb.astype(np.float32)
+    chroma = np.dstack([c[..., 0] - c[..., 1], (c[..., 0] + c[..., 1]) / 2 - c[..., 2]])
+    chroma = cv2.resize(chroma, (CHROMA_SIDE, CHROMA_SIDE), interpolation=cv2.INTER_AREA)
+    return Features(np.float32([k.pt for k in kps]).reshape(-1, 2), desc, smooth,
+                    cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV), chroma, ink(smooth))
 
 
 @dataclass(frozen=True)
@@ -88,18 +99,41 @@ class Score:
 NO_MATCH = Score(0, -1.0, "original")
 
 
-def _transform(query: Features, ref: Features) -> tuple[np.ndarray | None, int]:
+def _pose(query: Features, ref: Features) -> tuple[np.ndarray | None, np.ndarray, int]:
+    """The RANSAC similarity from ``query`` to ``ref``, its inliers (in ref coordinates) and the number of
+    ratio-test matches it was fitted on."""
+    none = np.zeros((0, 2), np.float32)
     if len(query) < 3 or len(ref) < 3:
-        return None, 0
+        return None, none, 0
     pairs = _MATCHER.knnMatch(query.descriptors, ref.descriptors, k=2)
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance]
     if len(good) < 3:
-        return None, 0
+        return None, none, len(good)
     src = query.points[[m.queryIdx for m in good]]
     dst = ref.points[[m.trainIdx for m in good]]
     model, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=REPROJ_PX,
                                               maxIters=2000, confidence=0.99, refineIters=10)
-    return (None, 0) if model is None or mask is None else (model, int(mask.sum()))
+    if model is None or mask is None:
+        return None, none, len(good)
+    return model, dst[mask.ravel().astype(bool)], len(good)
+
+
+def _transform(query: Features, ref: Features) -> tuple[np.ndarray | None, int]:
+    model, inl, _ = _pose(query, ref)
+    return model, len(inl)
+
+
+def pair_evidence(query: Features, ref: Features, variant: str = "original") -> Evidence:
+    """Every measure of :mod:`governance.copy_evidence` for one orientation of the query."""
+    model, inl, n = _pose(query, ref)
+    if model is None:
+        return replace(NO_EVIDENCE, matches=n, variant=variant)
+    return measure(query, ref, model, inl, n, variant)
+
+
+def evidence(query: "QueryFeatures", ref: Features) -> tuple[Evidence, Evidence]:
+    """The evidence for both orientations of the query (original, mirrored)."""
+    return pair_evidence(query.original, ref, "original"), pair_evidence(query.hflip, ref, "hflip")
 
 
 def aligned_correlation(query: Features, ref: Features, model: np.ndarray) -> float:
