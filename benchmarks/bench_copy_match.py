@@ -1,6 +1,7 @@
 """Calibration of the two-stage copy matcher at the study's resolution (64 px), and stage one's speed.
 
     python benchmarks/bench_copy_match.py [--n-registered 500] [--n-unrelated 500] [--size 64]
+                                          [--corpus-size N] [--cache FILE.npy]
                                           [--policy FILE] [--json OUT] [--index-n 1000000]
 
 Images: the study's own procedural painter (``inkgen.data.procedural``), curated to ``--size`` px squares
@@ -34,8 +35,20 @@ from governance.phash import phash  # noqa: E402
 from governance.policy import load_policy  # noqa: E402
 
 
-def corpus(n: int, size: int, seed: int) -> list[Image.Image]:
-    """``n`` procedural paintings as the study curates them (``size`` px squares)."""
+def corpus(n: int, size: int, seed: int, cache: str | None = None) -> list[Image.Image]:
+    """``n`` procedural paintings as the study curates them (``size`` px squares); with ``cache``, read from
+    that ``.npy`` file when it holds this corpus (same count and size), else rendered and written there."""
+    if cache and Path(cache).is_file():
+        arr = np.load(cache)
+        if arr.shape[:3] == (n, size, size):
+            return [Image.fromarray(a) for a in arr]
+    out = _render(n, size, seed)
+    if cache:
+        np.save(cache, np.stack([np.asarray(i) for i in out]))
+    return out
+
+
+def _render(n: int, size: int, seed: int) -> list[Image.Image]:
     from inkgen.data.procedural import plan_corpus, render_painting
     from inkgen.data.subject_resize import subject_resize
 
@@ -91,7 +104,11 @@ def main() -> int:
     ap.add_argument("--n-registered", type=int, default=500)
     ap.add_argument("--n-unrelated", type=int, default=500)
     ap.add_argument("--size", type=int, default=64)
+    ap.add_argument("--corpus-size", type=int, help="render this many works (default: registered + unrelated) "
+                    "and use the first ones; the corpus's plan depends on its size")
+    ap.add_argument("--cache", help=".npy file holding the rendered corpus (written when absent)")
     ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--workers", type=int, default=2, help="processes for the two splits (1: one after the other)")
     ap.add_argument("--policy")
     ap.add_argument("--json")
     ap.add_argument("--index-n", type=int, default=1_000_000)
@@ -99,19 +116,21 @@ def main() -> int:
     policy = load_policy(args.policy)
     c, cal = policy.copyright, policy.calibration
     t0 = time.perf_counter()
-    works = corpus(args.n_registered + args.n_unrelated, args.size, args.seed)
+    need = args.n_registered + args.n_unrelated
+    works = corpus(max(need, args.corpus_size or need), args.size, args.seed, args.cache)[:need]
     registered, unrelated = works[:args.n_registered], works[args.n_registered:]
     t_render = time.perf_counter() - t0
     t0 = time.perf_counter()
     result = calibrate_matcher(registered, unrelated, Matcher.from_policy(c), attacks=list(ATTACKS),
                                max_fpr=cal.max_fpr, twin_min_correlation=cal.twin_min_correlation, seed=cal.seed,
-                               source=f"inkgen procedural painter, seed {args.seed}, {args.size}px")
+                               source=f"inkgen procedural painter, seed {args.seed}, {args.size}px",
+                               workers=args.workers)
     t_cal = time.perf_counter() - t0
     base_recall, base_fpr = phash_alone(registered[1::2], unrelated[1::2], list(ATTACKS), c.registry_max_distance,
                                         np.random.default_rng(cal.seed))
     d = result.to_dict()
     ts, cs = result.test, result.calibration
-    print(f"corpus: {len(works)} procedural paintings at {args.size}px (rendered in {t_render:.0f} s); calibration half "
+    print(f"corpus: the first {len(works)} of {max(need, args.corpus_size or need)} procedural paintings at {args.size}px (rendered in {t_render:.0f} s); calibration half "
           f"{cs.n_registered} registered / {cs.n_unrelated} unrelated, test half {ts.n_registered} / {ts.n_unrelated}; "
           f"{t_cal:.0f} s")
     print(f"twins set apart (test): {ts.twins} pairs ({ts.unrelated_with_twin} unrelated works have a near-identical"

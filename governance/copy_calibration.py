@@ -230,16 +230,25 @@ class MatcherCalibration:
 
 def calibrate_matcher(registered: Sequence[Image.Image], unrelated: Sequence[Image.Image], matcher: Matcher, *,
                       attacks: Sequence[str], max_fpr: float, twin_min_correlation: float, seed: int,
-                      source: str = "images", regularisation: float = 1.0) -> MatcherCalibration:
+                      source: str = "images", regularisation: float = 1.0, workers: int = 1) -> MatcherCalibration:
     """Fit the fusion and choose its threshold on the calibration split (even positions of ``registered``
     and ``unrelated``), then measure recall per attack and FPR on the test split (odd positions), each
-    split with its own registry. The matcher's candidate stage is used as it is; its fusion is not."""
+    split with its own registry. The matcher's candidate stage is used as it is; its fusion is not.
+    ``workers`` > 1 collects the two splits in two processes."""
     check_inputs("attack", attacks, ATTACKS, registered, unrelated)
     if len(registered) < 2 or len(unrelated) < 2:
         raise ValueError("calibration needs at least two registered and two unrelated works (one per split)")
-    rng = np.random.default_rng(seed)
-    cal = _collect(registered[0::2], unrelated[0::2], matcher, attacks, twin_min_correlation, rng, "c")
-    test = _collect(registered[1::2], unrelated[1::2], matcher, attacks, twin_min_correlation, rng, "t")
+    jobs = [(registered[0::2], unrelated[0::2], matcher, attacks, twin_min_correlation,
+             np.random.default_rng([seed, 0]), "c"),
+            (registered[1::2], unrelated[1::2], matcher, attacks, twin_min_correlation,
+             np.random.default_rng([seed, 1]), "t")]
+    if workers > 1:   # the two splits are independent: one process each (same result, own random streams)
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(2) as pool:
+            cal, test = pool.map(_collect, *zip(*jobs))
+    else:
+        cal, test = (_collect(*job) for job in jobs)
     fusion = fit(*_training_rows(cal), c=regularisation)
     rows = [{"threshold": t, "calibration": _rates(cal, fusion, t), "test": _rates(test, fusion, t)}
             for t in THRESHOLDS]

@@ -9,11 +9,10 @@ section 7: Lowe's ratio test, then a pose consistent with enough matches) with R
 keypoints and one transform explains them; a look-alike — another painting of the same motif — shares
 texture but no consistent pose. The procedural corpus also reuses whole motifs (the same cabbage outline,
 the same figure in another robe) across unrelated paintings, so shared keypoints are not enough: the
-query is warped onto the candidate by the RANSAC transform and the two must also agree as a whole picture
-(grey-level correlation over the overlap, :func:`aligned_correlation`). A copy passes both thresholds
-(``copyright.verify_min_inliers``, ``copyright.verify_min_correlation``), taken over the two orientations
-of the query (a mirrored copy is a copy); they come from the calibration
-(:mod:`governance.copy_calibration`).
+query is warped onto the candidate by the RANSAC transform and the two are compared as whole pictures
+(:mod:`governance.copy_evidence`), for both orientations of the query (a mirrored copy is a copy); the
+evidence is fused into one probability by :mod:`governance.copy_fusion`, fitted and thresholded by the
+calibration (:mod:`governance.copy_calibration`).
 
 At the study's 64 px a painting has too few pixels for SIFT's smallest scale, so both images are resized
 to ``WORK_SIDE`` (bicubic) before detection: interpolation adds no content, it only lets the detector's
@@ -42,8 +41,6 @@ REPROJ_PX = 6.0
 #: Gaussian smoothing (pixels at WORK_SIDE) before the aligned correlation: JPEG blocks and resampling
 #: differ pixel by pixel, the picture does not.
 SMOOTH_SIGMA = 2.0
-#: An alignment that leaves less than this share of the reference covered is no alignment.
-MIN_OVERLAP = 0.3
 
 _SIFT = cv2.SIFT_create()
 _MATCHER = cv2.BFMatcher(cv2.NORM_L2)
@@ -86,19 +83,6 @@ def query_features(image: Image.Image) -> QueryFeatures:
     return QueryFeatures(features(image), features(ImageOps.mirror(image)))
 
 
-@dataclass(frozen=True)
-class Score:
-    inliers: int          # RANSAC inliers of the best similarity transform
-    correlation: float    # grey-level correlation of the query warped onto the reference, over the overlap
-    variant: str          # original | hflip
-
-    def passes(self, min_inliers: int, min_correlation: float) -> bool:
-        return self.inliers >= min_inliers and self.correlation >= min_correlation
-
-
-NO_MATCH = Score(0, -1.0, "original")
-
-
 def _pose(query: Features, ref: Features) -> tuple[np.ndarray | None, np.ndarray, int]:
     """The RANSAC similarity from ``query`` to ``ref``, its inliers (in ref coordinates) and the number of
     ratio-test matches it was fitted on."""
@@ -118,11 +102,6 @@ def _pose(query: Features, ref: Features) -> tuple[np.ndarray | None, np.ndarray
     return model, dst[mask.ravel().astype(bool)], len(good)
 
 
-def _transform(query: Features, ref: Features) -> tuple[np.ndarray | None, int]:
-    model, inl, _ = _pose(query, ref)
-    return model, len(inl)
-
-
 def pair_evidence(query: Features, ref: Features, variant: str = "original") -> Evidence:
     """Every measure of :mod:`governance.copy_evidence` for one orientation of the query."""
     model, inl, n = _pose(query, ref)
@@ -134,42 +113,6 @@ def pair_evidence(query: Features, ref: Features, variant: str = "original") -> 
 def evidence(query: "QueryFeatures", ref: Features) -> tuple[Evidence, Evidence]:
     """The evidence for both orientations of the query (original, mirrored)."""
     return pair_evidence(query.original, ref, "original"), pair_evidence(query.hflip, ref, "hflip")
-
-
-def aligned_correlation(query: Features, ref: Features, model: np.ndarray) -> float:
-    """Pearson correlation of the query's grey levels warped by ``model`` onto the reference, over the
-    pixels both cover (-1 when they overlap on less than MIN_OVERLAP of the reference). Shared keypoints
-    say two images share drawn elements; this says the *whole* picture agrees once aligned — which a copy
-    does and a painting that reuses one motif of another does not."""
-    side = (WORK_SIDE, WORK_SIDE)
-    warped = cv2.warpAffine(query.grey, model, side, flags=cv2.INTER_LINEAR)
-    valid = cv2.warpAffine(np.ones_like(query.grey), model, side, flags=cv2.INTER_NEAREST) > 0.5
-    if valid.mean() < MIN_OVERLAP:
-        return -1.0
-    a = warped[valid] - warped[valid].mean()
-    b = ref.grey[valid] - ref.grey[valid].mean()
-    denom = float(np.linalg.norm(a) * np.linalg.norm(b))
-    return float(a @ b / denom) if denom > 0 else -1.0
-
-
-def pair_score(query: Features, ref: Features, variant: str = "original") -> Score:
-    model, n = _transform(query, ref)
-    if model is None:
-        return Score(0, -1.0, variant)
-    return Score(n, aligned_correlation(query, ref, model), variant)
-
-
-def inliers(query: Features, ref: Features) -> int:
-    """RANSAC inliers of the best similarity transform from ``query`` to ``ref`` keypoints (0 when fewer
-    than three matches pass the ratio test)."""
-    return _transform(query, ref)[1]
-
-
-def score(query: QueryFeatures, ref: Features) -> Score:
-    """The verification score of a candidate: the better orientation of the query (by inliers, then
-    correlation)."""
-    a, b = pair_score(query.original, ref, "original"), pair_score(query.hflip, ref, "hflip")
-    return a if (a.inliers, a.correlation) >= (b.inliers, b.correlation) else b
 
 
 class FeatureCache:
