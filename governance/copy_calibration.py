@@ -250,8 +250,9 @@ def calibrate_matcher(registered: Sequence[Image.Image], unrelated: Sequence[Ima
     else:
         cal, test = (_collect(*job) for job in jobs)
     fusion = fit(*_training_rows(cal), c=regularisation)
-    rows = [{"threshold": t, "calibration": _rates(cal, fusion, t), "test": _rates(test, fusion, t)}
-            for t in THRESHOLDS]
+    # A row's top-level rates are the test half's (the ones quoted); the calibration half's are kept beside.
+    rows = [{"threshold": t, **_rates(test, fusion, t), "calibration": _rates(cal, fusion, t),
+             "test": _rates(test, fusion, t)} for t in THRESHOLDS]
     chosen = choose(rows, max_fpr)
     growth = []
     if chosen is not None:
