@@ -12,8 +12,15 @@ transform (:func:`governance.copy_verify._transform`), so each measure below is 
 * ``correlation`` — Pearson correlation of the smoothed grey levels, aligned;
 * ``block_agreement`` — share of the overlap's textured blocks whose aligned grey levels correlate at least
   :data:`BLOCK_MIN_CORRELATION`: robust to a watermark or a crop (a few blocks disagree) yet low for a
-  look-alike (only the motif's blocks agree) — the block-wise matching of Kutter & Petitcolas's
-  watermark-robustness benchmarks, a local NCC (Lewis 1995, "Fast normalized cross-correlation");
+  look-alike (only the motif's blocks agree) — a local normalised cross-correlation (Lewis 1995, "Fast
+  normalized cross-correlation"); ``block_median`` and ``block_conflict`` (share of blocks below
+  :data:`BLOCK_CONFLICT`) tell an overlay (blocks still weakly agree) from other content (they do not);
+* ``ink_recall``, ``ink_precision`` — the candidate's ink strokes found near the aligned query's, and the
+  reverse (a chamfer-style match with :data:`INK_TOLERANCE`): an overlaid watermark adds strokes but
+  keeps the candidate's, a look-alike both lacks some and adds others;
+* ``chroma_correlation``, ``chroma_energy`` — correlation of the aligned opponent colours (R-G,
+  (R+G)/2-B), unchanged by brightness, contrast, saturation and channel shifts (the colour attacks) but
+  not by a robe painted another colour, and how much colour the candidate has for it to mean anything;
 * ``colour_agreement`` — histogram intersection of the aligned colour (hue/saturation) over the overlap,
   and ``low_frequency`` — correlation of the 8 x 8 lowest DCT coefficients of the aligned grey picture
   (the layout, as in pHash, but after alignment so rotation and crop no longer move it);
