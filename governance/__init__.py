@@ -14,7 +14,11 @@ The API a pipeline uses (each module's docstring says more):
                ``governance.normalize``, with ``governance.uts39`` skeletons; lexicons read by
                ``governance.sacred``; posture holders found by ``governance.roles``)
 - copyright:   ``governance.registry.load_registry``, ``governance.copyright.load_training_hashes /
-               screen_training_items / check_output / record_screening``
+               screen_training_items / check_output / record_screening``; copy matching in two stages:
+               ``governance.candidates`` (pHash, numpy scan or faiss binary index), then
+               ``governance.copy_verify`` + ``governance.copy_evidence`` (SIFT/RANSAC, aligned evidence)
+               fused by ``governance.copy_fusion``, wired by ``governance.copymatch.Matcher`` and
+               calibrated on held-out works by ``governance.copy_calibration.calibrate_matcher``
 - generation:  ``governance.generation.record_generation / record_prompt_decision``
 - review:      ``governance.review.pending / decide``
 - checking:    ``governance.verify.verify``, ``governance.report.write_report``,

@@ -20,7 +20,7 @@ import csv
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 from PIL import Image
@@ -71,25 +71,96 @@ class References:
         self.extra_owner = np.concatenate([self.extra_owner, np.asarray(owners, dtype=np.intp)])
 
 
-def candidates(refs: References, hashes: Mapping[str, int], *, k: int, radius: int) -> list[Candidate]:
-    """The ``k`` nearest works to any variant of the query, plus all within ``radius`` bits, nearest first
-    (ties: earlier variant, then position)."""
-    n = len(refs)
-    if not n:
-        return []
+def _select(best: np.ndarray, positions: np.ndarray, k: int, radius: int) -> np.ndarray:
+    """Positions (of ``positions``) chosen by the rule: the ``k`` smallest ``best`` (ties: lower position),
+    plus every one within ``radius``; returned nearest first (ties: position)."""
+    order = np.lexsort((positions, best))
+    keep = np.zeros(len(best), dtype=bool)
+    keep[order[:k]] = True
+    keep |= best <= radius
+    return order[keep[order]]
+
+
+def _best_distances(refs: References, hashes: Mapping[str, int]) -> tuple[list[str], np.ndarray]:
     names = list(hashes)
     dist = np.stack([refs.index.distances(hashes[v]) for v in names]).astype(np.int16)   # variants x n
     if len(refs.extra):
         for row, v in enumerate(names):
             d = np.bitwise_count(refs.extra ^ np.uint64(hashes[v])).astype(np.int16)
             np.minimum.at(dist[row], refs.extra_owner, d)
+    return names, dist
+
+
+def candidates(refs: References, hashes: Mapping[str, int], *, k: int, radius: int,
+               index: str = "numpy") -> list[Candidate]:
+    """The ``k`` nearest works to any variant of the query (ties: lower position), plus all within
+    ``radius`` bits, nearest first (ties: position). ``index`` "numpy" scans every hash (vectorised);
+    "faiss" asks a faiss binary index (:func:`faiss_candidates`) and returns the same list."""
+    if index == "faiss":
+        return faiss_candidates(refs, hashes, k=k, radius=radius)
+    if index != "numpy":
+        raise ValueError(f"candidate index {index!r}: must be 'numpy' or 'faiss'")
+    if not len(refs):
+        return []
+    names, dist = _best_distances(refs, hashes)
     best_variant = np.argmin(dist, axis=0)
-    best = dist[best_variant, np.arange(n)]
-    k = min(k, n)
-    near = np.argpartition(best, k - 1)[:k] if k > 0 else np.array([], dtype=np.intp)
-    chosen = np.union1d(near, np.flatnonzero(best <= radius))
-    order = np.lexsort((chosen, best[chosen]))
-    return [Candidate(int(i), refs.ids[i], int(best[i]), names[int(best_variant[i])]) for i in chosen[order]]
+    best = dist[best_variant, np.arange(len(refs))]
+    kth = np.partition(best, min(k, len(best)) - 1)[min(k, len(best)) - 1] if k > 0 else -1
+    pool = np.flatnonzero(best <= max(int(kth), radius))        # every work that can be chosen, O(n)
+    chosen = pool[_select(best[pool], pool, k, radius)]
+    return [Candidate(int(i), refs.ids[i], int(best[i]), names[int(best_variant[i])]) for i in chosen]
+
+
+def _faiss_index(refs: References) -> tuple[Any, np.ndarray]:
+    """A ``faiss.IndexBinaryFlat`` over the works' hashes and their extra hashes, with each row's owner;
+    built once per reference set."""
+    cached = getattr(refs, "_faiss", None)
+    if cached is not None and cached[2] == len(refs.extra):
+        return cached[0], cached[1]
+    import faiss
+
+    codes = np.concatenate([refs.index.hashes, refs.extra]).astype(np.uint64)
+    owner = np.concatenate([np.arange(len(refs), dtype=np.intp), refs.extra_owner])
+    index = faiss.IndexBinaryFlat(64)
+    index.add(np.ascontiguousarray(codes.view(np.uint8).reshape(-1, 8)))
+    refs._faiss = (index, owner, len(refs.extra))
+    return index, owner
+
+
+def faiss_candidates(refs: References, hashes: Mapping[str, int], *, k: int, radius: int) -> list[Candidate]:
+    """:func:`candidates` through faiss's exact binary index (Johnson, Douze & Jégou 2019, "Billion-scale
+    similarity search with GPUs"; ``IndexBinaryFlat``: Hamming distances with POPCNT, multi-threaded).
+
+    Exact, by construction: a k-NN search per variant over ``(1 + extra per work) * k`` rows bounds the
+    k-th best work distance from above (``bound``); every row within ``max(bound, radius)`` bits is then
+    fetched with a range search, which holds every work the rule can choose, with its true best
+    distance; the rule (:func:`_select`) then picks exactly what the numpy scan picks."""
+    if not len(refs):
+        return []
+    index, owner = _faiss_index(refs)
+    names = list(hashes)
+    q = np.ascontiguousarray(np.array([hashes[v] for v in names], dtype=np.uint64).view(np.uint8).reshape(-1, 8))
+    rows_per_work = int(np.bincount(owner, minlength=len(refs)).max())
+    kk = min(index.ntotal, max(1, k) * rows_per_work)
+    d, i = index.search(q, kk)
+    seen: dict[int, int] = {}
+    for dist_row, idx_row in zip(d, i):
+        for dist, row in zip(dist_row, idx_row):
+            if row >= 0:
+                w = int(owner[row])
+                seen[w] = min(seen.get(w, 99), int(dist))
+    bound = sorted(seen.values())[min(k, len(seen)) - 1] if k > 0 and seen else 0
+    lims, rd, ri = index.range_search(q, max(bound, radius) + 1)   # faiss keeps distances < radius
+    best: dict[int, tuple[int, int]] = {}
+    for v in range(len(names)):
+        for dist, row in zip(rd[lims[v]:lims[v + 1]], ri[lims[v]:lims[v + 1]]):
+            w = int(owner[row])
+            if w not in best or (int(dist), v) < best[w]:
+                best[w] = (int(dist), v)
+    pool = np.array(sorted(best), dtype=np.intp)
+    dists = np.array([best[w][0] for w in pool], dtype=np.int16)
+    chosen = pool[_select(dists, pool, k, radius)]
+    return [Candidate(int(w), refs.ids[w], best[w][0], names[best[w][1]]) for w in chosen]
 
 
 def load_training_references(path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None,

@@ -9,11 +9,10 @@ section 7: Lowe's ratio test, then a pose consistent with enough matches) with R
 keypoints and one transform explains them; a look-alike — another painting of the same motif — shares
 texture but no consistent pose. The procedural corpus also reuses whole motifs (the same cabbage outline,
 the same figure in another robe) across unrelated paintings, so shared keypoints are not enough: the
-query is warped onto the candidate by the RANSAC transform and the two must also agree as a whole picture
-(grey-level correlation over the overlap, :func:`aligned_correlation`). A copy passes both thresholds
-(``copyright.verify_min_inliers``, ``copyright.verify_min_correlation``), taken over the two orientations
-of the query (a mirrored copy is a copy); they come from the calibration
-(:mod:`governance.copy_calibration`).
+query is warped onto the candidate by the RANSAC transform and the two are compared as whole pictures
+(:mod:`governance.copy_evidence`), for both orientations of the query (a mirrored copy is a copy); the
+evidence is fused into one probability by :mod:`governance.copy_fusion`, fitted and thresholded by the
+calibration (:mod:`governance.copy_calibration`).
 
 At the study's 64 px a painting has too few pixels for SIFT's smallest scale, so both images are resized
 to ``WORK_SIDE`` (bicubic) before detection: interpolation adds no content, it only lets the detector's
@@ -22,15 +21,19 @@ scale space resolve the strokes that are there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
+from governance.copy_evidence import NO_EVIDENCE, Evidence, ink, measure
+
 #: Side, in pixels, both images are resized to before keypoint detection (see the module doc).
 WORK_SIDE = 256
+#: Side of the opponent-colour image (colour varies slowly: the study's own resolution is enough).
+CHROMA_SIDE = 64
 #: Lowe's ratio test: a match is kept when its distance is below this share of the second-best one.
 RATIO = 0.8
 #: RANSAC reprojection threshold in pixels at WORK_SIDE (1.5 px at 64 px).
@@ -38,8 +41,6 @@ REPROJ_PX = 6.0
 #: Gaussian smoothing (pixels at WORK_SIDE) before the aligned correlation: JPEG blocks and resampling
 #: differ pixel by pixel, the picture does not.
 SMOOTH_SIGMA = 2.0
-#: An alignment that leaves less than this share of the reference covered is no alignment.
-MIN_OVERLAP = 0.3
 
 _SIFT = cv2.SIFT_create()
 _MATCHER = cv2.BFMatcher(cv2.NORM_L2)
@@ -50,18 +51,25 @@ class Features:
     points: np.ndarray            # n x 2 keypoint coordinates
     descriptors: np.ndarray | None
     grey: np.ndarray              # WORK_SIDE x WORK_SIDE float32, smoothed: for the aligned correlation
+    hsv: np.ndarray               # WORK_SIDE x WORK_SIDE x 3 uint8 (OpenCV HSV): for the colour agreement
+    chroma: np.ndarray            # CHROMA_SIDE squared x 2 float32 opponent colours (R-G, (R+G)/2-B)
+    ink: np.ndarray               # WORK_SIDE x WORK_SIDE bool: ink strokes (copy_evidence.ink)
 
     def __len__(self) -> int:
         return 0 if self.descriptors is None else len(self.descriptors)
 
 
 def features(image: Image.Image) -> Features:
-    """SIFT keypoints of ``image`` (grey, resized to WORK_SIDE squared) and its smoothed grey levels."""
-    grey = np.asarray(image.convert("L"))
-    grey = cv2.resize(grey, (WORK_SIDE, WORK_SIDE), interpolation=cv2.INTER_CUBIC)
+    """SIFT keypoints of ``image`` (grey, resized to WORK_SIDE squared), its smoothed grey levels and HSV."""
+    rgb = cv2.resize(np.asarray(image.convert("RGB")), (WORK_SIDE, WORK_SIDE), interpolation=cv2.INTER_CUBIC)
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     kps, desc = _SIFT.detectAndCompute(grey, None)
     smooth = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), SMOOTH_SIGMA)
-    return Features(np.float32([k.pt for k in kps]).reshape(-1, 2), desc, smooth)
+    c = rgb.astype(np.float32)
+    chroma = np.dstack([c[..., 0] - c[..., 1], (c[..., 0] + c[..., 1]) / 2 - c[..., 2]])
+    chroma = cv2.resize(chroma, (CHROMA_SIDE, CHROMA_SIDE), interpolation=cv2.INTER_AREA)
+    return Features(np.float32([k.pt for k in kps]).reshape(-1, 2), desc, smooth,
+                    cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV), chroma, ink(smooth))
 
 
 @dataclass(frozen=True)
@@ -75,67 +83,36 @@ def query_features(image: Image.Image) -> QueryFeatures:
     return QueryFeatures(features(image), features(ImageOps.mirror(image)))
 
 
-@dataclass(frozen=True)
-class Score:
-    inliers: int          # RANSAC inliers of the best similarity transform
-    correlation: float    # grey-level correlation of the query warped onto the reference, over the overlap
-    variant: str          # original | hflip
-
-    def passes(self, min_inliers: int, min_correlation: float) -> bool:
-        return self.inliers >= min_inliers and self.correlation >= min_correlation
-
-
-NO_MATCH = Score(0, -1.0, "original")
-
-
-def _transform(query: Features, ref: Features) -> tuple[np.ndarray | None, int]:
+def _pose(query: Features, ref: Features) -> tuple[np.ndarray | None, np.ndarray, int]:
+    """The RANSAC similarity from ``query`` to ``ref``, its inliers (in ref coordinates) and the number of
+    ratio-test matches it was fitted on."""
+    none = np.zeros((0, 2), np.float32)
     if len(query) < 3 or len(ref) < 3:
-        return None, 0
+        return None, none, 0
     pairs = _MATCHER.knnMatch(query.descriptors, ref.descriptors, k=2)
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance]
     if len(good) < 3:
-        return None, 0
+        return None, none, len(good)
     src = query.points[[m.queryIdx for m in good]]
     dst = ref.points[[m.trainIdx for m in good]]
     model, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=REPROJ_PX,
                                               maxIters=2000, confidence=0.99, refineIters=10)
-    return (None, 0) if model is None or mask is None else (model, int(mask.sum()))
+    if model is None or mask is None:
+        return None, none, len(good)
+    return model, dst[mask.ravel().astype(bool)], len(good)
 
 
-def aligned_correlation(query: Features, ref: Features, model: np.ndarray) -> float:
-    """Pearson correlation of the query's grey levels warped by ``model`` onto the reference, over the
-    pixels both cover (-1 when they overlap on less than MIN_OVERLAP of the reference). Shared keypoints
-    say two images share drawn elements; this says the *whole* picture agrees once aligned — which a copy
-    does and a painting that reuses one motif of another does not."""
-    side = (WORK_SIDE, WORK_SIDE)
-    warped = cv2.warpAffine(query.grey, model, side, flags=cv2.INTER_LINEAR)
-    valid = cv2.warpAffine(np.ones_like(query.grey), model, side, flags=cv2.INTER_NEAREST) > 0.5
-    if valid.mean() < MIN_OVERLAP:
-        return -1.0
-    a = warped[valid] - warped[valid].mean()
-    b = ref.grey[valid] - ref.grey[valid].mean()
-    denom = float(np.linalg.norm(a) * np.linalg.norm(b))
-    return float(a @ b / denom) if denom > 0 else -1.0
-
-
-def pair_score(query: Features, ref: Features, variant: str = "original") -> Score:
-    model, n = _transform(query, ref)
+def pair_evidence(query: Features, ref: Features, variant: str = "original") -> Evidence:
+    """Every measure of :mod:`governance.copy_evidence` for one orientation of the query."""
+    model, inl, n = _pose(query, ref)
     if model is None:
-        return Score(0, -1.0, variant)
-    return Score(n, aligned_correlation(query, ref, model), variant)
+        return replace(NO_EVIDENCE, matches=n, variant=variant)
+    return measure(query, ref, model, inl, n, variant)
 
 
-def inliers(query: Features, ref: Features) -> int:
-    """RANSAC inliers of the best similarity transform from ``query`` to ``ref`` keypoints (0 when fewer
-    than three matches pass the ratio test)."""
-    return _transform(query, ref)[1]
-
-
-def score(query: QueryFeatures, ref: Features) -> Score:
-    """The verification score of a candidate: the better orientation of the query (by inliers, then
-    correlation)."""
-    a, b = pair_score(query.original, ref, "original"), pair_score(query.hflip, ref, "hflip")
-    return a if (a.inliers, a.correlation) >= (b.inliers, b.correlation) else b
+def evidence(query: "QueryFeatures", ref: Features) -> tuple[Evidence, Evidence]:
+    """The evidence for both orientations of the query (original, mirrored)."""
+    return pair_evidence(query.original, ref, "original"), pair_evidence(query.hflip, ref, "hflip")
 
 
 class FeatureCache:

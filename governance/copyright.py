@@ -43,15 +43,19 @@ class Match:
     verified: bool = False    # stage two ran on the pixels (False: the hash alone decided)
     inliers: int = -1         # stage two: RANSAC inliers
     correlation: float = -1.0  # stage two: aligned grey-level correlation
+    probability: float = -1.0  # stage two: fused P(copy) (governance.copy_fusion)
+    block_agreement: float = -1.0  # stage two: share of textured blocks that agree once aligned
 
     def to_dict(self) -> dict[str, Any]:
         return {"against": self.against, "id": self.id, "distance": self.distance, "variant": self.variant,
                 "status": self.status, "holder": self.holder, "verified": self.verified, "inliers": self.inliers,
-                "correlation": self.correlation}
+                "correlation": self.correlation, "probability": self.probability,
+                "block_agreement": self.block_agreement}
 
     def evidence(self) -> str:
         if self.verified:
-            return (f"{self.inliers} keypoints agree under one transform, aligned correlation {self.correlation:.2f} "
+            return (f"{self.inliers} keypoints agree under one transform, aligned correlation {self.correlation:.2f}, "
+                    f"{self.block_agreement:.0%} of blocks agree: P(copy) {self.probability:.3f} "
                     f"(pHash {self.distance} bits, {self.variant})")
         return f"pHash distance {self.distance} bits ({self.variant}; hash only, no image on file to verify)"
 
@@ -94,7 +98,7 @@ def registry_matches(hashes: Mapping[str, int], registry: RightsRegistry, radius
     with hashes only: every work within ``radius`` bits of any variant, nearest first."""
     if image is not None and policy is not None:
         return [Match("registry", wid, v.distance, v.variant, registry.work(wid).status, registry.work(wid).holder,
-                      v.verified, v.inliers, v.correlation)
+                      v.verified, v.inliers, v.correlation, v.probability, round(v.block_agreement, 3))
                 for wid, v in _two_stage(image, registry.references(), policy, radius, matcher)]
     found = _best_per_id({v: registry.index.query(h, radius) for v, h in hashes.items()})
     matches = [Match("registry", wid, d, v, registry.work(wid).status, registry.work(wid).holder)
@@ -109,7 +113,8 @@ def training_matches(hashes: Mapping[str, int], training: HashIndex | References
     with image files are given; else by hash within ``radius``)."""
     if isinstance(training, References) and image is not None and policy is not None:
         return [Match("training", tid, v.distance, v.variant, verified=v.verified, inliers=v.inliers,
-                      correlation=v.correlation) for tid, v in _two_stage(image, training, policy, radius, matcher)]
+                      correlation=v.correlation, probability=v.probability,
+                      block_agreement=round(v.block_agreement, 3)) for tid, v in _two_stage(image, training, policy, radius, matcher)]
     index = training.index if isinstance(training, References) else training
     found = _best_per_id({v: index.query(h, radius) for v, h in hashes.items()})
     return sorted((Match("training", i, d, v) for i, (d, v) in found.items()), key=lambda m: (m.distance, m.id))

@@ -56,6 +56,13 @@ class SacredPolicy:
 
 
 @dataclass(frozen=True)
+class FusionPolicy:
+    weights: dict[str, float]   # evidence feature -> logistic-regression weight (governance.copy_fusion.FEATURES)
+    bias: float
+    threshold: float            # P(copy) at or above which a candidate is a copy
+
+
+@dataclass(frozen=True)
 class CopyrightPolicy:
     registry_statuses: tuple[str, ...]        # every status a registry row may carry
     training_block_statuses: tuple[str, ...]  # a training item matching one of these is kept out
@@ -66,8 +73,8 @@ class CopyrightPolicy:
     candidates: int                           # stage one: nearest works verified per query (copymatch.py)
     candidate_max_distance: int               # ... plus every work within this many pHash bits
     query_rotation: float                     # the query is also hashed rotated by +/- this many degrees
-    verify_min_inliers: int                   # stage two: RANSAC inliers that make a copy (copy_calibration.py)
-    verify_min_correlation: float             # ... and the aligned grey-level correlation it must reach
+    candidate_index: Literal["numpy", "faiss"]  # stage one's search: vectorised scan or faiss binary index
+    fusion: FusionPolicy                      # stage two: evidence fused by logistic regression (copy_fusion.py)
 
 
 @dataclass(frozen=True)
@@ -127,8 +134,7 @@ _RANGES = {  # key path -> inclusive bounds; checked after types
     "copyright.candidates": (1, 10_000),
     "copyright.candidate_max_distance": (0, 64),
     "copyright.query_rotation": (0.0, 45.0),
-    "copyright.verify_min_inliers": (1, 10_000),
-    "copyright.verify_min_correlation": (-1.0, 1.0),
+    "copyright.fusion.threshold": (0.0, 1.0),
     "report.thumbnail_px": (16, 2048),
 }
 VARIANTS = ("original", "hflip", "vflip")
@@ -195,7 +201,13 @@ def _merge(base: dict[str, Any], overrides: Mapping[str, Any], where: str = "") 
 
 
 def _cross_check(policy: Policy, postures: set[str], facings: set[str], classes: set[str]) -> None:
+    from governance.copy_fusion import Fusion  # its feature names are the weights' keys
+
     c = policy.copyright
+    try:
+        Fusion(dict(c.fusion.weights), c.fusion.bias, c.fusion.threshold)
+    except ValueError as exc:
+        raise PolicyError(str(exc)) from None
     for name in ("training_block_statuses", "output_hold_statuses"):
         bad = sorted(set(getattr(c, name)) - set(c.registry_statuses))
         if bad:
