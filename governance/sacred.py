@@ -32,7 +32,8 @@ from typing import Any, Iterable
 import regex
 import yaml
 
-from governance.normalize import Hanzi, Roman, hanzi, readings, roman_key, views
+from governance.encodings import encoded_readings, shift_signature
+from governance.normalize import Hanzi, Roman, hanzi, readings, roman, roman_key, views
 
 DATA = Path(__file__).resolve().parent / "data"
 _TOKEN = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
@@ -151,7 +152,9 @@ def _terms(entry: Any, where: str, en_keys: tuple[str, ...] = ("en", "pinyin"), 
     words = []
     for key in en_keys:
         for term in entry.get(key) or []:
-            for variant in _article_variants(str(term)):
+            if not isinstance(term, str):  # YAML reads a bare on/no/yes as a boolean
+                raise LexiconError(f"{where}.{key}: {term!r} is not a string (quote it in the YAML file)")
+            for variant in _article_variants(term):
                 k = roman_key(variant)
                 if not k:
                     raise LexiconError(f"{where}.{key}: {term!r} has no letters")
@@ -209,7 +212,9 @@ def _phonetic(slots: Any, where: str) -> regex.Pattern:
         raise LexiconError(f"{where}: expected a list of slots, each a list of syllables")
     parts = []
     for n, slot in enumerate(slots):
-        keys = sorted({roman_key(str(s)) for s in slot}, key=len, reverse=True)
+        if not all(isinstance(s, str) for s in slot):  # YAML reads a bare on/no/yes as a boolean
+            raise LexiconError(f"{where}[{n}]: {slot!r} has a value that is not a string (quote it)")
+        keys = sorted({roman_key(s) for s in slot}, key=len, reverse=True)
         if not all(keys):
             raise LexiconError(f"{where}[{n}]: a syllable has no letters")
         parts.append("(?:" + "|".join(map(regex.escape, keys)) + ")")
@@ -322,10 +327,12 @@ def _both(r: Roman, h: Hanzi, group: str, ident: str, terms: Terms, role: str = 
     return _roman_hits(r, group, ident, terms, role, **kw) + _zh_hits(h, group, ident, terms, role)
 
 
-def _mantra_hits(r: Roman, h: Hanzi, lex: Lexicon) -> list[Hit]:
+def _mantra_hits(r: Roman, h: Hanzi, lex: Lexicon, han_forms: bool = True) -> list[Hit]:
     out = []
     for m in lex.mantras:
-        out += _both(r, h, "mantra", m.ident, m.forms, glued_min=lex.glued_min_letters, allow_han=True)
+        out += _roman_hits(r, "mantra", m.ident, m.forms, glued_min=lex.glued_min_letters, allow_han=True)
+        if han_forms:
+            out += _zh_hits(h, "mantra", m.ident, m.forms)
         out += _roman_hits(r, "mantra_ambiguous", m.ident, m.ambiguous, allow_han=True)
         out += _both(r, h, "mantra_name", m.ident, m.names)
         for pattern in m.phonetic:
@@ -335,6 +342,37 @@ def _mantra_hits(r: Roman, h: Hanzi, lex: Lexicon) -> list[Hit]:
                     group = "mantra" if j - i >= lex.glued_min_letters else "mantra_ambiguous"
                     out.append(Hit(group, m.ident, "phonetic: " + match.group(), *r.span(i, j)))
     return out
+
+
+def _encoded_hits(text: str, chars: list[tuple[str, int]], lex: Lexicon) -> list[Hit]:
+    """Mantras in the decodings of :mod:`governance.encodings` (reversed, upside down, ROT13, Base64, Morse,
+    spelling alphabet) and under any Caesar shift; only unambiguous mantra text counts there."""
+    out = []
+    for how, decoded in encoded_readings(text, chars):
+        r = roman(decoded)
+        out += [Hit("mantra", h.ident, f"{how}: {h.term}", h.start, h.end)
+                for h in _mantra_hits(r, Hanzi("", ()), lex, han_forms=False) if h.group == "mantra"]
+    plain = [(c.lower(), i) for c, i in chars if c.isascii() and c.isalpha()]
+    if len(plain) > lex.glued_min_letters:
+        sig = shift_signature("".join(c for c, _ in plain))
+        for ident, key in _shift_keys(lex):
+            pos = sig.find(key)
+            while pos >= 0:
+                out.append(Hit("mantra", ident, "Caesar shift: " + "".join(c for c, _ in plain[pos:pos + len(key) + 1]),
+                               plain[pos][1], plain[pos + len(key)][1] + 1))
+                pos = sig.find(key, pos + 1)
+    return out
+
+
+def _shift_keys(lex: Lexicon) -> tuple[tuple[str, str], ...]:
+    """Shift signatures of every written mantra form of ``glued_min_letters`` or more Latin letters."""
+    out = []
+    for m in lex.mantras:
+        for term, _ in m.forms.words:
+            letters = "".join(c for c in term.lower() if "a" <= c <= "z")
+            if len(letters) >= lex.glued_min_letters:
+                out.append((m.ident, shift_signature(letters)))
+    return tuple(dict.fromkeys(out))
 
 
 def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
@@ -364,6 +402,8 @@ def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
         hits += _both(r, h, "heritage", "heritage", lexicon.heritage_context)
         seen = set(found.hits)
         found.hits += [h for h in dict.fromkeys(hits) if h not in seen]
+    seen = set(found.hits)
+    found.hits += [h for h in dict.fromkeys(_encoded_hits(text, readings(text)[0], lexicon)) if h not in seen]
     # A name that is also a person's or a place's ("Tara", the Hill of Tara) is the deity only beside another
     # religious motif or a word of religious context (goddess, statue, thangka, mantra ...).
     sacred = any(h.group in ("motif", "sacred_context", "mantra") for h in found.hits)
