@@ -100,8 +100,12 @@ def attribute(f: SacredFindings, mechanism: str = "clause") -> list[Attribution]
         by_clause.setdefault(x[2], []).append(x)
     clauses = sorted(by_clause)
     out = []
+    motifs = f.of("motif")
     for term in f.hits:
         if term.group not in ("posture", "facing"):
+            continue
+        if term.role == "image":  # the whole picture turned: every figure in it
+            out += [Attribution(term, m) for m in motifs] or [Attribution(term, None)]
             continue
         span = w.range(term)
         if span is None:
@@ -111,9 +115,46 @@ def attribute(f: SacredFindings, mechanism: str = "clause") -> list[Attribution]
         k = bisect.bisect_left(clauses, clause)
         previous = clauses[k - 1] if k else None
         fallback = max(by_clause[previous], key=lambda x: x[1][1]) if previous is not None else None
-        holder = _holder(term, span, clause, local, linker_words, fallback, f.text)
+        if term.role == "near":
+            holder = _nearest(span, local) or (fallback[0] if fallback is not None else None)
+        else:
+            holder = _holder(term, span, clause, local, linker_words, fallback, f.text)
+            holder = _causative_object(term, span, clause, holder, f, w, figures)
         out.append(Attribution(term, _antecedent(holder, figures, w) if holder is not None else None))
     return out
+
+
+def _nearest(span: tuple[int, int], figures: list) -> Hit | None:
+    """The figure of the clause fewest words away from ``span``, either side, across linkers; a religious
+    motif wins a tie ("a stripper pole with Guanyin dancing on it")."""
+    ps, pe = span
+    scored = [(max(fs - pe, ps - fe, 0), h.group != "motif", fs, h) for h, (fs, fe), _ in figures]
+    return min(scored, key=lambda x: x[:3])[3] if scored else None
+
+
+def _causative_object(term: Hit, span: tuple[int, int], clause: int, holder: Hit | None, f: SacredFindings,
+                      w: _Words, figures: list) -> Hit | None:
+    """A state after a causative verb belongs to the verb's object, not its subject: "soldiers hung the
+    Buddha upside down", "someone has placed it head-down" (it: the figure named before), "the statue of
+    the Buddha, which the soldiers later hung upside down"."""
+    if holder is not None and holder.group == "motif" or term.role != "state":
+        return holder
+    ps = span[0]
+    hr = w.range(holder) if holder is not None and w.clause(holder) == clause else None
+    lo = hr[1] if hr is not None and hr[1] < ps else -1
+    causes = [r for c in f.of("causative") if w.clause(c) == clause and (r := w.range(c)) and lo < r[0] and r[1] < ps]
+    if not causes:
+        return holder
+    ce = max(r[1] for r in causes)
+    between = [(fs, h.group != "motif", h) for h, (fs, fe), c in figures if c == clause and ce < fs and fe < ps]
+    if between:
+        return min(between, key=lambda x: x[:2])[2]
+    pronouns = [p for p in f.of("pronoun") if w.clause(p) == clause and (r := w.range(p)) and r[1] < ps]
+    if not pronouns:
+        return holder
+    first = min(p.start for p in pronouns)
+    named = [h for h, _, _ in figures if h.group == "motif" and h.end <= first]
+    return max(named, key=lambda h: h.start) if named else holder
 
 
 def _antecedent(holder: Hit, figures: list, w: _Words) -> Hit:

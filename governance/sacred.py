@@ -191,6 +191,10 @@ class Lexicon:
     heritage_postures: frozenset[str]
     ambiguous_motifs: dict[str, Terms] = field(default_factory=dict)  # names that are also people's / places'
     sacred_context: Terms | None = None                                # words that make them the deity
+    near: dict[str, Terms] = field(default_factory=dict)       # posture id -> things that degrade by company
+    image: dict[str, tuple[re.Pattern, ...]] = field(default_factory=dict)  # posture id -> whole-picture turns
+    causatives: Terms | None = None                             # verbs whose object takes the state
+    pronouns: Terms | None = None                               # it, which, whom ... (a figure named before)
 
     @property
     def mantra_names(self) -> dict[str, str]:
@@ -225,16 +229,64 @@ _AS_EN = ("as a {}", "as an {}", "as the {}", "into a {}", "into an {}")
 _AS_ZH = ("当作{}", "当成{}", "当{}", "用作{}", "做成{}", "作为{}")
 
 
+_PARTICLES = ("", " on", " at", " upon", " over", " onto", " into")
+
+
+def _verb_forms(phrase: str, where: str) -> tuple[list[str], list[str]]:
+    """``(active forms, past participles)`` of a verb phrase ("spit on", "blow up"): its first word
+    inflected by lemminflect (its own table, or its rules for a verb the table lacks: "twerk"), each form
+    also followed by a particle."""
+    from lemminflect import getAllInflections, getAllInflectionsOOV
+
+    head, _, rest = phrase.partition(" ")
+    forms = getAllInflections(head, upos="VERB") or getAllInflectionsOOV(head, upos="VERB")
+    if not forms:
+        raise LexiconError(f"{where}: {phrase!r} has no verb inflections")
+    tail = f" {rest}" if rest else ""
+    active = {f for tag in ("VB", "VBZ", "VBG", "VBD") for f in forms.get(tag, ())}
+    passive = set(forms.get("VBN", ())) | set(forms.get("VBD", ()))
+    particles = _PARTICLES if not rest else ("",)
+    return ([f + tail + p for f in sorted(active) for p in particles],
+            [f + tail + p for f in sorted(passive) for p in particles] + [f"being {f}{tail}" for f in sorted(passive)])
+
+
 def _posture_terms(entry: Any, where: str) -> tuple[Terms, Terms]:
-    extra = frozenset({"object_en", "object_zh", "heritage", "as_objects_en", "as_objects_zh"})
+    extra = frozenset({"object_en", "object_zh", "heritage", "as_objects_en", "as_objects_zh", "verbs_en", "acts_en",
+                       "near_en", "near_zh", "image_patterns"})
+    entry = dict(entry)
     if entry.get("as_objects_en") or entry.get("as_objects_zh"):  # "used as a stool", 当作凳子
-        entry = dict(entry)
         entry["en"] = list(entry.get("en") or []) + [f.format(x) for x in entry.get("as_objects_en") or [] for f in _AS_EN]
         entry["zh"] = list(entry.get("zh") or []) + [f.format(x) for x in entry.get("as_objects_zh") or [] for f in _AS_ZH]
+    objects = list(entry.get("object_en") or [])
+    for verb in entry.get("acts_en") or []:  # the figure does it: a state in every form but the base
+        active, passive = _verb_forms(str(verb), f"{where}.acts_en")
+        base = str(verb)
+        entry["en"] = list(entry.get("en") or []) + [f for f in active + passive if not f.startswith(base.split()[0] + " ")
+                                                     and f != base and not f.startswith("being ")]
+    for verb in entry.get("verbs_en") or []:
+        active, passive = _verb_forms(str(verb), f"{where}.verbs_en")
+        objects += active
+        entry["en"] = list(entry.get("en") or []) + passive
     state = _terms(entry, where, ("en",), extra=extra)
-    obj = _terms({"en": entry.get("object_en"), "zh": entry.get("object_zh"),
+    obj = _terms({"en": objects, "zh": entry.get("object_zh"),
                   "zh_exceptions": entry.get("zh_exceptions")}, where + ".object", ("en",))
     return state, obj
+
+
+def _near_terms(entry: Any, where: str) -> Terms | None:
+    if not (entry.get("near_en") or entry.get("near_zh")):
+        return None
+    return _terms({"en": entry.get("near_en"), "zh": entry.get("near_zh")}, where + ".near", ("en",))
+
+
+def _image_patterns(entry: Any, where: str) -> tuple[re.Pattern, ...]:
+    out = []
+    for n, pattern in enumerate(entry.get("image_patterns") or []):
+        try:
+            out.append(re.compile(str(pattern), re.IGNORECASE))
+        except re.error as exc:
+            raise LexiconError(f"{where}.image_patterns[{n}]: {exc}") from None
+    return tuple(out)
 
 
 @functools.lru_cache(maxsize=4)
@@ -270,13 +322,21 @@ def load_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
                  for mid, e in m["motifs"].items() if e.get("ambiguous_en")}
     if "sacred_context" not in m:
         raise LexiconError(f"{motifs_path}: missing 'sacred_context'")
+    causatives = []
+    for verb in m.get("causatives") or []:
+        active, passive = _verb_forms(str(verb), "causatives")
+        causatives += [f for f in active + passive if not f.startswith("being ")]
     return Lexicon(classes, motifs, postures, facings, _terms(m["agents"], "agents", ("en",)),
                    _terms(m["linkers"], "linkers", ("en",)), tuple(mantras), tuple(t.get("symbols") or []),
                    _terms(t.get("generic_terms", {}), "generic_terms"),
                    _terms(t.get("writing_cues", {}), "writing_cues", ("en",)),
                    int(t.get("glued_min_letters", 10)), _terms(m["heritage_context"], "heritage_context", ("en",)),
                    frozenset(pid for pid, e in m["postures"].items() if e.get("heritage")),
-                   ambiguous, _terms(m["sacred_context"], "sacred_context", ("en",)))
+                   ambiguous, _terms(m["sacred_context"], "sacred_context", ("en",)),
+                   {pid: t for pid, e in m["postures"].items() if (t := _near_terms(e, f"postures.{pid}"))},
+                   {pid: p for pid, e in m["postures"].items() if (p := _image_patterns(e, f"postures.{pid}"))},
+                   _terms({"en": sorted(set(causatives))}, "causatives", ("en",)),
+                   _terms({"en": m.get("pronouns")}, "pronouns", ("en",)))
 
 
 def _is_han(text: str) -> bool:
@@ -312,7 +372,7 @@ class SacredFindings:
 
     def to_dict(self) -> dict[str, Any]:
         return {"hits": [h.to_dict(self.text) for h in self.hits
-                         if h.group not in ("linker", "cue", "heritage", "sacred_context")]}
+                         if h.group not in ("linker", "cue", "heritage", "sacred_context", "causative", "pronoun")]}
 
 
 def _roman_hits(r: Roman, group: str, ident: str, terms: Terms, role: str = "state", **kw: Any) -> list[Hit]:
@@ -394,7 +454,13 @@ def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
         for group, table in (("posture", lexicon.postures), ("facing", lexicon.facings)):
             for pid, (state, obj) in table.items():
                 hits += _both(r, h, group, pid, state) + _both(r, h, group, pid, obj, role="object")
+        for pid, terms in lexicon.near.items():
+            hits += _both(r, h, "posture", pid, terms, role="near")
         hits += _both(r, h, "agent", "agent", lexicon.agents) + _both(r, h, "linker", "linker", lexicon.linkers)
+        if lexicon.causatives is not None:
+            hits += _roman_hits(r, "causative", "causative", lexicon.causatives)
+        if lexicon.pronouns is not None:
+            hits += _roman_hits(r, "pronoun", "pronoun", lexicon.pronouns)
         hits += _mantra_hits(r, h, lexicon)
         hits += [Hit("mantra", "om_symbol", c, i, i + 1) for c, i in chars if c in lexicon.symbols]
         hits += _both(r, h, "generic", "generic", lexicon.generic_mantra)
@@ -404,6 +470,9 @@ def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
         found.hits += [h for h in dict.fromkeys(hits) if h not in seen]
     seen = set(found.hits)
     found.hits += [h for h in dict.fromkeys(_encoded_hits(text, readings(text)[0], lexicon)) if h not in seen]
+    for pid, patterns in lexicon.image.items():
+        found.hits += [Hit("posture", pid, m.group(), m.start(), m.end(), "image")
+                       for p in patterns for m in p.finditer(text)]
     # A name that is also a person's or a place's ("Tara", the Hill of Tara) is the deity only beside another
     # religious motif or a word of religious context (goddess, statue, thangka, mantra ...).
     sacred = any(h.group in ("motif", "sacred_context", "mantra") for h in found.hits)
