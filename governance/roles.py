@@ -107,6 +107,10 @@ def attribute(f: SacredFindings, mechanism: str = "clause") -> list[Attribution]
         if term.role == "image":  # the whole picture turned: every figure in it
             out += [Attribution(term, m) for m in motifs] or [Attribution(term, None)]
             continue
+        if term.role == "onto":  # someone on the figure's head: the figure inside the phrase
+            inside = [m for m in motifs if term.start <= m.start and m.end <= term.end]
+            out.append(Attribution(term, inside[0] if inside else None))
+            continue
         span = w.range(term)
         if span is None:
             continue

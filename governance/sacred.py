@@ -193,6 +193,7 @@ class Lexicon:
     sacred_context: Terms | None = None                                # words that make them the deity
     near: dict[str, Terms] = field(default_factory=dict)       # posture id -> things that degrade by company
     image: dict[str, tuple[re.Pattern, ...]] = field(default_factory=dict)  # posture id -> whole-picture turns
+    onto: dict[str, tuple[re.Pattern, ...]] = field(default_factory=dict)   # posture id -> someone on the figure
     causatives: Terms | None = None                             # verbs whose object takes the state
     pronouns: Terms | None = None                               # it, which, whom ... (a figure named before)
 
@@ -252,7 +253,7 @@ def _verb_forms(phrase: str, where: str) -> tuple[list[str], list[str]]:
 
 def _posture_terms(entry: Any, where: str) -> tuple[Terms, Terms]:
     extra = frozenset({"object_en", "object_zh", "heritage", "as_objects_en", "as_objects_zh", "verbs_en", "acts_en",
-                       "near_en", "near_zh", "image_patterns"})
+                       "near_en", "near_zh", "image_patterns", "onto_patterns"})
     entry = dict(entry)
     if entry.get("as_objects_en") or entry.get("as_objects_zh"):  # "used as a stool", 当作凳子
         entry["en"] = list(entry.get("en") or []) + [f.format(x) for x in entry.get("as_objects_en") or [] for f in _AS_EN]
@@ -279,13 +280,13 @@ def _near_terms(entry: Any, where: str) -> Terms | None:
     return _terms({"en": entry.get("near_en"), "zh": entry.get("near_zh")}, where + ".near", ("en",))
 
 
-def _image_patterns(entry: Any, where: str) -> tuple[re.Pattern, ...]:
+def _patterns(entry: Any, where: str, key: str) -> tuple[re.Pattern, ...]:
     out = []
-    for n, pattern in enumerate(entry.get("image_patterns") or []):
+    for n, pattern in enumerate(entry.get(key) or []):
         try:
             out.append(re.compile(str(pattern), re.IGNORECASE))
         except re.error as exc:
-            raise LexiconError(f"{where}.image_patterns[{n}]: {exc}") from None
+            raise LexiconError(f"{where}.{key}[{n}]: {exc}") from None
     return tuple(out)
 
 
@@ -334,7 +335,8 @@ def load_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
                    frozenset(pid for pid, e in m["postures"].items() if e.get("heritage")),
                    ambiguous, _terms(m["sacred_context"], "sacred_context", ("en",)),
                    {pid: t for pid, e in m["postures"].items() if (t := _near_terms(e, f"postures.{pid}"))},
-                   {pid: p for pid, e in m["postures"].items() if (p := _image_patterns(e, f"postures.{pid}"))},
+                   {pid: p for pid, e in m["postures"].items() if (p := _patterns(e, f"postures.{pid}", "image_patterns"))},
+                   {pid: p for pid, e in m["postures"].items() if (p := _patterns(e, f"postures.{pid}", "onto_patterns"))},
                    _terms({"en": sorted(set(causatives))}, "causatives", ("en",)),
                    _terms({"en": m.get("pronouns")}, "pronouns", ("en",)))
 
@@ -473,6 +475,12 @@ def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
     for pid, patterns in lexicon.image.items():
         found.hits += [Hit("posture", pid, m.group(), m.start(), m.end(), "image")
                        for p in patterns for m in p.finditer(text)]
+    h = hanzi(readings(text)[0])
+    for pid, patterns in lexicon.onto.items():
+        found.hits += [Hit("posture", pid, m.group(), m.start(), m.end(), "onto")
+                       for p in patterns for m in p.finditer(text)]
+        found.hits += [Hit("posture", pid, m.group(), h.src[m.start()], h.src[m.end() - 1] + 1, "onto")
+                       for p in patterns for m in p.finditer(h.text) if h.text and m.end() > m.start()]
     # A name that is also a person's or a place's ("Tara", the Hill of Tara) is the deity only beside another
     # religious motif or a word of religious context (goddess, statue, thangka, mantra ...).
     sacred = any(h.group in ("motif", "sacred_context", "mantra") for h in found.hits)
