@@ -32,7 +32,7 @@ from governance.roles import attribute
 from governance.sacred import Hit, Lexicon, SacredFindings, analyse, load_lexicon
 
 ACTIONS = ("allow", "anchor", "hold", "refuse")
-CHECKS = ("length", "mantras", "deity_posture", "periods", "religious_motifs")
+CHECKS = ("length", "mantras", "deity_posture", "dignity_classifier", "periods", "religious_motifs")
 
 
 @dataclass(frozen=True)
@@ -100,9 +100,25 @@ def _sacred_refusals(text: str, found: SacredFindings, lexicon: Lexicon, policy:
     return out
 
 
-def check_prompt(text: str, policy: Policy, *, roles: str = "clause") -> Decision:
+def _dignity_refusal(text: str, found: SacredFindings) -> list[tuple[str, str, Hit]]:
+    """The learned second opinion on a prompt the rules would only hold (:mod:`governance.dignity`)."""
+    from governance import dignity
+
+    if not dignity.applies(text):
+        return []
+    p, threshold = dignity.score(text), dignity.load_classifier()["threshold"]
+    if p < threshold:
+        return []
+    motif = found.of("motif")[0]
+    return [("dignity_classifier", f"the learned dignity classifier scores the prompt {p:.2f} >= {threshold} "
+             f"as degrading {_quote(text, motif)} (governance.dignity; rates in dignity_classifier.json)", motif)]
+
+
+def check_prompt(text: str, policy: Policy, *, roles: str = "clause", classifier: bool = True) -> Decision:
     """Decide what may be generated from ``text`` under ``policy``. ``roles`` chooses how a posture finds
-    its holder (:mod:`governance.roles`; ``"naive"`` only to measure the clause rules against)."""
+    its holder (:mod:`governance.roles`; ``"naive"`` only to measure the clause rules against);
+    ``classifier=False`` leaves out the learned second opinion (:mod:`governance.dignity`; only to train
+    and measure it)."""
     if not isinstance(text, str):
         raise TypeError(f"a prompt is a string, not {type(text).__name__}")
     sha = policy.sha256
@@ -115,6 +131,8 @@ def check_prompt(text: str, policy: Policy, *, roles: str = "clause") -> Decisio
     lexicon = load_lexicon()
     sacred = analyse(text, lexicon)
     fired = _sacred_refusals(text, sacred, lexicon, policy, roles)
+    if classifier and sacred.motifs and not fired:
+        fired += _dignity_refusal(text, sacred)
     refusals = [reason for rule, reason, _ in fired if rule != "heritage_hold"]
     anchor = policy.periods.conflation == "anchor"
     onto = load_ontology()
