@@ -11,6 +11,9 @@
 3. **deity posture and facing** — a posture, facing or degradation that :mod:`governance.roles`
    attributes to a religious motif, and that its deity class does not allow (``sacred.deities``), is
    refused: "directional constraints for deity posture synthesis". One held by a pilgrim is not;
+   A prompt the rules would only hold is given a learned second opinion (:mod:`governance.dignity`, a
+   logistic regression over the project's MiniLM sentence embeddings, English only): scored at or above
+   its cross-validated threshold, it is refused as ``dignity_classifier``;
 4. **periods** — a conflation of periods (:mod:`governance.periods`) is refused or anchored, as
    ``periods.conflation`` says: "mandatory style anchoring";
 5. **religious motifs** — any remaining prompt with a religious motif is *held*: it may be generated, but

@@ -239,8 +239,8 @@ def _verb_forms(phrase: str, where: str) -> tuple[list[str], list[str]]:
     also followed by a particle."""
     from lemminflect import getAllInflections, getAllInflectionsOOV
 
-    head, _, rest = phrase.partition(" ")
-    forms = getAllInflections(head, upos="VERB") or getAllInflectionsOOV(head, upos="VERB")
+    head, _, rest = phrase.strip().partition(" ")
+    forms = (getAllInflections(head, upos="VERB") or getAllInflectionsOOV(head, upos="VERB")) if head.replace("-", "").isalpha() else {}
     if not forms:
         raise LexiconError(f"{where}: {phrase!r} has no verb inflections")
     tail = f" {rest}" if rest else ""
