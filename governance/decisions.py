@@ -91,7 +91,7 @@ def _sacred_refusals(text: str, found: SacredFindings, lexicon: Lexicon, policy:
         cls = lexicon.motifs[a.figure.ident][0]
         kind, attr = ("posture", "allowed_postures") if a.term.group == "posture" else ("facing", "allowed_facing")
         if a.term.ident not in getattr(rules[cls], attr):
-            if heritage and a.term.role == "state" and a.term.ident in lexicon.heritage_postures \
+            if heritage and a.term.role in ("state", "onto") and a.term.ident in lexicon.heritage_postures \
                     and policy.sacred.heritage_damage == "hold":
                 out.append(("heritage_hold", f"damaged sacred image ({_quote(text, a.term)} on "
                             f"{_quote(text, a.figure)}) in a heritage context ({_quote(text, heritage[0])}): held for "
@@ -134,7 +134,7 @@ def check_prompt(text: str, policy: Policy, *, roles: str = "clause", classifier
     lexicon = load_lexicon()
     sacred = analyse(text, lexicon)
     fired = _sacred_refusals(text, sacred, lexicon, policy, roles)
-    if classifier and sacred.motifs and not fired:
+    if classifier and policy.sacred.dignity_classifier and sacred.motifs and not fired:
         fired += _dignity_refusal(text, sacred)
     refusals = [reason for rule, reason, _ in fired if rule != "heritage_hold"]
     anchor = policy.periods.conflation == "anchor"

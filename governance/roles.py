@@ -122,10 +122,23 @@ def attribute(f: SacredFindings, mechanism: str = "clause") -> list[Attribution]
         if term.role == "near":
             holder = _nearest(span, local) or (fallback[0] if fallback is not None else None)
         else:
-            holder = _holder(term, span, clause, local, linker_words, fallback, f.text)
+            holder = _holder(term, span, clause, local, linker_words, fallback, f.text,
+                             _pronoun_antecedent(term, span, f, w, figures))
             holder = _causative_object(term, span, clause, holder, f, w, figures)
         out.append(Attribution(term, _antecedent(holder, figures, w) if holder is not None else None))
     return out
+
+
+def _pronoun_antecedent(term: Hit, span: tuple[int, int], f: SacredFindings, w: _Words, figures: list) -> Hit | None:
+    """For an act done to "it" (嘲笑它, "kicking it"): the religious motif named last before the pronoun."""
+    if term.role != "object":
+        return None
+    pe = span[1]
+    after = [p for p in f.of("pronoun") if (r := w.range(p)) and pe < r[0] <= pe + 2]
+    if not after:
+        return None
+    named = [h for h, _, _ in figures if h.group == "motif" and h.end <= after[0].start]
+    return max(named, key=lambda h: h.start) if named else None
 
 
 def _nearest(span: tuple[int, int], figures: list) -> Hit | None:
@@ -188,7 +201,7 @@ def _clear(a: int, b: int, linker_words: set[int]) -> bool:
 
 
 def _holder(term: Hit, span: tuple[int, int], clause: int, figures: list, linker_words: set[int],
-            fallback: Any, text: str = "") -> Hit | None:
+            fallback: Any, text: str = "", pronoun_after: Hit | None = None) -> Hit | None:
     ps, pe = span
     overlapping = [h for h, (fs, fe), _ in figures if fs <= pe and ps <= fe and h.group == "motif"]
     if overlapping:  # "卧佛": the posture is written into the figure's name
@@ -214,6 +227,8 @@ def _holder(term: Hit, span: tuple[int, int], clause: int, figures: list, linker
         near = [(fe, h) for h, (fs, fe), c in figures if c == clause and fe < ps]
         if near:
             return max(near, key=lambda x: x[0])[1]
+    if term.role == "object" and pronoun_after is not None:
+        return pronoun_after  # 嘲笑它, "mocking it": the pronoun's antecedent (resolved by the caller)
     if term.role == "object":
         # 把佛像踢倒: the disposal marker puts the object before the verb
         marked = [h for h, (fs, fe), c in figures if c == clause and fe < ps

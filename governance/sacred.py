@@ -338,7 +338,7 @@ def load_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
                    {pid: p for pid, e in m["postures"].items() if (p := _patterns(e, f"postures.{pid}", "image_patterns"))},
                    {pid: p for pid, e in m["postures"].items() if (p := _patterns(e, f"postures.{pid}", "onto_patterns"))},
                    _terms({"en": sorted(set(causatives))}, "causatives", ("en",)),
-                   _terms({"en": m.get("pronouns")}, "pronouns", ("en",)))
+                   _terms({"en": m.get("pronouns"), "zh": m.get("pronouns_zh")}, "pronouns", ("en",)))
 
 
 def _is_han(text: str) -> bool:
@@ -462,7 +462,7 @@ def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
         if lexicon.causatives is not None:
             hits += _roman_hits(r, "causative", "causative", lexicon.causatives)
         if lexicon.pronouns is not None:
-            hits += _roman_hits(r, "pronoun", "pronoun", lexicon.pronouns)
+            hits += _both(r, h, "pronoun", "pronoun", lexicon.pronouns)
         hits += _mantra_hits(r, h, lexicon)
         hits += [Hit("mantra", "om_symbol", c, i, i + 1) for c, i in chars if c in lexicon.symbols]
         hits += _both(r, h, "generic", "generic", lexicon.generic_mantra)
