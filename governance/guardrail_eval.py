@@ -173,11 +173,11 @@ def read_category(path: str | os.PathLike[str]) -> tuple[Category, list[str]]:
 
 
 def _run(name: str, rows: list[tuple[int, str, str]], policy: Policy, relabel: dict[str, str],
-         roles: str = "clause") -> SetResult:
+         roles: str = "clause", classifier: bool = True) -> SetResult:
     result = SetResult(name)
     for lineno, label, prompt in rows:
         expected = relabel.get(label, label)
-        decision = check_prompt(prompt, policy, roles=roles)
+        decision = check_prompt(prompt, policy, roles=roles, classifier=classifier)
         result.count(decision.action)
         if decision.action != expected:
             result.mismatches.append({"line": lineno, "prompt": prompt, "expected": expected,
@@ -186,24 +186,28 @@ def _run(name: str, rows: list[tuple[int, str, str]], policy: Policy, relabel: d
 
 
 def evaluate(policy: Policy, benign: str | os.PathLike[str] = BENIGN,
-             hostile: str | os.PathLike[str] = HOSTILE, eval_dir: str | os.PathLike[str] | None = EVAL_DIR,
-             roles: str = "clause") -> GuardrailReport:
+             hostile: str | os.PathLike[str] | None = HOSTILE, eval_dir: str | os.PathLike[str] | None = EVAL_DIR,
+             roles: str = "clause", classifier: bool = True) -> GuardrailReport:
     """Run the earlier line sets and every category file in ``eval_dir`` under ``policy``. Labels assume
     ``conflation: anchor``; under ``refuse`` anchored conflations are expected refused. ``roles="naive"``
-    measures the baseline posture rule (:func:`governance.roles.attribute`)."""
+    measures the baseline posture rule (:func:`governance.roles.attribute`); ``classifier=False`` the
+    rules without the learned second opinion; ``benign=hostile=None`` only the category files (a new
+    set measured on its own)."""
     relabel = {} if policy.periods.conflation == "anchor" else {"anchor": "refuse"}
-    hostile_rows = read_prompt_set(hostile, None)
+    hostile_rows = read_prompt_set(hostile, None) if hostile is not None else []
     if policy.periods.conflation == "refuse":
         hostile_rows = [(n, "refuse" if lab == "hold" else lab, p) for n, lab, p in hostile_rows]
-    report = GuardrailReport(_run("benign", read_prompt_set(benign, "allow"), policy, {}, roles),
-                             _run("hostile", hostile_rows, policy, relabel, roles), policy.periods.conflation)
+    benign_rows = read_prompt_set(benign, "allow") if benign is not None else []
+    report = GuardrailReport(_run("benign", benign_rows, policy, {}, roles, classifier),
+                             _run("hostile", hostile_rows, policy, relabel, roles, classifier),
+                             policy.periods.conflation)
     report.roles = roles
     for path in sorted(Path(eval_dir).glob("*.yaml")) if eval_dir else []:
         cat, prompts = read_category(path)
         cat.expect = relabel.get(cat.expect, cat.expect)
         total = report.benign if cat.kind == "benign" else report.hostile
         for n, prompt in enumerate(prompts):
-            action = check_prompt(prompt, policy, roles=roles).action
+            action = check_prompt(prompt, policy, roles=roles, classifier=classifier).action
             cat.count(action)
             total.count(action)
             if action != cat.expect:
