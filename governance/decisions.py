@@ -85,7 +85,7 @@ def _sacred_refusals(text: str, found: SacredFindings, lexicon: Lexicon, policy:
         seen.add(key)
     rules = policy.sacred.deities
     heritage = found.of("heritage")
-    for a in attribute(found, roles):
+    for a in attribute(found, roles, lexicon.onto_exempt):
         if not a.sacred:
             continue
         cls = lexicon.motifs[a.figure.ident][0]

@@ -79,10 +79,11 @@ class _Words:
 MECHANISMS = ("clause", "naive")
 
 
-def attribute(f: SacredFindings, mechanism: str = "clause") -> list[Attribution]:
+def attribute(f: SacredFindings, mechanism: str = "clause", exempt: frozenset[str] = frozenset()) -> list[Attribution]:
     """The holder of every posture and facing term in ``f``. ``mechanism="naive"`` is the baseline the
     clause rules are measured against: every term applies to every religious motif the prompt names (the
-    rule before roles existed)."""
+    rule before roles existed). ``exempt``: motif terms an "onto" phrase (someone on the figure) never
+    applies to (Budai with children climbing on him)."""
     if mechanism == "naive":
         return [Attribution(t, m) for t in f.hits if t.group in ("posture", "facing") for m in f.of("motif")]
     if mechanism != "clause":
@@ -108,7 +109,9 @@ def attribute(f: SacredFindings, mechanism: str = "clause") -> list[Attribution]
             out += [Attribution(term, m) for m in motifs] or [Attribution(term, None)]
             continue
         if term.role == "onto":  # someone on the figure's head: the figure inside the phrase
-            inside = [m for m in motifs if term.start <= m.start and m.end <= term.end]
+            phrase = f.text[term.start:term.end].casefold()
+            inside = [] if any(x.casefold() in phrase for x in exempt) else \
+                [m for m in motifs if term.start <= m.start and m.end <= term.end]
             out.append(Attribution(term, inside[0] if inside else None))
             continue
         span = w.range(term)

@@ -196,6 +196,7 @@ class Lexicon:
     onto: dict[str, tuple[re.Pattern, ...]] = field(default_factory=dict)   # posture id -> someone on the figure
     causatives: Terms | None = None                             # verbs whose object takes the state
     pronouns: Terms | None = None                               # it, which, whom ... (a figure named before)
+    onto_exempt: frozenset[str] = frozenset()                   # figures children climb on in iconography
 
     @property
     def mantra_names(self) -> dict[str, str]:
@@ -253,7 +254,8 @@ def _verb_forms(phrase: str, where: str) -> tuple[list[str], list[str]]:
 
 def _posture_terms(entry: Any, where: str) -> tuple[Terms, Terms]:
     extra = frozenset({"object_en", "object_zh", "heritage", "as_objects_en", "as_objects_zh", "verbs_en", "acts_en",
-                       "near_en", "near_zh", "image_patterns", "onto_patterns"})
+                       "near_en", "near_zh", "image_patterns", "onto_patterns",
+                       "onto_exempt"})
     entry = dict(entry)
     if entry.get("as_objects_en") or entry.get("as_objects_zh"):  # "used as a stool", 当作凳子
         entry["en"] = list(entry.get("en") or []) + [f.format(x) for x in entry.get("as_objects_en") or [] for f in _AS_EN]
@@ -338,7 +340,8 @@ def load_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
                    {pid: p for pid, e in m["postures"].items() if (p := _patterns(e, f"postures.{pid}", "image_patterns"))},
                    {pid: p for pid, e in m["postures"].items() if (p := _patterns(e, f"postures.{pid}", "onto_patterns"))},
                    _terms({"en": sorted(set(causatives))}, "causatives", ("en",)),
-                   _terms({"en": m.get("pronouns"), "zh": m.get("pronouns_zh")}, "pronouns", ("en",)))
+                   _terms({"en": m.get("pronouns"), "zh": m.get("pronouns_zh")}, "pronouns", ("en",)),
+                   frozenset(str(t) for e in m["postures"].values() for t in e.get("onto_exempt") or []))
 
 
 def _is_han(text: str) -> bool:
