@@ -141,8 +141,27 @@ def _zh(values: Any, where: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _romanised(zh: Any) -> list[str]:
+    """Pinyin and Wade-Giles readings (pypinyin) of Chinese names of two or more characters, so that
+    "Kuan-shih-yin", "Ti-tsang" and "Shih-chia-mou-ni" meet their names; a reading that is an English word
+    (弥勒 "mile") is left out (lemminflect's English lexicon)."""
+    from lemminflect import getAllLemmas
+    from pypinyin import Style, lazy_pinyin
+
+    out = []
+    for name in zh or []:
+        name = str(name)
+        if len(name) < 2:
+            continue
+        for style in (Style.NORMAL, Style.WADEGILES):
+            reading = " ".join(lazy_pinyin(name, style=style)).replace("v", "u")
+            if not getAllLemmas(reading.replace(" ", "")) and reading.replace(" ", "").isascii():
+                out.append(reading)
+    return list(dict.fromkeys(out))
+
+
 def _terms(entry: Any, where: str, en_keys: tuple[str, ...] = ("en", "pinyin"), zh_key: str = "zh",
-           extra: frozenset[str] = frozenset()) -> Terms:
+           extra: frozenset[str] = frozenset(), romanise: bool = False) -> Terms:
     if not isinstance(entry, dict):
         raise LexiconError(f"{where}: expected a mapping")
     known = set(en_keys) | {zh_key, "zh_exceptions", "en_exceptions", "class", "sources", "ambiguous_en"} | extra
@@ -150,6 +169,10 @@ def _terms(entry: Any, where: str, en_keys: tuple[str, ...] = ("en", "pinyin"), 
     if unknown:
         raise LexiconError(f"{where}.{unknown[0]}: unknown key (known: {', '.join(sorted(known))})")
     words = []
+    if romanise:
+        entry = dict(entry)
+        entry["pinyin"] = list(entry.get("pinyin") or []) + _romanised(entry.get(zh_key))
+        entry["en_exceptions"] = list(entry.get("en_exceptions") or []) + _romanised(entry.get("zh_exceptions"))
     for key in en_keys:
         for term in entry.get(key) or []:
             if not isinstance(term, str):  # YAML reads a bare on/no/yes as a boolean
@@ -304,7 +327,7 @@ def load_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
     for mid, entry in m["motifs"].items():
         if entry.get("class") not in classes:
             raise LexiconError(f"{motifs_path}: motifs.{mid}.class {entry.get('class')!r} is not in classes")
-        motifs[mid] = (entry["class"], _terms(entry, f"motifs.{mid}"))
+        motifs[mid] = (entry["class"], _terms(entry, f"motifs.{mid}", romanise=True))
     postures = {pid: _posture_terms(e, f"postures.{pid}") for pid, e in m["postures"].items()}
     facings = {fid: _posture_terms(e, f"facing.{fid}") for fid, e in m["facing"].items()}
     t = _read(Path(mantras_path))
