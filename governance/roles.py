@@ -162,7 +162,8 @@ def _causative_object(term: Hit, span: tuple[int, int], clause: int, holder: Hit
     ps = span[0]
     hr = w.range(holder) if holder is not None and w.clause(holder) == clause else None
     lo = hr[1] if hr is not None and hr[1] < ps else -1
-    causes = [r for c in f.of("causative") if w.clause(c) == clause and (r := w.range(c)) and lo < r[0] and r[1] < ps]
+    # the verb may open the state term itself ("whom they hung by his feet")
+    causes = [r for c in f.of("causative") if w.clause(c) == clause and (r := w.range(c)) and lo < r[0] <= ps]
     if not causes:
         return holder
     ce = max(r[1] for r in causes)
