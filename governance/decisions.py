@@ -60,17 +60,30 @@ def _quote(text: str, hit: Hit) -> str:
     return f"\"{text[hit.start:hit.end]}\" at {hit.start}-{hit.end}"
 
 
+_SENTENCE_ENDS = frozenset(".!?;。！？；\n")
+
+
+def _same_sentence(text: str, a: Hit, b: Hit) -> bool:
+    """Whether two hits lie in one sentence: a writing cue ("an inscription") makes a name or a short
+    mantra form a request for text only there, not from across a long prompt ("the fisherman Weng A Hong
+    ... a short inscription about the autumn wind")."""
+    lo, hi = min(a.end, b.end), max(a.start, b.start)
+    return not any(c in _SENTENCE_ENDS and (c != "." or k + 1 >= len(text) or text[k + 1].isspace())
+                   for k, c in enumerate(text[lo:hi], lo))
+
+
 def _sacred_refusals(text: str, found: SacredFindings, lexicon: Lexicon, policy: Policy,
                      roles: str) -> list[tuple[str, str, Hit]]:
     """``(rule, reason, hit)`` for every refusal the sacred-imagery rules make."""
     names = lexicon.mantra_names
-    cue = next(iter(found.of("cue")), None)
+    cues = found.of("cue")
     out: list[tuple[str, str, Hit]] = []
     seen: set[str] = set()
     for h in found.hits:
         key = f"{h.group}:{h.ident}"
         if key in seen:
             continue
+        cue = next((c for c in cues if _same_sentence(text, c, h)), None)
         if h.group == "mantra":
             out.append(("mantra_text", f"asks for mantra text: {names.get(h.ident, 'the syllable Om')} "
                         f"({_quote(text, h)})", h))

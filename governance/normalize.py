@@ -12,7 +12,7 @@ disguises text. The pipeline (applied identically to prompts and to every lexico
 3. **invisibles** — every Default_Ignorable_Code_Point and format character (zero-width joiners, Hangul
    fillers, variation selectors, bidi controls, soft hyphens) is removed *without* breaking the word;
 4. **NFKC** (Unicode Standard Annex #15): fullwidth, enclosed (ⓜ), ligature and other compatibility forms;
-5. **Chinese** — traditional → simplified with OpenCC (``t2s``), and each ideograph read as a toneless
+5. **Chinese** — Japanese shinjitai → traditional → simplified with OpenCC (``jp2t``, ``t2s``), and each ideograph read as a toneless
    pinyin syllable with pypinyin (its own word), so other transcriptions of a mantra meet on sound;
 6. **Devanagari and Tibetan** — transliterated with indic-transliteration (IAST) and pyewts (EWTS);
 7. **letters** — diacritics and tone marks dropped, case folded, confusables folded by the UTS #39
@@ -63,6 +63,12 @@ _BREAKS = frozenset(",;:!?，；：。！？、")
 @functools.lru_cache(maxsize=1)
 def _t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
+
+
+@functools.lru_cache(maxsize=1)
+def _jp2t() -> opencc.OpenCC:
+    """Japanese shinjitai to traditional forms (仏 → 佛, 蔵 → 藏, 関 → 關), before t2s simplifies them."""
+    return opencc.OpenCC("jp2t")
 
 
 @functools.lru_cache(maxsize=1)
@@ -147,9 +153,9 @@ def _clean(chars: Chars) -> Chars:
     out: Chars = [(d, i) for c, i in chars for d in _nfkc(c)]
     han = "".join(c for c, _ in out if _is_han(c))
     if han:
-        simple = _t2s().convert(han)
+        simple = _t2s().convert(_jp2t().convert(han))
         if len(simple) != len(han):  # a phrase rule changed the length: convert character by character
-            simple = "".join(_t2s().convert(c) for c in han)
+            simple = "".join(_t2s().convert(_jp2t().convert(c)) for c in han)
         it = iter(simple)
         out = [(next(it) if _is_han(c) else c, i) for c, i in out]
     return out

@@ -37,6 +37,7 @@ from governance.normalize import Hanzi, Roman, hanzi, readings, roman, roman_key
 
 DATA = Path(__file__).resolve().parent / "data"
 _TOKEN = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+_NAMED = re.compile(r"\b(?:named|called|nicknamed|surnamed)\s+(?:[A-Z]\w*\s+(?:and\s+)?)?$|(?:名叫|叫做|名为)$")
 
 
 class LexiconError(ValueError):
@@ -507,6 +508,8 @@ def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
                        for p in patterns for m in p.finditer(text)]
         found.hits += [Hit("posture", pid, m.group(), h.src[m.start()], h.src[m.end() - 1] + 1, "onto")
                        for p in patterns for m in p.finditer(h.text) if h.text and m.end() > m.start()]
+    # A name given to a person ("an old man named Fo", "a wrestler named Hanuman Singh") is not the figure.
+    found.hits = [h for h in found.hits if h.group not in ("motif", "motif_ambiguous") or not _NAMED.search(text[:h.start])]
     # A name that is also a person's or a place's ("Tara", the Hill of Tara) is the deity only beside another
     # religious motif or a word of religious context (goddess, statue, thangka, mantra ...).
     sacred = any(h.group in ("motif", "sacred_context", "mantra") for h in found.hits)
