@@ -109,8 +109,24 @@ def _visual(chars: Chars) -> Chars:
 
 
 def _transliterated(chars: Chars) -> Chars:
-    """Letters of other scripts read by sound (anyascii), not by shape: "ом мани падме хум", "옴 마니 반메 훔"."""
-    return [(d, i) for c, i in chars for d in (anyascii(c) if _SOUND.match(c) else c)]
+    """Letters of other scripts read by sound (anyascii), not by shape: "ом мани падме хум", "옴 마니 반메 훔".
+    A run is read whole, with its vowel signs and length marks, so that digraphs read as one sound (ミョ is
+    "myo", not "miyo"); each Latin letter keeps a source offset inside its run."""
+    out: Chars = []
+    k = 0
+    while k < len(chars):
+        if not _SOUND.match(chars[k][0]):
+            out.append(chars[k])
+            k += 1
+            continue
+        j = k + 1
+        while j < len(chars) and (_SOUND.match(chars[j][0]) or unicodedata.category(chars[j][0]) in ("Mn", "Mc", "Lm")):
+            j += 1
+        latin = anyascii("".join(c for c, _ in chars[k:j]))
+        n = len(latin) or 1
+        out += [(c, chars[k + m * (j - k) // n][1]) for m, c in enumerate(latin)]
+        k = j
+    return out
 
 
 def readings(text: str) -> list[Chars]:
