@@ -37,6 +37,7 @@ from governance.sacred import Hit, SacredFindings
 PRENOMINAL = 3
 OBJECT_WINDOW = 5
 DISPOSAL = "把将"            # 把/将 + object + verb: the object comes before the act
+OBJECT_MARKERS = ("を", "을", "를")  # Japanese and Korean object particles: figure + を/을 + verb (仏像を踏みつける)
 ATTRIBUTIVE = "的"           # modifier + 的 + figure
 COMPLEMENT_ZH = "作成为"
 LOCATIVE_ZH = "上"            # 在 X 上 + act: the act is done onto X      # 当作 / 当成 / 变为 X: X is the complement, not the holder
@@ -236,7 +237,8 @@ def _holder(term: Hit, span: tuple[int, int], clause: int, figures: list, linker
     if term.role == "object":
         # 把佛像踢倒: the disposal marker puts the object before the verb
         marked = [h for h, (fs, fe), c in figures if c == clause and fe < ps
-                  and any(ch in DISPOSAL for ch in text[max(0, h.start - 3):h.start])]
+                  and (any(ch in DISPOSAL for ch in text[max(0, h.start - 3):h.start])
+                       or any(text[h.end:h.end + 3].lstrip("像").startswith(m) for m in OBJECT_MARKERS))]
         return max(marked, key=lambda h: h.start) if marked else None
     before = [(fe, h) for h, (fs, fe), c in figures if c == clause and fe < ps]
     if zh and term.role == "state" and before:
