@@ -11,6 +11,9 @@
 3. **deity posture and facing** — a posture, facing or degradation that :mod:`governance.roles`
    attributes to a religious motif, and that its deity class does not allow (``sacred.deities``), is
    refused: "directional constraints for deity posture synthesis". One held by a pilgrim is not;
+   A prompt the rules would only hold is given a learned second opinion (:mod:`governance.dignity`, a
+   logistic regression over the project's MiniLM sentence embeddings, English only): scored at or above
+   its cross-validated threshold, it is refused as ``dignity_classifier``;
 4. **periods** — a conflation of periods (:mod:`governance.periods`) is refused or anchored, as
    ``periods.conflation`` says: "mandatory style anchoring";
 5. **religious motifs** — any remaining prompt with a religious motif is *held*: it may be generated, but
@@ -32,7 +35,7 @@ from governance.roles import attribute
 from governance.sacred import Hit, Lexicon, SacredFindings, analyse, load_lexicon
 
 ACTIONS = ("allow", "anchor", "hold", "refuse")
-CHECKS = ("length", "mantras", "deity_posture", "periods", "religious_motifs")
+CHECKS = ("length", "mantras", "deity_posture", "dignity_classifier", "periods", "religious_motifs")
 
 
 @dataclass(frozen=True)
@@ -57,17 +60,30 @@ def _quote(text: str, hit: Hit) -> str:
     return f"\"{text[hit.start:hit.end]}\" at {hit.start}-{hit.end}"
 
 
+_SENTENCE_ENDS = frozenset(".!?;。！？；\n")
+
+
+def _same_sentence(text: str, a: Hit, b: Hit) -> bool:
+    """Whether two hits lie in one sentence: a writing cue ("an inscription") makes a name or a short
+    mantra form a request for text only there, not from across a long prompt ("the fisherman Weng A Hong
+    ... a short inscription about the autumn wind")."""
+    lo, hi = min(a.end, b.end), max(a.start, b.start)
+    return not any(c in _SENTENCE_ENDS and (c != "." or k + 1 >= len(text) or text[k + 1].isspace())
+                   for k, c in enumerate(text[lo:hi], lo))
+
+
 def _sacred_refusals(text: str, found: SacredFindings, lexicon: Lexicon, policy: Policy,
                      roles: str) -> list[tuple[str, str, Hit]]:
     """``(rule, reason, hit)`` for every refusal the sacred-imagery rules make."""
     names = lexicon.mantra_names
-    cue = next(iter(found.of("cue")), None)
+    cues = found.of("cue")
     out: list[tuple[str, str, Hit]] = []
     seen: set[str] = set()
     for h in found.hits:
         key = f"{h.group}:{h.ident}"
         if key in seen:
             continue
+        cue = next((c for c in cues if _same_sentence(text, c, h)), None)
         if h.group == "mantra":
             out.append(("mantra_text", f"asks for mantra text: {names.get(h.ident, 'the syllable Om')} "
                         f"({_quote(text, h)})", h))
@@ -82,13 +98,13 @@ def _sacred_refusals(text: str, found: SacredFindings, lexicon: Lexicon, policy:
         seen.add(key)
     rules = policy.sacred.deities
     heritage = found.of("heritage")
-    for a in attribute(found, roles):
+    for a in attribute(found, roles, lexicon.onto_exempt):
         if not a.sacred:
             continue
         cls = lexicon.motifs[a.figure.ident][0]
         kind, attr = ("posture", "allowed_postures") if a.term.group == "posture" else ("facing", "allowed_facing")
         if a.term.ident not in getattr(rules[cls], attr):
-            if heritage and a.term.role == "state" and a.term.ident in lexicon.heritage_postures \
+            if heritage and a.term.role in ("state", "onto") and a.term.ident in lexicon.heritage_postures \
                     and policy.sacred.heritage_damage == "hold":
                 out.append(("heritage_hold", f"damaged sacred image ({_quote(text, a.term)} on "
                             f"{_quote(text, a.figure)}) in a heritage context ({_quote(text, heritage[0])}): held for "
@@ -100,9 +116,25 @@ def _sacred_refusals(text: str, found: SacredFindings, lexicon: Lexicon, policy:
     return out
 
 
-def check_prompt(text: str, policy: Policy, *, roles: str = "clause") -> Decision:
+def _dignity_refusal(text: str, found: SacredFindings) -> list[tuple[str, str, Hit]]:
+    """The learned second opinion on a prompt the rules would only hold (:mod:`governance.dignity`)."""
+    from governance import dignity
+
+    if not dignity.applies(text):
+        return []
+    p, threshold = dignity.score(text), dignity.load_classifier()["threshold"]
+    if p < threshold:
+        return []
+    motif = found.of("motif")[0]
+    return [("dignity_classifier", f"the learned dignity classifier scores the prompt {p:.2f} >= {threshold} "
+             f"as degrading {_quote(text, motif)} (governance.dignity; rates in dignity_classifier.json)", motif)]
+
+
+def check_prompt(text: str, policy: Policy, *, roles: str = "clause", classifier: bool = True) -> Decision:
     """Decide what may be generated from ``text`` under ``policy``. ``roles`` chooses how a posture finds
-    its holder (:mod:`governance.roles`; ``"naive"`` only to measure the clause rules against)."""
+    its holder (:mod:`governance.roles`; ``"naive"`` only to measure the clause rules against);
+    ``classifier=False`` leaves out the learned second opinion (:mod:`governance.dignity`; only to train
+    and measure it)."""
     if not isinstance(text, str):
         raise TypeError(f"a prompt is a string, not {type(text).__name__}")
     sha = policy.sha256
@@ -115,6 +147,8 @@ def check_prompt(text: str, policy: Policy, *, roles: str = "clause") -> Decisio
     lexicon = load_lexicon()
     sacred = analyse(text, lexicon)
     fired = _sacred_refusals(text, sacred, lexicon, policy, roles)
+    if classifier and policy.sacred.dignity_classifier and sacred.motifs and not fired:
+        fired += _dignity_refusal(text, sacred)
     refusals = [reason for rule, reason, _ in fired if rule != "heritage_hold"]
     anchor = policy.periods.conflation == "anchor"
     onto = load_ontology()

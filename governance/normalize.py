@@ -6,12 +6,13 @@ disguises text. The pipeline (applied identically to prompts and to every lexico
 1. **decoding** — ``%20``-style percent escapes and HTML character references are decoded;
 2. **bidi** — a right-to-left override (U+202E … U+202C/U+2069/end of line) shows its text reversed: the
    visual order is built as a second reading (:func:`readings`), so text a reviewer sees and text a
-   model reads are both checked; text with Cyrillic, Greek or Armenian letters also gets a reading by
-   sound (anyascii), since the skeleton of step 7 reads those letters by shape;
+   model reads are both checked; text with letters of any other script (Cyrillic, Greek, Armenian,
+   Hangul, kana, Georgian, Braille ...) also gets a reading by sound (anyascii), since the skeleton of
+   step 7 reads letters by shape;
 3. **invisibles** — every Default_Ignorable_Code_Point and format character (zero-width joiners, Hangul
    fillers, variation selectors, bidi controls, soft hyphens) is removed *without* breaking the word;
 4. **NFKC** (Unicode Standard Annex #15): fullwidth, enclosed (ⓜ), ligature and other compatibility forms;
-5. **Chinese** — traditional → simplified with OpenCC (``t2s``), and each ideograph read as a toneless
+5. **Chinese** — Japanese shinjitai → traditional → simplified with OpenCC (``jp2t``, ``t2s``), and each ideograph read as a toneless
    pinyin syllable with pypinyin (its own word), so other transcriptions of a mantra meet on sound;
 6. **Devanagari and Tibetan** — transliterated with indic-transliteration (IAST) and pyewts (EWTS);
 7. **letters** — diacritics and tone marks dropped, case folded, confusables folded by the UTS #39
@@ -50,7 +51,10 @@ _TIBETAN = regex.compile(r"[\u0f00-\u0fff]+")
 LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a", "$": "s",
         "!": "i", "|": "i", "€": "e", "£": "l"}
 _PINYIN_FINAL = set("aeiouvngr")
-_SOUND = regex.compile(r"[\p{Cyrillic}\p{Greek}\p{Armenian}]")
+# Letters of every script without a transliterator of its own here (Latin is read as is, Han by pypinyin,
+# Devanagari and Tibetan by their libraries): read by sound with anyascii as a second reading, so a
+# mantra in Cyrillic, Greek, Armenian, Hangul, kana, Georgian, Mongolian, Braille ... meets its Latin form.
+_SOUND = regex.compile(r"(?![\p{Latin}\p{Han}\p{Common}\p{Inherited}\p{Devanagari}\p{Tibetan}])[\p{L}\p{So}]")
 # Punctuation that ends a clause: a name or posture term never runs across it ("Amitabh, a teacher"); a
 # full stop only before whitespace, so "B.u.d.d.h.a" still reads as one word.
 _BREAKS = frozenset(",;:!?，；：。！？、")
@@ -59,6 +63,12 @@ _BREAKS = frozenset(",;:!?，；：。！？、")
 @functools.lru_cache(maxsize=1)
 def _t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
+
+
+@functools.lru_cache(maxsize=1)
+def _jp2t() -> opencc.OpenCC:
+    """Japanese shinjitai to traditional forms (仏 → 佛, 蔵 → 藏, 関 → 關), before t2s simplifies them."""
+    return opencc.OpenCC("jp2t")
 
 
 @functools.lru_cache(maxsize=1)
@@ -99,13 +109,29 @@ def _visual(chars: Chars) -> Chars:
 
 
 def _transliterated(chars: Chars) -> Chars:
-    """Cyrillic, Greek and Armenian letters read by sound (anyascii), not by shape: "ом мани падме хум"."""
-    return [(d, i) for c, i in chars for d in (anyascii(c) if _SOUND.match(c) else c)]
+    """Letters of other scripts read by sound (anyascii), not by shape: "ом мани падме хум", "옴 마니 반메 훔".
+    A run is read whole, with its vowel signs and length marks, so that digraphs read as one sound (ミョ is
+    "myo", not "miyo"); each Latin letter keeps a source offset inside its run."""
+    out: Chars = []
+    k = 0
+    while k < len(chars):
+        if not _SOUND.match(chars[k][0]):
+            out.append(chars[k])
+            k += 1
+            continue
+        j = k + 1
+        while j < len(chars) and (_SOUND.match(chars[j][0]) or unicodedata.category(chars[j][0]) in ("Mn", "Mc", "Lm")):
+            j += 1
+        latin = anyascii("".join(c for c, _ in chars[k:j]))
+        n = len(latin) or 1
+        out += [(c, chars[k + m * (j - k) // n][1]) for m, c in enumerate(latin)]
+        k = j
+    return out
 
 
 def readings(text: str) -> list[Chars]:
     """The logical reading of ``text`` (escapes decoded); the visual one when an override reorders it; and
-    one by sound when the text has Cyrillic, Greek or Armenian letters (the skeleton reads them by shape)."""
+    one by sound when the text has letters of another script (the skeleton reads them by shape)."""
     chars = _decode(text)
     out = [chars]
     if any(c == _RLO for c, _ in chars):
@@ -115,10 +141,22 @@ def readings(text: str) -> list[Chars]:
     return out
 
 
+# Symbols that are a Latin letter by their Unicode name but have no compatibility decomposition (🅾 NEGATIVE
+# SQUARED LATIN CAPITAL LETTER O, 🇴 REGIONAL INDICATOR SYMBOL LETTER O): read as that letter.
+_LETTER_NAME = re.compile(r"(?:\bLATIN (?:CAPITAL |SMALL )?LETTER|^REGIONAL INDICATOR SYMBOL LETTER) ([A-Z])$")
+
+
 @functools.lru_cache(maxsize=65536)
 def _nfkc(char: str) -> str:
-    """NFKC of one character, or "" for an invisible one."""
-    return "" if _IGNORABLE.match(char) else unicodedata.normalize("NFKC", char)
+    """NFKC of one character, or "" for an invisible one; a decorated Latin letter symbol as its letter."""
+    if _IGNORABLE.match(char):
+        return ""
+    out = unicodedata.normalize("NFKC", char)
+    if out == char and not char.isascii():
+        m = _LETTER_NAME.search(unicodedata.name(char, ""))
+        if m and unicodedata.category(char) == "So":
+            return m.group(1)
+    return out
 
 
 @functools.lru_cache(maxsize=65536)
@@ -131,9 +169,9 @@ def _clean(chars: Chars) -> Chars:
     out: Chars = [(d, i) for c, i in chars for d in _nfkc(c)]
     han = "".join(c for c, _ in out if _is_han(c))
     if han:
-        simple = _t2s().convert(han)
+        simple = _t2s().convert(_jp2t().convert(han))
         if len(simple) != len(han):  # a phrase rule changed the length: convert character by character
-            simple = "".join(_t2s().convert(c) for c in han)
+            simple = "".join(_t2s().convert(_jp2t().convert(c)) for c in han)
         it = iter(simple)
         out = [(next(it) if _is_han(c) else c, i) for c, i in out]
     return out

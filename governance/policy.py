@@ -52,6 +52,7 @@ class DeityRule:
 @dataclass(frozen=True)
 class SacredPolicy:
     heritage_damage: Literal["hold", "refuse"]  # a damaged sacred image in a museum or excavation
+    dignity_classifier: bool        # a learned second opinion may refuse what the rules only hold (dignity.py)
     deities: dict[str, DeityRule]   # deity class (from motifs.yaml) -> what it may be shown doing
 
 
@@ -171,6 +172,10 @@ def _value(hint: Any, value: Any, where: str) -> Any:
         if not isinstance(value, Mapping) or not value:
             raise PolicyError(f"{where}: expected a non-empty mapping")
         return {str(k): _value(typing.get_args(hint)[1], v, f"{where}.{k}") for k, v in value.items()}
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise PolicyError(f"{where}: expected true or false, got {value!r}")
+        return value
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise PolicyError(f"{where}: expected a number, got {value!r}")

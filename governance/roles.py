@@ -37,6 +37,7 @@ from governance.sacred import Hit, SacredFindings
 PRENOMINAL = 3
 OBJECT_WINDOW = 5
 DISPOSAL = "把将"            # 把/将 + object + verb: the object comes before the act
+OBJECT_MARKERS = ("を", "을", "를")  # Japanese and Korean object particles: figure + を/을 + verb (仏像を踏みつける)
 ATTRIBUTIVE = "的"           # modifier + 的 + figure
 COMPLEMENT_ZH = "作成为"
 LOCATIVE_ZH = "上"            # 在 X 上 + act: the act is done onto X      # 当作 / 当成 / 变为 X: X is the complement, not the holder
@@ -79,10 +80,11 @@ class _Words:
 MECHANISMS = ("clause", "naive")
 
 
-def attribute(f: SacredFindings, mechanism: str = "clause") -> list[Attribution]:
+def attribute(f: SacredFindings, mechanism: str = "clause", exempt: frozenset[str] = frozenset()) -> list[Attribution]:
     """The holder of every posture and facing term in ``f``. ``mechanism="naive"`` is the baseline the
     clause rules are measured against: every term applies to every religious motif the prompt names (the
-    rule before roles existed)."""
+    rule before roles existed). ``exempt``: motif terms an "onto" phrase (someone on the figure) never
+    applies to (Budai with children climbing on him)."""
     if mechanism == "naive":
         return [Attribution(t, m) for t in f.hits if t.group in ("posture", "facing") for m in f.of("motif")]
     if mechanism != "clause":
@@ -100,8 +102,18 @@ def attribute(f: SacredFindings, mechanism: str = "clause") -> list[Attribution]
         by_clause.setdefault(x[2], []).append(x)
     clauses = sorted(by_clause)
     out = []
+    motifs = f.of("motif")
     for term in f.hits:
         if term.group not in ("posture", "facing"):
+            continue
+        if term.role == "image":  # the whole picture turned: every figure in it
+            out += [Attribution(term, m) for m in motifs] or [Attribution(term, None)]
+            continue
+        if term.role == "onto":  # someone on the figure's head: the figure inside the phrase
+            phrase = f.text[term.start:term.end].casefold()
+            inside = [] if any(x.casefold() in phrase for x in exempt) else \
+                [m for m in motifs if term.start <= m.start and m.end <= term.end]
+            out.append(Attribution(term, inside[0] if inside else None))
             continue
         span = w.range(term)
         if span is None:
@@ -111,9 +123,60 @@ def attribute(f: SacredFindings, mechanism: str = "clause") -> list[Attribution]
         k = bisect.bisect_left(clauses, clause)
         previous = clauses[k - 1] if k else None
         fallback = max(by_clause[previous], key=lambda x: x[1][1]) if previous is not None else None
-        holder = _holder(term, span, clause, local, linker_words, fallback, f.text)
+        if term.role == "near":
+            holder = _nearest(span, local) or (fallback[0] if fallback is not None else None)
+        else:
+            holder = _holder(term, span, clause, local, linker_words, fallback, f.text,
+                             _pronoun_antecedent(term, span, f, w, figures))
+            holder = _causative_object(term, span, clause, holder, f, w, figures)
         out.append(Attribution(term, _antecedent(holder, figures, w) if holder is not None else None))
     return out
+
+
+def _pronoun_antecedent(term: Hit, span: tuple[int, int], f: SacredFindings, w: _Words, figures: list) -> Hit | None:
+    """For an act done to "it" (嘲笑它, "kicking it"): the religious motif named last before the pronoun."""
+    if term.role != "object":
+        return None
+    pe = span[1]
+    after = [p for p in f.of("pronoun") if (r := w.range(p)) and pe < r[0] <= pe + 2]
+    if not after:
+        return None
+    named = [h for h, _, _ in figures if h.group == "motif" and h.end <= after[0].start]
+    return max(named, key=lambda h: h.start) if named else None
+
+
+def _nearest(span: tuple[int, int], figures: list) -> Hit | None:
+    """The figure of the clause fewest words away from ``span``, either side, across linkers; a religious
+    motif wins a tie ("a stripper pole with Guanyin dancing on it")."""
+    ps, pe = span
+    scored = [(max(fs - pe, ps - fe, 0), h.group != "motif", fs, h) for h, (fs, fe), _ in figures]
+    return min(scored, key=lambda x: x[:3])[3] if scored else None
+
+
+def _causative_object(term: Hit, span: tuple[int, int], clause: int, holder: Hit | None, f: SacredFindings,
+                      w: _Words, figures: list) -> Hit | None:
+    """A state after a causative verb belongs to the verb's object, not its subject: "soldiers hung the
+    Buddha upside down", "someone has placed it head-down" (it: the figure named before), "the statue of
+    the Buddha, which the soldiers later hung upside down"."""
+    if holder is not None and holder.group == "motif" or term.role != "state":
+        return holder
+    ps = span[0]
+    hr = w.range(holder) if holder is not None and w.clause(holder) == clause else None
+    lo = hr[1] if hr is not None and hr[1] < ps else -1
+    # the verb may open the state term itself ("whom they hung by his feet")
+    causes = [r for c in f.of("causative") if w.clause(c) == clause and (r := w.range(c)) and lo < r[0] <= ps]
+    if not causes:
+        return holder
+    ce = max(r[1] for r in causes)
+    between = [(fs, h.group != "motif", h) for h, (fs, fe), c in figures if c == clause and ce < fs and fe < ps]
+    if between:
+        return min(between, key=lambda x: x[:2])[2]
+    pronouns = [p for p in f.of("pronoun") if w.clause(p) == clause and (r := w.range(p)) and r[1] < ps]
+    if not pronouns:
+        return holder
+    first = min(p.start for p in pronouns)
+    named = [h for h, _, _ in figures if h.group == "motif" and h.end <= first]
+    return max(named, key=lambda h: h.start) if named else holder
 
 
 def _antecedent(holder: Hit, figures: list, w: _Words) -> Hit:
@@ -143,7 +206,7 @@ def _clear(a: int, b: int, linker_words: set[int]) -> bool:
 
 
 def _holder(term: Hit, span: tuple[int, int], clause: int, figures: list, linker_words: set[int],
-            fallback: Any, text: str = "") -> Hit | None:
+            fallback: Any, text: str = "", pronoun_after: Hit | None = None) -> Hit | None:
     ps, pe = span
     overlapping = [h for h, (fs, fe), _ in figures if fs <= pe and ps <= fe and h.group == "motif"]
     if overlapping:  # "卧佛": the posture is written into the figure's name
@@ -169,10 +232,13 @@ def _holder(term: Hit, span: tuple[int, int], clause: int, figures: list, linker
         near = [(fe, h) for h, (fs, fe), c in figures if c == clause and fe < ps]
         if near:
             return max(near, key=lambda x: x[0])[1]
+    if term.role == "object" and pronoun_after is not None:
+        return pronoun_after  # 嘲笑它, "mocking it": the pronoun's antecedent (resolved by the caller)
     if term.role == "object":
         # 把佛像踢倒: the disposal marker puts the object before the verb
         marked = [h for h, (fs, fe), c in figures if c == clause and fe < ps
-                  and any(ch in DISPOSAL for ch in text[max(0, h.start - 3):h.start])]
+                  and (any(ch in DISPOSAL for ch in text[max(0, h.start - 3):h.start])
+                       or any(text[h.end:h.end + 3].lstrip("像").startswith(m) for m in OBJECT_MARKERS))]
         return max(marked, key=lambda h: h.start) if marked else None
     before = [(fe, h) for h, (fs, fe), c in figures if c == clause and fe < ps]
     if zh and term.role == "state" and before:

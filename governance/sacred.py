@@ -32,10 +32,12 @@ from typing import Any, Iterable
 import regex
 import yaml
 
-from governance.normalize import Hanzi, Roman, hanzi, readings, roman_key, views
+from governance.encodings import encoded_readings, shift_signature
+from governance.normalize import Hanzi, Roman, hanzi, readings, roman, roman_key, views
 
 DATA = Path(__file__).resolve().parent / "data"
 _TOKEN = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+_NAMED = re.compile(r"\b(?:named|called|nicknamed|surnamed)\s+(?:[A-Z]\w*\s+(?:and\s+)?)?$|(?:名叫|叫做|名为)$")
 
 
 class LexiconError(ValueError):
@@ -140,8 +142,27 @@ def _zh(values: Any, where: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _romanised(zh: Any) -> list[str]:
+    """Pinyin and Wade-Giles readings (pypinyin) of Chinese names of two or more characters, so that
+    "Kuan-shih-yin", "Ti-tsang" and "Shih-chia-mou-ni" meet their names; a reading that is an English word
+    (弥勒 "mile") is left out (lemminflect's English lexicon)."""
+    from lemminflect import getAllLemmas
+    from pypinyin import Style, lazy_pinyin
+
+    out = []
+    for name in zh or []:
+        name = str(name)
+        if len(name) < 2:
+            continue
+        for style in (Style.NORMAL, Style.WADEGILES):
+            reading = " ".join(lazy_pinyin(name, style=style)).replace("v", "u")
+            if not getAllLemmas(reading.replace(" ", "")) and reading.replace(" ", "").isascii():
+                out.append(reading)
+    return list(dict.fromkeys(out))
+
+
 def _terms(entry: Any, where: str, en_keys: tuple[str, ...] = ("en", "pinyin"), zh_key: str = "zh",
-           extra: frozenset[str] = frozenset()) -> Terms:
+           extra: frozenset[str] = frozenset(), romanise: bool = False) -> Terms:
     if not isinstance(entry, dict):
         raise LexiconError(f"{where}: expected a mapping")
     known = set(en_keys) | {zh_key, "zh_exceptions", "en_exceptions", "class", "sources", "ambiguous_en"} | extra
@@ -149,9 +170,15 @@ def _terms(entry: Any, where: str, en_keys: tuple[str, ...] = ("en", "pinyin"), 
     if unknown:
         raise LexiconError(f"{where}.{unknown[0]}: unknown key (known: {', '.join(sorted(known))})")
     words = []
+    if romanise:
+        entry = dict(entry)
+        entry["pinyin"] = list(entry.get("pinyin") or []) + _romanised(entry.get(zh_key))
+        entry["en_exceptions"] = list(entry.get("en_exceptions") or []) + _romanised(entry.get("zh_exceptions"))
     for key in en_keys:
         for term in entry.get(key) or []:
-            for variant in _article_variants(str(term)):
+            if not isinstance(term, str):  # YAML reads a bare on/no/yes as a boolean
+                raise LexiconError(f"{where}.{key}: {term!r} is not a string (quote it in the YAML file)")
+            for variant in _article_variants(term):
                 k = roman_key(variant)
                 if not k:
                     raise LexiconError(f"{where}.{key}: {term!r} has no letters")
@@ -188,6 +215,12 @@ class Lexicon:
     heritage_postures: frozenset[str]
     ambiguous_motifs: dict[str, Terms] = field(default_factory=dict)  # names that are also people's / places'
     sacred_context: Terms | None = None                                # words that make them the deity
+    near: dict[str, Terms] = field(default_factory=dict)       # posture id -> things that degrade by company
+    image: dict[str, tuple[re.Pattern, ...]] = field(default_factory=dict)  # posture id -> whole-picture turns
+    onto: dict[str, tuple[re.Pattern, ...]] = field(default_factory=dict)   # posture id -> someone on the figure
+    causatives: Terms | None = None                             # verbs whose object takes the state
+    pronouns: Terms | None = None                               # it, which, whom ... (a figure named before)
+    onto_exempt: frozenset[str] = frozenset()                   # figures children climb on in iconography
 
     @property
     def mantra_names(self) -> dict[str, str]:
@@ -209,7 +242,9 @@ def _phonetic(slots: Any, where: str) -> regex.Pattern:
         raise LexiconError(f"{where}: expected a list of slots, each a list of syllables")
     parts = []
     for n, slot in enumerate(slots):
-        keys = sorted({roman_key(str(s)) for s in slot}, key=len, reverse=True)
+        if not all(isinstance(s, str) for s in slot):  # YAML reads a bare on/no/yes as a boolean
+            raise LexiconError(f"{where}[{n}]: {slot!r} has a value that is not a string (quote it)")
+        keys = sorted({roman_key(s) for s in slot}, key=len, reverse=True)
         if not all(keys):
             raise LexiconError(f"{where}[{n}]: a syllable has no letters")
         parts.append("(?:" + "|".join(map(regex.escape, keys)) + ")")
@@ -220,16 +255,65 @@ _AS_EN = ("as a {}", "as an {}", "as the {}", "into a {}", "into an {}")
 _AS_ZH = ("当作{}", "当成{}", "当{}", "用作{}", "做成{}", "作为{}")
 
 
+_PARTICLES = ("", " on", " at", " upon", " over", " onto", " into")
+
+
+def _verb_forms(phrase: str, where: str) -> tuple[list[str], list[str]]:
+    """``(active forms, past participles)`` of a verb phrase ("spit on", "blow up"): its first word
+    inflected by lemminflect (its own table, or its rules for a verb the table lacks: "twerk"), each form
+    also followed by a particle."""
+    from lemminflect import getAllInflections, getAllInflectionsOOV
+
+    head, _, rest = phrase.strip().partition(" ")
+    forms = (getAllInflections(head, upos="VERB") or getAllInflectionsOOV(head, upos="VERB")) if head.replace("-", "").isalpha() else {}
+    if not forms:
+        raise LexiconError(f"{where}: {phrase!r} has no verb inflections")
+    tail = f" {rest}" if rest else ""
+    active = {f for tag in ("VB", "VBZ", "VBG", "VBD") for f in forms.get(tag, ())}
+    passive = set(forms.get("VBN", ())) | set(forms.get("VBD", ()))
+    particles = _PARTICLES if not rest else ("",)
+    return ([f + tail + p for f in sorted(active) for p in particles],
+            [f + tail + p for f in sorted(passive) for p in particles] + [f"being {f}{tail}" for f in sorted(passive)])
+
+
 def _posture_terms(entry: Any, where: str) -> tuple[Terms, Terms]:
-    extra = frozenset({"object_en", "object_zh", "heritage", "as_objects_en", "as_objects_zh"})
+    extra = frozenset({"object_en", "object_zh", "heritage", "as_objects_en", "as_objects_zh", "verbs_en", "acts_en",
+                       "near_en", "near_zh", "image_patterns", "onto_patterns",
+                       "onto_exempt"})
+    entry = dict(entry)
     if entry.get("as_objects_en") or entry.get("as_objects_zh"):  # "used as a stool", 当作凳子
-        entry = dict(entry)
         entry["en"] = list(entry.get("en") or []) + [f.format(x) for x in entry.get("as_objects_en") or [] for f in _AS_EN]
         entry["zh"] = list(entry.get("zh") or []) + [f.format(x) for x in entry.get("as_objects_zh") or [] for f in _AS_ZH]
+    objects = list(entry.get("object_en") or [])
+    for verb in entry.get("acts_en") or []:  # the figure does it: a state in every form but the base
+        active, passive = _verb_forms(str(verb), f"{where}.acts_en")
+        base = str(verb)
+        entry["en"] = list(entry.get("en") or []) + [f for f in active + passive if not f.startswith(base.split()[0] + " ")
+                                                     and f != base and not f.startswith("being ")]
+    for verb in entry.get("verbs_en") or []:
+        active, passive = _verb_forms(str(verb), f"{where}.verbs_en")
+        objects += active
+        entry["en"] = list(entry.get("en") or []) + passive
     state = _terms(entry, where, ("en",), extra=extra)
-    obj = _terms({"en": entry.get("object_en"), "zh": entry.get("object_zh"),
+    obj = _terms({"en": objects, "zh": entry.get("object_zh"),
                   "zh_exceptions": entry.get("zh_exceptions")}, where + ".object", ("en",))
     return state, obj
+
+
+def _near_terms(entry: Any, where: str) -> Terms | None:
+    if not (entry.get("near_en") or entry.get("near_zh")):
+        return None
+    return _terms({"en": entry.get("near_en"), "zh": entry.get("near_zh")}, where + ".near", ("en",))
+
+
+def _patterns(entry: Any, where: str, key: str) -> tuple[re.Pattern, ...]:
+    out = []
+    for n, pattern in enumerate(entry.get(key) or []):
+        try:
+            out.append(re.compile(str(pattern), re.IGNORECASE))
+        except re.error as exc:
+            raise LexiconError(f"{where}.{key}[{n}]: {exc}") from None
+    return tuple(out)
 
 
 @functools.lru_cache(maxsize=4)
@@ -244,7 +328,7 @@ def load_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
     for mid, entry in m["motifs"].items():
         if entry.get("class") not in classes:
             raise LexiconError(f"{motifs_path}: motifs.{mid}.class {entry.get('class')!r} is not in classes")
-        motifs[mid] = (entry["class"], _terms(entry, f"motifs.{mid}"))
+        motifs[mid] = (entry["class"], _terms(entry, f"motifs.{mid}", romanise=True))
     postures = {pid: _posture_terms(e, f"postures.{pid}") for pid, e in m["postures"].items()}
     facings = {fid: _posture_terms(e, f"facing.{fid}") for fid, e in m["facing"].items()}
     t = _read(Path(mantras_path))
@@ -265,13 +349,23 @@ def load_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
                  for mid, e in m["motifs"].items() if e.get("ambiguous_en")}
     if "sacred_context" not in m:
         raise LexiconError(f"{motifs_path}: missing 'sacred_context'")
+    causatives = []
+    for verb in m.get("causatives") or []:
+        active, passive = _verb_forms(str(verb), "causatives")
+        causatives += [f for f in active + passive if not f.startswith("being ")]
     return Lexicon(classes, motifs, postures, facings, _terms(m["agents"], "agents", ("en",)),
                    _terms(m["linkers"], "linkers", ("en",)), tuple(mantras), tuple(t.get("symbols") or []),
                    _terms(t.get("generic_terms", {}), "generic_terms"),
                    _terms(t.get("writing_cues", {}), "writing_cues", ("en",)),
                    int(t.get("glued_min_letters", 10)), _terms(m["heritage_context"], "heritage_context", ("en",)),
                    frozenset(pid for pid, e in m["postures"].items() if e.get("heritage")),
-                   ambiguous, _terms(m["sacred_context"], "sacred_context", ("en",)))
+                   ambiguous, _terms(m["sacred_context"], "sacred_context", ("en",)),
+                   {pid: t for pid, e in m["postures"].items() if (t := _near_terms(e, f"postures.{pid}"))},
+                   {pid: p for pid, e in m["postures"].items() if (p := _patterns(e, f"postures.{pid}", "image_patterns"))},
+                   {pid: p for pid, e in m["postures"].items() if (p := _patterns(e, f"postures.{pid}", "onto_patterns"))},
+                   _terms({"en": sorted(set(causatives))}, "causatives", ("en",)),
+                   _terms({"en": m.get("pronouns"), "zh": m.get("pronouns_zh")}, "pronouns", ("en",)),
+                   frozenset(str(t) for e in m["postures"].values() for t in e.get("onto_exempt") or []))
 
 
 def _is_han(text: str) -> bool:
@@ -307,7 +401,7 @@ class SacredFindings:
 
     def to_dict(self) -> dict[str, Any]:
         return {"hits": [h.to_dict(self.text) for h in self.hits
-                         if h.group not in ("linker", "cue", "heritage", "sacred_context")]}
+                         if h.group not in ("linker", "cue", "heritage", "sacred_context", "causative", "pronoun")]}
 
 
 def _roman_hits(r: Roman, group: str, ident: str, terms: Terms, role: str = "state", **kw: Any) -> list[Hit]:
@@ -322,10 +416,12 @@ def _both(r: Roman, h: Hanzi, group: str, ident: str, terms: Terms, role: str = 
     return _roman_hits(r, group, ident, terms, role, **kw) + _zh_hits(h, group, ident, terms, role)
 
 
-def _mantra_hits(r: Roman, h: Hanzi, lex: Lexicon) -> list[Hit]:
+def _mantra_hits(r: Roman, h: Hanzi, lex: Lexicon, han_forms: bool = True) -> list[Hit]:
     out = []
     for m in lex.mantras:
-        out += _both(r, h, "mantra", m.ident, m.forms, glued_min=lex.glued_min_letters, allow_han=True)
+        out += _roman_hits(r, "mantra", m.ident, m.forms, glued_min=lex.glued_min_letters, allow_han=True)
+        if han_forms:
+            out += _zh_hits(h, "mantra", m.ident, m.forms)
         out += _roman_hits(r, "mantra_ambiguous", m.ident, m.ambiguous, allow_han=True)
         out += _both(r, h, "mantra_name", m.ident, m.names)
         for pattern in m.phonetic:
@@ -335,6 +431,37 @@ def _mantra_hits(r: Roman, h: Hanzi, lex: Lexicon) -> list[Hit]:
                     group = "mantra" if j - i >= lex.glued_min_letters else "mantra_ambiguous"
                     out.append(Hit(group, m.ident, "phonetic: " + match.group(), *r.span(i, j)))
     return out
+
+
+def _encoded_hits(text: str, chars: list[tuple[str, int]], lex: Lexicon) -> list[Hit]:
+    """Mantras in the decodings of :mod:`governance.encodings` (reversed, upside down, ROT13, Base64, Morse,
+    spelling alphabet) and under any Caesar shift; only unambiguous mantra text counts there."""
+    out = []
+    for how, decoded in encoded_readings(text, chars):
+        r = roman(decoded)
+        out += [Hit("mantra", h.ident, f"{how}: {h.term}", h.start, h.end)
+                for h in _mantra_hits(r, Hanzi("", ()), lex, han_forms=False) if h.group == "mantra"]
+    plain = [(c.lower(), i) for c, i in chars if c.isascii() and c.isalpha()]
+    if len(plain) > lex.glued_min_letters:
+        sig = shift_signature("".join(c for c, _ in plain))
+        for ident, key in _shift_keys(lex):
+            pos = sig.find(key)
+            while pos >= 0:
+                out.append(Hit("mantra", ident, "Caesar shift: " + "".join(c for c, _ in plain[pos:pos + len(key) + 1]),
+                               plain[pos][1], plain[pos + len(key)][1] + 1))
+                pos = sig.find(key, pos + 1)
+    return out
+
+
+def _shift_keys(lex: Lexicon) -> tuple[tuple[str, str], ...]:
+    """Shift signatures of every written mantra form of ``glued_min_letters`` or more Latin letters."""
+    out = []
+    for m in lex.mantras:
+        for term, _ in m.forms.words:
+            letters = "".join(c for c in term.lower() if "a" <= c <= "z")
+            if len(letters) >= lex.glued_min_letters:
+                out.append((m.ident, shift_signature(letters)))
+    return tuple(dict.fromkeys(out))
 
 
 def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
@@ -356,7 +483,13 @@ def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
         for group, table in (("posture", lexicon.postures), ("facing", lexicon.facings)):
             for pid, (state, obj) in table.items():
                 hits += _both(r, h, group, pid, state) + _both(r, h, group, pid, obj, role="object")
+        for pid, terms in lexicon.near.items():
+            hits += _both(r, h, "posture", pid, terms, role="near")
         hits += _both(r, h, "agent", "agent", lexicon.agents) + _both(r, h, "linker", "linker", lexicon.linkers)
+        if lexicon.causatives is not None:
+            hits += _roman_hits(r, "causative", "causative", lexicon.causatives)
+        if lexicon.pronouns is not None:
+            hits += _both(r, h, "pronoun", "pronoun", lexicon.pronouns)
         hits += _mantra_hits(r, h, lexicon)
         hits += [Hit("mantra", "om_symbol", c, i, i + 1) for c, i in chars if c in lexicon.symbols]
         hits += _both(r, h, "generic", "generic", lexicon.generic_mantra)
@@ -364,6 +497,19 @@ def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
         hits += _both(r, h, "heritage", "heritage", lexicon.heritage_context)
         seen = set(found.hits)
         found.hits += [h for h in dict.fromkeys(hits) if h not in seen]
+    seen = set(found.hits)
+    found.hits += [h for h in dict.fromkeys(_encoded_hits(text, readings(text)[0], lexicon)) if h not in seen]
+    for pid, patterns in lexicon.image.items():
+        found.hits += [Hit("posture", pid, m.group(), m.start(), m.end(), "image")
+                       for p in patterns for m in p.finditer(text)]
+    h = hanzi(readings(text)[0])
+    for pid, patterns in lexicon.onto.items():
+        found.hits += [Hit("posture", pid, m.group(), m.start(), m.end(), "onto")
+                       for p in patterns for m in p.finditer(text)]
+        found.hits += [Hit("posture", pid, m.group(), h.src[m.start()], h.src[m.end() - 1] + 1, "onto")
+                       for p in patterns for m in p.finditer(h.text) if h.text and m.end() > m.start()]
+    # A name given to a person ("an old man named Fo", "a wrestler named Hanuman Singh") is not the figure.
+    found.hits = [h for h in found.hits if h.group not in ("motif", "motif_ambiguous") or not _NAMED.search(text[:h.start])]
     # A name that is also a person's or a place's ("Tara", the Hill of Tara) is the deity only beside another
     # religious motif or a word of religious context (goddess, statue, thangka, mantra ...).
     sacred = any(h.group in ("motif", "sacred_context", "mantra") for h in found.hits)

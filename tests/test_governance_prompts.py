@@ -93,8 +93,9 @@ def test_postures_and_facing_follow_the_policy(policy):
     assert check_prompt("Guanyin seen from behind", policy).action == "refuse"
     # A posture alone is no concern without a religious motif.
     assert check_prompt("a cat lying face down on a mat", policy).action == "allow"
-    # The policy decides: allowing the posture makes the same prompt a hold.
-    lenient = load_policy(overrides={"sacred": {"deities": {"buddha": {
+    # The policy decides: allowing the posture (and switching off the learned second opinion, which has
+    # learned an upside-down Buddha as degrading) makes the same prompt a hold.
+    lenient = load_policy(overrides={"sacred": {"dignity_classifier": False, "deities": {"buddha": {
         "allowed_postures": ["seated_lotus", "upside_down"], "allowed_facing": ["front"]}}}})
     assert check_prompt("Buddha upside down", lenient).action == "hold"
 

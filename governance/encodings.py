@@ -1,0 +1,139 @@
+"""Encoded readings of a prompt: text a model (or a reader) can decode back into a mantra.
+
+Paper section 6.2, "exclusion of mantras": a disguise need not be a look-alike letter. A mantra spelled
+backwards, turned upside down ("flip text"), shifted by a Caesar cipher (ROT13), packed in Base64, keyed
+in Morse code or spelled in the ICAO radiotelephony alphabet ("Oscar Mike ...") is still the mantra once
+decoded, and every one of these decodings is a standard, public table. Each reading here is only searched
+for *mantras* (:func:`governance.sacred.mantra_findings`), never for motifs or postures, so a decoding that
+turns an ordinary word into another ordinary word cannot refuse a benign prompt.
+
+Every decoded character keeps the source offset of what it was decoded from (a Base64 token's letters
+all map to the token's span), so a refusal still names its span. Each reading is one pass over the
+text: linear in its length.
+
+References: ITU-R M.1677-1 (International Morse code); ICAO Annex 10, vol. II, §5.2.1.3 (spelling
+alphabet); RFC 4648 §4 (Base64); the Unicode Character Database names ("LATIN SMALL LETTER TURNED M").
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import functools
+import re
+import unicodedata
+
+Chars = list[tuple[str, int]]  # (character, source offset), as in governance.normalize
+
+MORSE = {".-": "a", "-...": "b", "-.-.": "c", "-..": "d", ".": "e", "..-.": "f", "--.": "g", "....": "h",
+         "..": "i", ".---": "j", "-.-": "k", ".-..": "l", "--": "m", "-.": "n", "---": "o", ".--.": "p",
+         "--.-": "q", ".-.": "r", "...": "s", "-": "t", "..-": "u", "...-": "v", ".--": "w", "-..-": "x",
+         "-.--": "y", "--..": "z"}
+_DOTS = str.maketrans({"·": ".", "•": ".", "∙": ".", "−": "-", "–": "-", "—": "-", "_": "-"})
+_MORSE_RUN = re.compile(r"[.\-·•∙−–—_]{1,6}(?:[ \t/|]+[.\-·•∙−–—_]{1,6}){2,}")
+ICAO = {"alfa": "a", "alpha": "a", "bravo": "b", "charlie": "c", "delta": "d", "echo": "e", "foxtrot": "f",
+        "golf": "g", "hotel": "h", "india": "i", "juliett": "j", "juliet": "j", "kilo": "k", "lima": "l",
+        "mike": "m", "november": "n", "oscar": "o", "papa": "p", "quebec": "q", "romeo": "r", "sierra": "s",
+        "tango": "t", "uniform": "u", "victor": "v", "whiskey": "w", "whisky": "w", "xray": "x", "x-ray": "x",
+        "yankee": "y", "zulu": "z"}
+_WORD = re.compile(r"[A-Za-z][A-Za-z\-]*")
+_B64 = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{8,}={0,2}(?![A-Za-z0-9+/=_-])")
+# Rotations of Latin letters that are themselves letters (flip-text generators use them): u turned is n.
+_TURNED_ASCII = {"n": "u", "u": "n", "p": "d", "d": "p", "b": "q", "q": "b", "s": "s", "o": "o", "x": "x",
+                 "z": "z", "l": "l", "6": "9", "9": "6"}
+_TURNED_NAME = re.compile(r"LATIN (?:SMALL|CAPITAL) LETTER (?:TURNED|INVERTED|REVERSED) ([A-Z])\b")
+
+
+@functools.lru_cache(maxsize=4096)
+def _turned(char: str) -> str | None:
+    """The letter a turned (rotated 180 degrees) character stands for: ɯ is m, ɥ is h, ǝ is e."""
+    m = _TURNED_NAME.match(unicodedata.name(char, ""))
+    return m.group(1).lower() if m else None
+
+
+def reversed_reading(chars: Chars) -> Chars:
+    """The text read backwards ("muh emdap inam mo")."""
+    return chars[::-1]
+
+
+def turned_reading(chars: Chars) -> Chars | None:
+    """Upside-down text read the right way up: reversed, each turned letter read as its letter; None when
+    the text has no turned letter (then this reading is the reversed one)."""
+    if not any(_turned(c) for c, _ in chars):
+        return None
+    out: Chars = []
+    for c, i in reversed(chars):
+        t = _turned(c)
+        out.append((t if t else _TURNED_ASCII.get(c.lower(), c), i))
+    return out
+
+
+def rot13_reading(chars: Chars) -> Chars:
+    """ROT13 of the Latin letters (the common Caesar shift; other shifts: :func:`shift_signature`)."""
+    return [(codecs.encode(c, "rot13") if c.isascii() else c, i) for c, i in chars]
+
+
+def shift_signature(letters: str) -> str:
+    """Differences of successive letters modulo 26: identical for a text and every Caesar shift of it."""
+    return "".join(chr(97 + (ord(b) - ord(a)) % 26) for a, b in zip(letters, letters[1:]))
+
+
+def base64_readings(text: str) -> list[Chars]:
+    """Base64 tokens (RFC 4648, standard or URL-safe alphabet) that decode to printable UTF-8 text."""
+    out = []
+    for m in _B64.finditer(text):
+        token = m.group()
+        if not any(c.isdigit() or c.isupper() for c in token) and "=" not in token:
+            continue  # a plain lower-case word is not Base64
+        try:
+            raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_" if any(c in "-_" for c in token)
+                                   else None, validate=True)
+            decoded = raw.decode("utf-8")
+        except (binascii.Error, ValueError):
+            continue
+        if decoded and all(c.isprintable() or c.isspace() for c in decoded):
+            out.append([(c, m.start()) for c in decoded])
+    return out
+
+
+def morse_readings(text: str) -> list[Chars]:
+    """Runs of three or more Morse codes (ITU-R M.1677-1); a slash or a wide gap separates words."""
+    out = []
+    for m in _MORSE_RUN.finditer(text):
+        chars: Chars = []
+        for code in re.finditer(r"[^ \t/|]+|/|\|", m.group()):
+            sym = code.group().translate(_DOTS)
+            chars.append((" " if sym in "/|" else MORSE.get(sym, "?"), m.start() + code.start()))
+        if sum(c.isalpha() for c, _ in chars) >= 3:
+            out.append(chars)
+    return out
+
+
+def icao_readings(text: str) -> list[Chars]:
+    """Runs of three or more ICAO spelling-alphabet words read as their letters ("Oscar Mike" is "om")."""
+    out, run = [], []
+    for m in _WORD.finditer(text):
+        letter = ICAO.get(m.group().lower())
+        gap = text[run[-1][2]:m.start()] if run else ""
+        if letter and (not run or re.fullmatch(r"[\s,;.\-/|]*", gap)):
+            run.append((letter, m.start(), m.end()))
+            continue
+        if len(run) >= 3:
+            out.append([(c, i) for c, i, _ in run])
+        run = [(letter, m.start(), m.end())] if letter else []
+    if len(run) >= 3:
+        out.append([(c, i) for c, i, _ in run])
+    return out
+
+
+def encoded_readings(text: str, chars: Chars) -> list[tuple[str, Chars]]:
+    """Every decoding of ``text`` (whose decoded characters are ``chars``) to search for mantras, each named."""
+    out: list[tuple[str, Chars]] = [("reversed", reversed_reading(chars)), ("rot13", rot13_reading(chars))]
+    turned = turned_reading(chars)
+    if turned is not None:
+        out.append(("upside-down", turned))
+    out += [("base64", r) for r in base64_readings(text)]
+    out += [("morse", r) for r in morse_readings(text)]
+    out += [("spelling alphabet", r) for r in icao_readings(text)]
+    return out
