@@ -27,11 +27,9 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 study: setup
 	$(BIN)/dvc repro
 
-# Unit tests and the end-to-end smoke of `dvc repro` on the smoke profile, in two worker processes (the
-# smoke module, ~11 minutes of one core, runs on one while the other takes every other file; more workers
-# would not shorten it).
+# Unit tests, then the end-to-end smoke of `dvc repro` on the smoke profile.
 test: setup
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest
 
 clean-study:
 	rm -rf data models reports
