@@ -42,7 +42,7 @@ from PIL import ImageOps  # noqa: E402
 
 from inkgen import config  # noqa: E402
 from inkgen.models.vqgan import VQGAN  # noqa: E402
-from inkgen.train_stage import train_config, vqgan_config  # noqa: E402
+from inkgen.training.runs import train_config, vqgan_config  # noqa: E402
 from inkgen.training import TextFeatures, effective_lambda, evaluate_vqgan, train_vqgan  # noqa: E402
 
 TEXT_DIM = 384  # the embedded MiniLM's width
@@ -70,7 +70,7 @@ def load_inputs(params, root: Path, n: int, val: int, seed: int):
     features = root / params.paths.models / "text_features.pt"
     clip_file = root / params.paths.models / "clip.pt"
     if manifest.is_file() and features.is_file():
-        from inkgen.train_stage import load_data
+        from inkgen.training.runs import load_data
 
         data = load_data(params, root)
         clip = load_clip(clip_file) if clip_file.is_file() else None
