@@ -74,11 +74,31 @@ class Terms:
     zh_exceptions: tuple[str, ...] = ()
     word_exceptions: tuple[str, ...] = ()       # roman keys
 
+    @functools.cached_property
+    def _by_prefix(self) -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
+        """Positions in ``words`` by their key's first three letters, and those of shorter keys."""
+        index: dict[str, list[int]] = {}
+        for n, (_, key) in enumerate(self.words):
+            if len(key) >= 3:
+                index.setdefault(key[:3], []).append(n)
+        return {k: tuple(v) for k, v in index.items()}, tuple(n for n, (_, k) in enumerate(self.words) if len(k) < 3)
+
     def find_words(self, r: Roman, glued_min: int = 0, allow_han: bool = False) -> Iterable[tuple[str, int, int]]:
-        """``(term, first letter, end letter)`` of every boundary-respecting occurrence."""
-        blocked = [(i, j) for key in self.word_exceptions for i, j in _occurrences(r, key, 0, True)]
-        for term, key in self.words:
+        """``(term, first letter, end letter)`` of every boundary-respecting occurrence.
+
+        A key occurs only where its first three letters do, so only keys whose prefix is among the text's
+        letter trigrams are searched for (in ``words`` order): the same hits at a fraction of the cost, since
+        the guardrail screens every prompt against every lexicon entry in every reading."""
+        index, short = self._by_prefix
+        candidates = [n for prefix in index.keys() & r.trigrams for n in index[prefix]]
+        if not candidates and not short:
+            return
+        blocked = None
+        for n in sorted(candidates + list(short)):
+            term, key = self.words[n]
             for i, j in _occurrences(r, key, glued_min, allow_han):
+                if blocked is None:
+                    blocked = [(a, b) for ex in self.word_exceptions for a, b in _occurrences(r, ex, 0, True)]
                 if not any(a < j and i < b for a, b in blocked):
                     yield term, i, j
 
@@ -225,6 +245,11 @@ class Lexicon:
     @property
     def mantra_names(self) -> dict[str, str]:
         return {m.ident: m.name for m in self.mantras}
+
+    @functools.cached_property
+    def shift_keys(self) -> tuple[tuple[str, str], ...]:
+        """:func:`_shift_keys`, computed once per lexicon (the same for every prompt)."""
+        return _shift_keys(self)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -444,7 +469,7 @@ def _encoded_hits(text: str, chars: list[tuple[str, int]], lex: Lexicon) -> list
     plain = [(c.lower(), i) for c, i in chars if c.isascii() and c.isalpha()]
     if len(plain) > lex.glued_min_letters:
         sig = shift_signature("".join(c for c, _ in plain))
-        for ident, key in _shift_keys(lex):
+        for ident, key in lex.shift_keys:
             pos = sig.find(key)
             while pos >= 0:
                 out.append(Hit("mantra", ident, "Caesar shift: " + "".join(c for c, _ in plain[pos:pos + len(key) + 1]),
