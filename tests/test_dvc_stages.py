@@ -21,7 +21,7 @@ NOTEBOOK_STAGES = sorted(n for n in STAGES if n != "params")
 # what stages write (a dependency on one is checked by DVC, not here)
 OUTPUTS = {o if isinstance(o, str) else next(iter(o)) for s in STAGES.values() for o in s.get("outs", [])}
 # the params section(s) a stage is about, when its name is not one
-SECTIONS = {"params": (), "vqgan": ("model.vqgan", "train.epochs"), "train": ("model", "train.prior_epochs", "generate"),
+SECTIONS = {"params": (), "vqgan": ("model.vqgan", "train.epochs"), "vqgan_guided": ("model.vqgan", "train.epochs"), "train": ("model", "train.prior_epochs", "generate"),
             "evaluate": ("evaluate", "generate"), "instructions": ("instructions", "generate"),
             "study": ("paths.metrics",), "text_features": ("text_encoder",)}
 
@@ -135,23 +135,27 @@ def test_every_stage_waits_for_the_params_check():
 
 def test_training_stages_cover_every_variant_and_share_vqgans_as_the_library_says():
     from inkgen import config
-    from inkgen.training.runs import VARIANTS, vqgan_owner
+    from inkgen.training.runs import VARIANTS, branch_source, vqgan_owner
 
     params = config.load(ROOT / "params.yaml")
     owners = {v: vqgan_owner(params, v) for v in VARIANTS}
-    train, vqgan = DVC_YAML["train"]["matrix"], DVC_YAML["vqgan"]["matrix"]
+    train, vqgan, guided = (DVC_YAML[s]["matrix"] for s in ("train", "vqgan", "vqgan_guided"))
     assert train["variant"] == list(VARIANTS), "dvc.yaml train: matrix must list every variant"
-    assert sorted(vqgan["variant"]) == sorted(set(owners.values())), \
-        "dvc.yaml vqgan: matrix must list exactly the variants that own a VQGAN"
+    assert sorted(vqgan["variant"] + guided["variant"]) == sorted(set(owners.values())), \
+        "dvc.yaml vqgan + vqgan_guided: matrices must list exactly the variants that own a VQGAN"
+    # vqgan_guided: the runs that continue a CLIP-free twin at clip_start, and depend on the twin's folder
+    twins = {v: branch_source(params, v) for v in guided["variant"]}
+    assert all(twins.values()) and not any(branch_source(params, v) for v in vqgan["variant"])
+    assert {f"${{paths.models}}/vqgan/{t}/seed-${{item.seed}}" for t in twins.values()} <= set(_deps(DVC_YAML["vqgan_guided"]))
     # the same seeds for every variant and both phases: one list, params train.seeds
-    assert train["seed"] == vqgan["seed"] == "${train.seeds}"
+    assert train["seed"] == vqgan["seed"] == guided["seed"] == "${train.seeds}"
     vq_deps = [d for d in _deps(DVC_YAML["train"]) if d.startswith("${paths.models}/vqgan/")]
     assert sorted(vq_deps) == sorted(f"${{paths.models}}/vqgan/{v}/seed-${{item.seed}}" for v in set(owners.values()))
 
 
 def test_dvc_generates_one_stage_per_variant_and_seed():
     from inkgen import config
-    from inkgen.training.runs import VARIANTS, vqgan_owner
+    from inkgen.training.runs import VARIANTS, branch_source, vqgan_owner
 
     params = config.load(ROOT / "params.yaml")
     listed = subprocess.run([str(Path(sys.executable).parent / "dvc"), "stage", "list", "--name-only"],
@@ -160,15 +164,17 @@ def test_dvc_generates_one_stage_per_variant_and_seed():
     names = set(listed.stdout.split())
     seeds = params.train.seeds
     assert {f"train@{v}-{s}" for v in VARIANTS for s in seeds} <= names
-    assert {f"vqgan@{v}-{s}" for v in {vqgan_owner(params, v) for v in VARIANTS} for s in seeds} <= names
-    assert not any(n.startswith("vqgan@no_transformer") for n in names)
+    phase1 = {f"vqgan_guided@{v}-{s}" if branch_source(params, v) else f"vqgan@{v}-{s}"
+              for v in {vqgan_owner(params, v) for v in VARIANTS} for s in seeds}
+    assert phase1 <= names
+    assert not any(n.startswith(("vqgan@no_transformer", "vqgan@full", "vqgan_guided@no_clip")) for n in names)
 
 
 
 def test_training_stages_track_exactly_what_their_checkpoints_hash():
     from inkgen.training.runs import PHASE1_PARAMS, PHASE2_PARAMS
 
-    for stage, keys in (("vqgan", PHASE1_PARAMS), ("train", PHASE2_PARAMS)):
+    for stage, keys in (("vqgan", PHASE1_PARAMS), ("vqgan_guided", PHASE1_PARAMS), ("train", PHASE2_PARAMS)):
         tracked = {p for p in STAGES[stage]["params"] if not p.startswith("paths.")}
         assert set(keys) <= tracked, f"{stage}: dvc.yaml does not track {sorted(set(keys) - tracked)}"
         extra = tracked - set(keys) - {"generate"}

@@ -31,7 +31,8 @@ RUNS = [(v, s) for v in VARIANTS for s in SEEDS]
 # stage -> its executed notebook under reports/notebooks/
 NOTEBOOKS = {**{name: f"{i:02d}_{name}" for i, name in enumerate(DATA_STAGES, 1)},
              "text_features": "04_text_features", "judge": "04_clip-judge",
-             **{f"vqgan@{v}-{s}": f"05a_vqgan-{v}-{s}" for v in VQGAN_OWNERS for s in SEEDS},
+             **{f"{'vqgan_guided' if v == 'full' else 'vqgan'}@{v}-{s}": f"05a_vqgan-{v}-{s}"
+                for v in VQGAN_OWNERS for s in SEEDS},
              **{f"train@{v}-{s}": f"05b_train-{v}-{s}" for v, s in RUNS},
              "evaluate": "06_evaluate", "instructions": "07_instructions", "governance": "08_governance",
              "study": "09_study"}

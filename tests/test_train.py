@@ -12,6 +12,7 @@ import torch
 from inkgen.models.clip import build_clip, freeze
 from inkgen.models.cross_modal import TextToCodes
 from inkgen.models.vqgan import VQGAN, VQGANConfig, VQGANLoss
+from inkgen.training.checkpoint import branch_path
 from inkgen.training import (CheckpointError, TextFeatures, TrainConfig, TrainError, checkpoint_path,
                           clip_text_features, convergence_epoch, effective_lambda, epoch_order, file_sha256,
                           generator_objective, load_trained, prior_config, resolve_device, smoothed,
@@ -181,6 +182,34 @@ def test_vqgan_resume_equals_uninterrupted(tmp_path, clip, stop):
     assert same_state(resumed.model, full.model) and same_state(resumed.discriminator, full.discriminator)
     assert resumed.history == full.history
     assert file_sha256(resumed.checkpoint) == file_sha256(full.checkpoint)
+
+
+@pytest.mark.parametrize("clip_start", [0, 3, 99])  # at the start, mid-run (mid-epoch), past the end
+def test_a_guided_run_branched_from_its_twin_equals_one_from_scratch(tmp_path, clip, clip_start):
+    """full = no_clip until clip_start: the stage runs that stretch once (vqgan-branch.pt) and continues it."""
+    guided = cfg(epochs=3, disc_start=1, clip_start=clip_start)
+    scratch = run_vqgan(guided, tmp_path / "scratch", clip=clip)
+    twin = run_vqgan(cfg(epochs=3, disc_start=1, clip_start=clip_start, variant="no_clip"), tmp_path / "twin",
+                     branch_at=clip_start)
+    branched = run_vqgan(guided, tmp_path / "full", clip=clip, resume=True,
+                         branch_from=branch_path(tmp_path / "twin"))
+    assert same_state(branched.model, scratch.model) and same_state(branched.discriminator, scratch.discriminator)
+    assert branched.history == scratch.history and branched.steps == scratch.steps
+    assert file_sha256(branched.checkpoint) == file_sha256(scratch.checkpoint)
+    if clip_start == 0:
+        assert not same_state(twin.model, scratch.model)
+
+
+def test_a_branch_of_another_run_is_refused(tmp_path, clip):
+    run_vqgan(cfg(epochs=2, clip_start=2, variant="no_clip"), tmp_path / "twin", branch_at=2)
+    with pytest.raises(CheckpointError, match="train_config") as info:  # another seed: another run
+        run_vqgan(cfg(epochs=2, clip_start=2, seed=1), tmp_path / "a", clip=clip, branch_from=branch_path(tmp_path / "twin"))
+    assert "vqgan-branch.pt" in str(info.value)
+    with pytest.raises(CheckpointError, match="not at clip_start"):  # the twin's last state is no branch point
+        run_vqgan(cfg(epochs=2, clip_start=2), tmp_path / "b", clip=clip,
+                  branch_from=checkpoint_path(tmp_path / "twin", "vqgan"))
+    with pytest.raises(CheckpointError, match="does not exist"):
+        run_vqgan(cfg(epochs=2, clip_start=2), tmp_path / "c", clip=clip, branch_from=tmp_path / "nowhere.pt")
 
 
 def test_corrupt_or_foreign_checkpoint_is_refused(tmp_path, clip):

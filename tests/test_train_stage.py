@@ -14,7 +14,8 @@ from inkgen.models.classifier import build_classifier
 from inkgen.heldout import held_out_prompts, judge
 from inkgen.layout import Layout
 from inkgen.stages.vqgan import run as run_vqgan
-from inkgen.training.runs import VARIANTS, params_hash, train_config, vqgan_config, vqgan_owner
+from inkgen.training.runs import (VARIANTS, branch_source, branches_at, params_hash, train_config, vqgan_config,
+                                  vqgan_owner)
 from inkgen.training import TrainError, effective_lambda
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -29,8 +30,14 @@ def test_variants_share_a_vqgan_only_when_phase_1_is_the_same_run(params, raw_pa
     owners = {v: vqgan_owner(params, v) for v in VARIANTS}
     assert owners == {"full": "full", "no_clip": "no_clip", "no_transformer": "full",
                       "vqgan_clip": "vqgan_clip", "vqgan": "vqgan"}
-    raw_params["train"]["lambda_clip"] = 0.0  # without CLIP guidance, no_clip's phase 1 is full's
-    assert vqgan_owner(config.parse(raw_params), "no_clip") == "full"
+    # full's run continues no_clip's at clip_start (until then they are one computation); none other branches
+    assert {v: branch_source(params, v) for v in VARIANTS} == {
+        "full": "no_clip", "no_clip": None, "no_transformer": "no_clip", "vqgan_clip": None, "vqgan": None}
+    assert {v: branches_at(params, v) for v in VARIANTS} == {
+        "full": None, "no_clip": params.train.clip_start, "no_transformer": None, "vqgan_clip": None, "vqgan": None}
+    raw_params["train"]["lambda_clip"] = 0.0  # then full equals no_clip, still by continuing it: the DAG stays
+    assert vqgan_owner(config.parse(raw_params), "no_clip") == "no_clip"
+    assert branch_source(config.parse(raw_params), "full") == "no_clip"
     with pytest.raises(TrainError, match="unknown variant 'bogus'"):
         vqgan_owner(params, "bogus")
 

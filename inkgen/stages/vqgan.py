@@ -1,7 +1,9 @@
 """Stage vqgan@<variant>-<seed> (notebook 05a_vqgan): phase 1 of MTDIG-TIGIVM-CLIP (paper section 2.2), the
 improved VQGAN trained with eq. 14, for each variant that owns a VQGAN (``no_transformer`` uses ``full``'s,
 :func:`inkgen.training.runs.vqgan_owner`) and each seed of ``train.seeds``; checkpoint under
-``models/vqgan/<variant>/seed-<S>/``, metrics ``<paths.metrics>/vqgan/<variant>/seed-<S>.json``.
+``models/vqgan/<variant>/seed-<S>/``, metrics ``<paths.metrics>/vqgan/<variant>/seed-<S>.json``. ``full``'s
+run continues ``no_clip``'s at ``train.clip_start`` (:func:`inkgen.training.runs.branch_source`; dvc.yaml's
+stage ``vqgan_guided``), since until then the two are the same computation.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from inkgen.config import Params, project_root
 from inkgen.layout import Layout, write_metrics
 from inkgen.models.vqgan import VQGANConfig
 from inkgen.training.config import TrainError, effective_lambda
-from inkgen.training.runs import (fit_vqgan, load_data, parameter_table, params_hash, train_config, vqgan_config,
-                                  vqgan_owner)
+from inkgen.training.runs import (branch_source, fit_vqgan, load_data, parameter_table, params_hash, train_config,
+                                  vqgan_config, vqgan_owner)
 from inkgen.training.vqgan_phase import TrainResult
 
 
@@ -75,7 +77,10 @@ def run(params: Params, root: str | Path | None, variant: str, seed: int, *, sho
         recon = model(x, data.val_text.pooled[shown] if vq_config.text_style_norm else None).recon.clamp(-1, 1)
     last = result.history[-1]
     parameters = parameter_table(model, result.discriminator)
+    twin = branch_source(params, variant)
     metrics = {"variant": variant, "seed": int(seed), "epochs": len(result.history), "steps": result.steps,
+               # the first clip_start steps are the twin's run (the same computation): wall time is this run's own
+               "continues": {"variant": twin, "from_step": min(config.clip_start, result.steps)} if twin else None,
                "converged_epoch": result.converged_epoch, "wall_seconds": wall,
                "train_images_per_second": result.images_per_second,
                "parameters": int(parameters["generator total"]),

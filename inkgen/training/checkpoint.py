@@ -36,6 +36,12 @@ def checkpoint_path(directory: str | Path, phase: str) -> Path:
     return Path(directory) / f"{phase}-last.pt"
 
 
+def branch_path(directory: str | Path) -> Path:
+    """Where a phase-1 run keeps its state at the branch step (``train.clip_start``), from which the run
+    of its CLIP-guided twin continues (:func:`inkgen.training.runs.branch_source`)."""
+    return Path(directory) / "vqgan-branch.pt"
+
+
 def rng_state(device: torch.device) -> dict[str, torch.Tensor]:
     """The global RNG states that training draws from (dropout, dead-code re-initialisation)."""
     out = {"cpu": torch.get_rng_state()}

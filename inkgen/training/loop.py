@@ -50,13 +50,18 @@ def run_epochs(state: LoopState, *, n: int, batch_size: int, epochs: int, seed: 
                epoch_end_fn: Callable[[dict[str, float]], dict[str, float]],
                save_fn: Callable[[], None] | None, checkpoint_every: int,
                stop_after_steps: int | None, on_epoch: Callable[[dict[str, Any]], None] | None,
-               progress: bool, desc: str) -> tuple[bool, float, int]:
+               progress: bool, desc: str,
+               branch: tuple[int, Callable[[], None]] | None = None) -> tuple[bool, float, int]:
     """Run the remaining epochs from ``state``; return (complete, seconds in steps, images seen).
 
     ``step_fn(idx)`` trains on the samples ``idx`` and returns per-batch means; ``epoch_end_fn(means)``
     returns the epoch's history entry (validation added). ``stop_after_steps``: stop (as if killed,
-    nothing saved) before the step that would exceed this global step count.
+    nothing saved) before the step that would exceed this global step count. ``branch`` = (step, fn):
+    ``fn()`` is called when the global step count reaches ``step`` (before that step's batch is drawn; at
+    the start when it is 0), so that another run can start from this run's state there.
     """
+    if branch is not None and state.step == branch[0] == 0:
+        branch[1]()
     bs = min(batch_size, n)
     per_epoch = math.ceil(n / bs)
     seconds, seen = 0.0, 0
@@ -85,6 +90,8 @@ def run_epochs(state: LoopState, *, n: int, batch_size: int, epochs: int, seed: 
                 bar.set_postfix({k: f"{v:.4f}" for k, v in list(logs.items())[:3]}, refresh=False)
                 if save_fn is not None and checkpoint_every and state.step % checkpoint_every == 0:
                     save_fn()
+                if branch is not None and state.step == branch[0]:
+                    branch[1]()
             count = state.sums.pop("_n", 0.0) or 1.0
             means = {k: v / count for k, v in sorted(state.sums.items())}
             entry = {"epoch": state.epoch + 1, "step": state.step, **epoch_end_fn(means)}

@@ -3,7 +3,8 @@ checkpoint carries, the screened data with its text features, and the run of eac
 every process runs under torchrun, :mod:`inkgen.launch`).
 
 Variants whose phase 1 would be the same run share one VQGAN: ``no_transformer`` differs from ``full``
-only in its prior, so it uses ``full``'s VQGAN (:func:`vqgan_owner`). Everything is read from params:
+only in its prior, so it uses ``full``'s VQGAN (:func:`vqgan_owner`); ``full``'s run continues ``no_clip``'s
+at ``clip_start``, where they part (:func:`branch_source`). Everything is read from params:
 sizes from ``model``, run values from ``train``, the resolution from ``curate.target_size`` and the text
 width from the text encoder. Each run logs its epochs with dvclive (``Live(dvcyaml=None)``, so that
 dvclive never rewrites dvc.yaml). Files: :class:`inkgen.layout.Layout`.
@@ -25,7 +26,8 @@ from inkgen.config import Params, TrainParams
 from inkgen.data.dataset import Split, load_split
 from inkgen.layout import Layout
 from inkgen.models.vqgan import VARIANT_FLAGS, VQGAN, VQGANConfig
-from inkgen.training.config import TrainConfig, TrainError, effective_lambda
+from inkgen.training.checkpoint import branch_path
+from inkgen.training.config import NO_CLIP_VARIANTS, TrainConfig, TrainError, effective_lambda
 from inkgen.training.distributed import is_main
 from inkgen.training.features import FineTunedTextFeatures, TextFeatures, load_text_features
 from inkgen.training.prior_phase import load_trained, prior_config, train_prior
@@ -54,16 +56,39 @@ def train_config(params: Params, variant: str, seed: int | None = None) -> Train
     return TrainConfig(**params.train.run_config(variant, params.train.seeds[0] if seed is None else seed))
 
 
+def _guided(variant: str) -> bool:
+    return variant not in NO_CLIP_VARIANTS
+
+
+def _same_vqgan(a: str, b: str) -> bool:
+    return VARIANT_FLAGS[a] == VARIANT_FLAGS[b]
+
+
 def vqgan_owner(params: Params, variant: str) -> str:
     """The variant whose phase-1 run ``variant`` uses: the first in ``VARIANTS`` order with the same VQGAN
-    flags and the same effective CLIP weight (hence the very same run)."""
+    flags and the same CLIP guidance (hence the very same run): ``no_transformer`` uses ``full``'s."""
     if variant not in VARIANTS:
         raise TrainError(f"unknown variant {variant!r}; allowed: {list(VARIANTS)}")
+    return next(v for v in VARIANTS if _same_vqgan(v, variant) and _guided(v) == _guided(variant))
 
-    def key(v: str) -> tuple:
-        return tuple(sorted(VARIANT_FLAGS[v].items())), effective_lambda(train_config(params, v))
 
-    return next(v for v in VARIANTS if key(v) == key(variant))
+def branch_source(params: Params, variant: str) -> str | None:
+    """The CLIP-free variant whose phase-1 run ``variant``'s continues from step ``train.clip_start``, or
+    None. A CLIP-guided run and the CLIP-free run of the same VQGAN and seed are the same computation until
+    ``L_CLIP`` joins eq. 14 at ``clip_start`` (``full`` and ``no_clip``: 75% of the default run), so the
+    study computes that stretch once (:func:`inkgen.training.vqgan_phase.train_vqgan`, ``branch_from``)."""
+    owner = vqgan_owner(params, variant)
+    if not _guided(owner):
+        return None
+    return next((v for v in VARIANTS if _same_vqgan(v, owner) and not _guided(v)), None)
+
+
+def branches_at(params: Params, variant: str) -> int | None:
+    """The step at which ``variant``'s run keeps its state for a guided twin (``train.clip_start``), or
+    None when no variant continues it."""
+    if any(branch_source(params, v) == variant for v in VARIANTS):
+        return params.train.clip_start
+    return None
 
 
 def vqgan_config(params: Params, variant: str, text_dim: int) -> VQGANConfig:
@@ -200,12 +225,15 @@ def fit_vqgan(params: Params, variant: str, seed: int, root: Path, data: StageDa
         from inkgen.models.clip import load_clip  # open_clip (seconds): only variants guided by CLIP
 
         clip = load_clip(layout.clip("guide"))
+    twin = branch_source(params, variant)
     on_epoch, close = live_logger(layout.live_dir("vqgan", variant, seed) if is_main() else None)
     try:
         return train_vqgan(config, vqgan_config(params, variant, data.encoder.dim), data.train.as_float_tensor(),
                            data.train.captions, params_hash=params_hash(params, "vqgan"), text=data.train_text,
                            clip=clip, val_images=data.val.as_float_tensor(), val_text=data.val_text,
                            checkpoint_dir=layout.vqgan_checkpoint(variant, seed).parent, resume=True,
+                           branch_at=branches_at(params, variant),
+                           branch_from=branch_path(layout.vqgan_checkpoint(twin, seed).parent) if twin else None,
                            on_epoch=on_epoch, progress=progress)
     finally:
         close()

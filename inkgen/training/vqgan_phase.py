@@ -24,8 +24,8 @@ from torch import nn
 
 from inkgen.models.vqgan import VQGAN, VQGANConfig, VQGANLoss
 from inkgen.training import distributed
-from inkgen.training.checkpoint import (CheckpointError, checkpoint_path, load_checkpoint, rng_state,
-                                        save_checkpoint, set_rng_state)
+from inkgen.training.checkpoint import (CheckpointError, branch_path, checkpoint_path, load_checkpoint,
+                                        rng_state, save_checkpoint, set_rng_state)
 from inkgen.training.config import (TrainConfig, TrainError, autocast, effective_lambda, execution,
                                     grad_scaler, lr_factor, resolve_device, set_lr)
 from inkgen.training.convergence import convergence_epoch
@@ -135,7 +135,8 @@ def train_vqgan(config: TrainConfig, vqgan_config: VQGANConfig, images: torch.Te
                 text: TextFeatures | None = None, clip=None, clip_text: torch.Tensor | None = None,
                 val_images: torch.Tensor | None = None, val_captions: Sequence[str] | None = None,
                 val_text: TextFeatures | None = None, checkpoint_dir: str | Path | None = None,
-                resume: bool = False, stop_after_steps: int | None = None,
+                resume: bool = False, stop_after_steps: int | None = None, branch_at: int | None = None,
+                branch_from: str | Path | None = None,
                 on_epoch: Callable[[dict[str, Any]], None] | None = None, progress: bool = True) -> TrainResult:
     """Train a VQGAN of ``vqgan_config`` on ``images`` (N, 3, R, R) in [-1, 1] (phase 1).
 
@@ -144,6 +145,12 @@ def train_vqgan(config: TrainConfig, vqgan_config: VQGANConfig, images: torch.Te
     (N, D). Validation (``val_images``, with ``val_text``) defaults to the training images.
     ``checkpoint_dir``: ``vqgan-last.pt`` is written there every ``checkpoint_every`` steps and at the
     end; ``resume=True`` continues from it when it exists (refused if corrupt or of other params).
+
+    Branching: ``branch_at`` (a run without CLIP guidance) also keeps its whole state at that step
+    (``vqgan-branch.pt`` in ``checkpoint_dir``). ``branch_from`` (that file) starts a run which differs
+    from the one that wrote it only by the CLIP term from ``clip_start`` on (same VQGAN config, params and
+    seed) at that state instead of from scratch: until ``clip_start`` the two runs are the same computation,
+    so the result is the same as training from step 0 (tests/test_training.py checks it bit for bit).
     """
     _check_images(images, vqgan_config.resolution, "training images")
     n = len(images)
@@ -182,11 +189,21 @@ def train_vqgan(config: TrainConfig, vqgan_config: VQGANConfig, images: torch.Te
         total_steps = config.epochs * math.ceil(n / min(config.batch_size, n))
         scaler_g, scaler_d = grad_scaler(device), grad_scaler(device)
         state = LoopState()
-        if resume and path is not None and path.exists():
-            ck = load_checkpoint(path, params_hash=params_hash, phase="vqgan")
-            for key, mine in (("train_config", config.to_dict()), ("vqgan_config", vqgan_config.to_dict())):
-                if ck.get(key) != mine:
-                    raise CheckpointError(f"{path}: its {key} {ck.get(key)} differs from the current {mine}")
+        own = resume and path is not None and path.exists()
+        if own or branch_from is not None:
+            start = path if own else Path(branch_from)
+            ck = load_checkpoint(start, params_hash=params_hash, phase="vqgan")
+            # a branch comes from the twin run: every value the same but the variant (hence lambda)
+            ignore = () if own else ("variant",)
+            theirs = {k: v for k, v in (ck.get("train_config") or {}).items() if k not in ignore}
+            for key, have, mine in (("train_config", theirs, {k: v for k, v in config.to_dict().items()
+                                                              if k not in ignore}),
+                                    ("vqgan_config", ck.get("vqgan_config"), vqgan_config.to_dict())):
+                if have != mine:
+                    raise CheckpointError(f"{start}: its {key} {have} differs from the current {mine}")
+            if not own and ck["step"] != min(config.clip_start, total_steps):
+                raise CheckpointError(f"{start}: holds the state at step {ck['step']}, not at clip_start "
+                                      f"{config.clip_start}; it was not written as this run's branch point")
             model.load_state_dict(ck["model"])
             loss_fn.discriminator.load_state_dict(ck["discriminator"])
             opt_g.load_state_dict(ck["opt_g"])
@@ -199,8 +216,8 @@ def train_vqgan(config: TrainConfig, vqgan_config: VQGANConfig, images: torch.Te
         loss_fn.train()
         net, loss_fn.discriminator = distributed.wrap(model), distributed.wrap(loss_fn.discriminator)  # DDP if N > 1
 
-        def save(complete: bool = False) -> None:
-            save_checkpoint(path, {
+        def save(complete: bool = False, to: Path | None = None) -> None:
+            save_checkpoint(to or path, {
                 "phase": "vqgan", "params_hash": params_hash, "complete": complete,
                 "train_config": config.to_dict(), "vqgan_config": vqgan_config.to_dict(),
                 "cross_modal_config": None, "step": state.step, "loop": state.to_dict(),
@@ -250,7 +267,9 @@ def train_vqgan(config: TrainConfig, vqgan_config: VQGANConfig, images: torch.Te
             state, n=n, batch_size=config.batch_size, epochs=config.epochs, seed=config.seed, step_fn=step_fn,
             epoch_end_fn=epoch_end, save_fn=save if path is not None and distributed.is_main() else None,
             checkpoint_every=config.checkpoint_every, stop_after_steps=stop_after_steps, on_epoch=on_epoch,
-            progress=progress, desc=f"vqgan[{config.variant}]")
+            progress=progress, desc=f"vqgan[{config.variant}]",
+            branch=(min(branch_at, total_steps), lambda: save(to=branch_path(path.parent)))
+            if branch_at is not None and path is not None and distributed.is_main() else None)
         if complete and path is not None and distributed.is_main():
             save(complete=True)
         loss_fn.discriminator = distributed.unwrap(loss_fn.discriminator)
