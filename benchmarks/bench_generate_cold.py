@@ -1,13 +1,14 @@
 """One image from a cold process: `inkgen generate` end to end (imports, params, governance gate, checkpoint,
 BERT, sampling, decoding, PNG, ledger), against a cold `python -c "import torch"` in the same conditions.
 
-    python benchmarks/bench_generate_cold.py --project DIR [--runs 5] [--cores 0,1] [--pythonpath SRC]
+    python benchmarks/bench_generate_cold.py --project DIR [--runs 5] [--cores 0,1] [--pythonpath SRC] [--before OLD]
 
 Run inside a project whose study has trained the full model (``--checkpoint`` default). Each run is a fresh
 process pinned to ``--cores`` (``taskset``; the issue's target: one image in <= 3 s on 2 cores); runs of the
 two commands alternate, so load on the machine hits both alike. ``--pythonpath SRC`` runs the inkgen source
 at SRC (e.g. `git archive OLD | tar -x -C SRC`) for a before/after (``python -P``: the working directory's copy
-never shadows it). Printed: the median wall and CPU seconds of each (CPU seconds vary far less on a shared
+never shadows it); ``--before OLD`` also times the source at OLD, alternating with the others, and prints the
+ratio new / old. Printed: the median wall and CPU seconds of each (CPU seconds vary far less on a shared
 machine), and the ratio generate / import torch (the floor no lazy import can go under).
 """
 
@@ -49,6 +50,7 @@ def main() -> None:
     ap.add_argument("--cores", default="0,1", help="CPU list for taskset ('' = no pinning)")
     ap.add_argument("--pythonpath", default=None, help="inkgen source to run (default: this checkout)")
     ap.add_argument("--checkpoint", default=None, help="default: the study's full model")
+    ap.add_argument("--before", default=None, help="another inkgen source, timed alternately for a before/after")
     args = ap.parse_args()
 
     project = Path(args.project).resolve()
@@ -58,19 +60,23 @@ def main() -> None:
     py = sys.executable
     (project / "build").mkdir(exist_ok=True)  # inside the project (the ledger's root), ignored by git
     work = Path(tempfile.mkdtemp(prefix="bench-generate-", dir=project / "build"))
-    gen_t, torch_t = [], []
+    old_env = {**env, "PYTHONPATH": str(Path(args.before).resolve())} if args.before else None
+    gen_t, torch_t, old_t = [], [], []
+
+    def generate(i: int, tag: str, environ: dict[str, str]) -> tuple[float, float]:
+        cmd = [*pin, py, "-P", "-m", "inkgen.cli", "generate", PROMPT, "--out", str(work / "out" / f"{tag}-{i}.png"),
+               "--seed", str(i), "--ledger", str(work / f"ledger-{tag}-{i}.jsonl"), "--held-dir", str(work / "held")]
+        return timed(cmd + (["--checkpoint", args.checkpoint] if args.checkpoint else []), project, environ)
+
     try:
-        for i in range(args.runs + 1):  # run 0 warms the page cache for both and is not counted
-            ledger = work / f"ledger-{i}.jsonl"
-            cmd = [*pin, py, "-P", "-m", "inkgen.cli", "generate", PROMPT, "--out", str(work / f"x-{i}.png"),
-                   "--seed", str(i), "--ledger", str(ledger), "--held-dir", str(work / "held")]
-            if args.checkpoint:
-                cmd += ["--checkpoint", args.checkpoint]
-            g = timed(cmd, project, env)
+        for i in range(args.runs + 1):  # run 0 warms the page cache for all and is not counted
+            g = generate(i, "new", env)
             t = timed([*pin, py, "-P", "-c", "import torch"], project, env)
+            o = generate(i, "old", old_env) if old_env else None
             if i:
                 gen_t.append(g)
                 torch_t.append(t)
+                old_t.append(o)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"source {src}; {len(gen_t)} runs on cores {args.cores or 'all'}")
@@ -78,6 +84,9 @@ def main() -> None:
         g, t = statistics.median(x[i] for x in gen_t), statistics.median(x[i] for x in torch_t)
         print(f"{what:>4}: inkgen generate, one image, cold: median {g:.2f} s "
               f"(min {min(x[i] for x in gen_t):.2f}); import torch: {t:.2f} s; ratio {g / t:.2f}")
+        if old_env:
+            o = statistics.median(x[i] for x in old_t)
+            print(f"{'':>4}  before ({args.before}): median {o:.2f} s; new / before {g / o:.2f}")
 
 
 if __name__ == "__main__":

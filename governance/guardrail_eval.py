@@ -171,7 +171,7 @@ def read_category(path: str | os.PathLike[str]) -> tuple[Category, list[str]]:
     optionally ``blind: true`` (a set written blind and measured before any change for it)."""
     import yaml
 
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     for key in ("category", "kind", "expect", "prompts"):
         if not isinstance(data, dict) or key not in data:
             raise PromptSetError(f"{path}: missing {key!r}")

@@ -77,7 +77,7 @@ class Ontology:
 @functools.lru_cache(maxsize=4)
 def load_ontology(path: str | Path = DATA / "periods.yaml") -> Ontology:
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     except (OSError, yaml.YAMLError) as exc:
         raise OntologyError(f"{path}: cannot read ({exc})") from None
     domains = {}

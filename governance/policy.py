@@ -239,7 +239,7 @@ def load_policy(path: str | os.PathLike[str] | None = None, overrides: Mapping[s
 
     path = Path(path) if path is not None else DEFAULT_POLICY
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     except (OSError, yaml.YAMLError) as exc:
         raise PolicyError(f"{path}: cannot read the policy ({exc})") from None
     if not isinstance(raw, dict):

@@ -39,7 +39,7 @@ def project_ledgers(root: str | os.PathLike[str] = ".") -> list[ProjectLedger]:
     if not params.is_file():
         return [ProjectLedger("ledger", find_ledger(root), None)]
     try:
-        data = yaml.safe_load(params.read_text(encoding="utf-8")) or {}
+        data = yaml.load(params.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
         paths, gov = data.get("paths") or {}, data.get("governance") or {}
     except (OSError, yaml.YAMLError, AttributeError) as exc:
         raise LedgerError(f"{params}: cannot read the ledgers' locations ({exc})") from None

@@ -254,7 +254,7 @@ class Lexicon:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     except (OSError, yaml.YAMLError) as exc:
         raise LexiconError(f"{path}: cannot read ({exc})") from None
     if not isinstance(data, dict):

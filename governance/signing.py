@@ -172,7 +172,7 @@ def load_keyring(path: str | os.PathLike[str] | None = None) -> Keyring:
     """The consultants' keyring; every entry checked (name, role, key), duplicates refused."""
     path = keyring_path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise SigningError(f"{path}: cannot read the consultants' keyring ({exc})") from None
     rows = data.get("consultants") if isinstance(data, dict) else None

@@ -126,8 +126,9 @@ def _generate(args: argparse.Namespace) -> int:
             raise GenerateError(f"{', '.join(taken)}: already exists; a generated image is never overwritten "
                                 "(choose another --out)")
         check_prompts([args.prompt], GenerateError)  # malformed input is an error (exit 2), not a refusal
-        gate = _gate(args)
-        checkpoint = args.checkpoint or _default_checkpoint()
+        project = _project()  # params.yaml read and checked once (the check loads the policy: ~1 s)
+        gate = _gate(args, project)
+        checkpoint = args.checkpoint or _default_checkpoint(project)
         # The prompt is checked before the (slow) model is loaded: a refusal costs nothing.
         gate.check(args.prompt, {"via": "inkgen generate"})
         gen = Generator.from_checkpoint(checkpoint, text_encoder_path=args.text_encoder,
@@ -148,36 +149,39 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _default_checkpoint():
+def _project():
+    """(params, project root) of the project around the working directory, or None outside one."""
+    try:
+        params_path = config.find_params()
+    except FileNotFoundError:
+        return None
+    return config.load(params_path), params_path.parent
+
+
+def _default_checkpoint(project):
     """The study's full model (:func:`inkgen.layout.default_checkpoint`), relative to the project root."""
     from inkgen.generate import GenerateError
     from inkgen.layout import default_checkpoint
 
-    try:
-        params_path = config.find_params()
-    except FileNotFoundError:
-        raise GenerateError("--checkpoint PATH is needed outside a project (no params.yaml here or above)") from None
-    path = default_checkpoint(config.load(params_path), params_path.parent)
+    if project is None:
+        raise GenerateError("--checkpoint PATH is needed outside a project (no params.yaml here or above)")
+    path = default_checkpoint(*project)
     if not path.is_file():
         raise GenerateError(f"{path}: no trained full model yet; run `dvc repro` (or `dvc pull`), or give "
                             "--checkpoint PATH")
     return path
 
 
-def _gate(args: argparse.Namespace):
+def _gate(args: argparse.Namespace, project):
     """The governance gate: from params.yaml's governance section inside the project, else from the options."""
     from pathlib import Path
 
     from inkgen.generate import GenerateError
     from inkgen.governed import Gate
 
-    try:
-        params_path = config.find_params()
-    except FileNotFoundError:
-        params_path = None
-    if params_path is not None:
-        root = params_path.parent
-        return Gate.from_params(config.load(params_path), root, ledger=args.ledger, held_dir=args.held_dir,
+    if project is not None:
+        params, root = project
+        return Gate.from_params(params, root, ledger=args.ledger, held_dir=args.held_dir,
                                 registry=args.registry, training_manifest=args.training_manifest)
     if not args.ledger:
         raise GenerateError("no params.yaml here or above: give --ledger PATH (created, rooted at the working "

@@ -647,7 +647,7 @@ def load(path: str | Path | None = None) -> Params:
     if not path.is_absolute() and not path.exists():
         path = find_params(name=str(path))  # a notebook run from notebooks/ names the root's params.yaml
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        raw = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     except yaml.YAMLError as exc:
         raise ParamsError(f"{path}: not valid YAML ({exc})") from exc
     return parse(raw)
@@ -681,7 +681,7 @@ def profile_sets(path: str | Path, profiles: Sequence[str]) -> list[str]:
     """The ``-S key=value`` arguments of ``dvc exp run`` that set the named profiles' values, later profiles
     winning (they stack), validated together against ``path`` first; params.yaml itself is not touched.
     Values are written as JSON, which DVC's YAML reading of ``-S`` takes as they are (lists, strings)."""
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    raw = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     overrides: dict[str, Any] = {}
     for name in profiles:
         if name not in (raw.get("profiles") or {}):
@@ -711,7 +711,7 @@ def apply_profile(path: str | Path, profile: str) -> Params:
     if profile not in profiles:
         raise ParamsError(f"profiles.{profile}: no such profile (have {sorted(profiles)})")
     overrides = dict(profiles[profile])
-    result = parse(apply_overrides(yaml.safe_load(path.read_text(encoding="utf-8")), overrides,
+    result = parse(apply_overrides(yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader), overrides,
                                    f"profiles.{profile}"))
     for dotted, value in overrides.items():
         node = doc

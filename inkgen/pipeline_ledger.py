@@ -55,7 +55,7 @@ def record_pipeline(ledger: Ledger, root: Path, lock_file: Path, own_outputs: se
     valid when they re-run."""
     if not lock_file.is_file():
         return pd.DataFrame(columns=["stage", "inputs", "outputs", "missing", "params_sha256"])
-    lock = yaml.safe_load(lock_file.read_text(encoding="utf-8")) or {}
+    lock = yaml.load(lock_file.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
     later = downstream_stages(lock, own_outputs or set(), stage_name)
     rows = []
     for name, stage in (lock.get("stages") or {}).items():

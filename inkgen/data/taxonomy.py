@@ -84,7 +84,7 @@ def _check_shares(terms: Mapping[str, Term], where: str) -> None:
 @lru_cache(maxsize=None)
 def load_taxonomy(path: Path = TAXONOMY_FILE) -> Taxonomy:
     """Read and check the taxonomy file (shares sum to one, elements name known themes)."""
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    raw = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     primary = {}
     for key, spec in raw["primary"].items():
         secondary = _terms(spec["secondary"], f"primary.{key}.secondary")
