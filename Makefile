@@ -27,9 +27,11 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 study: setup
 	$(BIN)/dvc repro
 
-# Unit tests, then the end-to-end smoke of `dvc repro` on the smoke profile.
+# Unit tests and the end-to-end smoke of `dvc repro` on the smoke profile, in two worker processes: the
+# smoke module (its stages on one thread each: profiles.smoke) runs on one while the other takes every other
+# file; more workers would not shorten it (tests/conftest.py).
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 clean-study:
 	rm -rf data models reports
