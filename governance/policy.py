@@ -205,7 +205,7 @@ def _merge(base: dict[str, Any], overrides: Mapping[str, Any], where: str = "") 
     return out
 
 
-def _cross_check(policy: Policy, postures: set[str], facings: set[str], classes: set[str]) -> None:
+def _check_copyright(policy: Policy) -> None:
     from governance.copy_fusion import Fusion  # its feature names are the weights' keys
 
     c = policy.copyright
@@ -220,6 +220,9 @@ def _cross_check(policy: Policy, postures: set[str], facings: set[str], classes:
     bad_variants = sorted(set(c.variants) - set(VARIANTS)) or ([] if "original" in c.variants else ["(original missing)"])
     if bad_variants:
         raise PolicyError(f"copyright.variants: {bad_variants[0]} (known: {', '.join(VARIANTS)}; original required)")
+
+
+def _check_sacred(policy: Policy, postures: set[str], facings: set[str], classes: set[str]) -> None:
     for cls, rule in policy.sacred.deities.items():
         if cls not in classes:
             raise PolicyError(f"sacred.deities.{cls}: no such deity class in motifs.yaml ({', '.join(sorted(classes))})")
@@ -233,10 +236,13 @@ def _cross_check(policy: Policy, postures: set[str], facings: set[str], classes:
         raise PolicyError(f"sacred.deities: no rule for deity class {missing[0]!r} (every class needs one)")
 
 
-def load_policy(path: str | os.PathLike[str] | None = None, overrides: Mapping[str, Any] | None = None) -> Policy:
-    """Read the policy (``governance/data/policy.yaml`` unless ``path``), apply ``overrides``, validate."""
-    from governance.sacred import load_lexicon  # the lexicon defines the ids the policy may use
+def load_policy(path: str | os.PathLike[str] | None = None, overrides: Mapping[str, Any] | None = None, *,
+                check_sacred_ids: bool = True) -> Policy:
+    """Read the policy (``governance/data/policy.yaml`` unless ``path``), apply ``overrides``, validate.
 
+    ``check_sacred_ids=False`` skips checking the ``sacred.deities`` ids against the guardrail lexicon: for a
+    caller that uses only the copyright rules (the training screen), which then depends on neither the lexicon's
+    data nor its code, so editing the guardrails does not invalidate trained models."""
     path = Path(path) if path is not None else DEFAULT_POLICY
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
@@ -246,6 +252,10 @@ def load_policy(path: str | os.PathLike[str] | None = None, overrides: Mapping[s
         raise PolicyError(f"{path}: the policy must be a mapping")
     merged = _merge(raw, overrides or {})
     policy = replace(_build(Policy, merged, ""), source=str(path))
-    lexicon = load_lexicon()
-    _cross_check(policy, set(lexicon.postures), set(lexicon.facings), set(lexicon.classes))
+    _check_copyright(policy)
+    if check_sacred_ids:
+        from governance.sacred import load_lexicon  # the lexicon defines the ids the policy may use
+
+        lexicon = load_lexicon()
+        _check_sacred(policy, set(lexicon.postures), set(lexicon.facings), set(lexicon.classes))
     return policy

@@ -26,6 +26,9 @@ SECTIONS = {"params": (), "vqgan": ("model.vqgan", "train.epochs"), "vqgan_guide
             "study": ("paths.metrics",), "text_features": ("text_encoder",)}
 
 
+PACKAGES = ("inkgen", "governance")  # the project's code a stage can run
+
+
 def _deps(stage: dict) -> list[str]:
     return [d if isinstance(d, str) else next(iter(d)) for d in stage["deps"]]
 
@@ -57,7 +60,7 @@ def _loaded_inkgen_files(modules: list[str]) -> set[str]:
             "    except ModuleNotFoundError as e:\n"
             "        if e.name not in (m, m.rpartition('.')[0]): raise\n"
             "print(json.dumps(sorted({getattr(mod, '__file__', None) or '' for name, mod in "
-            "list(sys.modules.items()) if name.split('.')[0] == 'inkgen'})))")
+            f"list(sys.modules.items()) if name.split('.')[0] in {PACKAGES!r}}})))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     files = {str(Path(f).resolve().relative_to(ROOT)) for f in json.loads(proc.stdout) if f}
@@ -75,15 +78,16 @@ def _module_file(module: str) -> str | None:
 
 
 def _imports_within(files: set[str]) -> set[str]:
-    """``files`` and every inkgen module their code imports anywhere, function-local imports included
-    (they run when the stage calls the function, which importing the notebook's modules does not show)."""
+    """``files`` and every inkgen or governance module their code imports anywhere, function-local imports
+    included (they run when the stage calls the function, which importing the notebook's modules does not
+    show; the training stages' copyright screen is one)."""
     found, todo = set(files), list(files)
     while todo:
         for node in ast.walk(ast.parse((ROOT / todo.pop()).read_text(encoding="utf-8"))):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module, *(f"{node.module}.{a.name}" for a in node.names)] \
                 if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 else []
-            for name in (n for n in names if n.split(".")[0] == "inkgen"):
+            for name in (n for n in names if n.split(".")[0] in PACKAGES):
                 path = _module_file(name)
                 if path and path not in found and not (path.endswith("__init__.py") and _docstring_only(ROOT / path)):
                     found.add(path)

@@ -256,7 +256,7 @@ def test_study_reads_metrics_and_governance(tmp_path):
                                        "n_items": 5},
                    "clip_raises_cosine": INCONCLUSIVE},
         "judge_vs_guide": {"clip_raises_cosine": {"judge": INCONCLUSIVE, "guide": HOLDS, "changed": True}}}))
-    study = load_study(tmp_path, "reports/metrics")
+    study = load_study(tmp_path, "reports/metrics", [2026])
     assert study.procedural and study.metrics["clip"] is None
     t1 = study.table1()
     assert t1.loc["psnr_db (ours: psnr)", "full"] == "20.000 [19.00, 21.00] (N=3 seeds x 5 images)"
@@ -274,7 +274,7 @@ def test_study_reads_metrics_and_governance(tmp_path):
     gov.mkdir(parents=True)
     (gov / "report.html").write_text("<html></html>")
     (gov / "report.json").write_text(json.dumps({"verified": True, "summary": {"held": 2}, "items": [1, 2]}))
-    study = load_study(tmp_path, "reports/metrics")
+    study = load_study(tmp_path, "reports/metrics", [2026])
     assert study.governance_html is not None
     assert study.governance_summary().to_dict() == {"verified": True, "summary.held": 2}
 

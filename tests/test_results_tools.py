@@ -96,10 +96,12 @@ def test_headline_keys_are_short_and_count_verdicts(tmp_path):
         (metrics / phase / "full").mkdir(parents=True)  # one file per training seed; the headline takes their mean
         (metrics / phase / "full" / "seed-1.json").write_text(json.dumps(run))
         (metrics / phase / "full" / "seed-2.json").write_text(json.dumps({k: v * 1.0 for k, v in run.items()}))
+        # a run of a seed this study does not train (left by another profile): not part of the headline
+        (metrics / phase / "full" / "seed-3.json").write_text(json.dumps({k: v * 9.0 for k, v in run.items()}))
     claims = [c.id for c in load_paper_reported().claims]
     (metrics / "evaluate.json").write_text(json.dumps({"claims": {claims[0]: "holds",
                                                                   claims[1]: "inconclusive at this N"}}))
-    write_summary(load_study(tmp_path, "reports/metrics"), tmp_path, "reports/metrics")
+    write_summary(load_study(tmp_path, "reports/metrics", [1, 2]), tmp_path, "reports/metrics")
     headline = json.loads((tmp_path / "headline.json").read_text())
     assert headline["psnr"] == 17.12 and headline["recog"] == 0.5 and headline["train_h"] == 0.1
     assert (headline["holds"], headline["unsure"], headline["fails"]) == (1, 1, 0)  # unjudged claims: not counted

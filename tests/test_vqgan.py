@@ -48,6 +48,19 @@ def test_shapes_every_variant(variant):
     assert m.code_shapes()["detail"] == (8, 8)
 
 
+@pytest.mark.parametrize("variant", ["full", "vqgan"])
+def test_a_uniform_code_decodes_to_a_uniform_image_up_to_the_edges(variant):
+    """The decoder's convs pad by repeating the edge: a spatially constant latent decodes to a constant image,
+    the border rows included (with zero padding the border differs, the seed of the RDB decoders' cyan last
+    row in the committed study)."""
+    m = tiny(variant, seed=3).eval()
+    z = torch.randn(1, 8, 1, 1).expand(1, 8, 8, 8)
+    with torch.no_grad():
+        out = m.decode(z, torch.randn(1, 12))
+    assert torch.allclose(out, out[:, :, :1, :1].expand_as(out), atol=1e-5), \
+        f"edge rows differ from the centre by {float((out - out[:, :, 16:17, 16:17]).abs().max()):.4f}"
+
+
 def test_variant_param_counts_and_flags():
     counts = {}
     for v in sorted(VARIANT_FLAGS):

@@ -12,7 +12,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import pandas as pd
 
@@ -230,15 +230,18 @@ class Study:
                 "train_h": round(train_s / 3600, 2)}
 
 
-def load_study(root: str | Path, metrics_dir: str) -> Study:
-    """Every stage's metrics JSON under ``root/metrics_dir`` and the governance report if it exists."""
+def load_study(root: str | Path, metrics_dir: str, seeds: Sequence[int]) -> Study:
+    """Every stage's metrics JSON under ``root/metrics_dir`` and the governance report if it exists. Training
+    runs are read for ``seeds`` only (``train.seeds``): a file left by a run of other seeds (an earlier
+    profile, a committed result) is not this study's."""
     root = Path(root)
     folder = root / metrics_dir
     names = ["collect", "curate", "annotate", "clip", "judge", "evaluate", "instructions"]
     metrics: dict[str, Any] = {n: _read(folder / f"{n}.json") for n in names}
     for phase in ("vqgan", "train"):  # one file per training seed: reports/metrics/<phase>/<variant>/seed-<S>.json
         for v in VARIANTS:
-            metrics[f"{phase}/{v}"] = {p.stem: _read(p) for p in sorted((folder / phase / v).glob("seed-*.json"))}
+            files = [folder / phase / v / f"seed-{s}.json" for s in sorted(seeds)]
+            metrics[f"{phase}/{v}"] = {p.stem: _read(p) for p in files if p.is_file()}
     gov_dir = root / GOVERNANCE_REPORT
     html = gov_dir / "report.html"
     return Study(metrics, load_paper_reported(), _read(gov_dir / "report.json"), html if html.is_file() else None,

@@ -156,7 +156,8 @@ def copyright_screen(params: Params, root: Path, train: Split) -> tuple[Split, p
     from governance.registry import load_registry
 
     g = params.governance
-    policy = load_policy(root / g.policy_file if g.policy_file else None, overrides=g.policy_overrides())
+    policy = load_policy(root / g.policy_file if g.policy_file else None, overrides=g.policy_overrides(),
+                         check_sacred_ids=False)  # copyright rules only: no dependency on the guardrails
     registry = load_registry(root / g.registry, policy.copyright.registry_statuses)
     screen = screen_training_items([(r.item_id, root / r.file) for r in train.rows.itertuples()], registry,
                                    policy.copyright)
