@@ -44,8 +44,10 @@ def main(argv: list[str] | None = None) -> int:
                                                   "file is refused); with --count N > 1: OUT-0.png, OUT-1.png, ...")
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--count", type=int, default=1, help="images to generate (default 1)")
-    gen.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (0: greedy)")
-    gen.add_argument("--top-k", type=int, default=None, help="sample only among the k most likely codes")
+    gen.add_argument("--temperature", type=float, default=None,
+                     help="sampling temperature (0: greedy; default: params.yaml's generate.temperature, else 1)")
+    gen.add_argument("--top-k", type=int, default=None,
+                     help="sample only among the k most likely codes (default: generate.top_k, else all)")
     gen.add_argument("--text-encoder", default=None,
                      help="local BERT directory (default: the one the checkpoint was trained with)")
     gen.add_argument("--params-hash", default=None, help="refuse a checkpoint written under other params")
@@ -134,7 +136,7 @@ def _generate(args: argparse.Namespace) -> int:
         gen = Generator.from_checkpoint(checkpoint, text_encoder_path=args.text_encoder,
                                         params_hash=args.params_hash)
         result = governed_generate(gen, args.prompt, out, gate=gate, checkpoint=checkpoint, seed=args.seed,
-                                   count=args.count, temperature=args.temperature, top_k=args.top_k,
+                                   count=args.count, **_sampling(args, project),
                                    clip_refine_steps=steps, clip=args.clip, clip_lr=args.clip_lr)
         for line in result.messages():
             print(line)
@@ -156,6 +158,16 @@ def _project():
     except FileNotFoundError:
         return None
     return config.load(params_path), params_path.parent
+
+
+def _sampling(args, project) -> dict:
+    """Temperature and top-k: the command line's, else the study's (``generate:``, what its images were painted
+    with), else plain sampling (outside a project)."""
+    g = project[0].generate if project is not None else None
+    studied = {"temperature": g.temperature, "top_k": g.top_k or None} if g is not None \
+        else {"temperature": 1.0, "top_k": None}
+    given = {"temperature": args.temperature, "top_k": args.top_k}
+    return {k: given[k] if given[k] is not None else studied[k] for k in given}
 
 
 def _default_checkpoint(project):

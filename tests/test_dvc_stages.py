@@ -26,9 +26,6 @@ SECTIONS = {"params": (), "vqgan": ("model.vqgan", "train.epochs"), "vqgan_guide
             "study": ("paths.metrics",), "text_features": ("text_encoder",)}
 
 
-PACKAGES = ("inkgen", "governance")  # the project's code a stage can run
-
-
 def _deps(stage: dict) -> list[str]:
     return [d if isinstance(d, str) else next(iter(d)) for d in stage["deps"]]
 
@@ -60,7 +57,7 @@ def _loaded_inkgen_files(modules: list[str]) -> set[str]:
             "    except ModuleNotFoundError as e:\n"
             "        if e.name not in (m, m.rpartition('.')[0]): raise\n"
             "print(json.dumps(sorted({getattr(mod, '__file__', None) or '' for name, mod in "
-            f"list(sys.modules.items()) if name.split('.')[0] in {PACKAGES!r}}})))")
+            "list(sys.modules.items()) if name.split('.')[0] == 'inkgen'})))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     files = {str(Path(f).resolve().relative_to(ROOT)) for f in json.loads(proc.stdout) if f}
@@ -78,16 +75,15 @@ def _module_file(module: str) -> str | None:
 
 
 def _imports_within(files: set[str]) -> set[str]:
-    """``files`` and every inkgen or governance module their code imports anywhere, function-local imports
-    included (they run when the stage calls the function, which importing the notebook's modules does not
-    show; the training stages' copyright screen is one)."""
+    """``files`` and every inkgen module their code imports anywhere, function-local imports included
+    (they run when the stage calls the function, which importing the notebook's modules does not show)."""
     found, todo = set(files), list(files)
     while todo:
         for node in ast.walk(ast.parse((ROOT / todo.pop()).read_text(encoding="utf-8"))):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module, *(f"{node.module}.{a.name}" for a in node.names)] \
                 if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 else []
-            for name in (n for n in names if n.split(".")[0] in PACKAGES):
+            for name in (n for n in names if n.split(".")[0] == "inkgen"):
                 path = _module_file(name)
                 if path and path not in found and not (path.endswith("__init__.py") and _docstring_only(ROOT / path)):
                     found.add(path)
@@ -183,3 +179,26 @@ def test_training_stages_track_exactly_what_their_checkpoints_hash():
         assert set(keys) <= tracked, f"{stage}: dvc.yaml does not track {sorted(set(keys) - tracked)}"
         extra = tracked - set(keys) - {"generate"}
         assert not extra, f"{stage}: tracks {sorted(extra)}, which its checkpoint's params hash ignores"
+
+
+def test_training_stages_declare_the_governance_code_of_their_copyright_screen_and_not_the_guardrails():
+    """With a rights registry, training screens its items (inkgen.training.runs.copyright_screen): the
+    governance modules that screen loads are deps of every training stage; the guardrails (sacred.py and
+    their lexicons) are not loaded, so editing them does not re-train 27 models."""
+    code = ("import json, sys\n"
+            "from inkgen.training import runs\n"
+            "from governance.copyright import screen_training_items\n"
+            "from governance.registry import load_registry\n"
+            "from governance.policy import load_policy\n"
+            "load_policy(None, {}, check_sacred_ids=False)\n"
+            "print(json.dumps(sorted(m.__file__ for n, m in list(sys.modules.items())\n"
+            "                        if n.split('.')[0] == 'governance' and getattr(m, '__file__', None))))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    loaded = {str(Path(f).resolve().relative_to(ROOT)) for f in json.loads(proc.stdout)}
+    assert "governance/sacred.py" not in loaded
+    for stage in ("vqgan", "vqgan_guided", "train"):
+        deps = _deps(STAGES[stage])
+        assert not sorted(loaded - set(deps)), f"{stage}: add to its deps in dvc.yaml: {sorted(loaded - set(deps))}"
+        assert "governance/data/policy.yaml" in deps
+        assert not [d for d in deps if d in ("governance", "governance/data", "governance/sacred.py")]

@@ -44,7 +44,8 @@ def test_shapes_every_variant(variant):
     out = m(x, t)
     assert out.recon.shape == x.shape
     assert m.decode_indices(idx, t).shape == x.shape
-    assert torch.allclose(m.decode_indices(idx, t), m.decode(z_q, t), atol=1e-5)
+    # the straight-through z_q equals the looked-up codes up to float rounding (~6e-8), which the decoder amplifies
+    assert torch.allclose(m.decode_indices(idx, t), m.decode(z_q, t), atol=1e-4)
     assert m.code_shapes()["detail"] == (8, 8)
 
 
