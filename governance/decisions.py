@@ -104,7 +104,7 @@ def _sacred_refusals(text: str, found: SacredFindings, lexicon: Lexicon, policy:
         cls = lexicon.motifs[a.figure.ident][0]
         kind, attr = ("posture", "allowed_postures") if a.term.group == "posture" else ("facing", "allowed_facing")
         if a.term.ident not in getattr(rules[cls], attr):
-            if heritage and a.term.role in ("state", "onto") and a.term.ident in lexicon.heritage_postures \
+            if heritage and a.term.role in ("state", "onto", "near") and a.term.ident in lexicon.heritage_postures \
                     and policy.sacred.heritage_damage == "hold":
                 out.append(("heritage_hold", f"damaged sacred image ({_quote(text, a.term)} on "
                             f"{_quote(text, a.figure)}) in a heritage context ({_quote(text, heritage[0])}): held for "

@@ -22,6 +22,9 @@ prompts take). Figures are religious motifs and agents (people, animals, plants;
   belongs to the figure after the 的 (醉倒在地上的释迦牟尼, 头朝下的观音像 — a Chinese term ending in a
   linker character such as 下 is not a complement marker); the disposal construction 把/将 X + verb puts
   the object X *before* the act (把佛像踢倒).
+- Terms of other languages (``multilingual.yaml``) are attributed by company, since their word orders do
+  not fit the rules above: a state to the nearest figure of its clause, an act to its nearest religious
+  motif (:func:`_nearest_motif`).
 - An object pronoun (him, her, them) that is the only figure of its clause stands for the nearest figure
   named before it ("Paint the Buddha. Then turn him upside down.").
 """
@@ -125,6 +128,8 @@ def attribute(f: SacredFindings, mechanism: str = "clause", exempt: frozenset[st
         fallback = max(by_clause[previous], key=lambda x: x[1][1]) if previous is not None else None
         if term.role == "near":
             holder = _nearest(span, local) or (fallback[0] if fallback is not None else None)
+        elif term.role == "act":
+            holder = _nearest_motif(span, local, by_clause, clauses, k)
         else:
             holder = _holder(term, span, clause, local, linker_words, fallback, f.text,
                              _pronoun_antecedent(term, span, f, w, figures))
@@ -151,6 +156,23 @@ def _nearest(span: tuple[int, int], figures: list) -> Hit | None:
     ps, pe = span
     scored = [(max(fs - pe, ps - fe, 0), h.group != "motif", fs, h) for h, (fs, fe), _ in figures]
     return min(scored, key=lambda x: x[:3])[3] if scored else None
+
+
+def _nearest_motif(span: tuple[int, int], local: list, by_clause: dict[int, list], clauses: list[int],
+                   k: int) -> Hit | None:
+    """An act of ``multilingual.yaml`` done to a figure (踏みつけ, piétiner, used as an ashtray, 밟고): the
+    religious motif of its clause fewest words away, whoever does it — the doer is often the nearer noun
+    ("رجل يقف على رأس تمثال بوذا", a man standing on the head of a Buddha statue), and in these word orders
+    (SOV with particles, verb-initial, no spaces) position does not say who is acted on. A clause naming no
+    motif takes the last one of the clauses before it ("Voici un Bouddha. Les enfants le piétinent.")."""
+    motifs = [x for x in local if x[0].group == "motif"]
+    if motifs:
+        return _nearest(span, motifs)
+    for c in reversed(clauses[:k]):
+        earlier = [x for x in by_clause[c] if x[0].group == "motif"]
+        if earlier:
+            return max(earlier, key=lambda x: x[1][1])[0]
+    return None
 
 
 def _causative_object(term: Hit, span: tuple[int, int], clause: int, holder: Hit | None, f: SacredFindings,

@@ -73,6 +73,7 @@ class Terms:
     zh: tuple[str, ...]                         # simplified Chinese
     zh_exceptions: tuple[str, ...] = ()
     word_exceptions: tuple[str, ...] = ()       # roman keys
+    stems: frozenset[str] = frozenset()         # roman keys matched with any ending ("будд*": Будды, Будду)
 
     @functools.cached_property
     def _by_prefix(self) -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
@@ -96,7 +97,7 @@ class Terms:
         blocked = None
         for n in sorted(candidates + list(short)):
             term, key = self.words[n]
-            for i, j in _occurrences(r, key, glued_min, allow_han):
+            for i, j in _occurrences(r, key, glued_min, allow_han, key in self.stems):
                 if blocked is None:
                     blocked = [(a, b) for ex in self.word_exceptions for a, b in _occurrences(r, ex, 0, True)]
                 if not any(a < j and i < b for a, b in blocked):
@@ -122,7 +123,7 @@ class Terms:
                 pos = text.find(term, pos + 1)
 
 
-def _occurrences(r: Roman, key: str, glued_min: int, allow_han: bool) -> Iterable[tuple[int, int]]:
+def _occurrences(r: Roman, key: str, glued_min: int, allow_han: bool, stem: bool = False) -> Iterable[tuple[int, int]]:
     letters = r.letters
     pos = letters.find(key)
     while pos >= 0:
@@ -132,7 +133,7 @@ def _occurrences(r: Roman, key: str, glued_min: int, allow_han: bool) -> Iterabl
             ok = not r.crosses_break(pos, end)
         if ok and (not glued_min or len(key) < glued_min):
             ok = r.starts_word(pos)
-            if ok and not r.ends_word(end - 1):
+            if ok and not stem and not r.ends_word(end - 1):
                 plural = next((end + len(s) for s in ("s", "es") if letters.startswith(s, end)
                                and r.ends_word(end + len(s) - 1) and r.word[end + len(s) - 1] == r.word[end - 1]), 0)
                 ok, end = (True, plural) if plural else (False, end)
@@ -241,6 +242,7 @@ class Lexicon:
     causatives: Terms | None = None                             # verbs whose object takes the state
     pronouns: Terms | None = None                               # it, which, whom ... (a figure named before)
     onto_exempt: frozenset[str] = frozenset()                   # figures children climb on in iconography
+    acts: dict[str, Terms] = field(default_factory=dict)        # posture id -> acts done to the nearest motif
 
     @property
     def mantra_names(self) -> dict[str, str]:
@@ -341,9 +343,58 @@ def _patterns(entry: Any, where: str, key: str) -> tuple[re.Pattern, ...]:
     return tuple(out)
 
 
+def _merge(a: Terms | None, b: Terms | None) -> Terms | None:
+    """The terms of both (a lexicon entry and its translations)."""
+    if a is None or b is None:
+        return a or b
+    return Terms(a.words + b.words, a.zh + b.zh, a.zh_exceptions + b.zh_exceptions,
+                 a.word_exceptions + b.word_exceptions, a.stems | b.stems)
+
+
+def _translated(entry: Any, where: str) -> Terms:
+    """One entry of ``multilingual.yaml``: ``latin`` terms word-wise (a final ``*``: a stem, any ending),
+    ``native`` terms as substrings, ``native_exceptions`` compounds that only contain a term."""
+    if not isinstance(entry, dict):
+        raise LexiconError(f"{where}: expected a mapping")
+    unknown = sorted(set(entry) - {"latin", "native", "native_exceptions", "ambiguous"})
+    if unknown:
+        raise LexiconError(f"{where}.{unknown[0]}: unknown key (known: ambiguous, latin, native, native_exceptions)")
+    latin = [str(x) for x in entry.get("latin") or []]
+    for x in latin + [str(x) for x in entry.get("native") or []]:
+        if "*" in x.rstrip("*") or not x.strip("* "):
+            raise LexiconError(f"{where}: {x!r}: a stem's '*' goes at its end only")
+    stems = frozenset(roman_key(x.rstrip("*")) for x in latin if x.endswith("*"))
+    terms = _terms({"en": [x.rstrip("*") for x in latin], "zh": entry.get("native"),
+                    "zh_exceptions": entry.get("native_exceptions")}, where, ("en",))
+    return Terms(terms.words, terms.zh, terms.zh_exceptions, terms.word_exceptions, stems)
+
+
+def _multilingual(path: Path, motifs: dict[str, Any], postures: dict[str, Any]) -> dict[str, Any]:
+    """``multilingual.yaml`` read and checked against the motif and posture ids of ``motifs.yaml``."""
+    data = _read(path) if path.exists() else {}
+    out: dict[str, Any] = {"motifs": {}, "ambiguous": {}, "near": {}, "acts": {}}
+    for mid, entry in (data.get("motifs") or {}).items():
+        if mid not in motifs:
+            raise LexiconError(f"{path}: motifs.{mid} is not a motif of motifs.yaml")
+        out["motifs"][mid] = _translated(entry, f"{path}: motifs.{mid}")
+        if entry.get("ambiguous"):
+            out["ambiguous"][mid] = _translated({"latin": entry["ambiguous"]}, f"{path}: motifs.{mid}.ambiguous")
+    for key in ("sacred_context", "heritage_context", "agents"):
+        out[key] = _translated(data[key], f"{path}: {key}") if data.get(key) else None
+    for pid, entry in (data.get("postures") or {}).items():
+        if pid not in postures or not isinstance(entry, dict) or set(entry) - {"state", "acts"}:
+            raise LexiconError(f"{path}: postures.{pid} must be a posture of motifs.yaml with state and/or acts")
+        if entry.get("state"):
+            out["near"][pid] = _translated(entry["state"], f"{path}: postures.{pid}.state")
+        if entry.get("acts"):
+            out["acts"][pid] = _translated(entry["acts"], f"{path}: postures.{pid}.acts")
+    return out
+
+
 @functools.lru_cache(maxsize=4)
 def load_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
-                 mantras_path: str | Path = DATA / "mantras.yaml") -> Lexicon:
+                 mantras_path: str | Path = DATA / "mantras.yaml",
+                 multilingual_path: str | Path = DATA / "multilingual.yaml") -> Lexicon:
     m = _read(Path(motifs_path))
     for key in ("classes", "motifs", "postures", "facing", "agents", "linkers", "heritage_context"):
         if key not in m:
@@ -355,6 +406,8 @@ def load_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
             raise LexiconError(f"{motifs_path}: motifs.{mid}.class {entry.get('class')!r} is not in classes")
         motifs[mid] = (entry["class"], _terms(entry, f"motifs.{mid}", romanise=True))
     postures = {pid: _posture_terms(e, f"postures.{pid}") for pid, e in m["postures"].items()}
+    ml = _multilingual(Path(multilingual_path), motifs, postures)
+    motifs.update({mid: (motifs[mid][0], _merge(motifs[mid][1], t)) for mid, t in ml["motifs"].items()})
     facings = {fid: _posture_terms(e, f"facing.{fid}") for fid, e in m["facing"].items()}
     t = _read(Path(mantras_path))
     mantras = []
@@ -372,25 +425,30 @@ def load_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
     ambiguous = {mid: _terms({"en": e.get("ambiguous_en"), "en_exceptions": e.get("en_exceptions")},
                              f"motifs.{mid}.ambiguous_en", ("en",))
                  for mid, e in m["motifs"].items() if e.get("ambiguous_en")}
+    ambiguous.update({mid: _merge(ambiguous.get(mid), t) for mid, t in ml["ambiguous"].items()})
+    near = {pid: x for pid, e in m["postures"].items() if (x := _near_terms(e, f"postures.{pid}"))}
+    near.update({pid: _merge(near.get(pid), x) for pid, x in ml["near"].items()})
     if "sacred_context" not in m:
         raise LexiconError(f"{motifs_path}: missing 'sacred_context'")
     causatives = []
     for verb in m.get("causatives") or []:
         active, passive = _verb_forms(str(verb), "causatives")
         causatives += [f for f in active + passive if not f.startswith("being ")]
-    return Lexicon(classes, motifs, postures, facings, _terms(m["agents"], "agents", ("en",)),
+    return Lexicon(classes, motifs, postures, facings, _merge(_terms(m["agents"], "agents", ("en",)), ml["agents"]),
                    _terms(m["linkers"], "linkers", ("en",)), tuple(mantras), tuple(t.get("symbols") or []),
                    _terms(t.get("generic_terms", {}), "generic_terms"),
                    _terms(t.get("writing_cues", {}), "writing_cues", ("en",)),
-                   int(t.get("glued_min_letters", 10)), _terms(m["heritage_context"], "heritage_context", ("en",)),
+                   int(t.get("glued_min_letters", 10)),
+                   _merge(_terms(m["heritage_context"], "heritage_context", ("en",)), ml["heritage_context"]),
                    frozenset(pid for pid, e in m["postures"].items() if e.get("heritage")),
-                   ambiguous, _terms(m["sacred_context"], "sacred_context", ("en",)),
-                   {pid: t for pid, e in m["postures"].items() if (t := _near_terms(e, f"postures.{pid}"))},
+                   ambiguous, _merge(_terms(m["sacred_context"], "sacred_context", ("en",)), ml["sacred_context"]),
+                   near,
                    {pid: p for pid, e in m["postures"].items() if (p := _patterns(e, f"postures.{pid}", "image_patterns"))},
                    {pid: p for pid, e in m["postures"].items() if (p := _patterns(e, f"postures.{pid}", "onto_patterns"))},
                    _terms({"en": sorted(set(causatives))}, "causatives", ("en",)),
                    _terms({"en": m.get("pronouns"), "zh": m.get("pronouns_zh")}, "pronouns", ("en",)),
-                   frozenset(str(t) for e in m["postures"].values() for t in e.get("onto_exempt") or []))
+                   frozenset(str(t) for e in m["postures"].values() for t in e.get("onto_exempt") or []),
+                   ml["acts"])
 
 
 def _is_han(text: str) -> bool:
@@ -510,6 +568,8 @@ def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
                 hits += _both(r, h, group, pid, state) + _both(r, h, group, pid, obj, role="object")
         for pid, terms in lexicon.near.items():
             hits += _both(r, h, "posture", pid, terms, role="near")
+        for pid, terms in lexicon.acts.items():
+            hits += _both(r, h, "posture", pid, terms, role="act")
         hits += _both(r, h, "agent", "agent", lexicon.agents) + _both(r, h, "linker", "linker", lexicon.linkers)
         if lexicon.causatives is not None:
             hits += _roman_hits(r, "causative", "causative", lexicon.causatives)
