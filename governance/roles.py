@@ -44,8 +44,9 @@ OBJECT_MARKERS = ("を", "을", "를")  # Japanese and Korean object particles: 
 ATTRIBUTIVE = "的"           # modifier + 的 + figure
 COMPLEMENT_ZH = "作成为"
 LOCATIVE_ZH = "上"            # 在 X 上 + act: the act is done onto X      # 当作 / 当成 / 变为 X: X is the complement, not the holder
-OBJECT_PRONOUNS = frozenset({"him", "her", "them"})
-BREAKS = frozenset(",;:.!?()[]{}\n，；：。！？、（）【】")
+OBJECT_PRONOUNS = frozenset({"him", "her", "them", "她", "他", "它", "祂", "她们", "他们", "它们"})
+BREAKS = frozenset(",;:.!?()[]{}\n，；：。！？、（）【】—–")  # dashes set off a clause: "X — show him …"
+COMPLEMENT_EN = ("used ", "as ", "into ")  # "used to wrap fish", "as a drum": what follows is the complement
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,8 @@ def attribute(f: SacredFindings, mechanism: str = "clause", exempt: frozenset[st
     figures = [x for x in figures if x[0].group != "agent"
                or not any(a <= x[0].start and x[0].end <= b for a, b in terms)]
     linker_words = {n for h in f.of("linker") if (r := w.range(h)) for n in range(r[0], r[1] + 1)}
+    # "a painting of Amitabha": an act on the painting reaches the figure ("painting" is a linker elsewhere)
+    linker_words -= {n for h in f.of("depiction") if (r := w.range(h)) for n in range(r[0], r[1] + 1)}
     by_clause: dict[int, list] = {}
     for x in figures:
         by_clause.setdefault(x[2], []).append(x)
@@ -235,7 +238,8 @@ def _holder(term: Hit, span: tuple[int, int], clause: int, figures: list, linker
         return overlapping[0]
     window = OBJECT_WINDOW if term.role == "object" else PRENOMINAL
     zh = _han(text[term.start:term.end])
-    if term.role == "state" and ((pe in linker_words and not zh) or (zh and text[term.end - 1] in COMPLEMENT_ZH)):
+    if term.role == "state" and ((pe in linker_words and not zh) or (zh and text[term.end - 1] in COMPLEMENT_ZH)
+                                 or text[term.start:term.end].casefold().startswith(COMPLEMENT_EN)):
         window = 0  # "used as a flower pot", 当作花盆: what follows is the complement, not the holder
     if zh and term.role == "state":
         # 头朝下的观音像, 醉倒在地上的释迦牟尼: the first figure right after the next 的 holds the modifier
@@ -245,6 +249,13 @@ def _holder(term: Hit, span: tuple[int, int], clause: int, figures: list, linker
             between = [h for h, _, c in figures if c == clause and term.end <= h.start < k]
             if after_de and not between:
                 return min(after_de, key=lambda h: h.start)
+    if term.role == "object":
+        # 仏像を踏む, 불상을 밟고: a figure marked as the object before the verb is its object, whoever follows
+        # (観音像を椅子代わりに座る男 — the man sits, the statue is the chair)
+        marked = [h for h, (fs, fe), c in figures if c == clause and fe < ps
+                  and any(text[h.end:h.end + 3].lstrip("像").startswith(m) for m in OBJECT_MARKERS)]
+        if marked:
+            return max(marked, key=lambda h: h.start)
     after = [(fs, h) for h, (fs, fe), c in figures
              if c == clause and pe < fs <= pe + window and _clear(pe, fs, linker_words)]
     if after:

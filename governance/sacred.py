@@ -243,6 +243,8 @@ class Lexicon:
     pronouns: Terms | None = None                               # it, which, whom ... (a figure named before)
     onto_exempt: frozenset[str] = frozenset()                   # figures children climb on in iconography
     acts: dict[str, Terms] = field(default_factory=dict)        # posture id -> acts done to the nearest motif
+    depictions: Terms | None = None                             # "a painting of": transparent to an act
+    anaphora: Terms | None = None                               # "the statue": the figure named before
 
     @property
     def mantra_names(self) -> dict[str, str]:
@@ -321,6 +323,10 @@ def _posture_terms(entry: Any, where: str) -> tuple[Terms, Terms]:
         active, passive = _verb_forms(str(verb), f"{where}.verbs_en")
         objects += active
         entry["en"] = list(entry.get("en") or []) + passive
+    # a Chinese term written in pinyin ("dao gua" 倒挂, "kan tou" 砍头) is the same term (not on the pinyin
+    # reading of Chinese characters: only letters the prompt writes)
+    entry["en"] = list(entry.get("en") or []) + _romanised([z for z in entry.get("zh") or [] if _is_han(str(z))])
+    objects += _romanised([z for z in entry.get("object_zh") or [] if _is_han(str(z))])
     state = _terms(entry, where, ("en",), extra=extra)
     obj = _terms({"en": objects, "zh": entry.get("object_zh"),
                   "zh_exceptions": entry.get("zh_exceptions")}, where + ".object", ("en",))
@@ -448,7 +454,8 @@ def load_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
                    _terms({"en": sorted(set(causatives))}, "causatives", ("en",)),
                    _terms({"en": m.get("pronouns"), "zh": m.get("pronouns_zh")}, "pronouns", ("en",)),
                    frozenset(str(t) for e in m["postures"].values() for t in e.get("onto_exempt") or []),
-                   ml["acts"])
+                   ml["acts"], _terms({"en": m.get("depictions")}, "depictions", ("en",)),
+                   _terms({"en": m.get("anaphora_en"), "zh": m.get("anaphora_zh")}, "anaphora", ("en",)))
 
 
 def _is_han(text: str) -> bool:
@@ -484,7 +491,7 @@ class SacredFindings:
 
     def to_dict(self) -> dict[str, Any]:
         return {"hits": [h.to_dict(self.text) for h in self.hits
-                         if h.group not in ("linker", "cue", "heritage", "sacred_context", "causative", "pronoun")]}
+                         if h.group not in ("linker", "cue", "heritage", "sacred_context", "causative", "pronoun", "depiction")]}
 
 
 def _roman_hits(r: Roman, group: str, ident: str, terms: Terms, role: str = "state", **kw: Any) -> list[Hit]:
@@ -547,6 +554,32 @@ def _shift_keys(lex: Lexicon) -> tuple[tuple[str, str], ...]:
     return tuple(dict.fromkeys(out))
 
 
+def _false_friend(text: str, hit: Hit) -> bool:
+    """A motif matched only through the confusables skeleton on an ordinary English word: "Hotel" reads as
+    "hotei" (UTS #39 folds l and I), yet the text says hotel. Plain ASCII letters that differ from the term
+    and form an English word (lemminflect's lexicon) are that word, not a disguise of the name."""
+    from lemminflect import getAllLemmas
+
+    if hit.group not in ("motif", "motif_ambiguous"):
+        return False
+    span = text[hit.start:hit.end]
+    return (span.isascii() and span.isalpha() and span.casefold() != hit.term.replace(" ", "").casefold()
+            and bool(getAllLemmas(span.casefold())))
+
+
+def _resolve_anaphora(hits: list[Hit]) -> list[Hit]:
+    """"the statue", 该像: a motif hit of the religious motif named last before it (none before: dropped)."""
+    out, last = [], None
+    for h in sorted(hits, key=lambda x: (x.start, -x.end)):
+        if h.group == "motif":
+            last = h
+        if h.group != "anaphor":
+            out.append(h)
+        elif last is not None and last.end <= h.start:
+            out.append(Hit("motif", last.ident, f"{h.term} (= {last.term})", h.start, h.end))
+    return out
+
+
 def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
     """Everything sacred-imagery related that ``text`` names, in every reading of it."""
     found = SacredFindings(text)
@@ -575,6 +608,10 @@ def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
             hits += _roman_hits(r, "causative", "causative", lexicon.causatives)
         if lexicon.pronouns is not None:
             hits += _both(r, h, "pronoun", "pronoun", lexicon.pronouns)
+        if lexicon.depictions is not None:
+            hits += _roman_hits(r, "depiction", "depiction", lexicon.depictions)
+        if lexicon.anaphora is not None:
+            hits += _both(r, h, "anaphor", "anaphor", lexicon.anaphora)
         hits += _mantra_hits(r, h, lexicon)
         hits += [Hit("mantra", "om_symbol", c, i, i + 1) for c, i in chars if c in lexicon.symbols]
         hits += _both(r, h, "generic", "generic", lexicon.generic_mantra)
@@ -600,5 +637,7 @@ def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
     sacred = any(h.group in ("motif", "sacred_context", "mantra") for h in found.hits)
     found.hits = [Hit("motif", h.ident, h.term, h.start, h.end, h.role) if h.group == "motif_ambiguous" else h
                   for h in found.hits if h.group != "motif_ambiguous" or sacred]
+    found.hits = [h for h in found.hits if not _false_friend(text, h)]
+    found.hits = _resolve_anaphora(found.hits)
     found.hits.sort(key=lambda x: (x.start, -x.end))
     return found
