@@ -281,6 +281,7 @@ def _holder(term: Hit, span: tuple[int, int], clause: int, figures: list, linker
         before = subjects or before
     if before:
         return max(before, key=lambda x: (x[0], x[1].group == "motif"))[1]
-    if any(c == clause for _, _, c in figures):
+    if any(c == clause for _, _, c in figures) and not text[term.end:].lstrip().casefold().startswith("by "):
         return None  # the clause's figures are all after a linker: the posture's holder is someone unnamed
+    # ("trampled by a crowd": the figures after "by" are the doers; the holder was named before)
     return fallback[0] if fallback is not None else None

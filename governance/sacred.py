@@ -423,8 +423,8 @@ def load_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
             raise LexiconError(f"{where}: needs forms and sources")
         mantras.append(Mantra(
             mid, str(e.get("name", mid)),
-            _terms({"en": [f for f in e["forms"] if not _is_han(str(f))],
-                    "zh": [f for f in e["forms"] if _is_han(str(f))]}, where + ".forms", ("en",)),
+            _terms({"en": [f for f in e["forms"] if not _unspaced(str(f))],
+                    "zh": [f for f in e["forms"] if _unspaced(str(f))]}, where + ".forms", ("en",)),
             _terms({"en": e.get("ambiguous_forms")}, where + ".ambiguous_forms", ("en",)),
             tuple(_phonetic(p, f"{where}.phonetic[{n}]") for n, p in enumerate(e.get("phonetic") or [])),
             _terms({"en": e.get("names_en"), "zh": e.get("names_zh")}, where + ".names", ("en",))))
@@ -460,6 +460,11 @@ def load_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
 
 def _is_han(text: str) -> bool:
     return bool(regex.search(r"\p{Han}", text))
+
+
+def _unspaced(text: str) -> bool:
+    """Chinese, Japanese or Korean: matched as a substring (particles glue to words: 신묘장구대다라니를)."""
+    return bool(regex.search(r"[\p{Han}\p{Hangul}\p{Hiragana}\p{Katakana}]", text))
 
 
 @dataclass
