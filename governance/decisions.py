@@ -99,8 +99,8 @@ def _sacred_refusals(text: str, found: SacredFindings, lexicon: Lexicon, policy:
     rules = policy.sacred.deities
     heritage = found.of("heritage")
     for a in attribute(found, roles, lexicon.onto_exempt):
-        if not a.sacred:
-            continue
+        if not a.sacred or (a.figure.role == "weak" and a.term.ident not in lexicon.weak_postures):
+            continue  # an ambiguous name read weakly ("Tara") is the deity only for a degradation
         cls = lexicon.motifs[a.figure.ident][0]
         kind, attr = ("posture", "allowed_postures") if a.term.group == "posture" else ("facing", "allowed_facing")
         if a.term.ident not in getattr(rules[cls], attr):
@@ -125,7 +125,7 @@ def _dignity_refusal(text: str, found: SacredFindings) -> list[tuple[str, str, H
     p, threshold = dignity.score(text), dignity.load_classifier()["threshold"]
     if p < threshold:
         return []
-    motif = found.of("motif")[0]
+    motif = next(h for h in found.of("motif") if h.role != "weak")
     return [("dignity_classifier", f"the learned dignity classifier scores the prompt {p:.2f} >= {threshold} "
              f"as degrading {_quote(text, motif)} (governance.dignity; rates in dignity_classifier.json)", motif)]
 

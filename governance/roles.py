@@ -44,6 +44,7 @@ OBJECT_MARKERS = ("を", "을", "를")  # Japanese and Korean object particles: 
 ATTRIBUTIVE = "的"           # modifier + 的 + figure
 COMPLEMENT_ZH = "作成为"
 LOCATIVE_ZH = "上"            # 在 X 上 + act: the act is done onto X      # 当作 / 当成 / 变为 X: X is the complement, not the holder
+ZH_PRONOUNS = "它她他祂"
 OBJECT_PRONOUNS = frozenset({"him", "her", "them", "她", "他", "它", "祂", "她们", "他们", "它们"})
 BREAKS = frozenset(",;:.!?()[]{}\n，；：。！？、（）【】—–")  # dashes set off a clause: "X — show him …"
 COMPLEMENT_EN = ("used ", "as ", "into ")  # "used to wrap fish", "as a drum": what follows is the complement
@@ -100,6 +101,10 @@ def attribute(f: SacredFindings, mechanism: str = "clause", exempt: frozenset[st
     terms = [(h.start, h.end) for h in f.hits if h.group in ("posture", "facing")]
     figures = [x for x in figures if x[0].group != "agent"
                or not any(a <= x[0].start and x[0].end <= b for a, b in terms)]
+    # nor is one inside a religious motif's name ("tree" in "the sage who sat under the Bodhi tree")
+    named = [(h.start, h.end) for h in f.of("motif")]
+    figures = [x for x in figures if x[0].group != "agent"
+               or not any(a <= x[0].start and x[0].end <= b and (a, b) != (x[0].start, x[0].end) for a, b in named)]
     linker_words = {n for h in f.of("linker") if (r := w.range(h)) for n in range(r[0], r[1] + 1)}
     # "a painting of Amitabha": an act on the painting reaches the figure ("painting" is a linker elsewhere)
     linker_words -= {n for h in f.of("depiction") if (r := w.range(h)) for n in range(r[0], r[1] + 1)}
@@ -145,6 +150,9 @@ def _pronoun_antecedent(term: Hit, span: tuple[int, int], f: SacredFindings, w: 
     """For an act done to "it" (嘲笑它, "kicking it"): the religious motif named last before the pronoun."""
     if term.role != "object":
         return None
+    if any(p in f.text[term.start:term.end] for p in ZH_PRONOUNS):  # 拿它擦: the pronoun is in the term
+        named = [h for h, _, _ in figures if h.group == "motif" and h.end <= term.start]
+        return max(named, key=lambda h: h.start) if named else None
     pe = span[1]
     after = [p for p in f.of("pronoun") if (r := w.range(p)) and pe < r[0] <= pe + 2]
     if not after:

@@ -37,6 +37,7 @@ from governance.normalize import Hanzi, Roman, hanzi, readings, roman, roman_key
 
 DATA = Path(__file__).resolve().parent / "data"
 _TOKEN = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+_SURNAME = re.compile(r"[ \t]+[A-Z][a-z]")
 _NAMED = re.compile(r"\b(?:named|called|nicknamed|surnamed)\s+(?:[A-Z]\w*\s+(?:and\s+)?)?$|(?:名叫|叫做|名为)$")
 
 
@@ -245,6 +246,7 @@ class Lexicon:
     acts: dict[str, Terms] = field(default_factory=dict)        # posture id -> acts done to the nearest motif
     depictions: Terms | None = None                             # "a painting of": transparent to an act
     anaphora: Terms | None = None                               # "the statue": the figure named before
+    weak_postures: frozenset[str] = frozenset()                 # refused on an ambiguous name read weakly
 
     @property
     def mantra_names(self) -> dict[str, str]:
@@ -455,7 +457,16 @@ def load_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
                    _terms({"en": m.get("pronouns"), "zh": m.get("pronouns_zh")}, "pronouns", ("en",)),
                    frozenset(str(t) for e in m["postures"].values() for t in e.get("onto_exempt") or []),
                    ml["acts"], _terms({"en": m.get("depictions")}, "depictions", ("en",)),
-                   _terms({"en": m.get("anaphora_en"), "zh": m.get("anaphora_zh")}, "anaphora", ("en",)))
+                   _terms({"en": m.get("anaphora_en"), "zh": m.get("anaphora_zh")}, "anaphora", ("en",)),
+                   _weak_postures(m, motifs_path))
+
+
+def _weak_postures(m: dict[str, Any], path: Any) -> frozenset[str]:
+    out = frozenset(str(x) for x in m.get("ambiguous_degradations") or [])
+    unknown = sorted(out - set(m["postures"]))
+    if unknown:
+        raise LexiconError(f"{path}: ambiguous_degradations: {unknown[0]!r} is not a posture id")
+    return out
 
 
 def _is_han(text: str) -> bool:
@@ -488,7 +499,12 @@ class SacredFindings:
 
     @property
     def motifs(self) -> dict[str, list[str]]:
-        return self.terms_by_ident("motif")
+        """The religious motifs named (not an ambiguous name read weakly: see :func:`analyse`)."""
+        out: dict[str, list[str]] = {}
+        for h in self.of("motif"):
+            if h.role != "weak":
+                out.setdefault(h.ident, []).append(h.term)
+        return out
 
     @property
     def mantras(self) -> dict[str, list[str]]:
@@ -639,9 +655,14 @@ def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
     found.hits = [h for h in found.hits if h.group not in ("motif", "motif_ambiguous") or not _NAMED.search(text[:h.start])]
     # A name that is also a person's or a place's ("Tara", the Hill of Tara) is the deity only beside another
     # religious motif or a word of religious context (goddess, statue, thangka, mantra ...).
+    # Without such a word the name is kept *weakly* (role "weak"): not a motif to hold, but a figure that a
+    # degradation can still be given to ("Kali as a drunk party girl", "pinta a Buda borracho":
+    # governance.decisions refuses only lexicon.weak_postures on it) — unless a capitalised word follows
+    # it, a surname or a place's noun ("Ganesh Kumar", "Tara Hill", "Buda Castle").
     sacred = any(h.group in ("motif", "sacred_context", "mantra") for h in found.hits)
-    found.hits = [Hit("motif", h.ident, h.term, h.start, h.end, h.role) if h.group == "motif_ambiguous" else h
-                  for h in found.hits if h.group != "motif_ambiguous" or sacred]
+    found.hits = [Hit("motif", h.ident, h.term, h.start, h.end, h.role if sacred else "weak")
+                  if h.group == "motif_ambiguous" else h
+                  for h in found.hits if h.group != "motif_ambiguous" or sacred or not _SURNAME.match(text, h.end)]
     found.hits = [h for h in found.hits if not _false_friend(text, h)]
     found.hits = _resolve_anaphora(found.hits)
     found.hits.sort(key=lambda x: (x.start, -x.end))
