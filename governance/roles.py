@@ -32,6 +32,7 @@ prompts take). Figures are religious motifs and agents (people, animals, plants;
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,7 @@ ATTRIBUTIVE = "的"           # modifier + 的 + figure
 COMPLEMENT_ZH = "作成为"
 LOCATIVE_ZH = "上"            # 在 X 上 + act: the act is done onto X      # 当作 / 当成 / 变为 X: X is the complement, not the holder
 ZH_PRONOUNS = "它她他祂"
+_PREDICATIVE = re.compile(r"\bas\s+(?:a|an|the)\s+$", re.IGNORECASE)
 OBJECT_PRONOUNS = frozenset({"him", "her", "them", "她", "他", "它", "祂", "她们", "他们", "它们"})
 BREAKS = frozenset(",;:.!?()[]{}\n，；：。！？、（）【】—–")  # dashes set off a clause: "X — show him …"
 COMPLEMENT_EN = ("used ", "as ", "into ")  # "used to wrap fish", "as a drum": what follows is the complement
@@ -267,7 +269,12 @@ def _holder(term: Hit, span: tuple[int, int], clause: int, figures: list, linker
     after = [(fs, h) for h, (fs, fe), c in figures
              if c == clause and pe < fs <= pe + window and _clear(pe, fs, linker_words)]
     if after:
-        return min(after, key=lambda x: (x[0], x[1].group != "motif"))[1]
+        holder = min(after, key=lambda x: (x[0], x[1].group != "motif"))[1]
+        # "Medicine Buddha as a drunken karaoke singer": the singer *is* the figure named before "as a"
+        before = [(fe, h) for h, (fs, fe), c in figures if c == clause and fe < ps and h.group == "motif"]
+        if holder.group == "agent" and before and _PREDICATIVE.search(text[:term.start]):
+            return max(before, key=lambda x: x[0])[1]
+        return holder
     if term.role == "object" and zh and text[term.start] in LOCATIVE_ZH:
         # 在佛像上撒尿: "上" + act is the act done onto the figure named just before
         near = [(fe, h) for h, (fs, fe), c in figures if c == clause and fe < ps]
