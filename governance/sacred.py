@@ -3,12 +3,15 @@
 "Sacred imagery generation requires rigorous protocols ... exclusion of mantras, directional constraints
 for deity posture synthesis, and mandatory cultural consultant validation for any religious motif
 creation." This module *recognises*, with a span for every finding; :mod:`governance.roles` decides who
-a posture belongs to and :mod:`governance.decisions` decides. Two data files, with their sources:
+a posture belongs to and :mod:`governance.decisions` decides. Three data files, with their sources:
 
 - ``motifs.yaml`` — motifs with their deity class (English, romanisations, pinyin, Tibetan and Chinese
   names), postures and facings (``en``/``zh``: the figure is in that state; ``object_en``/``object_zh``:
   the figure is what the act is done to — "kicking", "踩"), agents (people, animals, plants that a posture
   may belong to instead) and linkers (prepositions that put a figure in a location, not a posture);
+- ``multilingual.yaml`` — the motifs, contexts, agents and degradations of ``motifs.yaml`` in other
+  languages (Japanese, Korean, Vietnamese, European languages, Russian, Hindi, Arabic, Thai), merged into
+  its entries; their degradations are attributed by company (:mod:`governance.roles`), stems end in ``*``;
 - ``mantras.yaml`` — per mantra: written forms, phonetic slot patterns (each slot's alternative syllables,
   so every transcription meets on sound), ambiguous short forms that need a writing cue, and indirect
   names ("the six syllables of Chenrezig") that count when the prompt asks for them as text.
