@@ -45,6 +45,7 @@ _TURNED_ASCII = {"n": "u", "u": "n", "p": "d", "d": "p", "b": "q", "q": "b", "s"
 # Flip-text generators also use letters whose Unicode names do not say "turned" (ɾ for j, ƃ for g, ɔ for c)
 _FLIPPED = {"ɾ": "j", "ƃ": "g", "ɔ": "c", "ı": "i", "ɟ": "f", "ן": "l", "ʃ": "l", "ǝ": "e", "ɐ": "a", "Ɐ": "a",
             "ʍ": "w", "ɯ": "m", "ʞ": "k", "ʎ": "y", "ʌ": "v", "ɹ": "r", "ʇ": "t", "ɥ": "h", "ᴉ": "i", "ɓ": "g"}
+_LONG_VOWELS = re.compile(r"aa|ii|uu", re.IGNORECASE)
 _HEX = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){6,}(?![0-9A-Fa-f])")
 _TURNED_NAME = re.compile(r"LATIN (?:SMALL|CAPITAL) LETTER (?:TURNED|INVERTED|REVERSED) ([A-Z])\b")
 
@@ -191,7 +192,9 @@ def encoded_readings(text: str, chars: Chars) -> list[tuple[str, Chars]]:
         out.append(("upside-down", turned))
     out += [("base64", r) for r in base64_readings(text)]
     out += [("hex", r) for r in hex_readings(text)]
-    undoubled = undoubled_reading(chars)
+    # only where letters look stretched or long vowels are doubled (Velthuis "paaragate", "svaahaa"): most
+    # prompts double some letter ("tree", "hill"), and this reading costs a full mantra search
+    undoubled = undoubled_reading(chars) if stretched(text) or _LONG_VOWELS.search(text) else None
     if undoubled is not None:
         out.append(("doubled letters", undoubled))
     out += [("morse", r) for r in morse_readings(text)]
