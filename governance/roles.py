@@ -259,6 +259,11 @@ def _holder(term: Hit, span: tuple[int, int], clause: int, figures: list, linker
             between = [h for h, _, c in figures if c == clause and term.end <= h.start < k]
             if after_de and not between:
                 return min(after_de, key=lambda h: h.start)
+    if term.role == "object" and zh and text[term.start] in LOCATIVE_ZH:
+        # 在佛像上撒尿(的狗): "上" + act is the act done onto the figure named just before, whoever follows
+        near = [(fe, h) for h, (fs, fe), c in figures if c == clause and fe < ps]
+        if near:
+            return max(near, key=lambda x: x[0])[1]
     if term.role == "object":
         # 仏像を踏む, 불상을 밟고: a figure marked as the object before the verb is its object, whoever follows
         # (観音像を椅子代わりに座る男 — the man sits, the statue is the chair)
@@ -275,11 +280,6 @@ def _holder(term: Hit, span: tuple[int, int], clause: int, figures: list, linker
         if holder.group == "agent" and before and _PREDICATIVE.search(text[:term.start]):
             return max(before, key=lambda x: x[0])[1]
         return holder
-    if term.role == "object" and zh and text[term.start] in LOCATIVE_ZH:
-        # 在佛像上撒尿: "上" + act is the act done onto the figure named just before
-        near = [(fe, h) for h, (fs, fe), c in figures if c == clause and fe < ps]
-        if near:
-            return max(near, key=lambda x: x[0])[1]
     if term.role == "object" and pronoun_after is not None:
         return pronoun_after  # 嘲笑它, "mocking it": the pronoun's antecedent (resolved by the caller)
     if term.role == "object":
