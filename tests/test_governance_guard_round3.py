@@ -125,3 +125,9 @@ def test_the_targets_line_names_the_folder_it_measured(tmp_path):
                                      "prompts: [a Buddha upside down]\n", encoding="utf-8")
     line = evaluate(load_policy(), benign=None, hostile=None, eval_dir=tmp_path).targets_line()
     assert str(tmp_path) in line and "fixes" not in line
+
+
+def test_a_separator_between_ideographs_is_dropped(policy):
+    assert _action("把佛-像踢倒的醉汉", policy) == "refuse"              # 佛像 with a hyphen inside
+    assert _action("在佛·像上撒尿的狗", policy) == "refuse"              # 上 + act onto the figure before the dog
+    assert _action("达·芬奇风格的山水", policy) == "allow"               # da Vinci: a separator, no motif
