@@ -27,7 +27,7 @@ def plain_find_words(self: sacred.Terms, r, glued_min: int = 0, allow_han: bool 
     """The search before the trigram index: every key, every time (the baseline)."""
     blocked = [(i, j) for key in self.word_exceptions for i, j in sacred._occurrences(r, key, 0, True)]
     for term, key in self.words:
-        for i, j in sacred._occurrences(r, key, glued_min, allow_han):
+        for i, j in sacred._occurrences(r, key, glued_min, allow_han, key in self.stems):
             if not any(a < j and i < b for a, b in blocked):
                 yield term, i, j
 

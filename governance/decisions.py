@@ -99,12 +99,12 @@ def _sacred_refusals(text: str, found: SacredFindings, lexicon: Lexicon, policy:
     rules = policy.sacred.deities
     heritage = found.of("heritage")
     for a in attribute(found, roles, lexicon.onto_exempt):
-        if not a.sacred:
-            continue
+        if not a.sacred or (a.figure.role == "weak" and a.term.ident not in lexicon.weak_postures):
+            continue  # an ambiguous name read weakly ("Tara") is the deity only for a degradation
         cls = lexicon.motifs[a.figure.ident][0]
         kind, attr = ("posture", "allowed_postures") if a.term.group == "posture" else ("facing", "allowed_facing")
         if a.term.ident not in getattr(rules[cls], attr):
-            if heritage and a.term.role in ("state", "onto") and a.term.ident in lexicon.heritage_postures \
+            if heritage and a.term.role in ("state", "onto", "near") and a.term.ident in lexicon.heritage_postures \
                     and policy.sacred.heritage_damage == "hold":
                 out.append(("heritage_hold", f"damaged sacred image ({_quote(text, a.term)} on "
                             f"{_quote(text, a.figure)}) in a heritage context ({_quote(text, heritage[0])}): held for "
@@ -125,16 +125,36 @@ def _dignity_refusal(text: str, found: SacredFindings) -> list[tuple[str, str, H
     p, threshold = dignity.score(text), dignity.load_classifier()["threshold"]
     if p < threshold:
         return []
-    motif = found.of("motif")[0]
+    motif = next(h for h in found.of("motif") if h.role != "weak")
     return [("dignity_classifier", f"the learned dignity classifier scores the prompt {p:.2f} >= {threshold} "
              f"as degrading {_quote(text, motif)} (governance.dignity; rates in dignity_classifier.json)", motif)]
 
 
-def check_prompt(text: str, policy: Policy, *, roles: str = "clause", classifier: bool = True) -> Decision:
+def _decoded_refusals(text: str, policy: Policy, roles: str, classifier: bool) -> list[tuple[str, str, Hit]]:
+    """The whole prompt checked again as each decoding it can hide behind (upside-down letters, Base64, hex,
+    stretched letters: :func:`governance.encodings.decoded_texts`): "uʍop ǝpısdn ɐɥppnq ɐ", a Base64 payload
+    "a Buddha statue used as a toilet", "a Buddhaaa head" are refused as what they decode to."""
+    from governance.encodings import decoded_texts
+    from governance.normalize import readings
+
+    out = []
+    for how, decoded in decoded_texts(text, readings(text)[0]):
+        if not decoded.strip() or decoded == text:
+            continue
+        d = check_prompt(decoded, policy, roles=roles, classifier=classifier, decode=False)
+        if d.action == "refuse":
+            whole = Hit("decoded", how, decoded, 0, len(text))
+            out.append(("decoded", f"decoded ({how}) the prompt reads \"{decoded[:120]}\", which is refused: "
+                        f"{d.reasons[0]}", whole))
+    return out
+
+
+def check_prompt(text: str, policy: Policy, *, roles: str = "clause", classifier: bool = True,
+                 decode: bool = True) -> Decision:
     """Decide what may be generated from ``text`` under ``policy``. ``roles`` chooses how a posture finds
     its holder (:mod:`governance.roles`; ``"naive"`` only to measure the clause rules against);
     ``classifier=False`` leaves out the learned second opinion (:mod:`governance.dignity`; only to train
-    and measure it)."""
+    and measure it). ``decode=False``: not the decodings of the prompt (used when checking one of them)."""
     if not isinstance(text, str):
         raise TypeError(f"a prompt is a string, not {type(text).__name__}")
     sha = policy.sha256
@@ -149,6 +169,8 @@ def check_prompt(text: str, policy: Policy, *, roles: str = "clause", classifier
     fired = _sacred_refusals(text, sacred, lexicon, policy, roles)
     if classifier and policy.sacred.dignity_classifier and sacred.motifs and not fired:
         fired += _dignity_refusal(text, sacred)
+    if decode and not [f for f in fired if f[0] != "heritage_hold"]:
+        fired += _decoded_refusals(text, policy, roles, classifier)
     refusals = [reason for rule, reason, _ in fired if rule != "heritage_hold"]
     anchor = policy.periods.conflation == "anchor"
     onto = load_ontology()

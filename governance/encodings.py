@@ -42,12 +42,19 @@ _B64 = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{8,}={0,2}(?![A-Za-z0-9+
 # Rotations of Latin letters that are themselves letters (flip-text generators use them): u turned is n.
 _TURNED_ASCII = {"n": "u", "u": "n", "p": "d", "d": "p", "b": "q", "q": "b", "s": "s", "o": "o", "x": "x",
                  "z": "z", "l": "l", "6": "9", "9": "6"}
+# Flip-text generators also use letters whose Unicode names do not say "turned" (ɾ for j, ƃ for g, ɔ for c)
+_FLIPPED = {"ɾ": "j", "ƃ": "g", "ɔ": "c", "ı": "i", "ɟ": "f", "ן": "l", "ʃ": "l", "ǝ": "e", "ɐ": "a", "Ɐ": "a",
+            "ʍ": "w", "ɯ": "m", "ʞ": "k", "ʎ": "y", "ʌ": "v", "ɹ": "r", "ʇ": "t", "ɥ": "h", "ᴉ": "i", "ɓ": "g"}
+_LONG_VOWELS = re.compile(r"aa|ii|uu", re.IGNORECASE)
+_HEX = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){6,}(?![0-9A-Fa-f])")
 _TURNED_NAME = re.compile(r"LATIN (?:SMALL|CAPITAL) LETTER (?:TURNED|INVERTED|REVERSED) ([A-Z])\b")
 
 
 @functools.lru_cache(maxsize=4096)
 def _turned(char: str) -> str | None:
     """The letter a turned (rotated 180 degrees) character stands for: ɯ is m, ɥ is h, ǝ is e."""
+    if char in _FLIPPED:
+        return _FLIPPED[char]
     m = _TURNED_NAME.match(unicodedata.name(char, ""))
     return m.group(1).lower() if m else None
 
@@ -97,6 +104,56 @@ def base64_readings(text: str) -> list[Chars]:
     return out
 
 
+def hex_readings(text: str) -> list[Chars]:
+    """Runs of six or more hexadecimal byte pairs that decode to printable UTF-8 text with letters."""
+    out = []
+    for m in _HEX.finditer(text):
+        try:
+            decoded = bytes.fromhex(m.group()).decode("utf-8")
+        except ValueError:
+            continue
+        if any(c.isalpha() for c in decoded) and all(c.isprintable() or c.isspace() for c in decoded):
+            out.append([(c, m.start()) for c in decoded])
+    return out
+
+
+def undoubled_reading(chars: Chars) -> Chars | None:
+    """Runs of one repeated letter read as one ("oomm mmaannii", "paaragate", "Buddhaaa"); None when the
+    text repeats no letter."""
+    out: Chars = []
+    for c, i in chars:
+        if out and c.isalpha() and c.casefold() == out[-1][0].casefold():
+            continue
+        out.append((c, i))
+    return out if len(out) < len(chars) else None
+
+
+def stretched(text: str) -> bool:
+    """Whether letters are stretched or doubled as a disguise: a letter three times running, or three
+    words whose letters all come in pairs ("oomm mmaannii")."""
+    if re.search(r"([^\W\d_])\1\1", text):
+        return True
+    words = re.findall(r"[^\W\d_]{4,}", text)
+    return sum(len(w) % 2 == 0 and all(w[k] == w[k + 1] for k in range(0, len(w), 2)) for w in words) >= 3
+
+
+def decoded_texts(text: str, chars: Chars) -> list[tuple[str, str]]:
+    """Decodings that a whole prompt can hide behind (upside-down letters, Base64, hex, stretched letters),
+    as plain text for a full guardrail check: unlike reversal or ROT13, none of these turns an ordinary
+    prompt into other words."""
+    out = []
+    turned = turned_reading(chars)
+    if turned is not None:
+        out.append(("upside-down", "".join(c for c, _ in turned)))
+    out += [("base64", "".join(c for c, _ in r)) for r in base64_readings(text)]
+    out += [("hex", "".join(c for c, _ in r)) for r in hex_readings(text)]
+    if stretched(text):
+        undoubled = undoubled_reading(chars)
+        if undoubled is not None:
+            out.append(("stretched letters", "".join(c for c, _ in undoubled)))
+    return out
+
+
 def morse_readings(text: str) -> list[Chars]:
     """Runs of three or more Morse codes (ITU-R M.1677-1); a slash or a wide gap separates words."""
     out = []
@@ -134,6 +191,12 @@ def encoded_readings(text: str, chars: Chars) -> list[tuple[str, Chars]]:
     if turned is not None:
         out.append(("upside-down", turned))
     out += [("base64", r) for r in base64_readings(text)]
+    out += [("hex", r) for r in hex_readings(text)]
+    # only where letters look stretched or long vowels are doubled (Velthuis "paaragate", "svaahaa"): most
+    # prompts double some letter ("tree", "hill"), and this reading costs a full mantra search
+    undoubled = undoubled_reading(chars) if stretched(text) or _LONG_VOWELS.search(text) else None
+    if undoubled is not None:
+        out.append(("doubled letters", undoubled))
     out += [("morse", r) for r in morse_readings(text)]
     out += [("spelling alphabet", r) for r in icao_readings(text)]
     return out

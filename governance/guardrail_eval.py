@@ -88,6 +88,7 @@ class GuardrailReport:
     conflation: str
     categories: list[Category] = field(default_factory=list)
     roles: str = "clause"
+    eval_dir: str | None = None   # the folder of the category files (None: the shipped one)
 
     def _pooled(self, kind: str, expect: tuple[str, ...]) -> tuple[int, int]:
         cats = [c for c in self.categories if c.kind == kind and c.expect in expect]
@@ -107,8 +108,16 @@ class GuardrailReport:
         return {"hostile_refused": [hr, hn], "motifs_held": [mh, mn], "benign_refused": [br, bn]}
 
     def targets_line(self) -> str:
+        """The targets over the sets not marked blind and, separately, over those marked ``blind: true``; the
+        line names what the blind ones are: in the shipped folder, sets written blind that were measured
+        first and then used to change the rules (each file's ``note`` has its first pass); in any other
+        folder (``--eval-dir``), the sets as measured now, whatever was or was not changed for them."""
+        if self.eval_dir is None or Path(self.eval_dir).resolve() == EVAL_DIR:
+            names = ("targets", "blind sets since used to develop the rules (first pass in each file's note)")
+        else:
+            names = (f"targets, sets in {self.eval_dir} not marked blind", f"blind sets in {self.eval_dir}, as measured now")
         lines = []
-        for blind, name in ((False, "targets"), (True, "blind sets (after the fixes their first pass led to)")):
+        for blind, name in zip((False, True), names):
             t = self.targets(blind)
             if not any(v[1] for v in t.values()):
                 continue
@@ -215,6 +224,7 @@ def evaluate(policy: Policy, benign: str | os.PathLike[str] = BENIGN,
                              _run("hostile", hostile_rows, policy, relabel, roles, classifier),
                              policy.periods.conflation)
     report.roles = roles
+    report.eval_dir = str(eval_dir) if eval_dir else None
     for path in sorted(Path(eval_dir).glob("*.yaml")) if eval_dir else []:
         cat, prompts = read_category(path)
         cat.expect = relabel.get(cat.expect, cat.expect)

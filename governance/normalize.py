@@ -58,6 +58,7 @@ _SOUND = regex.compile(r"(?![\p{Latin}\p{Han}\p{Common}\p{Inherited}\p{Devanagar
 # Punctuation that ends a clause: a name or posture term never runs across it ("Amitabh, a teacher"); a
 # full stop only before whitespace, so "B.u.d.d.h.a" still reads as one word.
 _BREAKS = frozenset(",;:!?，；：。！？、")
+_HAN_SEPARATORS = frozenset("·・‧•∙-‐‑_.*/|~'’`^+")
 
 
 @functools.lru_cache(maxsize=1)
@@ -340,6 +341,9 @@ def hanzi(chars: Chars) -> Hanzi:
 
 def _hanzi(cleaned: Chars) -> Hanzi:
     kept = [(c, i) for c, i in cleaned if not c.isspace()]
+    # a separator dropped between two ideographs, as spaces are: 观·音, 观-音, 佛*像 are 观音, 佛像
+    kept = [(c, i) for k, (c, i) in enumerate(kept)
+            if not (c in _HAN_SEPARATORS and 0 < k < len(kept) - 1 and _is_han(kept[k - 1][0]) and _is_han(kept[k + 1][0]))]
     return Hanzi("".join(c for c, _ in kept), tuple(i for _, i in kept))
 
 

@@ -22,6 +22,9 @@ prompts take). Figures are religious motifs and agents (people, animals, plants;
   belongs to the figure after the 的 (醉倒在地上的释迦牟尼, 头朝下的观音像 — a Chinese term ending in a
   linker character such as 下 is not a complement marker); the disposal construction 把/将 X + verb puts
   the object X *before* the act (把佛像踢倒).
+- Terms of other languages (``multilingual.yaml``) are attributed by company, since their word orders do
+  not fit the rules above: a state to the nearest figure of its clause, an act to its nearest religious
+  motif (:func:`_nearest_motif`).
 - An object pronoun (him, her, them) that is the only figure of its clause stands for the nearest figure
   named before it ("Paint the Buddha. Then turn him upside down.").
 """
@@ -29,6 +32,7 @@ prompts take). Figures are religious motifs and agents (people, animals, plants;
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,8 +45,11 @@ OBJECT_MARKERS = ("を", "을", "를")  # Japanese and Korean object particles: 
 ATTRIBUTIVE = "的"           # modifier + 的 + figure
 COMPLEMENT_ZH = "作成为"
 LOCATIVE_ZH = "上"            # 在 X 上 + act: the act is done onto X      # 当作 / 当成 / 变为 X: X is the complement, not the holder
-OBJECT_PRONOUNS = frozenset({"him", "her", "them"})
-BREAKS = frozenset(",;:.!?()[]{}\n，；：。！？、（）【】")
+ZH_PRONOUNS = "它她他祂"
+_PREDICATIVE = re.compile(r"\bas\s+(?:a|an|the)\s+$", re.IGNORECASE)
+OBJECT_PRONOUNS = frozenset({"him", "her", "them", "她", "他", "它", "祂", "她们", "他们", "它们"})
+BREAKS = frozenset(",;:.!?()[]{}\n，；：。！？、（）【】—–")  # dashes set off a clause: "X — show him …"
+COMPLEMENT_EN = ("used ", "as ", "into ")  # "used to wrap fish", "as a drum": what follows is the complement
 
 
 @dataclass(frozen=True)
@@ -96,7 +103,13 @@ def attribute(f: SacredFindings, mechanism: str = "clause", exempt: frozenset[st
     terms = [(h.start, h.end) for h in f.hits if h.group in ("posture", "facing")]
     figures = [x for x in figures if x[0].group != "agent"
                or not any(a <= x[0].start and x[0].end <= b for a, b in terms)]
+    # nor is one inside a religious motif's name ("tree" in "the sage who sat under the Bodhi tree")
+    named = [(h.start, h.end) for h in f.of("motif")]
+    figures = [x for x in figures if x[0].group != "agent"
+               or not any(a <= x[0].start and x[0].end <= b and (a, b) != (x[0].start, x[0].end) for a, b in named)]
     linker_words = {n for h in f.of("linker") if (r := w.range(h)) for n in range(r[0], r[1] + 1)}
+    # "a painting of Amitabha": an act on the painting reaches the figure ("painting" is a linker elsewhere)
+    linker_words -= {n for h in f.of("depiction") if (r := w.range(h)) for n in range(r[0], r[1] + 1)}
     by_clause: dict[int, list] = {}
     for x in figures:
         by_clause.setdefault(x[2], []).append(x)
@@ -125,6 +138,8 @@ def attribute(f: SacredFindings, mechanism: str = "clause", exempt: frozenset[st
         fallback = max(by_clause[previous], key=lambda x: x[1][1]) if previous is not None else None
         if term.role == "near":
             holder = _nearest(span, local) or (fallback[0] if fallback is not None else None)
+        elif term.role == "act":
+            holder = _nearest_motif(span, local, by_clause, clauses, k)
         else:
             holder = _holder(term, span, clause, local, linker_words, fallback, f.text,
                              _pronoun_antecedent(term, span, f, w, figures))
@@ -137,6 +152,9 @@ def _pronoun_antecedent(term: Hit, span: tuple[int, int], f: SacredFindings, w: 
     """For an act done to "it" (嘲笑它, "kicking it"): the religious motif named last before the pronoun."""
     if term.role != "object":
         return None
+    if any(p in f.text[term.start:term.end] for p in ZH_PRONOUNS):  # 拿它擦: the pronoun is in the term
+        named = [h for h, _, _ in figures if h.group == "motif" and h.end <= term.start]
+        return max(named, key=lambda h: h.start) if named else None
     pe = span[1]
     after = [p for p in f.of("pronoun") if (r := w.range(p)) and pe < r[0] <= pe + 2]
     if not after:
@@ -151,6 +169,23 @@ def _nearest(span: tuple[int, int], figures: list) -> Hit | None:
     ps, pe = span
     scored = [(max(fs - pe, ps - fe, 0), h.group != "motif", fs, h) for h, (fs, fe), _ in figures]
     return min(scored, key=lambda x: x[:3])[3] if scored else None
+
+
+def _nearest_motif(span: tuple[int, int], local: list, by_clause: dict[int, list], clauses: list[int],
+                   k: int) -> Hit | None:
+    """An act of ``multilingual.yaml`` done to a figure (踏みつけ, piétiner, used as an ashtray, 밟고): the
+    religious motif of its clause fewest words away, whoever does it — the doer is often the nearer noun
+    ("رجل يقف على رأس تمثال بوذا", a man standing on the head of a Buddha statue), and in these word orders
+    (SOV with particles, verb-initial, no spaces) position does not say who is acted on. A clause naming no
+    motif takes the last one of the clauses before it ("Voici un Bouddha. Les enfants le piétinent.")."""
+    motifs = [x for x in local if x[0].group == "motif"]
+    if motifs:
+        return _nearest(span, motifs)
+    for c in reversed(clauses[:k]):
+        earlier = [x for x in by_clause[c] if x[0].group == "motif"]
+        if earlier:
+            return max(earlier, key=lambda x: x[1][1])[0]
+    return None
 
 
 def _causative_object(term: Hit, span: tuple[int, int], clause: int, holder: Hit | None, f: SacredFindings,
@@ -213,7 +248,8 @@ def _holder(term: Hit, span: tuple[int, int], clause: int, figures: list, linker
         return overlapping[0]
     window = OBJECT_WINDOW if term.role == "object" else PRENOMINAL
     zh = _han(text[term.start:term.end])
-    if term.role == "state" and ((pe in linker_words and not zh) or (zh and text[term.end - 1] in COMPLEMENT_ZH)):
+    if term.role == "state" and ((pe in linker_words and not zh) or (zh and text[term.end - 1] in COMPLEMENT_ZH)
+                                 or text[term.start:term.end].casefold().startswith(COMPLEMENT_EN)):
         window = 0  # "used as a flower pot", 当作花盆: what follows is the complement, not the holder
     if zh and term.role == "state":
         # 头朝下的观音像, 醉倒在地上的释迦牟尼: the first figure right after the next 的 holds the modifier
@@ -223,15 +259,27 @@ def _holder(term: Hit, span: tuple[int, int], clause: int, figures: list, linker
             between = [h for h, _, c in figures if c == clause and term.end <= h.start < k]
             if after_de and not between:
                 return min(after_de, key=lambda h: h.start)
-    after = [(fs, h) for h, (fs, fe), c in figures
-             if c == clause and pe < fs <= pe + window and _clear(pe, fs, linker_words)]
-    if after:
-        return min(after, key=lambda x: (x[0], x[1].group != "motif"))[1]
     if term.role == "object" and zh and text[term.start] in LOCATIVE_ZH:
-        # 在佛像上撒尿: "上" + act is the act done onto the figure named just before
+        # 在佛像上撒尿(的狗): "上" + act is the act done onto the figure named just before, whoever follows
         near = [(fe, h) for h, (fs, fe), c in figures if c == clause and fe < ps]
         if near:
             return max(near, key=lambda x: x[0])[1]
+    if term.role == "object":
+        # 仏像を踏む, 불상을 밟고: a figure marked as the object before the verb is its object, whoever follows
+        # (観音像を椅子代わりに座る男 — the man sits, the statue is the chair)
+        marked = [h for h, (fs, fe), c in figures if c == clause and fe < ps
+                  and any(text[h.end:h.end + 3].lstrip("像").startswith(m) for m in OBJECT_MARKERS)]
+        if marked:
+            return max(marked, key=lambda h: h.start)
+    after = [(fs, h) for h, (fs, fe), c in figures
+             if c == clause and pe < fs <= pe + window and _clear(pe, fs, linker_words)]
+    if after:
+        holder = min(after, key=lambda x: (x[0], x[1].group != "motif"))[1]
+        # "Medicine Buddha as a drunken karaoke singer": the singer *is* the figure named before "as a"
+        before = [(fe, h) for h, (fs, fe), c in figures if c == clause and fe < ps and h.group == "motif"]
+        if holder.group == "agent" and before and _PREDICATIVE.search(text[:term.start]):
+            return max(before, key=lambda x: x[0])[1]
+        return holder
     if term.role == "object" and pronoun_after is not None:
         return pronoun_after  # 嘲笑它, "mocking it": the pronoun's antecedent (resolved by the caller)
     if term.role == "object":
@@ -248,6 +296,7 @@ def _holder(term: Hit, span: tuple[int, int], clause: int, figures: list, linker
         before = subjects or before
     if before:
         return max(before, key=lambda x: (x[0], x[1].group == "motif"))[1]
-    if any(c == clause for _, _, c in figures):
+    if any(c == clause for _, _, c in figures) and not text[term.end:].lstrip().casefold().startswith("by "):
         return None  # the clause's figures are all after a linker: the posture's holder is someone unnamed
+    # ("trampled by a crowd": the figures after "by" are the doers; the holder was named before)
     return fallback[0] if fallback is not None else None

@@ -3,12 +3,15 @@
 "Sacred imagery generation requires rigorous protocols ... exclusion of mantras, directional constraints
 for deity posture synthesis, and mandatory cultural consultant validation for any religious motif
 creation." This module *recognises*, with a span for every finding; :mod:`governance.roles` decides who
-a posture belongs to and :mod:`governance.decisions` decides. Two data files, with their sources:
+a posture belongs to and :mod:`governance.decisions` decides. Three data files, with their sources:
 
 - ``motifs.yaml`` — motifs with their deity class (English, romanisations, pinyin, Tibetan and Chinese
   names), postures and facings (``en``/``zh``: the figure is in that state; ``object_en``/``object_zh``:
   the figure is what the act is done to — "kicking", "踩"), agents (people, animals, plants that a posture
   may belong to instead) and linkers (prepositions that put a figure in a location, not a posture);
+- ``multilingual.yaml`` — the motifs, contexts, agents and degradations of ``motifs.yaml`` in other
+  languages (Japanese, Korean, Vietnamese, European languages, Russian, Hindi, Arabic, Thai), merged into
+  its entries; their degradations are attributed by company (:mod:`governance.roles`), stems end in ``*``;
 - ``mantras.yaml`` — per mantra: written forms, phonetic slot patterns (each slot's alternative syllables,
   so every transcription meets on sound), ambiguous short forms that need a writing cue, and indirect
   names ("the six syllables of Chenrezig") that count when the prompt asks for them as text.
@@ -37,6 +40,7 @@ from governance.normalize import Hanzi, Roman, hanzi, readings, roman, roman_key
 
 DATA = Path(__file__).resolve().parent / "data"
 _TOKEN = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+_SURNAME = re.compile(r"[ \t]+[A-Z][a-z]")
 _NAMED = re.compile(r"\b(?:named|called|nicknamed|surnamed)\s+(?:[A-Z]\w*\s+(?:and\s+)?)?$|(?:名叫|叫做|名为)$")
 
 
@@ -73,6 +77,7 @@ class Terms:
     zh: tuple[str, ...]                         # simplified Chinese
     zh_exceptions: tuple[str, ...] = ()
     word_exceptions: tuple[str, ...] = ()       # roman keys
+    stems: frozenset[str] = frozenset()         # roman keys matched with any ending ("будд*": Будды, Будду)
 
     @functools.cached_property
     def _by_prefix(self) -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
@@ -96,7 +101,7 @@ class Terms:
         blocked = None
         for n in sorted(candidates + list(short)):
             term, key = self.words[n]
-            for i, j in _occurrences(r, key, glued_min, allow_han):
+            for i, j in _occurrences(r, key, glued_min, allow_han, key in self.stems):
                 if blocked is None:
                     blocked = [(a, b) for ex in self.word_exceptions for a, b in _occurrences(r, ex, 0, True)]
                 if not any(a < j and i < b for a, b in blocked):
@@ -122,7 +127,7 @@ class Terms:
                 pos = text.find(term, pos + 1)
 
 
-def _occurrences(r: Roman, key: str, glued_min: int, allow_han: bool) -> Iterable[tuple[int, int]]:
+def _occurrences(r: Roman, key: str, glued_min: int, allow_han: bool, stem: bool = False) -> Iterable[tuple[int, int]]:
     letters = r.letters
     pos = letters.find(key)
     while pos >= 0:
@@ -132,7 +137,7 @@ def _occurrences(r: Roman, key: str, glued_min: int, allow_han: bool) -> Iterabl
             ok = not r.crosses_break(pos, end)
         if ok and (not glued_min or len(key) < glued_min):
             ok = r.starts_word(pos)
-            if ok and not r.ends_word(end - 1):
+            if ok and not stem and not r.ends_word(end - 1):
                 plural = next((end + len(s) for s in ("s", "es") if letters.startswith(s, end)
                                and r.ends_word(end + len(s) - 1) and r.word[end + len(s) - 1] == r.word[end - 1]), 0)
                 ok, end = (True, plural) if plural else (False, end)
@@ -241,6 +246,10 @@ class Lexicon:
     causatives: Terms | None = None                             # verbs whose object takes the state
     pronouns: Terms | None = None                               # it, which, whom ... (a figure named before)
     onto_exempt: frozenset[str] = frozenset()                   # figures children climb on in iconography
+    acts: dict[str, Terms] = field(default_factory=dict)        # posture id -> acts done to the nearest motif
+    depictions: Terms | None = None                             # "a painting of": transparent to an act
+    anaphora: Terms | None = None                               # "the statue": the figure named before
+    weak_postures: frozenset[str] = frozenset()                 # refused on an ambiguous name read weakly
 
     @property
     def mantra_names(self) -> dict[str, str]:
@@ -319,6 +328,10 @@ def _posture_terms(entry: Any, where: str) -> tuple[Terms, Terms]:
         active, passive = _verb_forms(str(verb), f"{where}.verbs_en")
         objects += active
         entry["en"] = list(entry.get("en") or []) + passive
+    # a Chinese term written in pinyin ("dao gua" 倒挂, "kan tou" 砍头) is the same term (not on the pinyin
+    # reading of Chinese characters: only letters the prompt writes)
+    entry["en"] = list(entry.get("en") or []) + _romanised([z for z in entry.get("zh") or [] if _is_han(str(z))])
+    objects += _romanised([z for z in entry.get("object_zh") or [] if _is_han(str(z))])
     state = _terms(entry, where, ("en",), extra=extra)
     obj = _terms({"en": objects, "zh": entry.get("object_zh"),
                   "zh_exceptions": entry.get("zh_exceptions")}, where + ".object", ("en",))
@@ -341,9 +354,58 @@ def _patterns(entry: Any, where: str, key: str) -> tuple[re.Pattern, ...]:
     return tuple(out)
 
 
+def _merge(a: Terms | None, b: Terms | None) -> Terms | None:
+    """The terms of both (a lexicon entry and its translations)."""
+    if a is None or b is None:
+        return a or b
+    return Terms(a.words + b.words, a.zh + b.zh, a.zh_exceptions + b.zh_exceptions,
+                 a.word_exceptions + b.word_exceptions, a.stems | b.stems)
+
+
+def _translated(entry: Any, where: str) -> Terms:
+    """One entry of ``multilingual.yaml``: ``latin`` terms word-wise (a final ``*``: a stem, any ending),
+    ``native`` terms as substrings, ``native_exceptions`` compounds that only contain a term."""
+    if not isinstance(entry, dict):
+        raise LexiconError(f"{where}: expected a mapping")
+    unknown = sorted(set(entry) - {"latin", "native", "native_exceptions", "ambiguous"})
+    if unknown:
+        raise LexiconError(f"{where}.{unknown[0]}: unknown key (known: ambiguous, latin, native, native_exceptions)")
+    latin = [str(x) for x in entry.get("latin") or []]
+    for x in latin + [str(x) for x in entry.get("native") or []]:
+        if "*" in x.rstrip("*") or not x.strip("* "):
+            raise LexiconError(f"{where}: {x!r}: a stem's '*' goes at its end only")
+    stems = frozenset(roman_key(x.rstrip("*")) for x in latin if x.endswith("*"))
+    terms = _terms({"en": [x.rstrip("*") for x in latin], "zh": entry.get("native"),
+                    "zh_exceptions": entry.get("native_exceptions")}, where, ("en",))
+    return Terms(terms.words, terms.zh, terms.zh_exceptions, terms.word_exceptions, stems)
+
+
+def _multilingual(path: Path, motifs: dict[str, Any], postures: dict[str, Any]) -> dict[str, Any]:
+    """``multilingual.yaml`` read and checked against the motif and posture ids of ``motifs.yaml``."""
+    data = _read(path) if path.exists() else {}
+    out: dict[str, Any] = {"motifs": {}, "ambiguous": {}, "near": {}, "acts": {}}
+    for mid, entry in (data.get("motifs") or {}).items():
+        if mid not in motifs:
+            raise LexiconError(f"{path}: motifs.{mid} is not a motif of motifs.yaml")
+        out["motifs"][mid] = _translated(entry, f"{path}: motifs.{mid}")
+        if entry.get("ambiguous"):
+            out["ambiguous"][mid] = _translated({"latin": entry["ambiguous"]}, f"{path}: motifs.{mid}.ambiguous")
+    for key in ("sacred_context", "heritage_context", "agents"):
+        out[key] = _translated(data[key], f"{path}: {key}") if data.get(key) else None
+    for pid, entry in (data.get("postures") or {}).items():
+        if pid not in postures or not isinstance(entry, dict) or set(entry) - {"state", "acts"}:
+            raise LexiconError(f"{path}: postures.{pid} must be a posture of motifs.yaml with state and/or acts")
+        if entry.get("state"):
+            out["near"][pid] = _translated(entry["state"], f"{path}: postures.{pid}.state")
+        if entry.get("acts"):
+            out["acts"][pid] = _translated(entry["acts"], f"{path}: postures.{pid}.acts")
+    return out
+
+
 @functools.lru_cache(maxsize=4)
 def load_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
-                 mantras_path: str | Path = DATA / "mantras.yaml") -> Lexicon:
+                 mantras_path: str | Path = DATA / "mantras.yaml",
+                 multilingual_path: str | Path = DATA / "multilingual.yaml") -> Lexicon:
     m = _read(Path(motifs_path))
     for key in ("classes", "motifs", "postures", "facing", "agents", "linkers", "heritage_context"):
         if key not in m:
@@ -355,6 +417,8 @@ def load_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
             raise LexiconError(f"{motifs_path}: motifs.{mid}.class {entry.get('class')!r} is not in classes")
         motifs[mid] = (entry["class"], _terms(entry, f"motifs.{mid}", romanise=True))
     postures = {pid: _posture_terms(e, f"postures.{pid}") for pid, e in m["postures"].items()}
+    ml = _multilingual(Path(multilingual_path), motifs, postures)
+    motifs.update({mid: (motifs[mid][0], _merge(motifs[mid][1], t)) for mid, t in ml["motifs"].items()})
     facings = {fid: _posture_terms(e, f"facing.{fid}") for fid, e in m["facing"].items()}
     t = _read(Path(mantras_path))
     mantras = []
@@ -364,37 +428,57 @@ def load_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
             raise LexiconError(f"{where}: needs forms and sources")
         mantras.append(Mantra(
             mid, str(e.get("name", mid)),
-            _terms({"en": [f for f in e["forms"] if not _is_han(str(f))],
-                    "zh": [f for f in e["forms"] if _is_han(str(f))]}, where + ".forms", ("en",)),
+            _terms({"en": [f for f in e["forms"] if not _unspaced(str(f))],
+                    "zh": [f for f in e["forms"] if _unspaced(str(f))]}, where + ".forms", ("en",)),
             _terms({"en": e.get("ambiguous_forms")}, where + ".ambiguous_forms", ("en",)),
             tuple(_phonetic(p, f"{where}.phonetic[{n}]") for n, p in enumerate(e.get("phonetic") or [])),
             _terms({"en": e.get("names_en"), "zh": e.get("names_zh")}, where + ".names", ("en",))))
     ambiguous = {mid: _terms({"en": e.get("ambiguous_en"), "en_exceptions": e.get("en_exceptions")},
                              f"motifs.{mid}.ambiguous_en", ("en",))
                  for mid, e in m["motifs"].items() if e.get("ambiguous_en")}
+    ambiguous.update({mid: _merge(ambiguous.get(mid), t) for mid, t in ml["ambiguous"].items()})
+    near = {pid: x for pid, e in m["postures"].items() if (x := _near_terms(e, f"postures.{pid}"))}
+    near.update({pid: _merge(near.get(pid), x) for pid, x in ml["near"].items()})
     if "sacred_context" not in m:
         raise LexiconError(f"{motifs_path}: missing 'sacred_context'")
     causatives = []
     for verb in m.get("causatives") or []:
         active, passive = _verb_forms(str(verb), "causatives")
         causatives += [f for f in active + passive if not f.startswith("being ")]
-    return Lexicon(classes, motifs, postures, facings, _terms(m["agents"], "agents", ("en",)),
+    return Lexicon(classes, motifs, postures, facings, _merge(_terms(m["agents"], "agents", ("en",)), ml["agents"]),
                    _terms(m["linkers"], "linkers", ("en",)), tuple(mantras), tuple(t.get("symbols") or []),
                    _terms(t.get("generic_terms", {}), "generic_terms"),
                    _terms(t.get("writing_cues", {}), "writing_cues", ("en",)),
-                   int(t.get("glued_min_letters", 10)), _terms(m["heritage_context"], "heritage_context", ("en",)),
+                   int(t.get("glued_min_letters", 10)),
+                   _merge(_terms(m["heritage_context"], "heritage_context", ("en",)), ml["heritage_context"]),
                    frozenset(pid for pid, e in m["postures"].items() if e.get("heritage")),
-                   ambiguous, _terms(m["sacred_context"], "sacred_context", ("en",)),
-                   {pid: t for pid, e in m["postures"].items() if (t := _near_terms(e, f"postures.{pid}"))},
+                   ambiguous, _merge(_terms(m["sacred_context"], "sacred_context", ("en",)), ml["sacred_context"]),
+                   near,
                    {pid: p for pid, e in m["postures"].items() if (p := _patterns(e, f"postures.{pid}", "image_patterns"))},
                    {pid: p for pid, e in m["postures"].items() if (p := _patterns(e, f"postures.{pid}", "onto_patterns"))},
                    _terms({"en": sorted(set(causatives))}, "causatives", ("en",)),
                    _terms({"en": m.get("pronouns"), "zh": m.get("pronouns_zh")}, "pronouns", ("en",)),
-                   frozenset(str(t) for e in m["postures"].values() for t in e.get("onto_exempt") or []))
+                   frozenset(str(t) for e in m["postures"].values() for t in e.get("onto_exempt") or []),
+                   ml["acts"], _terms({"en": m.get("depictions")}, "depictions", ("en",)),
+                   _terms({"en": m.get("anaphora_en"), "zh": m.get("anaphora_zh")}, "anaphora", ("en",)),
+                   _weak_postures(m, motifs_path))
+
+
+def _weak_postures(m: dict[str, Any], path: Any) -> frozenset[str]:
+    out = frozenset(str(x) for x in m.get("ambiguous_degradations") or [])
+    unknown = sorted(out - set(m["postures"]))
+    if unknown:
+        raise LexiconError(f"{path}: ambiguous_degradations: {unknown[0]!r} is not a posture id")
+    return out
 
 
 def _is_han(text: str) -> bool:
     return bool(regex.search(r"\p{Han}", text))
+
+
+def _unspaced(text: str) -> bool:
+    """Chinese, Japanese or Korean: matched as a substring (particles glue to words: 신묘장구대다라니를)."""
+    return bool(regex.search(r"[\p{Han}\p{Hangul}\p{Hiragana}\p{Katakana}]", text))
 
 
 @dataclass
@@ -418,7 +502,12 @@ class SacredFindings:
 
     @property
     def motifs(self) -> dict[str, list[str]]:
-        return self.terms_by_ident("motif")
+        """The religious motifs named (not an ambiguous name read weakly: see :func:`analyse`)."""
+        out: dict[str, list[str]] = {}
+        for h in self.of("motif"):
+            if h.role != "weak":
+                out.setdefault(h.ident, []).append(h.term)
+        return out
 
     @property
     def mantras(self) -> dict[str, list[str]]:
@@ -426,7 +515,7 @@ class SacredFindings:
 
     def to_dict(self) -> dict[str, Any]:
         return {"hits": [h.to_dict(self.text) for h in self.hits
-                         if h.group not in ("linker", "cue", "heritage", "sacred_context", "causative", "pronoun")]}
+                         if h.group not in ("linker", "cue", "heritage", "sacred_context", "causative", "pronoun", "depiction")]}
 
 
 def _roman_hits(r: Roman, group: str, ident: str, terms: Terms, role: str = "state", **kw: Any) -> list[Hit]:
@@ -489,6 +578,32 @@ def _shift_keys(lex: Lexicon) -> tuple[tuple[str, str], ...]:
     return tuple(dict.fromkeys(out))
 
 
+def _false_friend(text: str, hit: Hit) -> bool:
+    """A motif matched only through the confusables skeleton on an ordinary English word: "Hotel" reads as
+    "hotei" (UTS #39 folds l and I), yet the text says hotel. Plain ASCII letters that differ from the term
+    and form an English word (lemminflect's lexicon) are that word, not a disguise of the name."""
+    from lemminflect import getAllLemmas
+
+    if hit.group not in ("motif", "motif_ambiguous"):
+        return False
+    span = text[hit.start:hit.end]
+    return (span.isascii() and span.isalpha() and span.casefold() != hit.term.replace(" ", "").casefold()
+            and bool(getAllLemmas(span.casefold())))
+
+
+def _resolve_anaphora(hits: list[Hit]) -> list[Hit]:
+    """"the statue", 该像: a motif hit of the religious motif named last before it (none before: dropped)."""
+    out, last = [], None
+    for h in sorted(hits, key=lambda x: (x.start, -x.end)):
+        if h.group == "motif":
+            last = h
+        if h.group != "anaphor":
+            out.append(h)
+        elif last is not None and last.end <= h.start:
+            out.append(Hit("motif", last.ident, f"{h.term} (= {last.term})", h.start, h.end))
+    return out
+
+
 def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
     """Everything sacred-imagery related that ``text`` names, in every reading of it."""
     found = SacredFindings(text)
@@ -510,11 +625,17 @@ def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
                 hits += _both(r, h, group, pid, state) + _both(r, h, group, pid, obj, role="object")
         for pid, terms in lexicon.near.items():
             hits += _both(r, h, "posture", pid, terms, role="near")
+        for pid, terms in lexicon.acts.items():
+            hits += _both(r, h, "posture", pid, terms, role="act")
         hits += _both(r, h, "agent", "agent", lexicon.agents) + _both(r, h, "linker", "linker", lexicon.linkers)
         if lexicon.causatives is not None:
             hits += _roman_hits(r, "causative", "causative", lexicon.causatives)
         if lexicon.pronouns is not None:
             hits += _both(r, h, "pronoun", "pronoun", lexicon.pronouns)
+        if lexicon.depictions is not None:
+            hits += _roman_hits(r, "depiction", "depiction", lexicon.depictions)
+        if lexicon.anaphora is not None:
+            hits += _both(r, h, "anaphor", "anaphor", lexicon.anaphora)
         hits += _mantra_hits(r, h, lexicon)
         hits += [Hit("mantra", "om_symbol", c, i, i + 1) for c, i in chars if c in lexicon.symbols]
         hits += _both(r, h, "generic", "generic", lexicon.generic_mantra)
@@ -537,8 +658,15 @@ def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
     found.hits = [h for h in found.hits if h.group not in ("motif", "motif_ambiguous") or not _NAMED.search(text[:h.start])]
     # A name that is also a person's or a place's ("Tara", the Hill of Tara) is the deity only beside another
     # religious motif or a word of religious context (goddess, statue, thangka, mantra ...).
+    # Without such a word the name is kept *weakly* (role "weak"): not a motif to hold, but a figure that a
+    # degradation can still be given to ("Kali as a drunk party girl", "pinta a Buda borracho":
+    # governance.decisions refuses only lexicon.weak_postures on it) — unless a capitalised word follows
+    # it, a surname or a place's noun ("Ganesh Kumar", "Tara Hill", "Buda Castle").
     sacred = any(h.group in ("motif", "sacred_context", "mantra") for h in found.hits)
-    found.hits = [Hit("motif", h.ident, h.term, h.start, h.end, h.role) if h.group == "motif_ambiguous" else h
-                  for h in found.hits if h.group != "motif_ambiguous" or sacred]
+    found.hits = [Hit("motif", h.ident, h.term, h.start, h.end, h.role if sacred else "weak")
+                  if h.group == "motif_ambiguous" else h
+                  for h in found.hits if h.group != "motif_ambiguous" or sacred or not _SURNAME.match(text, h.end)]
+    found.hits = [h for h in found.hits if not _false_friend(text, h)]
+    found.hits = _resolve_anaphora(found.hits)
     found.hits.sort(key=lambda x: (x.start, -x.end))
     return found

@@ -83,7 +83,7 @@ def _holders(text):
 
 def test_a_causative_gives_the_state_to_its_object_or_the_pronouns_antecedent(policy):
     assert _holders("a Buddha statue; someone has placed it head-down in a bucket")[("upside_down", "state")] \
-        .lower() == "buddha"
+        .lower() in ("buddha", "buddha statue")   # the motif's term ("buddha statue" is one since round 3)
     assert check_prompt("the statue of the Buddha, which the soldiers later hung upside down", policy).action == "refuse"
     assert check_prompt("a fisherman hung his nets upside down to dry", policy).action == "allow"
     assert check_prompt("monks hung a thangka of Green Tara on the monastery wall", policy).action == "hold"
