@@ -49,18 +49,22 @@ def _imported_modules(nb_path: Path) -> list[str]:
     return [m for m in modules if m.split(".")[0] == "inkgen"]
 
 
+def _files_loaded_by(code: str, package: str) -> set[str]:
+    """Run ``code`` in a fresh interpreter; return the source files of ``package`` it loaded (repo-relative)."""
+    code += ("\nimport json, sys\nprint(json.dumps(sorted({getattr(mod, '__file__', None) or '' for name, mod in "
+             f"list(sys.modules.items()) if name.split('.')[0] == {package!r}}})))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {str(Path(f).resolve().relative_to(ROOT)) for f in json.loads(proc.stdout.splitlines()[-1]) if f}
+
+
 def _loaded_inkgen_files(modules: list[str]) -> set[str]:
     """Import the modules in a fresh interpreter; return the inkgen source files that got loaded."""
     # a `from M import name` candidate M.name that is not a module (a function, a class) is skipped
-    code = (f"import importlib, json, sys\nfor m in {modules!r}:\n"
-            "    try: importlib.import_module(m)\n"
-            "    except ModuleNotFoundError as e:\n"
-            "        if e.name not in (m, m.rpartition('.')[0]): raise\n"
-            "print(json.dumps(sorted({getattr(mod, '__file__', None) or '' for name, mod in "
-            "list(sys.modules.items()) if name.split('.')[0] == 'inkgen'})))")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    files = {str(Path(f).resolve().relative_to(ROOT)) for f in json.loads(proc.stdout) if f}
+    files = _files_loaded_by(f"import importlib\nfor m in {modules!r}:\n"
+                             "    try: importlib.import_module(m)\n"
+                             "    except ModuleNotFoundError as e:\n"
+                             "        if e.name not in (m, m.rpartition('.')[0]): raise", "inkgen")
     # A package __init__ that only holds a docstring is not a dependency worth declaring.
     return {f for f in files if not (f.endswith("__init__.py") and _docstring_only(ROOT / f))}
 
@@ -185,18 +189,12 @@ def test_training_stages_declare_the_governance_code_of_their_copyright_screen_a
     """With a rights registry, training screens its items (inkgen.training.runs.copyright_screen): the
     governance modules that screen loads are deps of every training stage; the guardrails (sacred.py and
     their lexicons) are not loaded, so editing them does not re-train 27 models."""
-    code = ("import json, sys\n"
-            "from inkgen.training import runs\n"
-            "from governance.copyright import screen_training_items\n"
-            "from governance.registry import load_registry\n"
-            "from governance.policy import load_policy\n"
-            "load_policy(None, {}, check_sacred_ids=False)\n"
-            "print(json.dumps(sorted(m.__file__ for n, m in list(sys.modules.items())\n"
-            "                        if n.split('.')[0] == 'governance' and getattr(m, '__file__', None))))")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    loaded = {str(Path(f).resolve().relative_to(ROOT)) for f in json.loads(proc.stdout)}
-    assert "governance/sacred.py" not in loaded
+    loaded = _files_loaded_by("from inkgen.training import runs\n"
+                              "from governance.copyright import screen_training_items\n"
+                              "from governance.registry import load_registry\n"
+                              "from governance.policy import load_policy\n"
+                              "load_policy(None, {}, check_sacred_ids=False)", "governance")
+    assert "governance/copyright.py" in loaded and "governance/sacred.py" not in loaded
     for stage in ("vqgan", "vqgan_guided", "train"):
         deps = _deps(STAGES[stage])
         assert not sorted(loaded - set(deps)), f"{stage}: add to its deps in dvc.yaml: {sorted(loaded - set(deps))}"
