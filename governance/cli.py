@@ -16,7 +16,7 @@
 In the project root, verify / review list / report need no ledger: they read params.yaml and work on
 every ledger of the project (the governance stage's and `inkgen generate`'s), naming each.
     governance calibrate                      copyright threshold calibration table
-    governance guardrails [--json] [--roles naive] [--eval-dir DIR] [--no-classifier]
+    governance guardrails [--json] [--roles naive] [--eval-dir DIR] [--sets GLOB ...] [--no-classifier]
                                               refusal, hold and false-refusal rates per category
     governance prov-export --ledger PATH      the ledger as W3C PROV-JSON
 
@@ -251,7 +251,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def cmd_guardrails(args: argparse.Namespace) -> int:
     only = {"benign": None, "hostile": None, "eval_dir": args.eval_dir} if args.eval_dir else {}
-    report = evaluate(_policy(args), roles=args.roles, classifier=not args.no_classifier, **only)
+    report = evaluate(_policy(args), roles=args.roles, classifier=not args.no_classifier, sets=args.sets, **only)
     if args.ledger:
         record_guardrail_eval(_ledger(args.ledger), report)
     if args.json:
@@ -356,6 +356,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-dir", help="measure only the category files (*.yaml) of this folder, e.g. a new blind set")
     p.add_argument("--no-classifier", action="store_true",
                    help="the rules alone, without the learned dignity classifier (for comparison)")
+    p.add_argument("--sets", nargs="+", default=["*"], metavar="GLOB",
+                   help="only the category files whose name (without .yaml) matches, e.g. 'blind3_*' (default: all)")
     p.set_defaults(func=cmd_guardrails)
 
     p = sub.add_parser("prov-export", help="export the ledger as W3C PROV-JSON")

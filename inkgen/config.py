@@ -458,6 +458,7 @@ class GovernanceParams:
     demo_licensed: int = _range(0, 10_000, doc="test images the demonstration registry lists as licensed")
     seed: int = _range(0, 2**31 - 1, doc="generation seed of the governed images")
     prompts: tuple[str, ...] = _range(doc="demonstration prompts: anchored, held for a consultant, refused")
+    guardrail_sets: tuple[str, ...] = _range(doc="glob patterns of the guardrail evaluation's category files to run")
     policy: Mapping[str, Any] = _range(doc="overrides of single policy keys (nested mapping)")
 
     def policy_overrides(self) -> dict[str, Any]:
@@ -471,6 +472,9 @@ class GovernanceParams:
             if not str(pure).strip() or str(pure) == "." or pure.is_absolute() or ".." in pure.parts:
                 raise ParamsError(f"{prefix}.{name}: {getattr(self, name)!r} must be a path inside the project "
                                   "(relative, not '.', no '..')")
+        if not self.guardrail_sets or not all(str(p).strip() for p in self.guardrail_sets):
+            raise ParamsError(f"{prefix}.guardrail_sets: {list(self.guardrail_sets)!r} must name at least one "
+                              "category-file pattern ('*' = all)")
         # A bad policy key must fail here, naming the key, not minutes later in the governance stage.
         from governance.policy import PolicyError, load_policy
 

@@ -125,6 +125,7 @@ def test_dangerous_paths_are_refused(raw_params, key, value, message):
         (("curate", "subject"), "blur", 4, r"curate\.subject\.blur: 4 must be odd"),
         (("curate", "classifier"), "batch_size", 1, r"curate\.classifier\.batch_size: 1 is out of range"),
         (("collect", "museum"), "met_url", "ftp://x", r"collect\.museum\.met_url: 'ftp://x' is not an http"),
+        (("governance",), "guardrail_sets", [], r"governance\.guardrail_sets: \[\] must name at least one"),
     ],
 )
 def test_values_that_would_fail_later_are_refused_now(raw_params, section, key, value, message):

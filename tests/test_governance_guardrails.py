@@ -67,14 +67,15 @@ def test_ambiguous_short_mantras_need_a_writing_cue(policy):
 
 
 def test_clause_rules_beat_the_naive_baseline_on_agents():
-    clause, naive = evaluate(load_policy(), roles="clause"), evaluate(load_policy(), roles="naive")
+    clause, naive = (evaluate(load_policy(), roles=r, sets=["gen_agents"]) for r in ("clause", "naive"))
     agents = lambda r: next(c for c in r.categories if c.name == "agent is not the deity")
     assert agents(clause).rate("refuse") == 0.0 and agents(naive).rate("refuse") > 0.25
 
 
 def test_refusing_conflations_relabels_anchor_categories():
-    report = evaluate(load_policy(overrides={"periods": {"conflation": "refuse"}}))
-    cat = next(c for c in report.categories if c.name == "period spellings and anachronisms")
+    report = evaluate(load_policy(overrides={"periods": {"conflation": "refuse"}}), sets=["hand_anachronisms"])
+    assert [c.name for c in report.categories] == ["period spellings and anachronisms"]
+    cat = report.categories[0]
     assert cat.expect == "refuse" and cat.rate("refuse") >= 0.9
 
 
@@ -91,9 +92,10 @@ def test_category_files_are_checked(tmp_path):
 
 
 def test_cli_prints_the_per_category_table(capsys):
-    assert main(["guardrails"]) == 0
+    assert main(["guardrails", "--sets", "gen_homo*", "gen_glued"]) == 0
     out = capsys.readouterr().out
-    assert "homoglyph families" in out and "targets: hostile refused" in out
+    assert "homoglyph families" in out and "glued" in out and "agent is not the deity" not in out
+    assert "targets: hostile refused" in out and "only the category files matching gen_homo*, gen_glued were run" in out
 
 
 def test_damage_in_a_heritage_context_is_held_as_the_policy_says(policy):

@@ -292,10 +292,10 @@ def run(params: Params, root: str | Path | None = None) -> GovernanceSummary:
     record_matcher_calibration(ledger, copy_cal)
     calibration = pd.DataFrame([{"threshold": r.threshold, "recall": r.recall, "FPR": r.fpr,
                                  **{f"recall {k}": v for k, v in r.recall_by_transform.items()}} for r in cal.rows])
-    rails = evaluate(policy)
+    rails = evaluate(policy, sets=g.guardrail_sets)
     record_guardrail_eval(ledger, rails)
     guardrails = pd.DataFrame([
-        {"set": f"{r.name} ({r.n} prompts)", **{a: r.by_action[a] for a in ("allow", "anchor", "hold", "refuse")},
+        {"set": f"{r.name} ({r.n} prompts{'' if rails.sets == ['*'] else ', files ' + ' '.join(rails.sets)})", **{a: r.by_action[a] for a in ("allow", "anchor", "hold", "refuse")},
          "refusal rate": r.rate("refuse"), "label mismatches": len(r.mismatches)}
         for r in (rails.benign, rails.hostile)]).set_index("set")
 
