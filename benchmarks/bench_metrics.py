@@ -27,7 +27,7 @@ from PIL import ImageOps  # noqa: E402
 
 import inkgen  # noqa: E402,F401
 from inkgen.data.procedural import plan_corpus, render_painting  # noqa: E402
-from inkgen.metrics import EvalConfig, evaluate_variant  # noqa: E402
+from inkgen.metrics.table1 import EvalConfig, evaluate_variant  # noqa: E402
 from inkgen.models.classifier import build_classifier  # noqa: E402
 from inkgen.models.clip import ClipConfig, build_clip  # noqa: E402
 

@@ -20,7 +20,10 @@ from inkgen.metrics.tables import _unmeasured, beside_paper, claims_frame, table
 from inkgen.stages.evaluate import _finite, eval_config, kit_config, pick_landscape, reconstruct  # noqa: E402
 from inkgen.metrics.instructions import (InstructionError, against_threshold, apply_step, compare_with_paper,  # noqa: E402
                                  load_sequences, round_grid, round_prompts, run_sequence)
-from inkgen.metrics import HOLDS, INCONCLUSIVE, VariantMetrics, exact, load_paper_reported  # noqa: E402
+from inkgen.metrics.claims import HOLDS, INCONCLUSIVE  # noqa: E402
+from inkgen.metrics.paper import load_paper_reported  # noqa: E402
+from inkgen.metrics.stats import exact  # noqa: E402
+from inkgen.metrics.table1 import VariantMetrics  # noqa: E402
 from inkgen.metrics.distribution import inception_type_score  # noqa: E402
 from inkgen.metrics.stats import Estimate  # noqa: E402
 from inkgen.models.classifier import build_classifier, default_classes  # noqa: E402
@@ -92,7 +95,7 @@ def test_snapshots_paint_every_epoch(tiny):
 # ------------------------------------------------------------------------------------------- evaluate
 def test_claims_are_judged_and_unmeasured_ones_say_why(repo_root):
     from inkgen.metrics.tables import verdicts
-    from inkgen.metrics import Seeded
+    from inkgen.metrics.claims import Seeded
 
     paper = load_paper_reported()
     rng = np.random.default_rng(0)
@@ -129,7 +132,7 @@ def test_claims_are_judged_and_unmeasured_ones_say_why(repo_root):
 def test_convergence_epochs_over_seeds_decide_full_converges_fastest(repo_root):
     """With >= 3 seeds, per-seed convergence epochs give "full converges fastest" a verdict."""
     from inkgen.metrics.tables import verdicts
-    from inkgen.metrics import Seeded
+    from inkgen.metrics.claims import Seeded
 
     paper = load_paper_reported()
     seeds = (1, 2, 3)

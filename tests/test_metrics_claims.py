@@ -132,7 +132,7 @@ def test_median_statistic_for_timings():
 
 
 def test_interleaved_timing_rotates_the_order_and_times_every_callable():
-    from inkgen.metrics import time_interleaved
+    from inkgen.metrics.cost import time_interleaved
 
     order = []
     fns = {name: (lambda n=name: order.append(n)) for name in ("a", "b", "c")}

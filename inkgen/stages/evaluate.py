@@ -47,7 +47,10 @@ from inkgen.expert_kit import KitConfig, Work, build_package
 from inkgen.generate import to_pil
 from inkgen.heldout import held_out_prompts
 from inkgen.layout import Layout, write_metrics
-from inkgen.metrics import EvalConfig, VariantMetrics, count_macs, exact, load_paper_reported, time_interleaved
+from inkgen.metrics.cost import count_macs, time_interleaved
+from inkgen.metrics.paper import load_paper_reported
+from inkgen.metrics.stats import exact
+from inkgen.metrics.table1 import EvalConfig, VariantMetrics
 from inkgen.metrics.claims import NOT_APPLICABLE, Seeded
 from inkgen.metrics.cost import device_name
 from inkgen.metrics.distribution import clip_image_features

@@ -16,7 +16,7 @@ import torch
 from inkgen.config import Params, project_root
 from inkgen.determinism import deterministic
 from inkgen.layout import Layout, write_metrics
-from inkgen.metrics import judge_claims, load_paper_reported
+from inkgen.metrics.paper import judge_claims, load_paper_reported
 from inkgen.metrics.instructions import (compare_with_paper, judges_table, load_sequences, ordering_measures,
                                          run_sequence)
 from inkgen.models.classifier import load_classifier
