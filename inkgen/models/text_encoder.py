@@ -77,23 +77,19 @@ class TextEncoder(nn.Module):
     """
 
     def __init__(self, path: str | Path | None = "", *, freeze: bool = True, max_tokens: int | None = None,
-                 truncate: bool = False):
+                 truncate: bool = False, lite: bool = False):
         super().__init__()
-        from transformers import AutoModel, AutoTokenizer
-        from transformers.utils import logging as hf_logging
-
         self.path = resolve_bert_path(path)
-        hf_logging.disable_progress_bar()  # "Loading weights" bars would clutter executed notebooks
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
-        except (OSError, ValueError, TypeError) as exc:
-            raise TextEncoderError(f"text encoder path {str(self.path)!r}: cannot load a tokenizer "
-                                   f"({type(exc).__name__}: {exc})") from exc
-        try:
-            self.bert = AutoModel.from_pretrained(str(self.path), local_files_only=True)
-        except (OSError, ValueError, RuntimeError) as exc:
-            raise TextEncoderError(f"text encoder path {str(self.path)!r}: cannot load BERT weights "
-                                   f"({type(exc).__name__}: {exc})") from exc
+        # lite: a frozen encoder that runs without importing transformers (inkgen.models.bert_lite: the same
+        # weights and operations, bit-identical features), for a cold `inkgen generate`; a directory it cannot
+        # run (no model.safetensors / tokenizer.json, another architecture) falls back to transformers.
+        from inkgen.models import bert_lite
+
+        self.lite = bool(lite and freeze and bert_lite.supports(self.path))
+        if self.lite:
+            self._load_lite(bert_lite)
+        else:
+            self._load_transformers()
         limit = int(self.bert.config.max_position_embeddings)
         if max_tokens is None:  # CLIP's context length, or the BERT's own limit where that is shorter
             max_tokens = min(DEFAULT_MAX_TOKENS, limit)
@@ -106,6 +102,34 @@ class TextEncoder(nn.Module):
         if self.frozen:
             self.bert.requires_grad_(False)
             self.bert.eval()
+
+    def _load_transformers(self) -> None:
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # "Loading weights" bars would clutter executed notebooks
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
+        except (OSError, ValueError, TypeError) as exc:
+            raise TextEncoderError(f"text encoder path {str(self.path)!r}: cannot load a tokenizer "
+                                   f"({type(exc).__name__}: {exc})") from exc
+        try:
+            self.bert = AutoModel.from_pretrained(str(self.path), local_files_only=True)
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise TextEncoderError(f"text encoder path {str(self.path)!r}: cannot load BERT weights "
+                                   f"({type(exc).__name__}: {exc})") from exc
+
+    def _load_lite(self, bert_lite) -> None:
+        try:
+            self.tokenizer = bert_lite.WordPiece(self.path)
+        except Exception as exc:  # tokenizers raises its own Exception subclass for a malformed file
+            raise TextEncoderError(f"text encoder path {str(self.path)!r}: cannot load a tokenizer "
+                                   f"({type(exc).__name__}: {exc})") from exc
+        try:
+            self.bert = bert_lite.BertLite.from_dir(self.path)
+        except (OSError, ValueError, RuntimeError, TypeError, AttributeError) as exc:
+            raise TextEncoderError(f"text encoder path {str(self.path)!r}: cannot load BERT weights "
+                                   f"({type(exc).__name__}: {exc})") from exc
 
     # ------------------------------------------------------------------------------------- properties
     @property
