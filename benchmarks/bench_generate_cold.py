@@ -8,7 +8,8 @@ process pinned to ``--cores`` (``taskset``; the issue's target: one image in <= 
 two commands alternate, so load on the machine hits both alike. ``--pythonpath SRC`` runs the inkgen source
 at SRC (e.g. `git archive OLD | tar -x -C SRC`) for a before/after (``python -P``: the working directory's copy
 never shadows it); ``--before OLD`` also times the source at OLD, alternating with the others, and prints the
-ratio new / old. Printed: the median wall and CPU seconds of each (CPU seconds vary far less on a shared
+ratio new / old (OLD: a source folder, or a git revision of this checkout, e.g. ``--before main``, exported
+with ``git archive`` into a temporary folder). Printed: the median wall and CPU seconds of each (CPU seconds vary far less on a shared
 machine), and the ratio generate / import torch (the floor no lazy import can go under).
 """
 
@@ -43,6 +44,19 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]
     return dt, dc
 
 
+def _source(before: str, work: Path) -> Path:
+    """``before`` as a source folder: itself if it is one, else the git revision exported under ``work``."""
+    if Path(before).is_dir():
+        return Path(before).resolve()
+    repo = Path(__file__).resolve().parents[1]
+    dest = work / "before-src"
+    dest.mkdir()
+    archive = subprocess.run(["git", "-C", str(repo), "archive", before, "inkgen", "governance"], capture_output=True,
+                             check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--project", default=".", help="project root with a trained full model")
@@ -60,7 +74,7 @@ def main() -> None:
     py = sys.executable
     (project / "build").mkdir(exist_ok=True)  # inside the project (the ledger's root), ignored by git
     work = Path(tempfile.mkdtemp(prefix="bench-generate-", dir=project / "build"))
-    old_env = {**env, "PYTHONPATH": str(Path(args.before).resolve())} if args.before else None
+    old_env = {**env, "PYTHONPATH": str(_source(args.before, work))} if args.before else None
     gen_t, torch_t, old_t = [], [], []
 
     def generate(i: int, tag: str, environ: dict[str, str]) -> tuple[float, float]:

