@@ -40,7 +40,7 @@ def supports(path: Path) -> bool:
             and cfg.get("hidden_act", "gelu") == "gelu"
             and cfg.get("position_embedding_type", "absolute") == "absolute"
             and not cfg.get("is_decoder", False) and not cfg.get("add_cross_attention", False)
-            and cfg.get("architectures", ["BertModel"])[0] in ("BertModel", "BertForMaskedLM", "BertForPreTraining"))
+            and (cfg.get("architectures") or ["BertModel"])[0] in ("BertModel", "BertForMaskedLM", "BertForPreTraining"))
 
 
 class _Embeddings(nn.Module):
@@ -144,7 +144,11 @@ class BertLite(nn.Module):
         state = load_file(str(path / WEIGHTS))
         state = {k.removeprefix("bert."): v for k, v in state.items()}
         state = {k: v for k, v in state.items() if not k.startswith("cls.") and not k.endswith("position_ids")}
-        model.load_state_dict(state, strict=True)
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        # the pooler is not used (features are the last hidden states); any other gap means another layout
+        if unexpected or any(not k.startswith("pooler.") for k in missing):
+            raise ValueError(f"{path / WEIGHTS}: not a BertModel state dict (missing {missing[:3]}, unexpected "
+                             f"{unexpected[:3]})")
         return model.eval()
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,

@@ -89,8 +89,12 @@ class TextEncoder(nn.Module):
 
         self.lite = bool(lite and freeze and bert_lite.supports(self.path))
         if self.lite:
-            self._load_lite(bert_lite)
-        else:
+            try:
+                self._load_lite(bert_lite)
+            except TextEncoderError as exc:  # e.g. older weight names: transformers knows how to read them
+                log.info("%s; loading it with transformers", exc)
+                self.lite = False
+        if not self.lite:
             self._load_transformers()
         limit = int(self.bert.config.max_position_embeddings)
         if max_tokens is None:  # CLIP's context length, or the BERT's own limit where that is shorter
