@@ -65,6 +65,8 @@ def main() -> None:
     ap.add_argument("--pythonpath", default=None, help="inkgen source to run (default: this checkout)")
     ap.add_argument("--checkpoint", default=None, help="default: the study's full model")
     ap.add_argument("--before", default=None, help="another inkgen source, timed alternately for a before/after")
+    ap.add_argument("--fresh-ledger", action="store_true",
+                    help="a new ledger per run (the first image's cost) instead of one kept across runs")
     args = ap.parse_args()
 
     project = Path(args.project).resolve()
@@ -78,8 +80,11 @@ def main() -> None:
     gen_t, torch_t, old_t = [], [], []
 
     def generate(i: int, tag: str, environ: dict[str, str]) -> tuple[float, float]:
+        # one ledger per source, made by the uncounted run 0 (a project's ledger exists after its first image),
+        # unless --fresh-ledger: then each image is a ledger's first (it also records the training set's sources)
+        ledger = work / (f"ledger-{tag}-{i}.jsonl" if args.fresh_ledger else f"ledger-{tag}.jsonl")
         cmd = [*pin, py, "-P", "-m", "inkgen.cli", "generate", PROMPT, "--out", str(work / "out" / f"{tag}-{i}.png"),
-               "--seed", str(i), "--ledger", str(work / f"ledger-{tag}-{i}.jsonl"), "--held-dir", str(work / "held")]
+               "--seed", str(i), "--ledger", str(ledger), "--held-dir", str(work / "held")]
         return timed(cmd + (["--checkpoint", args.checkpoint] if args.checkpoint else []), project, environ)
 
     try:
@@ -93,7 +98,8 @@ def main() -> None:
                 old_t.append(o)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"source {src}; {len(gen_t)} runs on cores {args.cores or 'all'}")
+    print(f"source {src}; {len(gen_t)} runs on cores {args.cores or 'all'}; "
+          f"{'a fresh ledger per image' if args.fresh_ledger else 'an existing ledger'}")
     for what, i in (("wall", 0), ("CPU", 1)):
         g, t = statistics.median(x[i] for x in gen_t), statistics.median(x[i] for x in torch_t)
         print(f"{what:>4}: inkgen generate, one image, cold: median {g:.2f} s "
