@@ -8,7 +8,8 @@ process pinned to ``--cores`` (``taskset``; the issue's target: one image in <= 
 two commands alternate, so load on the machine hits both alike. ``--pythonpath SRC`` runs the inkgen source
 at SRC (e.g. `git archive OLD | tar -x -C SRC`) for a before/after (``python -P``: the working directory's copy
 never shadows it); ``--before OLD`` also times the source at OLD, alternating with the others, and prints the
-ratio new / old. Printed: the median wall and CPU seconds of each (CPU seconds vary far less on a shared
+ratio new / old (OLD: a source folder, or a git revision of this checkout, e.g. ``--before main``, exported
+with ``git archive`` into a temporary folder). Printed: the median wall and CPU seconds of each (CPU seconds vary far less on a shared
 machine), and the ratio generate / import torch (the floor no lazy import can go under).
 """
 
@@ -43,6 +44,19 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]
     return dt, dc
 
 
+def _source(before: str, work: Path) -> Path:
+    """``before`` as a source folder: itself if it is one, else the git revision exported under ``work``."""
+    if Path(before).is_dir():
+        return Path(before).resolve()
+    repo = Path(__file__).resolve().parents[1]
+    dest = work / "before-src"
+    dest.mkdir()
+    archive = subprocess.run(["git", "-C", str(repo), "archive", before, "inkgen", "governance"], capture_output=True,
+                             check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--project", default=".", help="project root with a trained full model")
@@ -51,6 +65,8 @@ def main() -> None:
     ap.add_argument("--pythonpath", default=None, help="inkgen source to run (default: this checkout)")
     ap.add_argument("--checkpoint", default=None, help="default: the study's full model")
     ap.add_argument("--before", default=None, help="another inkgen source, timed alternately for a before/after")
+    ap.add_argument("--fresh-ledger", action="store_true",
+                    help="a new ledger per run (the first image's cost) instead of one kept across runs")
     args = ap.parse_args()
 
     project = Path(args.project).resolve()
@@ -60,12 +76,15 @@ def main() -> None:
     py = sys.executable
     (project / "build").mkdir(exist_ok=True)  # inside the project (the ledger's root), ignored by git
     work = Path(tempfile.mkdtemp(prefix="bench-generate-", dir=project / "build"))
-    old_env = {**env, "PYTHONPATH": str(Path(args.before).resolve())} if args.before else None
+    old_env = {**env, "PYTHONPATH": str(_source(args.before, work))} if args.before else None
     gen_t, torch_t, old_t = [], [], []
 
     def generate(i: int, tag: str, environ: dict[str, str]) -> tuple[float, float]:
+        # one ledger per source, made by the uncounted run 0 (a project's ledger exists after its first image),
+        # unless --fresh-ledger: then each image is a ledger's first (it also records the training set's sources)
+        ledger = work / (f"ledger-{tag}-{i}.jsonl" if args.fresh_ledger else f"ledger-{tag}.jsonl")
         cmd = [*pin, py, "-P", "-m", "inkgen.cli", "generate", PROMPT, "--out", str(work / "out" / f"{tag}-{i}.png"),
-               "--seed", str(i), "--ledger", str(work / f"ledger-{tag}-{i}.jsonl"), "--held-dir", str(work / "held")]
+               "--seed", str(i), "--ledger", str(ledger), "--held-dir", str(work / "held")]
         return timed(cmd + (["--checkpoint", args.checkpoint] if args.checkpoint else []), project, environ)
 
     try:
@@ -79,7 +98,8 @@ def main() -> None:
                 old_t.append(o)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"source {src}; {len(gen_t)} runs on cores {args.cores or 'all'}")
+    print(f"source {src}; {len(gen_t)} runs on cores {args.cores or 'all'}; "
+          f"{'a fresh ledger per image' if args.fresh_ledger else 'an existing ledger'}")
     for what, i in (("wall", 0), ("CPU", 1)):
         g, t = statistics.median(x[i] for x in gen_t), statistics.median(x[i] for x in torch_t)
         print(f"{what:>4}: inkgen generate, one image, cold: median {g:.2f} s "

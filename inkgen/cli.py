@@ -54,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--clip", default=None, help="local CLIP checkpoint for test-time eq. 13 refinement")
     gen.add_argument("--clip-steps", type=int, default=None, help="refinement steps (default 10 with --clip)")
     gen.add_argument("--clip-lr", type=float, default=0.05, help="refinement learning rate")
+    gen.add_argument("--threads", type=int, default=1,
+                     help="torch intra-op threads (default 1: the models are small, and one image's per-token "
+                          "steps run faster on one thread than synchronised across several; see "
+                          "benchmarks/bench_generate_cold.py)")
     gov = gen.add_argument_group(
         "governance (paper section 6.2)",
         "The prompt is checked before painting (refused: exit 1, nothing generated; anchored: the rewritten "
@@ -120,6 +124,8 @@ def _generate(args: argparse.Namespace) -> int:
             raise GenerateError("--clip-steps needs --clip PATH (a local CLIP checkpoint)")
         if args.count < 1:
             raise GenerateError(f"--count {args.count} must be >= 1")
+        if args.threads < 1:
+            raise GenerateError(f"--threads {args.threads} must be >= 1")
         out = Path(args.out).expanduser()
         if out.suffix.lower() != ".png":
             raise GenerateError(f"--out {str(out)!r} must end in .png")
@@ -133,6 +139,9 @@ def _generate(args: argparse.Namespace) -> int:
         checkpoint = args.checkpoint or _default_checkpoint(project)
         # The prompt is checked before the (slow) model is loaded: a refusal costs nothing.
         gate.check(args.prompt, {"via": "inkgen generate"})
+        import torch
+
+        torch.set_num_threads(args.threads)
         gen = Generator.from_checkpoint(checkpoint, text_encoder_path=args.text_encoder,
                                         params_hash=args.params_hash)
         result = governed_generate(gen, args.prompt, out, gate=gate, checkpoint=checkpoint, seed=args.seed,

@@ -111,7 +111,8 @@ class Generator:
             if text_encoder_path is None:
                 text_encoder_path = recorded.get("param_path", "")
             try:
-                text_encoder = TextEncoder(text_encoder_path, freeze=True,
+                # lite: no transformers import (bit-identical features; see inkgen.models.bert_lite)
+                text_encoder = TextEncoder(text_encoder_path, freeze=True, lite=True,
                                            max_tokens=recorded.get("max_tokens"))
             except (TextEncoderError, FileNotFoundError) as exc:
                 raise GenerateError(f"text encoder: {exc}") from exc

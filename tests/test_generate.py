@@ -177,3 +177,52 @@ def test_cli_errors_exit_2_without_traceback(setup, tmp_path, capsys, monkeypatc
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and err.startswith("error: ")
     assert not (tmp_path / "y.png").exists()
+
+
+# ------------------------------------------------------------------------------------ cold start (issue 11)
+def test_cold_path_paints_the_same_pixels_as_the_transformers_path(setup, tmp_path, monkeypatch):
+    """`inkgen generate` runs the BERT without transformers (inkgen.models.bert_lite) on one torch thread; the
+    same prompt and seed must give the same pixels as the transformers BERT on the default threads."""
+    assert (setup["bert"] / "model.safetensors").is_file() and (setup["bert"] / "tokenizer.json").is_file()
+    hf = TextEncoder(setup["bert"], freeze=True, max_tokens=12, lite=False)
+    lite = TextEncoder(setup["bert"], freeze=True, max_tokens=12, lite=True)
+    assert lite.lite and not hf.lite
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        ref = Generator.from_checkpoint(setup["prior"], text_encoder=hf).generate(
+            [PROMPT, "a blue bird and the plum blossom"], seed=5, count=2, temperature=0.9, top_k=6)
+    finally:
+        torch.set_num_threads(before)
+    new = Generator.from_checkpoint(setup["prior"], text_encoder=lite).generate(
+        [PROMPT, "a blue bird and the plum blossom"], seed=5, count=2, temperature=0.9, top_k=6)
+    assert (pixels(ref) == pixels(new)).all()
+    # and through the command line (a fresh BERT loaded by path, lite, --threads 1 by default)
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(setup["prior"], tmp_path / "prior-last.pt")
+    out = tmp_path / "c.png"
+    assert cli_main(["generate", PROMPT, "--checkpoint", str(tmp_path / "prior-last.pt"), "--text-encoder",
+                     str(setup["bert"]), "--ledger", str(tmp_path / "ledger.jsonl"), "--out", str(out),
+                     "--seed", "5", "--temperature", "0.9", "--top-k", "6"]) == 0
+    assert (np.asarray(Image.open(out).convert("RGB")) == pixels(ref)[0]).all()
+
+
+def test_cold_generate_imports_neither_transformers_nor_open_clip(setup, tmp_path):
+    """A cold `inkgen generate` (a fresh interpreter) loads only what one image needs: no transformers
+    (the BERT runs through inkgen.models.bert_lite) and no open_clip (only with --clip)."""
+    import subprocess
+    import sys
+
+    shutil.copy(setup["prior"], tmp_path / "prior-last.pt")
+    code = ("import sys\nfrom inkgen.cli import main\n"
+            f"rc = main(['generate', {PROMPT!r}, '--checkpoint', 'prior-last.pt', '--text-encoder', "
+            f"{str(setup['bert'])!r}, '--ledger', 'ledger.jsonl', '--out', 'cold.png'])\n"
+            "print('LOADED', sorted({m.split('.')[0] for m in sys.modules} & {'transformers', 'open_clip'}))\n"
+            "sys.exit(rc)\n")
+    src = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "cold.png").is_file()
+    assert "LOADED []" in proc.stdout, proc.stdout

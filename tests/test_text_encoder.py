@@ -127,3 +127,36 @@ def test_bad_paths_are_named(tmp_path, tiny_bert_dir):
 def test_masked_mean_ignores_padding():
     t = torch.tensor([[[1.0, 1.0], [3.0, 3.0], [100.0, 100.0]]])
     assert torch.equal(masked_mean(t, torch.tensor([[1, 1, 0]])), torch.tensor([[2.0, 2.0]]))
+
+
+LITE_PROMPTS = ["a flower and bird painting with winding branches, freehand, light ink",
+                "山水画 with Café naïve ÀÉÎ   tabs\tand\nnewlines", "x", "Tang dynasty 唐代 blue-green landscape!!",
+                "misty mountains, pines & a lone fisherman; (song) — ink wash…", "a " * 40]
+
+
+@pytest.mark.parametrize("truncate", [False, True])
+def test_lite_encoder_is_bit_identical_to_transformers(minilm, truncate):
+    """The lite path (no transformers import: inkgen.models.bert_lite) of the embedded MiniLM gives the same
+    token ids and bit-identical features as transformers' BertModel, one prompt or a padded batch."""
+    hf = minilm if not truncate else TextEncoder("", freeze=True, max_tokens=12, truncate=True)
+    lite = TextEncoder("", freeze=True, max_tokens=hf.max_tokens, truncate=truncate, lite=True)
+    assert lite.lite and not hf.lite and lite.dim == hf.dim == 384
+    for batch in ([LITE_PROMPTS[0]], LITE_PROMPTS[:2], LITE_PROMPTS[:5] if not truncate else LITE_PROMPTS):
+        a, b = hf.tokenize(batch), lite.tokenize(batch)
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+        for x, y in zip(hf.encode(batch), lite.encode(batch)):
+            assert x.dtype == y.dtype and torch.equal(x, y)
+    with pytest.raises(TextEncoderError, match="prompt 0 is .* tokens long"):
+        TextEncoder("", freeze=True, max_tokens=8, lite=True).encode([LITE_PROMPTS[0]])
+
+
+def test_lite_is_only_for_frozen_encoders_with_safetensors(tiny_bert_dir, tmp_path):
+    assert not TextEncoder(tiny_bert_dir, freeze=False, lite=True).lite  # fine-tuning keeps transformers
+    plain = tmp_path / "bin-only"
+    plain.mkdir()
+    for f in tiny_bert_dir.iterdir():
+        if f.name != "model.safetensors":
+            (plain / f.name).write_bytes(f.read_bytes())
+    from inkgen.models.bert_lite import supports
+
+    assert supports(tiny_bert_dir) and not supports(plain)  # no safetensors weights: transformers loads it

