@@ -79,6 +79,8 @@ def snapshot_paths(directory: str | Path) -> list[tuple[int, Path]]:
 
 
 def _snapshot_generator(generator, path: Path, params_hash: str | None):
+    # the generator and training stack (CLIP, BERT) only for the snapshot curves; reading the metrics files,
+    # as inkgen.metrics.seeded does, needs neither
     from inkgen.generate import Generator
     from inkgen.training import load_snapshot
 
@@ -146,7 +148,7 @@ def write_plot_files(curves: pd.DataFrame, folder: str | Path) -> dict[str, Path
 
 def plot_curves(curves: pd.DataFrame, keys: Sequence[tuple[str, str]], cols: int = 3):
     """A grid of line plots, one per ``(phase, metric)`` of ``keys``, one line per variant."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # pyplot (about a second) only when a figure is drawn
 
     keys = [k for k in keys if not curves[(curves["phase"] == k[0]) & (curves["metric"] == k[1])].empty]
     if not keys:

@@ -357,5 +357,5 @@ def test_clip_term_joins_at_clip_start_and_the_cosine_schedule_decays_to_zero(cl
     assert r.complete
     # 2 epochs of 2 steps: no L_CLIP in epoch 1 (steps 0-1), L_CLIP in every step of epoch 2
     assert seen[0]["clip"] == 0.0 and seen[1]["clip"] > 0.0
-    with pytest.raises(TrainError, match="lr_schedule='linear' is not one of"):
+    with pytest.raises(TrainError, match="lr_schedule: 'linear' is not one of"):
         cfg(lr_schedule="linear")

@@ -22,6 +22,7 @@ from inkgen.config.evaluation import (EvaluateParams, ExpertDimensionsParams, Ex
                                       GovernanceParams, InstructionsParams)
 from inkgen.config.learning import (ClipModelParams, ClipParams, JudgeParams, ModelParams, PriorSizeParams,
                                     TextEncoderParams, TrainParams, VQGANSizeParams)
+from inkgen.display import tabular
 from inkgen.config.schema import PARAMS_FILE, ParamsError, build, find_params, project_root
 
 __all__ = ["AnnotateParams", "ClassifierParams", "ClipModelParams", "ClipParams", "CollectParams", "CurateParams",
@@ -82,8 +83,6 @@ class Params:
 
 def _tabulate_sections() -> None:
     """Every params section shows as a table in a notebook (``stage.parameters`` cells), not a raw repr."""
-    from inkgen.display import tabular
-
     for value in list(globals().values()):
         if isinstance(value, type) and dataclasses.is_dataclass(value) and value.__module__.startswith(__name__):
             tabular(value)

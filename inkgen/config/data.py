@@ -155,7 +155,7 @@ class AnnotateParams:
     split: SplitParams = None  # type: ignore[assignment]
 
     def check(self, prefix: str) -> None:
-        from inkgen.data.taxonomy import load_taxonomy
+        from inkgen.data.taxonomy import load_taxonomy  # the vocabulary file is read only when annotate is checked
 
         tax = load_taxonomy()
         key = f"{prefix}.withheld_secondary"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from inkgen.config.schema import ParamsError, _range
+from inkgen.settings import TrainSettings
 
 
 @dataclass(frozen=True)
@@ -119,33 +120,17 @@ class ModelParams:
 
 
 @dataclass(frozen=True)
-class TrainParams:
-    """Every value of a training run but the variant and the seed (``inkgen.training.TrainConfig``).
+class TrainParams(TrainSettings):
+    """Section ``train``: the run settings (``inkgen.settings.TrainSettings``, declared there once) with the
+    seeds and the process count.
 
     ``seeds``: the training seeds; every variant is trained once per seed, the same seeds for every variant
     (dvc.yaml's ``matrix`` takes this one list for both phases), so a claim's interval can account for
     training seeds as well as test images."""
 
     seeds: tuple[int, ...]
-    device: Literal["auto", "cpu", "cuda", "mps"] = _range()
-    threads: int = _range(1, 256)
     nproc: int = _range(1, 1024, doc="training processes (GPUs) on this machine; > 1: torchrun + DDP")
-    epochs: int = _range(1, 100_000)
-    batch_size: int = _range(1, 65_536, doc="the global batch, split over the nproc processes")
-    lr: float = _range(1e-8, 1.0, doc="the learning rate of the global batch (nproc does not change it)")
-    beta: float = _range(0.0, 100.0, doc="eq. 14 weight of L_vq")
-    eta: float = _range(0.0, 100.0, doc="eq. 14 weight of L_GAN (times the adaptive weight)")
-    lambda_clip: float = _range(0.0, 100.0, doc="eq. 14 weight of L_CLIP (0 for no_clip and vqgan)")
-    disc_start: int = _range(0, 10_000_000)
-    clip_start: int = _range(0, 10_000_000, doc="step from which L_CLIP (eq. 13) joins eq. 14")
-    lr_schedule: Literal["constant", "cosine"] = _range()
-    prior_epochs: int = _range(1, 100_000)
-    prior_batch_size: int = _range(1, 65_536, doc="the global batch of phase 2")
-    prior_lr: float = _range(1e-8, 1.0)
-    checkpoint_every: int = _range(0, 10_000_000)
     prior_snapshots: bool = _range(doc="keep the prior's weights after every epoch (Figure 12)")
-    convergence_window: int = _range(1, 1000)
-    convergence_min_rel_improvement: float = _range(0.0, 1.0)
 
     def check(self, prefix: str) -> None:
         if not self.seeds:
@@ -165,8 +150,6 @@ class TrainParams:
         """The ``TrainConfig`` fields of one (variant, seed) run (dvc.yaml's ``matrix`` items)."""
         if seed not in self.seeds:
             raise ParamsError(f"train.seeds: seed {seed!r} is not one of the study's seeds {list(self.seeds)}")
-        values = dataclasses.asdict(self)
-        values.pop("seeds")
-        values.pop("prior_snapshots")  # what to keep on disk, not how to train
-        values.pop("nproc")  # how many processes share each global batch: the launcher's business
+        # not seeds, prior_snapshots (what to keep on disk) nor nproc (the launcher's business)
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(TrainSettings)}
         return {"variant": variant, "seed": int(seed), **values}
