@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 INKGEN = ROOT / "inkgen"
 STAGES = INKGEN / "stages"
 # the layers above models: a model module importing one of them would make models depend on the study
-ABOVE_MODELS = ("inkgen.config", "inkgen.layout", "inkgen.stages", "inkgen.training", "inkgen.metrics",
+ABOVE_MODELS = ("inkgen.config", "inkgen.variants", "inkgen.layout", "inkgen.stages", "inkgen.training", "inkgen.metrics",
                 "inkgen.trained", "inkgen.heldout", "inkgen.generate", "inkgen.governed", "inkgen.cli")
 # the one data module models read: the label vocabulary of the classifier's heads (a data file's reader)
 MODELS_MAY_READ = ("inkgen.data.taxonomy",)

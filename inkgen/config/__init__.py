@@ -21,7 +21,8 @@ from inkgen.config.data import (AnnotateParams, ClassifierParams, CollectParams,
 from inkgen.config.evaluation import (EvaluateParams, ExpertDimensionsParams, ExpertKitParams, GenerateParams,
                                       GovernanceParams, InstructionsParams)
 from inkgen.config.learning import (ClipModelParams, ClipParams, JudgeParams, ModelParams, PriorSizeParams,
-                                    TextEncoderParams, TrainParams, VQGANSizeParams)
+                                    TextEncoderParams, TrainParams, VariantRunsParams,
+                                    VQGANSizeParams)
 from inkgen.display import tabular
 from inkgen.config.schema import PARAMS_FILE, ParamsError, build, find_params, project_root
 
@@ -29,7 +30,7 @@ __all__ = ["AnnotateParams", "ClassifierParams", "ClipModelParams", "ClipParams"
            "EvaluateParams", "ExpertDimensionsParams", "ExpertKitParams", "FolderParams", "GenerateParams",
            "GovernanceParams", "InstructionsParams", "JudgeParams", "ModelParams", "MuseumParams", "PARAMS_FILE",
            "Params", "ParamsError", "Paths", "PriorSizeParams", "ProceduralParams", "SplitParams", "SubjectParams",
-           "TextEncoderParams", "TrainParams", "VQGANSizeParams", "apply_overrides", "apply_profile", "build",
+           "TextEncoderParams", "TrainParams", "VQGANSizeParams", "VariantRunsParams", "apply_overrides", "apply_profile", "build",
            "find_params", "load", "parse", "profile_sets", "project_root"]
 
 
@@ -44,6 +45,7 @@ class Params:
     text_encoder: TextEncoderParams
     model: ModelParams
     train: TrainParams
+    variants: VariantRunsParams
     generate: GenerateParams
     evaluate: EvaluateParams
     instructions: InstructionsParams

@@ -10,6 +10,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal, Mapping
 
 from inkgen.config.schema import ParamsError, _range, project_root
+from inkgen.variants import NAMES
+
+VariantName = Literal[NAMES]  # the registry's names (inkgen.variants), checked as a Literal: one of them
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,7 @@ class EvaluateParams:
 class InstructionsParams:
     """Stage instructions (notebook 07): Figure 13's progressive instruction sequences (``inkgen.stages.instructions``)."""
 
-    variant: Literal["full", "no_clip", "no_transformer", "vqgan_clip", "vqgan"]
+    variant: VariantName
     sequences: str  # a YAML file of instruction sequences; "" = inkgen/data/instructions.yaml
     rounds: int = _range(1, 100, doc="edits applied after the starting prompt (paper: 7)")
     samples: int = _range(2, 10_000, doc="images per round, same seeds every round")
@@ -107,7 +110,7 @@ class GovernanceParams:
     registry: str  # a rights-registry CSV (inputs/governance/README.md); "" = none (the stage builds a labelled demonstration)
     ledger: str  # the long-lived ledger of `inkgen generate` calls: appended to, never rewritten
     held_dir: str  # where `inkgen generate` writes held images until a consultant's decision
-    variant: Literal["full", "no_clip", "no_transformer", "vqgan_clip", "vqgan"]
+    variant: VariantName
     n_test_prompts: int = _range(1, 1_000_000, doc="held-out test captions run through the prompt check")
     n_generate: int = _range(0, 10_000, doc="of those, captions painted through the gate")
     demo_protected: int = _range(1, 10_000, doc="test images the demonstration registry lists as protected")

@@ -8,6 +8,7 @@ from typing import Any
 
 from inkgen.config.schema import ParamsError, _range
 from inkgen.settings import TrainSettings
+from inkgen.variants import stage_runs
 
 
 @dataclass(frozen=True)
@@ -45,20 +46,10 @@ class ClipParams:
 
 
 @dataclass(frozen=True)
-class JudgeParams:
+class JudgeParams(ClipParams):
     """The independent judge (stage judge): a CLIP trained separately from the guide of eq. 13, with its
-    own seed and architecture, that the evaluation's CLIP metrics are measured with."""
-
-    pretrained: str  # a local checkpoint; "" trains from scratch. Never the guide's file (clip.pretrained)
-    augment: bool
-    seed: int = _range(0, 2**31 - 1)
-    epochs: int = _range(0, 10_000)
-    batch_size: int = _range(2, 65_536)
-    lr: float = _range(1e-7, 1.0)
-    weight_decay: float = _range(0.0, 10.0)
-    warmup_fraction: float = _range(0.0, 1.0)
-    threads: int = _range(1, 256)
-    model: ClipModelParams = None  # type: ignore[assignment]
+    own seed and architecture, that the evaluation's CLIP metrics are measured with. The guide's settings
+    (``pretrained`` never the guide's file, nor the same seed and architecture: ``Params.check``)."""
 
 
 @dataclass(frozen=True)
@@ -153,3 +144,20 @@ class TrainParams(TrainSettings):
         # not seeds, prior_snapshots (what to keep on disk) nor nproc (the launcher's business)
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(TrainSettings)}
         return {"variant": variant, "seed": int(seed), **values}
+
+
+@dataclass(frozen=True)
+class VariantRunsParams:
+    """Section ``variants``: the variants of dvc.yaml's training matrices (``${variants.train}``, ...). DVC
+    reads matrices from params files only; the lists are what ``inkgen.variants`` (the one definition of
+    the variants) derives, and any other list is refused."""
+
+    train: tuple[str, ...] = _range(doc="every variant: one phase-2 run each (stage train)")
+    vqgan: tuple[str, ...] = _range(doc="variants that own a VQGAN and train it from step 0 (stage vqgan)")
+    vqgan_guided: tuple[str, ...] = _range(doc="owners that continue an unguided twin's run (stage vqgan_guided)")
+
+    def check(self, prefix: str) -> None:
+        for name, want in stage_runs().items():
+            if tuple(getattr(self, name)) != want:
+                raise ParamsError(f"{prefix}.{name}: {list(getattr(self, name))}, but inkgen/variants.py makes "
+                                  f"{list(want)}; the variants are defined there, params.yaml only lists them for DVC")

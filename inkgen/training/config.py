@@ -20,12 +20,11 @@ from typing import Any, Iterator, Mapping
 import torch
 
 from inkgen.determinism import deterministic
-from inkgen.models.vqgan.config import VARIANT_FLAGS
 from inkgen.settings import TrainSettings, check_fields, setting
+from inkgen.variants import NAMES
+from inkgen.variants import variant as variant_of
 
 DEVICES = typing.get_args(typing.get_type_hints(TrainSettings)["device"])  # "auto", "cpu", "cuda", "mps"
-NO_CLIP_VARIANTS = ("no_clip", "vqgan")          # trained without L_CLIP (lambda = 0)
-NO_ALIGNMENT_VARIANTS = ("no_transformer",)      # prior without the cross-modal alignment (eq. 11)
 
 
 class TrainError(ValueError):
@@ -37,12 +36,12 @@ class TrainConfig(TrainSettings):
     """One training run: the settings of params.yaml's ``train`` section (``inkgen.settings.TrainSettings``,
     where each value's type and range is declared) plus the ablation variant and the seed."""
 
-    variant: str  # ablation variant, one of VARIANT_FLAGS
+    variant: str  # ablation variant, one of inkgen.variants.NAMES
     seed: int = setting(0, 2**31 - 1)
 
     def __post_init__(self) -> None:
-        if self.variant not in VARIANT_FLAGS:
-            raise TrainError(f"TrainConfig.variant={self.variant!r} is not one of {sorted(VARIANT_FLAGS)}")
+        if self.variant not in NAMES:
+            raise TrainError(f"TrainConfig.variant={self.variant!r} is not one of {list(NAMES)}")
         check_fields(self, "TrainConfig", TrainError)  # built directly too (tests, torchrun workers)
 
     def to_dict(self) -> dict[str, Any]:
@@ -63,7 +62,7 @@ class TrainConfig(TrainSettings):
 
 def effective_lambda(config: TrainConfig) -> float:
     """The CLIP weight actually used: 0 for the variants without CLIP guidance."""
-    return 0.0 if config.variant in NO_CLIP_VARIANTS else float(config.lambda_clip)
+    return float(config.lambda_clip) if variant_of(config.variant).clip_guided else 0.0
 
 
 def lr_factor(schedule: str, step: int, total_steps: int) -> float:
@@ -82,7 +81,7 @@ def set_lr(optimizer: torch.optim.Optimizer, base_lrs: list[float], factor: floa
 
 def uses_alignment(variant: str) -> bool:
     """Whether the prior of ``variant`` has the cross-modal alignment (False for ``no_transformer``)."""
-    return variant not in NO_ALIGNMENT_VARIANTS
+    return variant_of(variant).alignment
 
 
 def resolve_device(name: str) -> torch.device:
