@@ -59,7 +59,7 @@ _library = None  # the torch.library.Library, kept alive: its definitions vanish
 
 
 def _op_exists(name: str) -> bool:
-    import torch
+    import torch  # only when needed: `import inkgen` stays cheap (module docstring)
 
     return torch._C._dispatch_has_kernel(f"torchvision::{name}") or bool(
         torch._C._jit_get_operation(f"torchvision::{name}")[0]
@@ -69,7 +69,7 @@ def _op_exists(name: str) -> bool:
 def ensure_torchvision_importable() -> bool:
     """Define torchvision's op schemas on a CPU-only torch; return True if it had to."""
     global _library
-    import torch
+    import torch  # only when needed: `import inkgen` stays cheap (module docstring)
 
     if torch.version.cuda is not None or "torchvision" in sys.modules or _library is not None:
         return False

@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "generate":
         return _generate(args)
     if args.command == "plots-template":
-        from inkgen.offline_plots import write_template
+        from inkgen.offline_plots import write_template  # local: each subcommand loads only what it uses
 
         print(f"{write_template(args.out)}: offline template for `dvc plots show`")
         return 0
@@ -107,8 +107,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     # Imports here, not at the top: `inkgen check-params` stays instant, and a cold `inkgen generate` loads
     # torch, the models and the BERT only (open_clip only with --clip).
     from governance.ledger import LedgerError
@@ -139,7 +137,7 @@ def _generate(args: argparse.Namespace) -> int:
         checkpoint = args.checkpoint or _default_checkpoint(project)
         # The prompt is checked before the (slow) model is loaded: a refusal costs nothing.
         gate.check(args.prompt, {"via": "inkgen generate"})
-        import torch
+        import torch  # local: the CLI's other commands (check-params, profile) never load torch
 
         torch.set_num_threads(args.threads)
         gen = Generator.from_checkpoint(checkpoint, text_encoder_path=args.text_encoder,
@@ -181,6 +179,7 @@ def _sampling(args, project) -> dict:
 
 def _default_checkpoint(project):
     """The study's full model (:func:`inkgen.layout.default_checkpoint`), relative to the project root."""
+    # local: the generation stack (torch) loads only for the commands that paint
     from inkgen.generate import GenerateError
     from inkgen.layout import default_checkpoint
 
@@ -195,8 +194,7 @@ def _default_checkpoint(project):
 
 def _gate(args: argparse.Namespace, project):
     """The governance gate: from params.yaml's governance section inside the project, else from the options."""
-    from pathlib import Path
-
+    # local: the generation stack (torch) loads only for the commands that paint
     from inkgen.generate import GenerateError
     from inkgen.governed import Gate
 

@@ -28,7 +28,7 @@ import torch
 from inkgen.metrics.alignment import clip_cosine
 from inkgen.metrics.distribution import classifier_log_probs
 from inkgen.metrics.stats import bootstrap_ci, bootstrap_ci_indices
-from inkgen.models.vqgan.config import VARIANT_FLAGS
+from inkgen.variants import NAMES
 
 SNAPSHOT = re.compile(r"prior-epoch-(\d+)\.pt$")
 # (phase, history key) -> the plot file it is drawn from, with what the reader sees on the y axis
@@ -79,6 +79,8 @@ def snapshot_paths(directory: str | Path) -> list[tuple[int, Path]]:
 
 
 def _snapshot_generator(generator, path: Path, params_hash: str | None):
+    # the generator and training stack (CLIP, BERT) only for the snapshot curves; reading the metrics files,
+    # as inkgen.metrics.seeded does, needs neither
     from inkgen.generate import Generator
     from inkgen.training import load_snapshot
 
@@ -146,7 +148,7 @@ def write_plot_files(curves: pd.DataFrame, folder: str | Path) -> dict[str, Path
 
 def plot_curves(curves: pd.DataFrame, keys: Sequence[tuple[str, str]], cols: int = 3):
     """A grid of line plots, one per ``(phase, metric)`` of ``keys``, one line per variant."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # pyplot (about a second) only when a figure is drawn
 
     keys = [k for k in keys if not curves[(curves["phase"] == k[0]) & (curves["metric"] == k[1])].empty]
     if not keys:
@@ -160,7 +162,7 @@ def plot_curves(curves: pd.DataFrame, keys: Sequence[tuple[str, str]], cols: int
         part = curves[(curves["phase"] == phase) & (curves["metric"] == metric)]
         for variant, g in part.groupby("variant", sort=False):
             # one colour per variant in every panel (a panel may lack variants that share a VQGAN)
-            colour = f"C{list(VARIANT_FLAGS).index(variant)}" if variant in VARIANT_FLAGS else None
+            colour = f"C{NAMES.index(variant)}" if variant in NAMES else None
             ax.plot(g["epoch"], g["value"], marker="o", markersize=3, label=variant, color=colour)
         ax.set_title(PLOTS.get((phase, metric), (metric, f"{phase} {metric}"))[1], fontsize=9)
         ax.set_xlabel("epoch")

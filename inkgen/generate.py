@@ -26,6 +26,7 @@ from PIL import Image
 
 from inkgen.models.cross_modal import TextToCodes
 from inkgen.models.sampling import generate_codes
+from inkgen.models.text_encoder import TextEncoder, TextEncoderError
 from inkgen.models.vqgan import VQGAN
 from inkgen.prompts import check_prompts
 
@@ -43,6 +44,7 @@ def to_pil(images: torch.Tensor) -> list[Image.Image]:
 
 def load_generation_clip(clip):
     """``clip``: an ``InkClip``, or the path of a local CLIP checkpoint -> a frozen ``InkClip``."""
+    # local: open_clip takes seconds to import and only CLIP-guided generation (--clip) needs it
     from inkgen.models.clip import ClipError, InkClip, freeze, load_clip
 
     if isinstance(clip, InkClip):
@@ -92,8 +94,7 @@ class Generator:
         written under another params hash (when ``params_hash`` is given), or a text encoder of another
         width than the prior's ``text_dim``.
         """
-        from inkgen.models.text_encoder import TextEncoder, TextEncoderError
-        from inkgen.training import CheckpointError, load_trained
+        from inkgen.training import CheckpointError, load_trained  # local: training is the layer above generation
 
         path = Path(path)
         try:
@@ -135,8 +136,6 @@ class Generator:
 
     def encode(self, prompts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """BERT (token features, mask, pooled) of the prompts; too long a prompt is a GenerateError."""
-        from inkgen.models.text_encoder import TextEncoderError
-
         try:
             with torch.no_grad():
                 tokens, mask, pooled = self.text_encoder.encode(list(prompts))
@@ -183,7 +182,7 @@ class Generator:
     def refine(self, z_q: torch.Tensor, text_vec: torch.Tensor | None, prompts: Sequence[str], clip, steps: int,
                lr: float) -> torch.Tensor:
         """``steps`` Adam steps on the continuous latent ``z_q`` minimising eq. 13 for ``prompts``."""
-        from inkgen.models.clip import ClipError, clip_guidance_loss
+        from inkgen.models.clip import ClipError, clip_guidance_loss  # local: open_clip only for --clip
 
         clip = clip.to(self.device)
         try:

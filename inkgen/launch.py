@@ -87,6 +87,7 @@ def run_phase(phase: str, params, variant: str, seed: int, root: str | Path, *,
 def load_result(path: str | Path, params_hash: str, record: Mapping[str, Any]):
     """The ``TrainResult`` of a finished distributed run, read from its checkpoint (refused if of other
     params) and rank 0's ``record``: what the notebook would have got from a single-process run."""
+    # the notebook that launches torchrun imports this module; the training stack loads only when it reads a result
     from inkgen.models.vqgan import VQGANConfig, VQGANLoss
     from inkgen.training import TrainResult, load_checkpoint, load_trained
 
@@ -115,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
 
+    # after argument parsing: a bad command line fails before the training stack (torch) loads in every process
     from inkgen import config
     from inkgen.training import runs
     from inkgen.training import distributed

@@ -47,7 +47,7 @@ REPLAY = ("const queued = window.inkgenPlotQueue || []; window.vegaEmbed = vegaE
 
 def template() -> str:
     """The page template with the bundled libraries inlined (about 1 MB)."""
-    import vl_convert
+    import vl_convert  # a large native module, loaded only when the template is built
 
     bundle = vl_convert.javascript_bundle(REPLAY, vl_version=VEGA_LITE)
     for placeholder in ("{plot_divs}", "{scripts}", "{refresh_tag}"):

@@ -25,10 +25,19 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+import psutil
 import torch
+import yaml
 from torch import nn
 
 from inkgen import config
+from inkgen.models.classifier import HEADS, build_classifier, default_classes, train_classifier
+from inkgen.models.clip import ClipConfig, build_clip, freeze
+from inkgen.models.clip_train import train_clip
+from inkgen.models.cross_modal import TextToCodes
+from inkgen.models.vqgan import VQGAN, VQGANLoss
+from inkgen.training import TextFeatures, effective_lambda, prior_config, train_prior, train_vqgan
+from inkgen.training.runs import train_config, vqgan_config
 
 PAPER_PARAMETERS = 89_000_000          # section 3.3: the complete model
 PAPER_PARAMETERS_NO_CLIP = 72_000_000  # section 3.3: without CLIP
@@ -39,8 +48,6 @@ PLAIN = "taming f16 VQGAN (variant vqgan)"
 
 def profile_params(profile: str = "paper", path: str | Path | None = None) -> config.Params:
     """params.yaml with a profile's overrides applied in memory (the file is not rewritten)."""
-    import yaml
-
     path = Path(path) if path else config.find_params()
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     if profile not in raw.get("profiles", {}):
@@ -55,13 +62,6 @@ def _count(module: nn.Module | None) -> int:
 def build_models(params: config.Params, text_dim: int, variant: str = "full") -> dict[str, nn.Module]:
     """Every model of the study at ``params``' sizes, freshly initialised: ``vqgan``, ``discriminator``,
     ``prior``, ``clip``, ``classifier``."""
-    from inkgen.models.classifier import build_classifier
-    from inkgen.models.clip import ClipConfig, build_clip
-    from inkgen.models.cross_modal import TextToCodes
-    from inkgen.models.vqgan import VQGAN, VQGANLoss
-    from inkgen.training.runs import vqgan_config
-    from inkgen.training import prior_config
-
     vq_cfg = vqgan_config(params, variant, text_dim)
     vqgan = VQGAN(vq_cfg, seed=params.train.seeds[0])
     prior = TextToCodes(prior_config(vqgan, text_dim, variant, **dataclasses.asdict(params.model.prior)))
@@ -97,8 +97,6 @@ class PeakMemory:
     (``delta_bytes``), sampled every ``interval`` seconds; on CUDA also the peak of allocated tensors."""
 
     def __init__(self, interval: float = 0.005):
-        import psutil
-
         self.proc, self.interval = psutil.Process(), interval
         self.start = self.peak = 0
         self.cuda_peak = None
@@ -142,8 +140,6 @@ def _images(n: int, size: int, seed: int) -> torch.Tensor:
 
 
 def _text(n: int, dim: int, seed: int, length: int = 32):
-    from inkgen.training import TextFeatures
-
     g = torch.Generator().manual_seed(seed)
     tokens = torch.randn(n, length, dim, generator=g)
     return TextFeatures(tokens, torch.ones(n, length, dtype=torch.long), tokens.mean(1))
@@ -158,12 +154,6 @@ def train_steps(params: config.Params, text_dim: int, *, batch: int = 2, steps: 
     training steps, seconds per step, peak memory, the run's wall time and this process's CPU time (all its
     threads; on a shared machine the honest figure) for the whole run (building, validation included).
     CLIP (contrastive) and the classifier (BatchNorm) train on at least 2 images per batch."""
-    from inkgen.models.classifier import HEADS, train_classifier
-    from inkgen.models.clip import ClipConfig, build_clip, freeze
-    from inkgen.models.clip_train import train_clip
-    from inkgen.training.runs import train_config, vqgan_config
-    from inkgen.training import effective_lambda, prior_config, train_prior, train_vqgan
-
     n = batch * steps
     res = params.curate.target_size
     # one epoch of `steps` steps at batch `batch`, GAN and checkpointing on from the first step
@@ -201,8 +191,6 @@ def train_steps(params: config.Params, text_dim: int, *, batch: int = 2, steps: 
             return r.images_per_second
         measure("vqgan", vqgan)
     if "prior" in only:
-        from inkgen.models.vqgan import VQGAN
-
         frozen = trained.get("vqgan") or VQGAN(vq_cfg, seed=0)
         sizes = dataclasses.asdict(params.model.prior)
         measure("prior", lambda: train_prior(run, frozen, x, text, prior_config(frozen, text_dim, variant, **sizes),
@@ -215,8 +203,6 @@ def train_steps(params: config.Params, text_dim: int, *, batch: int = 2, steps: 
                                            batch_size=max(2, batch), lr=c.lr, weight_decay=c.weight_decay,
                                            seed=c.seed, augment=c.augment).images_per_second)
     if "classifier" in only:
-        from inkgen.models.classifier import build_classifier, default_classes
-
         clf = params.curate.classifier
         pixels = list(((x.permute(0, 2, 3, 1) + 1) * 127.5).to(torch.uint8).numpy())
         labels = {h: [default_classes()[h][0]] * len(pixels) for h in HEADS}

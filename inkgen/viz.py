@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from inkgen.display import SavedFile
+
 
 def image_grid(images: Sequence[Image.Image | str | Path], titles: Sequence[str] = (), cols: int = 6,
                cell_inches: float = 2.2, wrap: int = 28, max_lines: int = 3,
@@ -45,7 +47,6 @@ def save_figure(fig: plt.Figure, path: str | Path, dpi: int = 120) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
-    from inkgen.display import SavedFile
 
     return SavedFile(path)  # a notebook cell ending here shows "saved: <relative path>", not PosixPath('/...')
 

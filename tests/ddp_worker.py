@@ -25,6 +25,7 @@ from inkgen.training import distributed, prior_config, prior_phase, train_prior,
 
 from test_train import cfg, data
 from tiny_models import HASH, TINY
+from inkgen import variants
 
 N_IMAGES, GLOBAL_BATCH = 16, 8
 PRIOR = dict(d_model=16, n_layers=1, n_heads=2, dropout=0.0, mlp_ratio=2)
@@ -38,7 +39,7 @@ def config(**kw):
 
 
 def vq_config() -> VQGANConfig:
-    return VQGANConfig.for_variant("full", **TINY)
+    return VQGANConfig.with_flags(variants.variant("full").vqgan, **TINY)
 
 
 def main(out: Path) -> None:

@@ -10,6 +10,7 @@ import yaml
 
 from inkgen import config
 from inkgen.cli import main as cli_main
+from inkgen.variants import stage_runs
 
 
 def test_repository_params_are_valid(repo_root):
@@ -203,3 +204,16 @@ def test_profile_sets_stack_without_touching_params_yaml(repo_root, tmp_path):
     assert path.read_bytes() == before
     with pytest.raises(config.ParamsError, match=r"profiles\.nope: no such profile"):
         config.profile_sets(path, ["nope"])
+
+
+def test_variant_lists_for_dvc_must_be_what_the_registry_derives(repo_root):
+    raw = yaml.safe_load((repo_root / "params.yaml").read_text())
+    params = config.parse(raw)
+    assert {k: tuple(getattr(params.variants, k)) for k in stage_runs()} == stage_runs()
+    raw["variants"]["vqgan"] = ["full", "no_clip", "vqgan_clip", "vqgan"]  # full is vqgan_guided's
+    with pytest.raises(config.ParamsError, match=r"variants\.vqgan: .* inkgen/variants\.py makes"):
+        config.parse(raw)
+    raw = yaml.safe_load((repo_root / "params.yaml").read_text())
+    raw["governance"]["variant"] = "bogus"
+    with pytest.raises(config.ParamsError, match="governance.variant: 'bogus' is not one of"):
+        config.parse(raw)

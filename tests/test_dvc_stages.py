@@ -144,12 +144,16 @@ def test_training_stages_cover_every_variant_and_share_vqgans_as_the_library_say
     params = config.load(ROOT / "params.yaml")
     owners = {v: vqgan_owner(params, v) for v in VARIANTS}
     train, vqgan, guided = (DVC_YAML[s]["matrix"] for s in ("train", "vqgan", "vqgan_guided"))
-    assert train["variant"] == list(VARIANTS), "dvc.yaml train: matrix must list every variant"
-    assert sorted(vqgan["variant"] + guided["variant"]) == sorted(set(owners.values())), \
-        "dvc.yaml vqgan + vqgan_guided: matrices must list exactly the variants that own a VQGAN"
+    # the matrices read params' variants lists (which config checks against inkgen/variants.py), not retyped
+    for stage, matrix in (("train", train), ("vqgan", vqgan), ("vqgan_guided", guided)):
+        assert matrix["variant"] == f"${{variants.{stage}}}", f"dvc.yaml {stage}: matrix variant must be ${{variants.{stage}}}"
+    runs = {stage: list(getattr(params.variants, stage)) for stage in ("train", "vqgan", "vqgan_guided")}
+    assert runs["train"] == list(VARIANTS), "params variants.train must list every variant"
+    assert sorted(runs["vqgan"] + runs["vqgan_guided"]) == sorted(set(owners.values())), \
+        "params variants.vqgan + variants.vqgan_guided must list exactly the variants that own a VQGAN"
     # vqgan_guided: the runs that continue a CLIP-free twin at clip_start, and depend on the twin's folder
-    twins = {v: branch_source(params, v) for v in guided["variant"]}
-    assert all(twins.values()) and not any(branch_source(params, v) for v in vqgan["variant"])
+    twins = {v: branch_source(params, v) for v in runs["vqgan_guided"]}
+    assert all(twins.values()) and not any(branch_source(params, v) for v in runs["vqgan"])
     assert {f"${{paths.models}}/vqgan/{t}/seed-${{item.seed}}" for t in twins.values()} <= set(_deps(DVC_YAML["vqgan_guided"]))
     # the same seeds for every variant and both phases: one list, params train.seeds
     assert train["seed"] == vqgan["seed"] == guided["seed"] == "${train.seeds}"

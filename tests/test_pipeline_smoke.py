@@ -20,11 +20,13 @@ import nbformat
 import pytest
 import yaml
 
+from inkgen.variants import NAMES, vqgan_owner
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DATA_STAGES = ("collect", "curate", "annotate", "clip")
-VARIANTS = ("full", "no_clip", "no_transformer", "vqgan_clip", "vqgan")
-VQGAN_OWNERS = ("full", "no_clip", "vqgan_clip", "vqgan")
+VARIANTS = NAMES  # full, no_clip, no_transformer, vqgan_clip, vqgan
+VQGAN_OWNERS = tuple(dict.fromkeys(vqgan_owner(v) for v in NAMES))  # full, no_clip, vqgan_clip, vqgan
 # the smoke profile's training seeds: at least two, so that the (variant x seed) matrix is exercised
 SEEDS = tuple(yaml.safe_load((ROOT / "params.yaml").read_text())["profiles"]["smoke"]["train.seeds"])
 RUNS = [(v, s) for v in VARIANTS for s in SEEDS]

@@ -19,6 +19,7 @@ from inkgen.training import (CheckpointError, TextFeatures, TrainConfig, TrainEr
                           train_prior, train_vqgan)
 
 from tiny_models import HASH, PRIOR_SIZES, TINY, TINY_CLIP  # noqa: E402
+from inkgen import variants
 COLOURS = ["red", "green", "blue", "black"]
 
 
@@ -53,7 +54,7 @@ def clip():
 
 def run_vqgan(config, tmp=None, clip=None, **kw):
     x, captions, text = data()
-    return train_vqgan(config, VQGANConfig.for_variant(config.variant, **TINY), x, captions, params_hash=HASH,
+    return train_vqgan(config, VQGANConfig.with_flags(variants.variant(config.variant).vqgan, **TINY), x, captions, params_hash=HASH,
                        text=text, clip=clip, checkpoint_dir=tmp, progress=False, **kw)
 
 
@@ -132,7 +133,7 @@ def test_vqgan_loss_decreases_and_reports(clip):
 
 def test_clip_gradient_reaches_generator_only_with_lambda(clip):
     x, captions, text = data(4)
-    vcfg = VQGANConfig.for_variant("full", **TINY)
+    vcfg = VQGANConfig.with_flags(variants.variant("full").vqgan, **TINY)
     ct = clip_text_features(clip, captions)
 
     def enc_grads(lam, with_clip=True):
@@ -217,7 +218,7 @@ def test_corrupt_or_foreign_checkpoint_is_refused(tmp_path, clip):
     r = run_vqgan(config, tmp_path, clip=clip)
     path = r.checkpoint
     x, captions, text = data()
-    vcfg = VQGANConfig.for_variant("full", **TINY)
+    vcfg = VQGANConfig.with_flags(variants.variant("full").vqgan, **TINY)
     with pytest.raises(CheckpointError, match="params hash") as info:
         train_vqgan(config, vcfg, x, captions, params_hash="f" * 64, text=text, clip=clip, checkpoint_dir=tmp_path,
                     resume=True, progress=False)
@@ -233,7 +234,7 @@ def test_corrupt_or_foreign_checkpoint_is_refused(tmp_path, clip):
 
 def test_phase1_input_errors(clip):
     x, captions, text = data()
-    vcfg = VQGANConfig.for_variant("full", **TINY)
+    vcfg = VQGANConfig.with_flags(variants.variant("full").vqgan, **TINY)
     with pytest.raises(TrainError, match="pooled text"):
         train_vqgan(cfg(), vcfg, x, captions, params_hash=HASH, clip=clip, progress=False)
     with pytest.raises(TrainError, match="needs a CLIP"):
@@ -357,5 +358,5 @@ def test_clip_term_joins_at_clip_start_and_the_cosine_schedule_decays_to_zero(cl
     assert r.complete
     # 2 epochs of 2 steps: no L_CLIP in epoch 1 (steps 0-1), L_CLIP in every step of epoch 2
     assert seen[0]["clip"] == 0.0 and seen[1]["clip"] > 0.0
-    with pytest.raises(TrainError, match="lr_schedule='linear' is not one of"):
+    with pytest.raises(TrainError, match="lr_schedule: 'linear' is not one of"):
         cfg(lr_schedule="linear")

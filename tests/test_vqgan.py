@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from inkgen.models.vqgan import (VARIANT_FLAGS, VQGAN, VQGANConfig, VQGANLoss, VectorQuantizer,
+from inkgen.models.vqgan import (VQGAN, VQGANConfig, VQGANLoss, VectorQuantizer,
                                  calculate_adaptive_weight, corrected_vq_loss, hinge_d_loss, hinge_g_loss,
                                  legacy_vq_loss)
+from inkgen import variants
+from inkgen.variants import NAMES
 
 TINY = dict(resolution=32, ch=8, ch_mult=(1, 2, 2), norm_groups=4, z_channels=8, embed_dim=8, n_embed=32,
             n_embed_global=8, text_dim=12, text_hidden=8, rdb_growth_ratio=0.5, rdb_layers=2, disc_ndf=8,
@@ -18,7 +20,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny(variant: str = "full", seed: int = 0, **kw) -> VQGAN:
-    return VQGAN(VQGANConfig.for_variant(variant, **{**TINY, **kw}), seed=seed)
+    return VQGAN(VQGANConfig.with_flags(variants.variant(variant).vqgan, **{**TINY, **kw}), seed=seed)
 
 
 def images(n: int = 2, seed: int = 1) -> torch.Tensor:
@@ -28,7 +30,7 @@ def images(n: int = 2, seed: int = 1) -> torch.Tensor:
     return torch.nn.functional.interpolate(low, size=(32, 32), mode="bilinear", align_corners=True)
 
 
-@pytest.mark.parametrize("variant", sorted(VARIANT_FLAGS))
+@pytest.mark.parametrize("variant", sorted(NAMES))
 def test_shapes_every_variant(variant):
     m = tiny(variant)
     x, t = images(), torch.randn(2, 12)
@@ -64,7 +66,7 @@ def test_a_uniform_code_decodes_to_a_uniform_image_up_to_the_edges(variant):
 
 def test_variant_param_counts_and_flags():
     counts = {}
-    for v in sorted(VARIANT_FLAGS):
+    for v in sorted(NAMES):
         m = tiny(v)
         counts[v] = (m.param_count(), m.param_counts())
         print(f"{v:15s} params={counts[v][0]:8d} {counts[v][1]}")
@@ -75,14 +77,17 @@ def test_variant_param_counts_and_flags():
     assert counts["vqgan"][0] != counts["full"][0] and counts["vqgan"][0] != counts["vqgan_clip"][0]
     assert counts["vqgan"][1]["quantizer"] < counts["full"][1]["quantizer"]  # one codebook, not two
     assert counts["vqgan"][1]["encoder"] < counts["full"][1]["encoder"]      # no eq. 6 head
-    assert VQGANConfig.for_variant("vqgan").rdb is False
-    assert all(getattr(VQGANConfig.for_variant("full"), f) for f in VARIANT_FLAGS["full"])
+    assert VQGANConfig.with_flags(variants.variant("vqgan").vqgan).rdb is False
+    assert all(getattr(VQGANConfig.with_flags(variants.variant("full").vqgan), f) for f in variants.variant("full").vqgan)
 
 
 def test_unknown_variant_and_config_roundtrip():
     with pytest.raises(ValueError, match="bogus.*allowed.*full"):
-        VQGANConfig.for_variant("bogus")
-    cfg = VQGANConfig.for_variant("vqgan_clip", resolution=256, ch=128, ch_mult=(1, 1, 2, 2, 4), norm_groups=32)
+        variants.variant("bogus")
+    with pytest.raises(ValueError, match="set by the variant"):
+        VQGANConfig.with_flags(variants.variant("full").vqgan, rdb=False)
+    cfg = VQGANConfig.with_flags(variants.variant("vqgan_clip").vqgan, resolution=256, ch=128, ch_mult=(1, 1, 2, 2, 4),
+                                 norm_groups=32)
     assert cfg.resolution == 256 and cfg.code_resolution == 16
     assert VQGANConfig.from_dict(cfg.to_dict()) == cfg
     with pytest.raises(ValueError):
@@ -201,7 +206,7 @@ def test_text_style_norm_on_and_off():
     on = tiny("full").eval()
     z_q = on.encode(x)[0]
     assert not torch.allclose(on.decode(z_q, t1), on.decode(z_q, t2))
-    off = VQGAN(VQGANConfig.from_dict({**VQGANConfig.for_variant("full", **TINY).to_dict(),
+    off = VQGAN(VQGANConfig.from_dict({**VQGANConfig.with_flags(variants.variant("full").vqgan, **TINY).to_dict(),
                                        "text_style_norm": False}), seed=0).eval()
     z_q = off.encode(x)[0]
     assert torch.equal(off.decode(z_q, t1), off.decode(z_q, t2))

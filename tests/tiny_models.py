@@ -4,6 +4,7 @@ tiny random BERT written like a Hugging Face directory."""
 from pathlib import Path
 
 from inkgen.models.clip import ClipConfig
+from inkgen import variants
 
 TINY = dict(resolution=16, ch=8, ch_mult=(1, 2, 2), norm_groups=4, z_channels=8, embed_dim=8, n_embed=16,
             n_embed_global=8, text_dim=12, text_hidden=8, rdb_growth_ratio=0.5, rdb_layers=2, disc_ndf=8,
@@ -48,7 +49,7 @@ def train_tiny_generator(root: Path, encoder, images, captions, *, prior_epochs:
                       beta=1.0, eta=0.5, lambda_clip=0.0, disc_start=100, clip_start=0, lr_schedule="constant",
                       prior_epochs=prior_epochs, prior_batch_size=4, prior_lr=3e-3, checkpoint_every=0,
                       convergence_window=1, convergence_min_rel_improvement=0.01)
-    vq = train_vqgan(cfg, VQGANConfig.for_variant("no_clip", **TINY), images, captions, params_hash=vqgan_hash, text=text,
+    vq = train_vqgan(cfg, VQGANConfig.with_flags(variants.variant("no_clip").vqgan, **TINY), images, captions, params_hash=vqgan_hash, text=text,
                      checkpoint_dir=root / "ck", progress=False)
     pr = train_prior(cfg, vq.model, images, text, prior_config(vq.model, 12, "no_clip", **PRIOR_SIZES),
                      params_hash=prior_hash, checkpoint_dir=root / "ck", progress=False, snapshots=snapshots)

@@ -34,7 +34,7 @@ class Split:
 
     def as_float_tensor(self):
         """Images as a float tensor ``(N, 3, H, W)`` in [-1, 1], the generator's range."""
-        import torch
+        import torch  # reading a manifest needs no torch; only this conversion does
 
         x = torch.from_numpy(self.images).permute(0, 3, 1, 2).float()  # (N,H,W,3) -> (N,3,H,W)
         return x / 127.5 - 1.0

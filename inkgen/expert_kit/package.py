@@ -123,7 +123,7 @@ def _readme(config: KitConfig, n: int, descriptions: Mapping[str, str]) -> str:
 
 def _dimension_texts() -> dict[str, str]:
     """The paper's "core evaluation points" of Table 2, for the README."""
-    from inkgen.metrics.paper import load_paper_reported
+    from inkgen.metrics.paper import load_paper_reported  # inkgen.metrics loads torchmetrics: only for the README
 
     dims = load_paper_reported().table2["dimensions"]
     return {k: str(v.get("core_points", "")) for k, v in dims.items()}

@@ -23,7 +23,7 @@ import torch
 def clip_cosine(clip, images: torch.Tensor, prompts: Sequence[str], batch_size: int,
                 value_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
     """(N,) cosine similarity of image ``i`` with prompt ``i`` in ``clip``'s space (an ``InkClip``)."""
-    from inkgen.models.clip import embed
+    from inkgen.models.clip import embed  # open_clip (seconds) only where CLIP embeds; the study page imports inkgen.metrics
 
     prompts = list(prompts)
     if len(prompts) != len(images):

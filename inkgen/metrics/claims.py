@@ -32,7 +32,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from inkgen.metrics.seeds import SeedStat, holm, seed_item_stat, set_stat
+from inkgen.metrics.seeds import SeedStat, _satterthwaite, holm, seed_item_stat, set_stat
 from inkgen.metrics.stats import Estimate, bootstrap_ci
 
 HOLDS = "holds"
@@ -109,8 +109,6 @@ def group_difference(a: np.ndarray, b: np.ndarray) -> SeedStat:
     """Difference of the means of two groups of *different* items (S, Na) and (S, Nb): per-seed difference
     of group means; seed term their variance over S, item term the two groups' item variances (of the
     seed-averaged items) over their sizes; Welch-Satterthwaite df."""
-    from inkgen.metrics.seeds import _satterthwaite
-
     a, b = np.asarray(a, float), np.asarray(b, float)
     per_seed = a.mean(axis=1) - b.mean(axis=1)
     s = len(per_seed)

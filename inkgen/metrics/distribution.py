@@ -166,7 +166,7 @@ def clip_image_features(clip, images: torch.Tensor, batch_size: int,
 def classifier_log_probs(classifier, images: torch.Tensor, head: str, batch_size: int,
                          value_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
     """(N, C) log-probabilities of one head of the curation classifier (paper eq. 1)."""
-    from inkgen.models.classifier import predict_proba
+    from inkgen.models.classifier import predict_proba  # torchvision's models only where the classifier predicts
 
     if head not in classifier.classes:
         raise ValueError(f"classifier has no head {head!r}; heads: {sorted(classifier.classes)}")

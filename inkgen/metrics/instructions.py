@@ -33,6 +33,8 @@ embedding is the independent judge's (``models/clip_judge.pt``), not the guide's
 
 from __future__ import annotations
 
+import json
+import textwrap
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -43,6 +45,7 @@ import pandas as pd
 import torch
 import yaml
 
+from inkgen.metrics.claims import Seeded
 from inkgen.metrics.stats import bootstrap_ci
 
 DATA_FILE = "instructions.yaml"
@@ -147,10 +150,11 @@ def style_embeddings(images: torch.Tensor, kind: str, *, clip=None, classifier=N
                      ) -> np.ndarray:
     """(N, D) unit-length image embeddings: CLIP's image encoder or the classifier's pooled features."""
     if kind == "clip":
-        from inkgen.metrics.distribution import clip_image_features
+        from inkgen.metrics.distribution import clip_image_features  # torchmetrics' Inception: only these measures
 
         feats = np.asarray(clip_image_features(clip, images, batch_size), dtype=np.float64)
     elif kind == "classifier":
+        # torchmetrics and torchvision's models only for these measures (the plan and tables need neither)
         from inkgen.metrics.distribution import to_uint8
         from inkgen.models.classifier import embed
 
@@ -163,6 +167,7 @@ def style_embeddings(images: torch.Tensor, kind: str, *, clip=None, classifier=N
 
 def judge_rounds(classifier, images: Sequence[torch.Tensor], plan: pd.DataFrame) -> list[pd.DataFrame]:
     """Per round, per image: the classifier's labels and whether each intended attribute was seen."""
+    # torchmetrics and torchvision's models only for these measures (the plan and tables need neither)
     from inkgen.metrics.distribution import to_uint8
     from inkgen.models.classifier import predict
 
@@ -209,8 +214,6 @@ def ordering_measures(tables: Sequence[pd.DataFrame], seeds: Sequence[int], roun
     """Per sequence, ``style_similarity`` and ``instruction_response`` as seeds x samples
     :class:`~inkgen.metrics.claims.Seeded` tables: each sample's values averaged over the last two rounds
     (``tables``: one :func:`run_sequence` table of all sequences per seed, in ``seeds`` order)."""
-    from inkgen.metrics.claims import Seeded
-
     late = [r for r in (rounds - 1, rounds) if r >= 1]
     out: dict[str, dict] = {}
     for name in tables[0]["sequence"].unique():
@@ -263,8 +266,7 @@ def round_grid(table: pd.DataFrame, rounds: Sequence[torch.Tensor], sequence: st
     """One sequence's pictures as a figure whose title names the sequence and says how to read it: a row per
     round (each picture titled ``r<round>: <instruction>``), a column per sample — the first ``show`` of each
     round, the same sampling seed down a column, so a column follows one picture through the edits."""
-    import textwrap
-
+    # the generator's helpers and pyplot only for the figure
     from inkgen.generate import to_pil
     from inkgen.viz import image_grid
 
@@ -284,8 +286,6 @@ def round_grid(table: pd.DataFrame, rounds: Sequence[torch.Tensor], sequence: st
 def judges_table(root: Path, metrics_dir: str) -> pd.DataFrame:
     """The judges' own quality, from the curate and clip stages' metrics (held-out accuracy of the
     classifier's heads; CLIP's validation text -> image recall beside chance)."""
-    import json
-
     curate = json.loads((root / metrics_dir / "curate.json").read_text(encoding="utf-8"))
     clip = json.loads((root / metrics_dir / "judge.json").read_text(encoding="utf-8"))
     rows = [{"judge": f"curation classifier, {h} head", "measure": "held-out accuracy", "value": acc,

@@ -19,9 +19,9 @@ import numpy as np
 import yaml
 
 from inkgen.metrics.claims import DIRECTIONS, NOT_APPLICABLE, ClaimVerdict, Measured, holm_verdicts, judge
-from inkgen.models.vqgan.config import VARIANT_FLAGS
+from inkgen.variants import NAMES
 
-VARIANTS = tuple(VARIANT_FLAGS)
+VARIANTS = NAMES
 PAPER_FILE = "paper_reported.yaml"
 TABLE1_METRICS = ("convergence_rounds", "is", "fid", "psnr_db", "cosine_similarity", "parameters_m",
                   "inference_ms")

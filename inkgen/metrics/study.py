@@ -18,8 +18,9 @@ import pandas as pd
 
 from inkgen.metrics.claims import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE
 from inkgen.metrics.paper import STAND_INS, PaperReported, load_paper_reported
+from inkgen.variants import NAMES
 
-VARIANTS = ("full", "no_clip", "no_transformer", "vqgan_clip", "vqgan")
+VARIANTS = NAMES
 GOVERNANCE_REPORT = Path("reports") / "governance"
 HEADLINE = "headline.json"  # at the project root; dvc.yaml declares it as the study's metric
 

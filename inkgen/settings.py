@@ -1,0 +1,115 @@
+"""One description per setting: a library dataclass's fields carry each value's type and range, once.
+
+``setting(lo, hi, doc=...)`` declares a field's range and meaning; :func:`check_value` and
+:func:`check_fields` are the one type-and-range check, used by ``inkgen.config`` to read params.yaml and
+by a library dataclass that is also built directly (a test, a torchrun worker) to refuse what params.yaml
+would refuse. This module imports nothing from the study, so every layer may read it.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import dataclasses
+import math
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal, Mapping
+
+
+class SettingError(ValueError):
+    """A value of the wrong type or out of its range; the message names the key."""
+
+
+def setting(lo: float | None = None, hi: float | None = None, *, doc: str = "") -> Any:
+    """A dataclass field without a default (every value comes from params.yaml), its range and meaning."""
+    return field(metadata={"min": lo, "max": hi, "doc": doc})
+
+
+def check_range(f: dataclasses.Field, value: Any, key: str, error: type[Exception] = SettingError) -> None:
+    lo, hi = f.metadata.get("min"), f.metadata.get("max")
+    if lo is not None and value < lo or hi is not None and value > hi:
+        raise error(f"{key}: {value!r} is out of range [{lo}, {hi}]")
+
+
+def check_value(value: Any, tp: Any, key: str, error: type[Exception] = SettingError,
+                nested: Callable[[type, Any, str], Any] | None = None) -> Any:
+    """``value`` checked against the type ``tp`` (converted: ints to float, lists to tuples, mappings
+    read-only); a dataclass type is built by ``nested`` (params: ``inkgen.config.schema.build``)."""
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        if nested is None:
+            raise TypeError(f"{key}: a nested section {tp.__name__} needs a builder")
+        return nested(tp, value, key)
+    if origin is Literal:
+        if value not in typing.get_args(tp):
+            raise error(f"{key}: {value!r} is not one of {list(typing.get_args(tp))}")
+        return value
+    if origin in (typing.Union, types.UnionType):
+        for option in typing.get_args(tp):
+            try:
+                return check_value(value, option, key, error, nested)
+            except error:
+                continue
+        raise error(f"{key}: {value!r} does not match {tp}")
+    if origin is tuple:  # tuple[T, ...]: a YAML list of T
+        if not isinstance(value, (list, tuple)):
+            raise error(f"{key}: expected a list, got {type(value).__name__} {value!r}")
+        (item_tp, _ellipsis) = typing.get_args(tp)
+        return tuple(check_value(v, item_tp, f"{key}[{i}]", error, nested) for i, v in enumerate(value))
+    if origin in (collections.abc.Mapping, dict) or tp in (Mapping, dict):
+        if not isinstance(value, Mapping):
+            raise error(f"{key}: expected a mapping, got {type(value).__name__}")
+        return types.MappingProxyType(dict(value))
+    if tp is type(None):
+        if value is not None:
+            raise error(f"{key}: expected null, got {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise error(f"{key}: expected a number, got {type(value).__name__} {value!r}")
+        if not math.isfinite(value):  # NaN would pass every range check below
+            raise error(f"{key}: {value!r} is not a finite number")
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise error(f"{key}: expected an integer, got {type(value).__name__} {value!r}")
+        return value
+    if tp in (str, bool):
+        if not isinstance(value, tp):
+            raise error(f"{key}: expected {tp.__name__}, got {type(value).__name__} {value!r}")
+        return value
+    raise TypeError(f"{key}: unsupported parameter type {tp}")
+
+
+def check_fields(obj: Any, prefix: str, error: type[Exception] = SettingError) -> None:
+    """Every field of the dataclass instance ``obj`` checked against its type and range (not converted)."""
+    hints = typing.get_type_hints(type(obj))
+    for f in dataclasses.fields(obj):
+        key = f"{prefix}.{f.name}"
+        check_range(f, check_value(getattr(obj, f.name), hints[f.name], key, error), key, error)
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Every value of a training run but the variant and the seed: ``inkgen.training.TrainConfig`` adds
+    those two, ``inkgen.config``'s ``train`` section (``TrainParams``) the seeds list and the process count.
+    Eq. 14: ``L_total = L_recon + beta * L_vq + eta * L_GAN + lambda * L_CLIP``."""
+
+    device: Literal["auto", "cpu", "cuda", "mps"] = setting()
+    threads: int = setting(1, 256)
+    epochs: int = setting(1, 100_000)
+    batch_size: int = setting(1, 65_536, doc="the global batch, split over the nproc processes")
+    lr: float = setting(1e-8, 1.0, doc="the learning rate of the global batch (nproc does not change it)")
+    beta: float = setting(0.0, 100.0, doc="eq. 14 weight of L_vq")
+    eta: float = setting(0.0, 100.0, doc="eq. 14 weight of L_GAN (times the adaptive weight)")
+    lambda_clip: float = setting(0.0, 100.0, doc="eq. 14 weight of L_CLIP (0 for no_clip and vqgan)")
+    disc_start: int = setting(0, 10_000_000)
+    clip_start: int = setting(0, 10_000_000, doc="step from which L_CLIP (eq. 13) joins eq. 14")
+    lr_schedule: Literal["constant", "cosine"] = setting()
+    prior_epochs: int = setting(1, 100_000)
+    prior_batch_size: int = setting(1, 65_536, doc="the global batch of phase 2")
+    prior_lr: float = setting(1e-8, 1.0)
+    checkpoint_every: int = setting(0, 10_000_000)
+    convergence_window: int = setting(1, 1000)
+    convergence_min_rel_improvement: float = setting(0.0, 1.0)
