@@ -137,8 +137,33 @@ def readings(text: str) -> list[Chars]:
     out = [chars]
     if any(c == _RLO for c, _ in chars):
         out.append(_visual(chars))
+    # invisibles between letters as word breaks (the first reading deletes them, gluing "naked\u2060Tara"
+    # into one word), and camelCase hashtags split ("#BuddhaAsAshtray"): each a further reading
+    spaced = _spaced(chars)
+    if spaced is not None:
+        out.append(spaced)
     if any(_SOUND.match(c) for c, _ in chars):
         out += [_transliterated(r) for r in list(out)]
+    return out
+
+
+_CAMEL = regex.compile(r"(?<=\p{Ll})(?=\p{Lu})")
+
+
+def _spaced(chars: Chars) -> Chars | None:
+    """``chars`` with each invisible (default-ignorable or format character) read as a space and a space
+    put where a lower-case letter meets an upper-case one; None when neither occurs."""
+    text = "".join(c for c, _ in chars)
+    invisible = bool(_IGNORABLE.search(text))
+    camel = [m.start() for m in _CAMEL.finditer(text)]
+    if not invisible and not camel:
+        return None
+    at = set(camel)
+    out: Chars = []
+    for k, (c, i) in enumerate(chars):
+        if k in at:
+            out.append((" ", i))
+        out.append((" ", i) if invisible and _IGNORABLE.match(c) else (c, i))
     return out
 
 

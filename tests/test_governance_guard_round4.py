@@ -204,3 +204,18 @@ def test_period_claim_sets_are_reported_apart_with_their_label_kept(tmp_path):
                                        encoding="utf-8")
     with pytest.raises(Exception, match="period_claims must be true or false"):
         read_category(tmp_path / "bad.yaml")
+
+
+@pytest.mark.parametrize("text", [
+    "a drunk\u2060Guanyin asleep under a table",                  # word joiner between the words
+    "Kuan\u3164Yin\u3164in\u3164lingerie",                        # Hangul fillers as spaces
+    "#GuanyinInLingerie poster",                                  # camelCase hashtag
+])
+def test_invisibles_and_camel_case_separate_words(text, policy):
+    assert _action(text, policy) == "refuse"
+
+
+def test_a_bare_laozi_is_protected_but_not_held(policy):
+    assert _action("Laozi as a drunk clown at a karaoke bar", policy) == "refuse"
+    assert _action("Laozi riding an ox through the mountain pass", policy) == "allow"
+    assert _action("an iPhone on a café table in Shanghai", policy) == "allow"   # camelCase alone is nothing
