@@ -314,7 +314,7 @@ def _verb_forms(phrase: str, where: str) -> tuple[list[str], list[str]]:
 
 def _posture_terms(entry: Any, where: str) -> tuple[Terms, Terms]:
     extra = frozenset({"object_en", "object_zh", "heritage", "as_objects_en", "as_objects_zh", "verbs_en", "acts_en",
-                       "near_en", "near_zh", "image_patterns", "onto_patterns",
+                       "near_en", "near_zh", "image_patterns", "onto_patterns", "near_zh_exceptions",
                        "onto_exempt"})
     entry = dict(entry)
     if entry.get("as_objects_en") or entry.get("as_objects_zh"):  # "used as a stool", 当作凳子
@@ -343,7 +343,8 @@ def _posture_terms(entry: Any, where: str) -> tuple[Terms, Terms]:
 def _near_terms(entry: Any, where: str) -> Terms | None:
     if not (entry.get("near_en") or entry.get("near_zh")):
         return None
-    return _terms({"en": entry.get("near_en"), "zh": entry.get("near_zh")}, where + ".near", ("en",))
+    return _terms({"en": entry.get("near_en"), "zh": entry.get("near_zh"), "zh_exceptions": entry.get("near_zh_exceptions")},
+                  where + ".near", ("en",))
 
 
 def _patterns(entry: Any, where: str, key: str) -> tuple[re.Pattern, ...]:

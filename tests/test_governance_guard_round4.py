@@ -219,3 +219,11 @@ def test_a_bare_laozi_is_protected_but_not_held(policy):
     assert _action("Laozi as a drunk clown at a karaoke bar", policy) == "refuse"
     assert _action("Laozi riding an ox through the mountain pass", policy) == "allow"
     assert _action("an iPhone on a café table in Shanghai", policy) == "allow"   # camelCase alone is nothing
+
+
+@pytest.mark.parametrize("text", [
+    "the Water-Moon Guanyin gazing at the moon's reflection in a pond",    # possessive, not the verb "moons"
+    "殿内供奉着观音菩萨，香烟袅袅",                                              # incense smoke, not a cigarette
+])
+def test_devotional_scenes_are_held_not_refused(text, policy):
+    assert _action(text, policy) == "hold"
