@@ -148,22 +148,25 @@ def readings(text: str) -> list[Chars]:
 
 
 _CAMEL = regex.compile(r"(?<=\p{Ll})(?=\p{Lu})")
+# an invisible run between two letters, with two or more letters on one side at least ("a\ufe0fBuddha")
+_INVISIBLE_RUN = r"[\p{Default_Ignorable_Code_Point}\p{Cf}]+"
+_WORD_GAP = regex.compile(rf"(?<=\p{{L}}\p{{M}}*\p{{L}}\p{{M}}*){_INVISIBLE_RUN}(?=\p{{L}})|(?<=\p{{L}}\p{{M}}*){_INVISIBLE_RUN}(?=\p{{L}}\p{{M}}*\p{{L}})")
 
 
 def _spaced(chars: Chars) -> Chars | None:
-    """``chars`` with each invisible (default-ignorable or format character) read as a space and a space
-    put where a lower-case letter meets an upper-case one; None when neither occurs."""
+    """``chars`` with each invisible (default-ignorable or format character) that separates two words, one of
+    them of two letters or more, read as a space, and a space put where a lower-case letter meets an upper-case one; None
+    when neither occurs. An invisible after every letter ("p\u00adi\u00adl\u00adg") spells one word: deleted."""
     text = "".join(c for c, _ in chars)
-    invisible = bool(_IGNORABLE.search(text))
-    camel = [m.start() for m in _CAMEL.finditer(text)]
-    if not invisible and not camel:
+    gaps = {m.start() for m in _WORD_GAP.finditer(text)}
+    camel = {m.start() for m in _CAMEL.finditer(text)}
+    if not gaps and not camel:
         return None
-    at = set(camel)
     out: Chars = []
     for k, (c, i) in enumerate(chars):
-        if k in at:
+        if k in camel:
             out.append((" ", i))
-        out.append((" ", i) if invisible and _IGNORABLE.match(c) else (c, i))
+        out.append((" ", i) if k in gaps else (c, i))
     return out
 
 

@@ -227,3 +227,18 @@ def test_a_bare_laozi_is_protected_but_not_held(policy):
 ])
 def test_devotional_scenes_are_held_not_refused(text, policy):
     assert _action(text, policy) == "hold"
+
+
+def test_an_invisible_after_every_letter_spells_one_word(policy):
+    text = "\u00ad".join("a pilgrim bowing before Chenrezig")      # soft hyphens between all letters
+    assert _action(text, policy) == "hold"
+    assert _action("a\ufe0fBuddha\ufe0fstatue\ufe0fused\ufe0fas\ufe0fa\ufe0fdoorstop", policy) == "refuse"
+
+
+@pytest.mark.parametrize("text", [
+    "a seated Buddha sheltered by the naga Mucalinda",       # naga: not Polish "naked"
+    "a monk copying a sutra by candlelight",                  # copying: not Turkish çöp "rubbish"
+    "Ganesh the tailor at his sewing machine",                # tailor: not Finnish tallo- "trample"
+])
+def test_foreign_stems_do_not_fold_onto_english_words(text, policy):
+    assert _action(text, policy) != "refuse"
