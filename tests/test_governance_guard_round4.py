@@ -242,3 +242,8 @@ def test_an_invisible_after_every_letter_spells_one_word(policy):
 ])
 def test_foreign_stems_do_not_fold_onto_english_words(text, policy):
     assert _action(text, policy) != "refuse"
+
+
+def test_a_thangka_may_hang_upright_but_not_upside_down(policy):
+    assert _action("a nun bowing before an upright thangka of Green Tara", policy) == "hold"
+    assert _action("a thangka of Green Tara hung upside down in a bar", policy) == "refuse"
