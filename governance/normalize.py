@@ -137,8 +137,36 @@ def readings(text: str) -> list[Chars]:
     out = [chars]
     if any(c == _RLO for c, _ in chars):
         out.append(_visual(chars))
+    # invisibles between letters as word breaks (the first reading deletes them, gluing "naked\u2060Tara"
+    # into one word), and camelCase hashtags split ("#BuddhaAsAshtray"): each a further reading
+    spaced = _spaced(chars)
+    if spaced is not None:
+        out.append(spaced)
     if any(_SOUND.match(c) for c, _ in chars):
         out += [_transliterated(r) for r in list(out)]
+    return out
+
+
+_CAMEL = regex.compile(r"(?<=\p{Ll})(?=\p{Lu})")
+# an invisible run between two letters, with two or more letters on one side at least ("a\ufe0fBuddha")
+_INVISIBLE_RUN = r"[\p{Default_Ignorable_Code_Point}\p{Cf}]+"
+_WORD_GAP = regex.compile(rf"(?<=\p{{L}}\p{{M}}*\p{{L}}\p{{M}}*){_INVISIBLE_RUN}(?=\p{{L}})|(?<=\p{{L}}\p{{M}}*){_INVISIBLE_RUN}(?=\p{{L}}\p{{M}}*\p{{L}})")
+
+
+def _spaced(chars: Chars) -> Chars | None:
+    """``chars`` with each invisible (default-ignorable or format character) that separates two words, one of
+    them of two letters or more, read as a space, and a space put where a lower-case letter meets an upper-case one; None
+    when neither occurs. An invisible after every letter ("p\u00adi\u00adl\u00adg") spells one word: deleted."""
+    text = "".join(c for c, _ in chars)
+    gaps = {m.start() for m in _WORD_GAP.finditer(text)}
+    camel = {m.start() for m in _CAMEL.finditer(text)}
+    if not gaps and not camel:
+        return None
+    out: Chars = []
+    for k, (c, i) in enumerate(chars):
+        if k in camel:
+            out.append((" ", i))
+        out.append((" ", i) if k in gaps else (c, i))
     return out
 
 

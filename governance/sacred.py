@@ -250,6 +250,8 @@ class Lexicon:
     depictions: Terms | None = None                             # "a painting of": transparent to an act
     anaphora: Terms | None = None                               # "the statue": the figure named before
     weak_postures: frozenset[str] = frozenset()                 # refused on an ambiguous name read weakly
+    indirect: tuple[re.Pattern, ...] = ()                       # text described by who recites it: generic
+    protected: dict[str, Terms] = field(default_factory=dict)   # objects never held, protected from degradation
 
     @property
     def mantra_names(self) -> dict[str, str]:
@@ -312,7 +314,7 @@ def _verb_forms(phrase: str, where: str) -> tuple[list[str], list[str]]:
 
 def _posture_terms(entry: Any, where: str) -> tuple[Terms, Terms]:
     extra = frozenset({"object_en", "object_zh", "heritage", "as_objects_en", "as_objects_zh", "verbs_en", "acts_en",
-                       "near_en", "near_zh", "image_patterns", "onto_patterns",
+                       "near_en", "near_zh", "image_patterns", "onto_patterns", "near_zh_exceptions",
                        "onto_exempt"})
     entry = dict(entry)
     if entry.get("as_objects_en") or entry.get("as_objects_zh"):  # "used as a stool", 当作凳子
@@ -341,7 +343,8 @@ def _posture_terms(entry: Any, where: str) -> tuple[Terms, Terms]:
 def _near_terms(entry: Any, where: str) -> Terms | None:
     if not (entry.get("near_en") or entry.get("near_zh")):
         return None
-    return _terms({"en": entry.get("near_en"), "zh": entry.get("near_zh")}, where + ".near", ("en",))
+    return _terms({"en": entry.get("near_en"), "zh": entry.get("near_zh"), "zh_exceptions": entry.get("near_zh_exceptions")},
+                  where + ".near", ("en",))
 
 
 def _patterns(entry: Any, where: str, key: str) -> tuple[re.Pattern, ...]:
@@ -415,7 +418,8 @@ def load_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
     for mid, entry in m["motifs"].items():
         if entry.get("class") not in classes:
             raise LexiconError(f"{motifs_path}: motifs.{mid}.class {entry.get('class')!r} is not in classes")
-        motifs[mid] = (entry["class"], _terms(entry, f"motifs.{mid}", romanise=True))
+        motifs[mid] = (entry["class"], _terms(entry, f"motifs.{mid}", romanise=True,
+                                              extra=frozenset({"protected_en", "protected_zh"})))
     postures = {pid: _posture_terms(e, f"postures.{pid}") for pid, e in m["postures"].items()}
     ml = _multilingual(Path(multilingual_path), motifs, postures)
     motifs.update({mid: (motifs[mid][0], _merge(motifs[mid][1], t)) for mid, t in ml["motifs"].items()})
@@ -461,7 +465,10 @@ def load_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
                    frozenset(str(t) for e in m["postures"].values() for t in e.get("onto_exempt") or []),
                    ml["acts"], _terms({"en": m.get("depictions")}, "depictions", ("en",)),
                    _terms({"en": m.get("anaphora_en"), "zh": m.get("anaphora_zh")}, "anaphora", ("en",)),
-                   _weak_postures(m, motifs_path))
+                   _weak_postures(m, motifs_path), _patterns(t, str(mantras_path), "indirect_patterns"),
+                   {mid: _terms({"en": e.get("protected_en"), "zh": e.get("protected_zh"), "zh_exceptions": e.get("zh_exceptions")},
+                                 f"motifs.{mid}.protected", ("en",))
+                    for mid, e in m["motifs"].items() if e.get("protected_en") or e.get("protected_zh")})
 
 
 def _weak_postures(m: dict[str, Any], path: Any) -> frozenset[str]:
@@ -618,6 +625,8 @@ def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
             hits += _both(r, h, "motif", mid, terms)
         for mid, terms in lexicon.ambiguous_motifs.items():
             hits += _roman_hits(r, "motif_ambiguous", mid, terms)
+        for mid, terms in lexicon.protected.items():
+            hits += _both(r, h, "motif", mid, terms, role="weak")
         if lexicon.sacred_context is not None:
             hits += _both(r, h, "sacred_context", "context", lexicon.sacred_context)
         for group, table in (("posture", lexicon.postures), ("facing", lexicon.facings)):
@@ -645,6 +654,8 @@ def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
         found.hits += [h for h in dict.fromkeys(hits) if h not in seen]
     seen = set(found.hits)
     found.hits += [h for h in dict.fromkeys(_encoded_hits(text, readings(text)[0], lexicon)) if h not in seen]
+    # text described by who recites it ("the words the faithful repeat"): a generic mantra term
+    found.hits += [Hit("generic", "recited", m.group(), m.start(), m.end()) for p in lexicon.indirect for m in p.finditer(text)]
     for pid, patterns in lexicon.image.items():
         found.hits += [Hit("posture", pid, m.group(), m.start(), m.end(), "image")
                        for p in patterns for m in p.finditer(text)]
@@ -662,7 +673,7 @@ def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
     # degradation can still be given to ("Kali as a drunk party girl", "pinta a Buda borracho":
     # governance.decisions refuses only lexicon.weak_postures on it) — unless a capitalised word follows
     # it, a surname or a place's noun ("Ganesh Kumar", "Tara Hill", "Buda Castle").
-    sacred = any(h.group in ("motif", "sacred_context", "mantra") for h in found.hits)
+    sacred = any(h.group in ("motif", "sacred_context", "mantra") and h.role != "weak" for h in found.hits)
     found.hits = [Hit("motif", h.ident, h.term, h.start, h.end, h.role if sacred else "weak")
                   if h.group == "motif_ambiguous" else h
                   for h in found.hits if h.group != "motif_ambiguous" or sacred or not _SURNAME.match(text, h.end)]
