@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         path = args.params or config.find_params()
         if args.command == "check-params":
             params = config.load(path)
+            params.governance.check_policy_against_lexicon()
             if args.stamp:
                 stamp = Path(args.stamp)
                 stamp.parent.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,19 @@ def test_check_params_stamp_is_written_only_for_valid_params(tmp_path, raw_param
     first = stamp.read_bytes()
     assert cli_main(["check-params", "--params", str(good), "--stamp", str(stamp)]) == 0
     assert stamp.read_bytes() == first  # same bytes: downstream stages never re-run because of it
+
+
+def test_check_params_checks_the_policy_against_the_lexicon_and_load_stays_cheap(tmp_path, raw_params, capsys):
+    """A posture id the guardrail lexicon lacks is refused by check-params (stage `params`, which every stage
+    depends on); config.load, which every notebook runs, checks the policy's keys without building the lexicon."""
+    raw_params["governance"]["policy"] = {"sacred": {"deities": {"buddha": {"allowed_postures": ["levitating"], "allowed_facing": ["front"]}}}}
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw_params), encoding="utf-8")
+    assert cli_main(["check-params", "--params", str(path)]) == 2
+    assert "governance.policy: sacred.deities.buddha.allowed_postures: 'levitating' is not a posture" in capsys.readouterr().err
+    probe = "import sys; from inkgen import config; config.load(sys.argv[1]); print('governance.sacred' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
 
 
 def test_params_sections_and_reports_show_as_tables():

@@ -134,11 +134,20 @@ class GovernanceParams:
         if not self.guardrail_sets or not all(str(p).strip() for p in self.guardrail_sets):
             raise ParamsError(f"{prefix}.guardrail_sets: {list(self.guardrail_sets)!r} must name at least one "
                               "category-file pattern ('*' = all)")
-        # A bad policy key must fail here, naming the key, not minutes later in the governance stage.
-        from governance.policy import PolicyError, load_policy
+        # A bad policy key must fail here, naming the key, not minutes later in the governance stage. The
+        # sacred ids are checked against the guardrail lexicon by `check_policy_against_lexicon` (stage
+        # `params`, and the gate's own load): building the lexicon costs ~1.5 s that every notebook paid.
+        self._load_policy(prefix, check_sacred_ids=False)
+
+    def check_policy_against_lexicon(self, prefix: str = "governance") -> None:
+        """The full policy check: also that the policy's deity, posture and facing ids exist in the lexicon."""
+        self._load_policy(prefix, check_sacred_ids=True)
+
+    def _load_policy(self, prefix: str, check_sacred_ids: bool) -> None:
+        from governance.policy import PolicyError, load_policy  # local: governance loads only to check the policy
 
         try:
-            load_policy(self.policy_path(), self.policy_overrides())
+            load_policy(self.policy_path(), self.policy_overrides(), check_sacred_ids=check_sacred_ids)
         except PolicyError as exc:
             raise ParamsError(f"{prefix}.policy: {exc}") from None
 
