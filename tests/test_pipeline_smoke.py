@@ -227,21 +227,23 @@ def test_a_bad_parameter_is_refused_before_any_output_is_touched(project):
 
 
 def test_an_experiment_is_shown_compared_and_applied(project):
-    samples = yaml.safe_load((project / "params.yaml").read_text())["instructions"]["samples"]
-    _dvc(project, "exp", "run", "-S", f"instructions.samples={samples + 1}", "-n", "more-samples")
-    exp_result = (project / "reports/metrics/instructions.json").read_bytes()
+    # a parameter of the last stages (governance, then study): the experiment re-runs only those; fewer
+    # test captions than the smoke split holds, so that governance.json changes
+    n = yaml.safe_load((project / "params.yaml").read_text())["governance"]["n_test_prompts"]
+    _dvc(project, "exp", "run", "-S", "governance.n_test_prompts=2", "-n", "fewer-prompts")
+    exp_result = (project / "reports/metrics/governance.json").read_bytes()
     show = _dvc(project, "exp", "show", "--no-pager", "--only-changed", "--drop", ".*/.*").stdout
-    row = next(line for line in show.splitlines() if "more-samples" in line)
+    row = next(line for line in show.splitlines() if "fewer-prompts" in line)
     assert "!" not in row, show
     params = _dvc(project, "params", "diff").stdout
-    assert re.search(rf"instructions\.samples\s+{samples}\s+{samples + 1}", params), params
+    assert n != 2 and re.search(rf"governance\.n_test_prompts\s+{n}\s+2", params), params
     diff = _dvc(project, "metrics", "diff")
-    assert "failed to load" not in diff.stdout + diff.stderr
+    assert "failed to load" not in diff.stdout + diff.stderr and "governance.json" in diff.stdout, diff.stdout
     _restore(project)
-    assert yaml.safe_load((project / "params.yaml").read_text())["instructions"]["samples"] == samples
-    _dvc(project, "exp", "apply", "more-samples")
-    assert yaml.safe_load((project / "params.yaml").read_text())["instructions"]["samples"] == samples + 1
-    assert (project / "reports/metrics/instructions.json").read_bytes() == exp_result
+    assert yaml.safe_load((project / "params.yaml").read_text())["governance"]["n_test_prompts"] == n
+    _dvc(project, "exp", "apply", "fewer-prompts")
+    assert yaml.safe_load((project / "params.yaml").read_text())["governance"]["n_test_prompts"] == 2
+    assert (project / "reports/metrics/governance.json").read_bytes() == exp_result
     _restore(project)
     assert _status(project) == set()
 
