@@ -157,7 +157,7 @@ def _report_world(world):
                        transforms=["crop", "jpeg", "mirror"], variants=("original", "hflip"), max_threshold=16,
                        max_fpr=0.2, seed=1)
     record_calibration(ledger, result)
-    record_guardrail_eval(ledger, evaluate(policy))
+    record_guardrail_eval(ledger, evaluate(policy, sets=["gen_agents", "blind1_01_*"]))  # two files: seconds, not a minute
     return write_report(ledger, policy, root / "report")
 
 
@@ -172,6 +172,7 @@ def test_report_is_readable_and_complete(world):
     assert html.count("data:image/png;base64,") == 2
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html  # escaped
     assert "Six-syllable mantra" in html and "CC0 (3 items)" in html
+    assert "On those: problematic prompts" in html and "Only the category files matching gen_agents, blind1_01_* were run" in html
     assert not re.search(r"\{'|\['|\bNone\b|\bTrue\b|\bFalse\b", html)  # no Python reprs on the page
     assert data["summary"]["outputs"] == 2 and data["summary"]["refused"] == 1 and data["summary"]["reviews_pending"] == 1
     assert data["calibration"]["rows"][0]["threshold"] == 0 and data["verification"]["ok"] is True
@@ -245,8 +246,8 @@ def test_cli_in_process(world):
     assert code == 0 and (root / "rep" / "report.html").exists()
     code, out, _ = _cli(["prov-export", "--ledger", str(ledger.path), "-o", str(root / "prov.json")])
     assert code == 0 and "wasGeneratedBy" in (root / "prov.json").read_text()
-    code, out, _ = _cli(["guardrails", "--json"])
-    assert code == 0 and json.loads(out)["false_refusal_rate"] == 0.0
+    code, out, _ = _cli(["guardrails", "--json", "--sets", "gen_agents"])
+    assert code == 0 and json.loads(out)["false_refusal_rate"] == 0.0 and json.loads(out)["sets"] == ["gen_agents"]
     for sub in (["check-prompt"], ["match"], ["verify"], ["review"], ["review", "decide"], ["report"], ["calibrate"]):
         with pytest.raises(SystemExit) as exit_:
             _cli(sub + ["--help"])
