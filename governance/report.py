@@ -140,7 +140,7 @@ def build_report_data(ledger: Ledger, policy: Policy) -> dict[str, Any]:
         "training_flagged": sum(len(s["flagged"]) for s in screens),
         "verified": result.ok, "problems": len(result.problems),
     }
-    return {"title": "Governance report", "ledger": str(ledger.path), "root": str(ledger.root),
+    return {"title": "Governance report", "ledger": _shown(ledger.path, ledger.root), "root": str(ledger.root),
             "registry": _registry_info(entries, screens),
             "commands": reverify_commands(ledger, outputs, entries),
             "head": result.head, "generated_at": entries[-1].time if entries else "",
@@ -179,6 +179,14 @@ def reverify_commands(ledger: Ledger, outputs: list[dict[str, Any]], entries: li
                for e in entries):
             cmds["match"] = f"governance match {q(first)} --ledger {q(str(ledger.path.resolve()))}"
     return cmds
+
+
+def _shown(path: Path, root: Path) -> str:
+    """``path`` as a reader of the project sees it: relative to the project root when it lies inside."""
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path.resolve())
 
 
 def _pct(value: Any) -> str:

@@ -86,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check-params":
             params = config.load(path)
             params.governance.check_policy_against_lexicon()
+            for name, profiled in config.profile_params(path).items():  # a profile may override the policy
+                profiled.governance.check_policy_against_lexicon(f"[profile {name}] governance")
             if args.stamp:
                 stamp = Path(args.stamp)
                 stamp.parent.mkdir(parents=True, exist_ok=True)

@@ -49,6 +49,17 @@ def test_check_params_checks_the_policy_against_the_lexicon_and_load_stays_cheap
     assert out.strip() == "False"
 
 
+def test_check_params_checks_each_profiles_policy_against_the_lexicon(tmp_path, raw_params, capsys):
+    """A profile may override the policy: its sacred ids are checked too, and the profile is named."""
+    raw_params["profiles"]["strict"] = {"governance.policy": {"sacred": {"deities": {"buddha": {
+        "allowed_postures": ["levitating"], "allowed_facing": ["front"]}}}}}
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw_params), encoding="utf-8")
+    assert cli_main(["check-params", "--params", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "[profile strict] governance.policy: sacred.deities.buddha.allowed_postures: 'levitating'" in err
+
+
 def test_params_sections_and_reports_show_as_tables():
     from IPython.lib.pretty import pretty
 

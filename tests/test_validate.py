@@ -83,6 +83,17 @@ def test_valid_manifest_passes_and_results_are_saved_as_strict_json(tmp_path):
     assert saved["success"] is True and len(saved["results"]) == len(report.table)
 
 
+def test_a_re_run_on_the_same_manifest_writes_the_same_bytes(tmp_path):
+    """The file lives in the dataset folder, whose hash every training stage depends on: GX's run time,
+    validation id and expectation uuids would re-train every model after a re-run of annotate."""
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    validate_manifest(valid_manifest(), PARAMS, results_path=first)
+    validate_manifest(valid_manifest(), PARAMS, results_path=second)
+    assert first.read_bytes() == second.read_bytes()
+    saved = json.loads(first.read_text())
+    assert "run_id" not in saved["meta"] and all("id" not in r["expectation_config"] for r in saved["results"])
+
+
 @pytest.mark.parametrize("column, value, expectation", [
     ("painting_type", "oil", "expect_column_values_to_be_in_set"),
     ("period", "ming_ish", "expect_column_values_to_be_in_set"),

@@ -130,6 +130,13 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any], where:
     return out
 
 
+def profile_params(path: str | Path) -> dict[str, Params]:
+    """Each profile's params (``path``'s values with that profile's overrides), validated."""
+    raw = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    return {name: build(Params, apply_overrides(raw, overrides, f"profiles.{name}"), f"[profile {name}]")
+            for name, overrides in parse(raw).profiles.items()}
+
+
 def profile_sets(path: str | Path, profiles: Sequence[str]) -> list[str]:
     """The ``-S key=value`` arguments of ``dvc exp run`` that set the named profiles' values, later profiles
     winning (they stack), validated together against ``path`` first; params.yaml itself is not touched.

@@ -237,6 +237,23 @@ def json_ready(value: Any) -> Any:
     return str(value)
 
 
+# What GX stamps on each run (clock times, uuids): dropped so that a re-run on the same manifest writes the same
+# bytes. validation.json lives in the dataset folder, whose hash every training stage depends on.
+VOLATILE_META = ("run_id", "validation_id", "validation_time")
+VOLATILE_BATCH_MARKERS = ("ge_load_time",)
+
+
+def reproducible(results: dict[str, Any]) -> dict[str, Any]:
+    """``results`` (GX's ``to_json_dict()``, JSON-ready) without the run's clock times and uuids."""
+    meta = {k: v for k, v in results.get("meta", {}).items() if k not in VOLATILE_META}
+    if isinstance(meta.get("batch_markers"), dict):
+        meta["batch_markers"] = {k: v for k, v in meta["batch_markers"].items()
+                                 if k not in VOLATILE_BATCH_MARKERS}
+    checks = [{**r, "expectation_config": {k: v for k, v in r["expectation_config"].items() if k != "id"}}
+              for r in results.get("results", [])]
+    return {**results, "meta": meta, "results": checks}
+
+
 def _exception_message(info: dict[str, Any]) -> str:
     """Last line of the exception GX caught; its info is flat or keyed by metric, depending on where."""
     entries = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
@@ -305,7 +322,7 @@ def validate_manifest(df: pd.DataFrame, params: AnnotateParams, taxonomy: Taxono
         result_format["unexpected_index_column_names"] = ["item_id"]
     result = definition.run(batch_parameters={"dataframe": checked}, result_format=result_format)
 
-    results = json_ready(result.to_json_dict())
+    results = reproducible(json_ready(result.to_json_dict()))
     table = pd.DataFrame([_row(r) for r in results["results"]])
     report = ValidationReport(success=bool(result.success), table=table, results=results)
     if results_path is not None:

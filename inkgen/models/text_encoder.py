@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 import inkgen  # noqa: F401  (transformers imports torchvision: the CPU fix must be installed first)
+from inkgen.models import bert_lite
 from inkgen.prompts import check_prompts
 
 log = logging.getLogger(__name__)
@@ -85,12 +86,10 @@ class TextEncoder(nn.Module):
         # lite: a frozen encoder that runs without importing transformers (inkgen.models.bert_lite: the same
         # weights and operations, bit-identical features), for a cold `inkgen generate`; a directory it cannot
         # run (no model.safetensors / tokenizer.json, another architecture) falls back to transformers.
-        from inkgen.models import bert_lite
-
         self.lite = bool(lite and freeze and bert_lite.supports(self.path))
         if self.lite:
             try:
-                self._load_lite(bert_lite)
+                self._load_lite()
             except TextEncoderError as exc:  # e.g. older weight names: transformers knows how to read them
                 log.info("%s; loading it with transformers", exc)
                 self.lite = False
@@ -126,7 +125,7 @@ class TextEncoder(nn.Module):
             raise TextEncoderError(f"text encoder path {str(self.path)!r}: cannot load BERT weights "
                                    f"({type(exc).__name__}: {exc})") from exc
 
-    def _load_lite(self, bert_lite) -> None:
+    def _load_lite(self) -> None:
         try:
             self.tokenizer = bert_lite.WordPiece(self.path)
         except Exception as exc:  # tokenizers raises its own Exception subclass for a malformed file
