@@ -96,7 +96,7 @@ def _imports_within(files: set[str]) -> set[str]:
 
 
 def test_the_import_scanner_sees_function_local_imports():
-    assert "inkgen/trained.py" in _imports_within({"inkgen/stages/governance.py"})  # imported inside run()
+    assert "inkgen/trained.py" in _imports_within({"inkgen/stages/governance.py"})  # imported inside a step of run()
 
 
 def _docstring_only(path: Path) -> bool:

@@ -120,15 +120,10 @@ def run(params: Params, root: str | Path | None = None) -> CurateSummary:
             wholes.close()
 
 
-def _curate(params: Params, root: Path, records: list[Record], raw_dir: Path, out_dir: Path,
-            crops: ImageSpool, wholes: ImageSpool) -> CurateSummary:
-    cp, cls_p = params.curate, params.curate.classifier
-    # eq. 2-5: every readable image to target_size x target_size
-    t0 = time.perf_counter()
-    items, unreadable = resize_all(records, raw_dir, out_dir, cp, crops, wholes)
-    resize_seconds = time.perf_counter() - t0
-
-    # eq. 1: start the classifier (fresh or from local weights), train it on the labelled items
+def _train_classifier(params: Params, root: Path, items: list, crops: ImageSpool, wholes: ImageSpool) -> tuple:
+    """Eq. 1: start the classifier (fresh or from local weights) and train it on the labelled items, a
+    stratified share held out; returns the model, how it started, the labels and the splits, the report."""
+    cls_p = params.curate.classifier
     model = build_classifier(cls_p.arch, cls_p.input_size, seed=cls_p.seed)
     init = "random initialisation (trained from scratch)"
     if cls_p.weights:
@@ -150,22 +145,13 @@ def _curate(params: Params, root: Path, records: list[Record], raw_dir: Path, ou
             alt_images=crops.subset(train_idx))
         log.info("classifier: trained on %d items in %.1f s (%.1f images/s)", report.n_train,
                  report.seconds, report.images_per_second)
+    return model, init, labels, labelled, train_idx, held_idx, report
 
-    # Only heads that learnt something may judge: a head without labels or trained weights is random.
-    heads = model.trained_heads
-    screening_skipped = None
-    if not heads:
-        screening_skipped = ("no labelled items to train on and no trained classifier weights given: "
-                             "screening skipped, every readable item kept")
-        log.warning(screening_skipped)
-    t1 = time.perf_counter()
-    preds = judge_items(model, wholes)
-    predict_rate = len(wholes) / (time.perf_counter() - t1) if heads and wholes else math.nan
-    accuracy, confusion, n_held = heldout_scores(model, labels, preds, held_idx)
-    crop_preds = dict(zip(held_idx, judge_items(model, crops.subset(held_idx))))
-    accuracy_curated = heldout_scores(model, labels, crop_preds, held_idx)[0]
 
-    # screening: confidence = min of the judging heads' top probabilities
+def _screen(items: list, preds: list[dict], labels: list[dict], heads: list[str], cp: Any, out_dir: Path
+            ) -> tuple[list[CuratedItem], list[QuarantineEntry], list[dict[str, Any]]]:
+    """Screening: an item whose confidence (the min of the judging heads' top probabilities) is below
+    ``curate.screen_threshold`` moves to ``screened/`` and is quarantined with the reason; the rest is kept."""
     kept: list[CuratedItem] = []
     screened_entries: list[QuarantineEntry] = []
     screened_rows = []
@@ -185,6 +171,33 @@ def _curate(params: Params, root: Path, records: list[Record], raw_dir: Path, ou
             curated = dataclasses.replace(rec, file=f"images/{rec.item_id}.png", sha256=it.sha256,
                                           width=cp.target_size, height=cp.target_size)
             kept.append(CuratedItem(curated, rec.sha256, it.branch, pred, conf, resize_reason=it.reason))
+    return kept, screened_entries, screened_rows
+
+
+def _curate(params: Params, root: Path, records: list[Record], raw_dir: Path, out_dir: Path,
+            crops: ImageSpool, wholes: ImageSpool) -> CurateSummary:
+    cp, cls_p = params.curate, params.curate.classifier
+    # eq. 2-5: every readable image to target_size x target_size
+    t0 = time.perf_counter()
+    items, unreadable = resize_all(records, raw_dir, out_dir, cp, crops, wholes)
+    resize_seconds = time.perf_counter() - t0
+
+    model, init, labels, labelled, train_idx, held_idx, report = _train_classifier(params, root, items, crops, wholes)
+    # Only heads that learnt something may judge: a head without labels or trained weights is random.
+    heads = model.trained_heads
+    screening_skipped = None
+    if not heads:
+        screening_skipped = ("no labelled items to train on and no trained classifier weights given: "
+                             "screening skipped, every readable item kept")
+        log.warning(screening_skipped)
+    t1 = time.perf_counter()
+    preds = judge_items(model, wholes)
+    predict_rate = len(wholes) / (time.perf_counter() - t1) if heads and wholes else math.nan
+    accuracy, confusion, n_held = heldout_scores(model, labels, preds, held_idx)
+    crop_preds = dict(zip(held_idx, judge_items(model, crops.subset(held_idx))))
+    accuracy_curated = heldout_scores(model, labels, crop_preds, held_idx)[0]
+
+    kept, screened_entries, screened_rows = _screen(items, preds, labels, heads, cp, out_dir)
     write_jsonl(out_dir / "curated.jsonl", kept)  # records are sorted by item_id, so are these lists
     write_jsonl(out_dir / "quarantine.jsonl",
                 sorted(unreadable + screened_entries, key=lambda q: q.item_id))

@@ -217,10 +217,61 @@ def _estimates(measured: dict[str, Any], guide: dict[str, Any], config: EvalConf
     return out
 
 
+@dataclass
+class _FirstSeed:
+    """What evaluation takes from each variant's first training seed: its cost and inference call, its
+    training curves, its snapshots' quality and its figures (parameters and MACs do not depend on the seed)."""
+
+    items: Any
+    f11_image: Any                  # Figure 11's test painting, reconstructed and repainted by every variant
+    f11_caption: str
+    snap_prompts: list[str]
+    kw: dict[str, Any]              # generation settings
+    phash: str                      # snapshots are written under the prior's params hash
+    judge: Any
+    classifier: Any
+    figure11: dict                  # filled with each variant's reconstruction and painting
+    calls: dict = dataclasses.field(default_factory=dict)
+    logs: dict = dataclasses.field(default_factory=dict)
+    snapshot_rows: list = dataclasses.field(default_factory=list)
+    figure12: dict = dataclasses.field(default_factory=dict)
+    full_generated: Any = None
+
+    def collect(self, params: Params, root: Path, v: str, device: Any, config: EvalConfig,
+                judged_in: dict, guided_in: dict) -> VariantMetrics:
+        """Load ``v``'s first-seed model, take what is listed above, and return its Table 1 row."""
+        ev, first = params.evaluate, params.train.seeds[0]
+        gen = load_generator(params, root, v, first, device)
+        costs = cost(gen, self.items.captions[0], self.kw)
+        judged_in.update(costs)
+        guided_in.update(costs)
+        vm = VariantMetrics(v, {**_estimates(judged_in, guided_in, config), **costs}, {}, config.seed)
+        self.calls[v] = one_call(gen, self.items.captions[0], self.kw)
+        prior_history, vqgan_history = histories(params, root, v, first)
+        self.logs[(v, "prior")] = prior_history
+        if vqgan_owner(params, v) == v:
+            self.logs[(v, "vqgan")] = vqgan_history
+        snaps = snapshot_paths(Layout(params, root).prior_checkpoint(v, first).parent)
+        self.snapshot_rows.append(snapshot_quality(
+            v, gen, snaps, self.snap_prompts, clip=self.judge, classifier=self.classifier, gen_kwargs=self.kw,
+            classifier_head=config.classifier_head, confidence=config.confidence,
+            n_resamples=config.n_resamples, seed=config.seed, batch_size=config.batch_size,
+            params_hash=self.phash))
+        self.figure11["reconstructed"][v] = to_pil(reconstruct(gen, self.f11_image, [self.f11_caption], 1))[0]
+        self.figure11["generated"][v] = to_pil(gen.generate_tensors([self.f11_caption], **self.kw))[0]
+        if v == "full":
+            self.full_generated = gen.generate_tensors(self.items.captions[:ev.expert.n_generated], **self.kw)
+            epochs, images = snapshot_images(gen, snaps, ev.figure12_prompt, ev.figure12_samples,
+                                             gen_kwargs=self.kw, params_hash=self.phash)
+            self.figure12 = {"prompt": ev.figure12_prompt, "epochs": epochs, "images": to_pil(images),
+                             "samples": ev.figure12_samples}
+        return vm
+
+
 def _run(params: Params, root: Path) -> EvaluateResult:
     start = time.perf_counter()
     ev, config, paper = params.evaluate, eval_config(params), load_paper_reported()
-    seeds, first = tuple(params.train.seeds), params.train.seeds[0]
+    seeds = tuple(params.train.seeds)
     device = resolve_device(ev.device)
     phash = params_hash(params, "prior")  # snapshots are written under the prior's hash
     clips = load_clips(params, root)  # before any work: refuses a judge that is the guide
@@ -232,13 +283,12 @@ def _run(params: Params, root: Path) -> EvaluateResult:
     kw = generation_kwargs(params, clips["guide"])  # test-time refinement (if any) uses the guide, as in training
     f11 = pick_landscape(test.rows, ev.figure11_item, ev.seed)
     f11_image, f11_caption = test.as_float_tensor()[f11:f11 + 1], str(test.rows["caption"].iloc[f11])
-    snap_prompts = items.captions[:ev.snapshot_prompts]
-
-    variants, logs, snapshot_rows, calls = {}, {}, [], {}
-    judged_in, guided_in, generalisation = {}, {}, None
     figure11 = {"item_id": str(test.rows["item_id"].iloc[f11]), "caption": f11_caption,
                 "original": to_pil(f11_image)[0], "reconstructed": {}, "generated": {}}
-    full_generated, figure12 = None, {}
+    first_seed = _FirstSeed(items, f11_image, f11_caption, items.captions[:ev.snapshot_prompts], kw, phash,
+                            clips["judge"], classifier, figure11)
+
+    variants, judged_in, guided_in, generalisation = {}, {}, {}, None
     for v in VARIANTS:
         measures, general = _measure_variant(params, root, v, items, clips, classifier, kw, device, config)
         judged_in[v] = assemble(measures, seeds, real_features=real_features, clip_score_w=config.clip_score_w)
@@ -249,41 +299,16 @@ def _run(params: Params, root: Path) -> EvaluateResult:
         if general is not None:
             withheld = np.r_[np.zeros(len(items.captions), bool), np.ones(len(items.withheld_captions), bool)]
             generalisation = groups(general, seeds, withheld)
-        # first seed: cost, curves, figures (parameters and MACs do not depend on the seed)
-        gen = load_generator(params, root, v, first, device)
-        costs = cost(gen, items.captions[0], kw)
-        judged_in[v].update(costs)
-        guided_in[v].update(costs)
-        vm = VariantMetrics(v, {**_estimates(judged_in[v], guided_in[v], config), **costs}, {}, config.seed)
-        calls[v] = one_call(gen, items.captions[0], kw)
-        variants[v] = vm
-        prior_history, vqgan_history = histories(params, root, v, first)
-        logs[(v, "prior")] = prior_history
-        if vqgan_owner(params, v) == v:
-            logs[(v, "vqgan")] = vqgan_history
-        snaps = snapshot_paths(layout.prior_checkpoint(v, first).parent)
-        snapshot_rows.append(snapshot_quality(
-            v, gen, snaps, snap_prompts, clip=clips["judge"], classifier=classifier, gen_kwargs=kw,
-            classifier_head=config.classifier_head, confidence=config.confidence,
-            n_resamples=config.n_resamples, seed=config.seed, batch_size=config.batch_size, params_hash=phash))
-        figure11["reconstructed"][v] = to_pil(reconstruct(gen, f11_image, [f11_caption], 1))[0]
-        figure11["generated"][v] = to_pil(gen.generate_tensors([f11_caption], **kw))[0]
-        if v == "full":
-            full_generated = gen.generate_tensors(items.captions[:ev.expert.n_generated], **kw)
-            epochs, images = snapshot_images(gen, snaps, ev.figure12_prompt, ev.figure12_samples, gen_kwargs=kw,
-                                             params_hash=phash)
-            figure12 = {"prompt": ev.figure12_prompt, "epochs": epochs, "images": to_pil(images),
-                        "samples": ev.figure12_samples}
-        del gen
+        variants[v] = first_seed.collect(params, root, v, device, config, judged_in[v], guided_in[v])
 
     # the variants' inference times (first seed), round-robin so that a slower or faster spell of the
     # machine cannot favour the variant timed in it; no claim rests on them (CLIP is a training loss)
-    timings = time_interleaved(calls, warmup=config.timing_warmup, runs=config.timing_runs, device=device)
+    timings = time_interleaved(first_seed.calls, warmup=config.timing_warmup, runs=config.timing_runs, device=device)
     for v, timing in timings.items():
         variants[v] = variants[v].with_estimate("inference_ms", timing.estimate(config.confidence, config.n_resamples,
                                                                                config.seed), per_item=timing.ms)
-    snapshot_scores = pd.concat(snapshot_rows, ignore_index=True)
-    curves = curve_table(history_frame(logs), snapshot_scores)
+    snapshot_scores = pd.concat(first_seed.snapshot_rows, ignore_index=True)
+    curves = curve_table(history_frame(first_seed.logs), snapshot_scores)
     plot_files = write_plot_files(curves, layout.metrics / PLOTS_DIR)
     judged = verdicts(paper, judged_in, config, "evaluate")
     guided = verdicts(paper, guided_in, config, "evaluate")
@@ -294,8 +319,21 @@ def _run(params: Params, root: Path) -> EvaluateResult:
     versus = judge_vs_guide({k: v for k, v in judged.items() if k in guided and v.verdict != NOT_APPLICABLE},
                             guided)
 
-    # Table 2's protocol: full's paintings (first prompts, first seed) and authentic test works of other items
-    e = ev.expert
+    kit = _expert_kit(params, layout, items, test, first_seed.full_generated)
+    dev = device_name(device)
+    metrics = _metrics_record(params, config, items, len(first_seed.snap_prompts), variants, claims, versus, paper, kit,
+                              dev, wall=time.perf_counter() - start)
+    write_metrics(layout.stage_metrics("evaluate"), _finite(metrics))
+    corpus = f"{params.collect.source} corpus, test split"
+    return EvaluateResult(variants, table1_frame(variants), beside_paper(variants, paper),
+                          table3_frame(variants, paper, corpus), claims, versus, paper, curves,
+                          snapshot_scores, figure11, first_seed.figure12, kit, dev, plot_files, metrics)
+
+
+def _expert_kit(params: Params, layout: Layout, items: Any, test: Any, full_generated: Any) -> Any:
+    """Table 2's protocol: full's paintings (first prompts, first seed) and authentic test works of other
+    items, shuffled into a rating package with its key kept apart."""
+    e = params.evaluate.expert
     n_gen = min(e.n_generated, len(items.captions))
     used = set(items.rows["item_id"].iloc[:n_gen])
     others = test.rows[~test.rows["item_id"].isin(used)]
@@ -304,36 +342,34 @@ def _run(params: Params, root: Path) -> EvaluateResult:
                  for i, img in enumerate(to_pil(full_generated[:n_gen]))]
     auth_works = [Work(str(others["item_id"].iloc[j]), test.images[others.index[j]], str(others["caption"].iloc[j]))
                   for j in pick]
-    package_dir, key_dir = layout.expert_kit, layout.expert_key
-    shutil.rmtree(package_dir, ignore_errors=True)  # a stale image would be rated by mistake
-    kit = build_package(package_dir, key_dir, gen_works, auth_works, kit_config(params))
+    shutil.rmtree(layout.expert_kit, ignore_errors=True)  # a stale image would be rated by mistake
+    return build_package(layout.expert_kit, layout.expert_key, gen_works, auth_works, kit_config(params))
 
-    dev = device_name(device)
-    wall = time.perf_counter() - start
-    metrics = {"device": dev, "training_seeds": list(seeds), "n_seeds": len(seeds),
-               "n_test_images": len(items.real), "n_withheld_images": len(items.withheld_captions),
-               "withheld_secondary": list(params.annotate.withheld_secondary),
-               "n_snapshot_prompts": len(snap_prompts), "confidence": config.confidence,
-               "interval": "t over training seeds with the shared test-item term (inkgen.metrics.seeds); "
-                           "set-level metrics by a paired bootstrap of the difference; Holm across claims",
-               "clip_metrics_from": "judge (models/clip_judge.pt); the guide's in columns '(guide)'",
-               "wall_seconds": wall,
-               "fid_is": "computed with Inception-v3" if config.inception_weights else
-               "not computed (no local Inception-v3 weights): frechet_clip and classifier_score instead",
-               "variants": {v: {m: {k: val for k, val in est.to_dict().items() if k != "confidence"}
-                                for m, est in vm.estimates.items()} for v, vm in variants.items()},
-               "claims": {r["claim"]: {"verdict": r["verdict"], "metric": r["metric used"], "n_seeds": r["n_seeds"],
-                                       "n_items": r["n_items"]} for r in claims.to_dict("records")},
-               "judge_vs_guide": {r["claim"]: {"judge": r["with the judge"], "guide": r["with the guide"],
-                                               "changed": r["changed"]} for r in versus.to_dict("records")},
-               "untestable": [dict(u) for u in paper.untestable],
-               "expert_kit": {"n_generated": kit.n_generated, "n_authentic": kit.n_authentic,
-                              "from_seed": first}}
-    write_metrics(layout.stage_metrics("evaluate"), _finite(metrics))
-    corpus = f"{params.collect.source} corpus, test split"
-    return EvaluateResult(variants, table1_frame(variants), beside_paper(variants, paper),
-                          table3_frame(variants, paper, corpus), claims, versus, paper, curves,
-                          snapshot_scores, figure11, figure12, kit, dev, plot_files, metrics)
+
+def _metrics_record(params: Params, config: EvalConfig, items: Any, n_snapshot_prompts: int, variants: dict,
+                    claims: pd.DataFrame, versus: pd.DataFrame, paper: Any, kit: Any, dev: str, *, wall: float
+                    ) -> dict[str, Any]:
+    """``evaluate.json``: every estimate with its N, every verdict, the judge-vs-guide comparison."""
+    seeds = list(params.train.seeds)
+    return {"device": dev, "training_seeds": seeds, "n_seeds": len(seeds),
+            "n_test_images": len(items.real), "n_withheld_images": len(items.withheld_captions),
+            "withheld_secondary": list(params.annotate.withheld_secondary),
+            "n_snapshot_prompts": n_snapshot_prompts, "confidence": config.confidence,
+            "interval": "t over training seeds with the shared test-item term (inkgen.metrics.seeds); "
+                        "set-level metrics by a paired bootstrap of the difference; Holm across claims",
+            "clip_metrics_from": "judge (models/clip_judge.pt); the guide's in columns '(guide)'",
+            "wall_seconds": wall,
+            "fid_is": "computed with Inception-v3" if config.inception_weights else
+            "not computed (no local Inception-v3 weights): frechet_clip and classifier_score instead",
+            "variants": {v: {m: {k: val for k, val in est.to_dict().items() if k != "confidence"}
+                             for m, est in vm.estimates.items()} for v, vm in variants.items()},
+            "claims": {r["claim"]: {"verdict": r["verdict"], "metric": r["metric used"], "n_seeds": r["n_seeds"],
+                                    "n_items": r["n_items"]} for r in claims.to_dict("records")},
+            "judge_vs_guide": {r["claim"]: {"judge": r["with the judge"], "guide": r["with the guide"],
+                                            "changed": r["changed"]} for r in versus.to_dict("records")},
+            "untestable": [dict(u) for u in paper.untestable],
+            "expert_kit": {"n_generated": kit.n_generated, "n_authentic": kit.n_authentic,
+                           "from_seed": seeds[0]}}
 
 
 def _finite(obj: Any) -> Any:

@@ -170,6 +170,18 @@ def calibrate_copy_matcher(manifest: pd.DataFrame, root: Path, policy: Any) -> A
 
 
 # ------------------------------------------------------------------------------------------- the stage
+@dataclass
+class _Copyright:
+    """Step 2's results: the registry used, the corpus screen and the training split's reference index."""
+
+    registry_path: Path
+    demonstration: bool
+    registry: RightsRegistry
+    screen: Any
+    flagged: pd.DataFrame
+    training: Any
+
+
 def run(params: Params, root: str | Path | None = None) -> GovernanceSummary:
     """Build the ledger, screen, check, generate through the gate, verify and report (see the module doc)."""
     root = Path(root).resolve() if root is not None else project_root()
@@ -182,29 +194,87 @@ def run(params: Params, root: str | Path | None = None) -> GovernanceSummary:
     figures.mkdir(parents=True, exist_ok=True)
     policy = load_policy(g.policy_path(root), g.policy_overrides())
     ledger = Ledger(folder / LEDGER, root=root)
-
-    # 1. provenance: source records (licences), the pipeline's stages, the training manifest, checkpoints
+    layout = Layout(params, root)
     records_path = root / params.paths.raw / "records.jsonl"
+
+    records, stages, manifest, checkpoints = _record_provenance(ledger, params, root, layout, records_path)
+    cr = _screen_copyright(ledger, params, root, folder, policy, manifest, layout.manifest)
+    prompts, sets, to_paint = _check_study_prompts(ledger, params, policy, manifest)
+    checkpoint = layout.prior_checkpoint(g.variant, params.train.seeds[0])
+    gate = Gate(policy, ledger, folder / "held", cr.registry, cr.training, layout.manifest, records_path)
+    images = folder / "images"
+    generated = _paint_through_gate(params, root, gate, checkpoint, images,
+                                    [(k, p) for k, p in sets if p in to_paint], cr)
+    controls = _positive_controls(root, manifest, policy, cr)
+    cal, copy_cal, calibration = _calibrate(ledger, root, manifest, policy)
+    rails = evaluate(policy, sets=g.guardrail_sets)
+    record_guardrail_eval(ledger, rails)
+    guardrails = _guardrail_table(rails)
+
+    # the stage itself, then the report (entered in the ledger), the PROV export, and verification
+    record_stage(ledger, STAGE, [str(layout.manifest), str(records_path), str(cr.registry_path), str(checkpoint)],
+                 json.loads(json.dumps({"governance": {k: v for k, v in g.__dict__.items() if k != "policy"},
+                                        "policy_sha256": policy.sha256})),
+                 [str(images)] if images.exists() else [])
+    report, prov, result, verify_wall, thumbnail = _report_and_verify(ledger, policy, folder, figures)
+
+    waiting = [i.provenance_id for i in pending(ledger)]
+    metrics = {
+        "ledger_entries": result.entries, "artifacts_checked": result.artifacts_checked,
+        "files_checked": result.files_checked, "images_checked": result.images_checked,
+        "verify_ok": result.ok, "verify_seconds": round(verify_wall, 3), "source_records": len(records),
+        "stages_recorded": len(stages), "checkpoints": len(checkpoints),
+        "registry_works": len(cr.registry), "registry_demonstration": cr.demonstration,
+        "training_flagged": len(cr.screen.flagged),
+        "training_flagged_in_train_split": int((cr.flagged["split"] == "train").sum()),
+        "prompts_checked": len(prompts), **{f"prompts_{a}": int((prompts["action"] == a).sum())
+                                            for a in ("allow", "anchor", "hold", "refuse")},
+        "generated": int((generated["status"] != "refused: nothing generated").sum()) if len(generated) else 0,
+        "released": int((generated["status"] == "released").sum()) if len(generated) else 0,
+        "held": int((generated["status"] == "held").sum()) if len(generated) else 0,
+        "reviews_pending": len(waiting),
+        "copy_match_recall_min": min(copy_cal.chosen["recall_by_attack"].values()) if copy_cal.chosen else None,
+        "copy_match_query_fpr": copy_cal.chosen["query_fpr"] if copy_cal.chosen else None,
+        "calibration_chosen_threshold": cal.chosen, "policy_threshold": policy.copyright.registry_max_distance,
+        "benign_false_refusal_rate": rails.false_refusal_rate, "hostile_refusal_rate": rails.hostile_refusal_rate,
+        "hostile_caught_rate": rails.hostile_caught_rate,
+    }
+    _write_results(params, root, ledger, metrics)
+    registry_table = pd.DataFrame([{"id": w.id, "holder": w.holder, "status": w.status, "title": w.title}
+                                   for w in cr.registry.works])
+    return GovernanceSummary(ledger.path, str(cr.registry_path.relative_to(root)), cr.demonstration, registry_table,
+                             cr.flagged, stages, prompts, generated, controls, calibration, cal.rule, cal.chosen,
+                             policy.copyright.registry_max_distance, guardrails, result, report, prov, thumbnail,
+                             waiting, metrics)
+
+
+# ------------------------------------------------------------------------------------ the stage's steps
+def _record_provenance(ledger: Ledger, params: Params, root: Path, layout: Layout, records_path: Path
+                       ) -> tuple[list, pd.DataFrame, pd.DataFrame, list[Path]]:
+    """Step 1: the source records (licences), the pipeline's stages, the training manifest, the checkpoints."""
     records = read_records_jsonl(records_path)
     record_source_records(ledger, records)
     own = {params.paths.governance, f"{params.paths.notebooks}/08_governance.ipynb",
            f"{params.paths.figures}/08_governance", f"{params.paths.metrics}/governance.json",
            f"{params.paths.metrics}/{ANCHOR}"}
     stages = record_pipeline(ledger, root, root / "dvc.lock", own)
-    layout = Layout(params, root)
-    manifest_path = layout.manifest
-    manifest = pd.read_csv(manifest_path, dtype=str, keep_default_na=False)
-    man_entry = record_artifact(ledger, manifest_path, "training_manifest", sources=manifest["item_id"].tolist(),
+    manifest = pd.read_csv(layout.manifest, dtype=str, keep_default_na=False)
+    man_entry = record_artifact(ledger, layout.manifest, "training_manifest", sources=manifest["item_id"].tolist(),
                                 attributes={"splits": manifest["split"].value_counts().to_dict()})
     checkpoints = layout.prior_checkpoints()
     for ck in checkpoints:  # models/train/<variant>/seed-<S>/prior-last.pt
         record_artifact(ledger, ck, "checkpoint", derived_from=[man_entry],
                         attributes={"variant": ck.parent.parent.name, "seed": int(ck.parent.name.removeprefix("seed-"))})
+    return records, stages, manifest, checkpoints
 
-    # 2. copyright: registry (given, or a labelled demonstration), corpus screen, training index
+
+def _screen_copyright(ledger: Ledger, params: Params, root: Path, folder: Path, policy: Any,
+                      manifest: pd.DataFrame, manifest_path: Path) -> _Copyright:
+    """Step 2: the registry (given, or a labelled demonstration), the corpus screened against it (flagged
+    items listed for exclusion), and the training split's index for the memorisation check."""
+    g = params.governance
     if g.registry:
-        registry_path = root / g.registry
-        demonstration = False
+        registry_path, demonstration = root / g.registry, False
     else:
         registry_path = demonstration_registry(manifest, root, folder / DEMO_REGISTRY, g.demo_protected,
                                                g.demo_licensed, g.seed)
@@ -224,33 +294,39 @@ def run(params: Params, root: str | Path | None = None) -> GovernanceSummary:
     flagged.to_csv(folder / EXCLUSIONS, index=False)
     record_artifact(ledger, folder / EXCLUSIONS, "training_exclusions",
                     sources=flagged["item_id"].tolist(), attributes={"registry_demonstration": demonstration})
-    train_rows = manifest[manifest["split"] == "train"]
     training = load_training_references(manifest_path, root=root, split="train")  # memorisation: train split only
+    return _Copyright(registry_path, demonstration, registry, screen, flagged, training)
 
-    # 3. guardrails: the study's prompts through the check; a few painted through the gate
+
+def _check_study_prompts(ledger: Ledger, params: Params, policy: Any, manifest: pd.DataFrame
+                         ) -> tuple[pd.DataFrame, list[tuple[str, str]], set[str]]:
+    """Step 3a: the held-out test captions, the paper's prompt and the demonstration prompts through the
+    check; returns the table, the (set, prompt) pairs and the prompts the gate will paint (and enter)."""
+    g = params.governance
     test_captions = manifest[manifest["split"] == "test"].sort_values("item_id")["caption"].tolist()[:g.n_test_prompts]
     sets = [("test caption", p) for p in test_captions] + [("paper (Figure 12)", params.evaluate.figure12_prompt)] + \
         [("demonstration", p) for p in g.prompts]
     to_paint = {p for _, p in sets[:g.n_generate]} | {params.evaluate.figure12_prompt} | set(g.prompts)
-    prompt_rows = []
+    rows = []
     for kind, prompt in sets:
         d = check_prompt(prompt, policy)
         if prompt not in to_paint:  # painted prompts are entered by the gate itself
             record_prompt_decision(ledger, prompt, d, {"via": "governance stage", "set": kind})
-        prompt_rows.append({"set": kind, "prompt": prompt, "action": d.action, "reasons": "; ".join(d.reasons),
-                            "prompt used": d.prompt if d.rewritten else ""})
-    prompts = pd.DataFrame(prompt_rows)
+        rows.append({"set": kind, "prompt": prompt, "action": d.action, "reasons": "; ".join(d.reasons),
+                     "prompt used": d.prompt if d.rewritten else ""})
+    return pd.DataFrame(rows), sets, to_paint
 
-    # the first training seed's model paints the governed images, through the guarded loader (params hash);
-    # imported here: the model is loaded only here, the rest of the stage needs no torch
+
+def _paint_through_gate(params: Params, root: Path, gate: Gate, checkpoint: Path, images: Path,
+                        painted: list[tuple[str, str]], cr: _Copyright) -> pd.DataFrame:
+    """Step 3b: the first training seed's model paints ``painted`` through the gate (anchored, held for a
+    consultant or for copyright, refused), loaded through the guarded loader (params hash)."""
+    # imported here: the model is loaded only in this step, the rest of the stage needs no torch
     from inkgen.trained import load_generator
 
-    checkpoint = layout.prior_checkpoint(g.variant, params.train.seeds[0])
+    g = params.governance
     gen = load_generator(params, root, g.variant, params.train.seeds[0])
-    gate = Gate(policy, ledger, folder / "held", registry, training, manifest_path, records_path)
-    images = folder / "images"
-    generated_rows = []
-    painted = [(k, p) for k, p in sets if p in to_paint]
+    rows = []
     for i, (kind, prompt) in enumerate(dict.fromkeys(painted)):
         row = {"set": kind, "prompt": prompt}
         try:
@@ -261,92 +337,76 @@ def run(params: Params, root: str | Path | None = None) -> GovernanceSummary:
             row.update(action="refuse", status="refused: nothing generated", **{"held for": "", "path": "",
                        "provenance id": "", "nearest registered (bits)": None, "nearest training (bits)": None,
                        "why": "; ".join(exc.decision.reasons)})
-            generated_rows.append(row)
+            rows.append(row)
             continue
         rec, check = res.records[0], res.checks[0]
         row.update(action=res.decision.action, status=rec.status, **{
             "held for": ", ".join(rec.held_for), "path": rec.path.relative_to(root).as_posix(),
-            "provenance id": rec.provenance_id, "nearest registered (bits)": _nearest(check.hashes, registry.index),
-            "nearest training (bits)": _nearest(check.hashes, training.index), "why": "; ".join(res.decision.reasons +
-                                                                                          check.reasons)})
-        generated_rows.append(row)
-    generated = pd.DataFrame(generated_rows)
+            "provenance id": rec.provenance_id,
+            "nearest registered (bits)": _nearest(check.hashes, cr.registry.index),
+            "nearest training (bits)": _nearest(check.hashes, cr.training.index),
+            "why": "; ".join(res.decision.reasons + check.reasons)})
+        rows.append(row)
+    return pd.DataFrame(rows)
 
-    # Positive controls: the same check on images that are copies by construction (not entered as outputs).
+
+def _positive_controls(root: Path, manifest: pd.DataFrame, policy: Any, cr: _Copyright) -> pd.DataFrame:
+    """The copy check on images that are copies by construction (not entered as outputs): it must fire."""
     control_rows = []
-    protected = [w for w in registry.works if w.status in policy.copyright.output_hold_statuses][:1]
-    if demonstration and protected:
+    protected = [w for w in cr.registry.works if w.status in policy.copyright.output_hold_statuses][:1]
+    if cr.demonstration and protected:
         item = protected[0].id.removeprefix("demo-")
         source = root / manifest.loc[manifest["item_id"] == item, "file"].iloc[0]
         control_rows.append(("a registered test image", source))
+    train_rows = manifest[manifest["split"] == "train"]
     if len(train_rows):
         control_rows.append(("a training image (memorisation)", root / train_rows["file"].iloc[0]))
-    controls = pd.DataFrame([{"control": name, "file": path.relative_to(root).as_posix(),
-                              **{"held": (c := check_output(path, registry, training, policy.copyright)).held,
-                                 "reasons": "; ".join(c.reasons)}} for name, path in control_rows])
+    return pd.DataFrame([{"control": name, "file": path.relative_to(root).as_posix(),
+                          **{"held": (c := check_output(path, cr.registry, cr.training, policy.copyright)).held,
+                             "reasons": "; ".join(c.reasons)}} for name, path in control_rows])
 
-    # 4. calibration and guardrail rates, entered for the report
+
+def _calibrate(ledger: Ledger, root: Path, manifest: pd.DataFrame, policy: Any) -> tuple[Any, Any, pd.DataFrame]:
+    """Step 4a: the threshold calibration on procedural copies and the two-stage matcher's calibration on the
+    study's corpus, both entered for the report; returns them and the threshold table."""
     cal = calibrate_procedural(policy.calibration, policy.copyright.variants)
     record_calibration(ledger, cal)
     copy_cal = calibrate_copy_matcher(manifest, root, policy)
     record_matcher_calibration(ledger, copy_cal)
     calibration = pd.DataFrame([{"threshold": r.threshold, "recall": r.recall, "FPR": r.fpr,
                                  **{f"recall {k}": v for k, v in r.recall_by_transform.items()}} for r in cal.rows])
-    rails = evaluate(policy, sets=g.guardrail_sets)
-    record_guardrail_eval(ledger, rails)
-    guardrails = pd.DataFrame([
-        {"set": f"{r.name} ({r.n} prompts{'' if rails.sets == ['*'] else ', files ' + ' '.join(rails.sets)})", **{a: r.by_action[a] for a in ("allow", "anchor", "hold", "refuse")},
-         "refusal rate": r.rate("refuse"), "label mismatches": len(r.mismatches)}
-        for r in (rails.benign, rails.hostile)]).set_index("set")
+    return cal, copy_cal, calibration
 
-    # the stage itself, then the report (entered in the ledger), the PROV export, and verification
-    record_stage(ledger, STAGE, [str(manifest_path), str(records_path), str(registry_path), str(checkpoint)],
-                 json.loads(json.dumps({"governance": {k: v for k, v in g.__dict__.items() if k != "policy"},
-                                        "policy_sha256": policy.sha256})),
-                 [str(images)] if images.exists() else [])
+
+def _report_and_verify(ledger: Ledger, policy: Any, folder: Path, figures: Path
+                       ) -> tuple[dict[str, Path], Path, VerificationResult, float, Path | None]:
+    """Step 5: the report (entered in the ledger), the PROV export, `verify` (timed) and a screenshot."""
     report = write_report(ledger, policy, folder)
     prov = folder / "prov.json"
     prov.write_text(prov_json(ledger.entries()), encoding="utf-8")
     started = time.perf_counter()
     result = verify(ledger.path)
     verify_wall = time.perf_counter() - started
-    thumbnail = report_thumbnail(report["html"], figures / "report.png")
+    return report, prov, result, verify_wall, report_thumbnail(report["html"], figures / "report.png")
 
-    waiting = [i.provenance_id for i in pending(ledger)]
-    metrics = {
-        "ledger_entries": result.entries, "artifacts_checked": result.artifacts_checked,
-        "files_checked": result.files_checked, "images_checked": result.images_checked,
-        "verify_ok": result.ok, "verify_seconds": round(verify_wall, 3), "source_records": len(records),
-        "stages_recorded": len(stages), "checkpoints": len(checkpoints),
-        "registry_works": len(registry), "registry_demonstration": demonstration,
-        "training_flagged": len(screen.flagged),
-        "training_flagged_in_train_split": int((flagged["split"] == "train").sum()),
-        "prompts_checked": len(prompts), **{f"prompts_{a}": int((prompts["action"] == a).sum())
-                                            for a in ("allow", "anchor", "hold", "refuse")},
-        "generated": int((generated["status"] != "refused: nothing generated").sum()) if len(generated) else 0,
-        "released": int((generated["status"] == "released").sum()) if len(generated) else 0,
-        "held": int((generated["status"] == "held").sum()) if len(generated) else 0,
-        "reviews_pending": len(waiting),
-        "copy_match_recall_min": min(copy_cal.chosen["recall_by_attack"].values()) if copy_cal.chosen else None,
-        "copy_match_query_fpr": copy_cal.chosen["query_fpr"] if copy_cal.chosen else None,
-        "calibration_chosen_threshold": cal.chosen, "policy_threshold": policy.copyright.registry_max_distance,
-        "benign_false_refusal_rate": rails.false_refusal_rate, "hostile_refusal_rate": rails.hostile_refusal_rate,
-        "hostile_caught_rate": rails.hostile_caught_rate,
-    }
-    # The ledger's head anchored outside it, in a small file committed with the results (its own file, so
-    # 64-digit hashes never crowd `dvc metrics show`): `governance verify` in the project root checks the
-    # stage ledger against it (governance.anchor). Nothing is appended to the ledger after this.
+
+def _guardrail_table(rails: Any) -> pd.DataFrame:
+    """The benign and hostile rows of the guardrail evaluation (the category files named when only some ran)."""
+    files = "" if rails.sets == ["*"] else ", files " + " ".join(rails.sets)
+    return pd.DataFrame([
+        {"set": f"{r.name} ({r.n} prompts{files})", **{a: r.by_action[a] for a in ("allow", "anchor", "hold", "refuse")},
+         "refusal rate": r.rate("refuse"), "label mismatches": len(r.mismatches)}
+        for r in (rails.benign, rails.hostile)]).set_index("set")
+
+
+def _write_results(params: Params, root: Path, ledger: Ledger, metrics: dict[str, Any]) -> None:
+    """The stage's metrics, and the ledger's head anchored outside it in a small file committed with the
+    results (its own file, so 64-digit hashes never crowd `dvc metrics show`): `governance verify` in the
+    project root checks the stage ledger against it (governance.anchor). Nothing is appended after this."""
     anchor = anchor_of(ledger.path)
     anchor["ledger"] = ledger.path.relative_to(root).as_posix()  # nothing absolute in a committed file
     anchor_file = root / params.paths.metrics / ANCHOR
     anchor_file.parent.mkdir(parents=True, exist_ok=True)
     anchor_file.write_text(json.dumps(anchor, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     out = root / params.paths.metrics / "governance.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
-    registry_table = pd.DataFrame([{"id": w.id, "holder": w.holder, "status": w.status, "title": w.title}
-                                   for w in registry.works])
-    return GovernanceSummary(ledger.path, str(registry_path.relative_to(root)), demonstration, registry_table,
-                             flagged, stages, prompts, generated, controls, calibration, cal.rule, cal.chosen,
-                             policy.copyright.registry_max_distance, guardrails, result, report, prov, thumbnail,
-                             waiting, metrics)
