@@ -96,6 +96,35 @@ def _augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return torch.where(flip[:, None, None, None], x.flip(-1), x)
 
 
+def _warmup_cosine(opt: torch.optim.Optimizer, warmup: int, total: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warm-up over ``warmup`` steps, then a cosine to 0 at ``total`` (open_clip's schedule)."""
+    return torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (
+        1.0 + math.cos(math.pi * min(1.0, max(0.0, s - warmup + 1) / max(1, total - warmup + 1)))))
+
+
+def _train_epoch(model: InkClip, images: torch.Tensor, tokens: torch.Tensor, batches: list[torch.Tensor],
+                 loss_fn: Any, opt: torch.optim.Optimizer, sched: Any, augment_gen: torch.Generator | None
+                 ) -> list[float]:
+    """One epoch of contrastive steps over ``batches`` (index tensors); ``augment_gen`` draws the
+    augmentations (None: none). Returns each step's loss."""
+    losses = []
+    for idx in batches:
+        x = images[idx]
+        if augment_gen is not None:
+            x = _augment(x, augment_gen)
+        img_f = model.encode_image(x)  # (B, D), normalised
+        txt_f = model.encode_text(tokens[idx])  # (B, D), normalised
+        loss = loss_fn(img_f, txt_f, model.clip.logit_scale.exp())
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        with torch.no_grad():  # open_clip's clamp: temperature at most 100
+            model.clip.logit_scale.clamp_(0, math.log(100))
+        losses.append(loss.item())
+    return losses
+
+
 def train_clip(model: InkClip, data: Any, captions: Sequence[str] | None = None, *, epochs: int = 10,
                batch_size: int = 64, lr: float = 5e-4, weight_decay: float = 0.1,
                warmup_fraction: float = 0.1, seed: int = 0, augment: bool = True,
@@ -132,31 +161,16 @@ def train_clip(model: InkClip, data: Any, captions: Sequence[str] | None = None,
     with deterministic(threads):
         gen = torch.Generator().manual_seed(seed)
         opt = torch.optim.AdamW(_param_groups(model, weight_decay), lr=lr, betas=(0.9, 0.98), eps=1e-6)
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (
-            1.0 + math.cos(math.pi * min(1.0, max(0.0, s - warmup + 1) / max(1, total - warmup + 1)))))
+        sched = _warmup_cosine(opt, warmup, total)
         seen, train_seconds = 0, 0.0
         for epoch in range(epochs):
             t0 = time.perf_counter()
             model.train()
             order = torch.randperm(n, generator=gen)
-            losses = []
-            for s in range(steps_per_epoch):
-                idx = order[s * bs:(s + 1) * bs]
-                x = images[idx]
-                if augment:
-                    x = _augment(x, gen)
-                img_f = model.encode_image(x)  # (B, D), normalised
-                txt_f = model.encode_text(tokens[idx])  # (B, D), normalised
-                loss = loss_fn(img_f, txt_f, model.clip.logit_scale.exp())
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                sched.step()
-                with torch.no_grad():  # open_clip's clamp: temperature at most 100
-                    model.clip.logit_scale.clamp_(0, math.log(100))
-                losses.append(loss.item())
-                seen += len(idx)
-                report.steps += 1
+            batches = [order[s * bs:(s + 1) * bs] for s in range(steps_per_epoch)]
+            losses = _train_epoch(model, images, tokens, batches, loss_fn, opt, sched, gen if augment else None)
+            seen += sum(len(idx) for idx in batches)
+            report.steps += len(batches)
             train_seconds += time.perf_counter() - t0
             report.epoch_losses.append(float(np.mean(losses)))
             if val_data is not None:

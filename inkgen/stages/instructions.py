@@ -37,15 +37,10 @@ class InstructionsResult:
     claims: pd.DataFrame  # Figure 13's ordering across training seeds
 
 
-def run(params: Params, root: str | Path | None = None) -> InstructionsResult:
-    """Every sequence through ``params.instructions.variant``'s trained generator, each training seed's."""
-    root = Path(root) if root is not None else project_root()
-    layout = Layout(params, root)
-    ip = params.instructions
-    start = time.perf_counter()
-    paper = load_paper_reported()
-    figure13 = paper.figure13
-    seeds = tuple(params.train.seeds)
+def _run_sequences(params: Params, root: Path, layout: Layout) -> tuple[list[pd.DataFrame], dict[str, Any]]:
+    """Every sequence painted and judged by each training seed's model: one table per seed (rounds x
+    sequences), and the first seed's images."""
+    ip, seeds = params.instructions, tuple(params.train.seeds)
     with deterministic(params.evaluate.threads, warn_only=True):
         classifier = load_classifier(layout.classifier)
         clips = load_clips(params, root)  # the judge embeds style; the guide only refines, if asked to
@@ -67,6 +62,34 @@ def run(params: Params, root: str | Path | None = None) -> InstructionsResult:
                 if seed == seeds[0]:
                     images[name] = imgs
             per_seed.append(pd.concat(tables, ignore_index=True))
+    return per_seed, images
+
+
+def _write_plot_files(table: pd.DataFrame, folder: Path) -> dict[str, Path]:
+    """One CSV per curve (rounds x sequences), the data of `dvc plots show`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    plot_files = {}
+    for col in ("style_similarity", "response_accuracy"):
+        wide = table.pivot_table(index="round", columns="sequence", values=col, aggfunc="first", dropna=False)
+        plot_files[col] = folder / f"{col}.csv"
+        wide.reset_index().rename_axis(columns=None).to_csv(plot_files[col], index=False, float_format="%.6g")
+    return plot_files
+
+
+def _num(x: float | None) -> float | None:
+    return None if x is None or not np.isfinite(x) else float(x)
+
+
+def run(params: Params, root: str | Path | None = None) -> InstructionsResult:
+    """Every sequence through ``params.instructions.variant``'s trained generator, each training seed's."""
+    root = Path(root) if root is not None else project_root()
+    layout = Layout(params, root)
+    ip = params.instructions
+    start = time.perf_counter()
+    paper = load_paper_reported()
+    figure13 = paper.figure13
+    seeds = tuple(params.train.seeds)
+    per_seed, images = _run_sequences(params, root, layout)
     table = per_seed[0]  # the curves: the first seed's model
     judged = judge_claims(paper.claims, ordering_measures(per_seed, seeds, ip.rounds), confidence=ip.confidence,
                           n_resamples=ip.n_resamples, seed=ip.seed, stage="instructions")
@@ -74,19 +97,9 @@ def run(params: Params, root: str | Path | None = None) -> InstructionsResult:
                             "n_items": v.n_items, "comparisons": v.summary().split(" -- ", 1)[-1]} for v in judged],
                           columns=["claim", "metric", "verdict", "n_seeds", "n_items", "comparisons"])
     beside = compare_with_paper(table, figure13, confidence=ip.confidence, n_resamples=ip.n_resamples, seed=ip.seed)
-    folder = layout.metrics / "instructions-curves"
-    folder.mkdir(parents=True, exist_ok=True)
-    plot_files = {}
-    for col in ("style_similarity", "response_accuracy"):
-        wide = table.pivot_table(index="round", columns="sequence", values=col, aggfunc="first", dropna=False)
-        plot_files[col] = folder / f"{col}.csv"
-        wide.reset_index().rename_axis(columns=None).to_csv(plot_files[col], index=False, float_format="%.6g")
+    plot_files = _write_plot_files(table, layout.metrics / "instructions-curves")
     thresholds = {"style_similarity": figure13["style_similarity_threshold"],
                   "response_accuracy": figure13["instruction_response_threshold"]}
-
-    def _num(x):
-        return None if x is None or not np.isfinite(x) else float(x)
-
     metrics = {"variant": ip.variant, "rounds": ip.rounds, "samples_per_round": ip.samples,
                "training_seeds": list(seeds), "curves_from_seed": seeds[0],
                "claims": {r["claim"]: {"verdict": r["verdict"], "metric": r["metric"], "n_seeds": r["n_seeds"],
