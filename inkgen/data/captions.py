@@ -210,28 +210,11 @@ def _salient(keys: tuple[str, ...], first: set[str], limit: int | None) -> tuple
     return tuple(ordered[:limit] if limit else ordered)
 
 
-def build_caption(item: CuratedItem, seed: int, human: Mapping[str, str] | None = None,
-                  taxonomy: Taxonomy | None = None, max_elements: int | None = None,
-                  max_techniques: int | None = None) -> Caption:
-    """The item's structured caption, e.g. "This is a delicate fine-brush (gongbi) flowers and plants
-    painting (branch ornament) of a plum branch and birds. It shows fragrant plum blossom; lively flowers
-    and birds. It is painted with exquisite fine brush and gorgeous heavy colour."
-
-    The structured fields keep every element, theme and technique; to stay concise the text names at most
-    ``max_elements`` main elements (those of the category's own theme first) with their themes, and at
-    most ``max_techniques`` techniques (the painting type's defining one first). ``adjectives`` has an
-    entry for each term the text names.
-    """
-    tax = taxonomy or load_taxonomy()
-    rec = item.record
-    labels, origins = resolve_labels(item, human, tax)
+def _content(rec: Any, labels: Mapping[str, Any], tax: Taxonomy, origins: dict[str, str]
+             ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The elements, the title's themes and all themes of ``rec``; ``origins`` records where they came from.
+    Content: drawn elements (truth), else keywords of the title, else the category's own theme."""
     truth = rec.truth or {}
-    ptype = tax.painting_types[labels["painting_type"]]
-    category_themes = {tax.primary[labels["primary"]].theme}
-    if labels["secondary"]:
-        category_themes.add(tax.secondary[labels["secondary"]].theme)
-
-    # Content: drawn elements (truth), else keywords of the title, else the category's own theme.
     if truth.get("elements"):
         elements = _dedupe(_check(rec.item_id, e, tax.elements, "element", "truth")
                            for e in truth["elements"])
@@ -249,8 +232,12 @@ def build_caption(item: CuratedItem, seed: int, human: Mapping[str, str] | None 
         origins["themes"] = "taxonomy"
     if not themes:
         raise CaptionError(f"{rec.item_id}: no element, title keyword or category theme to describe")
+    return elements, title_themes, themes
 
-    # Technique: what the renderer used, else the technique that defines the painting type.
+
+def _techniques(rec: Any, ptype: Any, tax: Taxonomy, origins: dict[str, str]) -> tuple[str, ...]:
+    """Technique: what the renderer used, else the technique that defines the painting type."""
+    truth = rec.truth or {}
     if truth.get("techniques"):
         techniques = _dedupe(_check(rec.item_id, t, tax.techniques, "technique", "truth")
                              for t in truth["techniques"])
@@ -260,6 +247,31 @@ def build_caption(item: CuratedItem, seed: int, human: Mapping[str, str] | None 
         origins["techniques"] = "taxonomy"
     if not techniques:
         raise CaptionError(f"{rec.item_id}: no technique known for painting type {ptype.key!r}")
+    return techniques
+
+
+def build_caption(item: CuratedItem, seed: int, human: Mapping[str, str] | None = None,
+                  taxonomy: Taxonomy | None = None, max_elements: int | None = None,
+                  max_techniques: int | None = None) -> Caption:
+    """The item's structured caption, e.g. "This is a delicate fine-brush (gongbi) flowers and plants
+    painting (branch ornament) of a plum branch and birds. It shows fragrant plum blossom; lively flowers
+    and birds. It is painted with exquisite fine brush and gorgeous heavy colour."
+
+    The structured fields keep every element, theme and technique; to stay concise the text names at most
+    ``max_elements`` main elements (those of the category's own theme first) with their themes, and at
+    most ``max_techniques`` techniques (the painting type's defining one first). ``adjectives`` has an
+    entry for each term the text names.
+    """
+    tax = taxonomy or load_taxonomy()
+    rec = item.record
+    labels, origins = resolve_labels(item, human, tax)
+    ptype = tax.painting_types[labels["painting_type"]]
+    category_themes = {tax.primary[labels["primary"]].theme}
+    if labels["secondary"]:
+        category_themes.add(tax.secondary[labels["secondary"]].theme)
+
+    elements, title_themes, themes = _content(rec, labels, tax, origins)
+    techniques = _techniques(rec, ptype, tax, origins)
 
     named_elements = _salient(elements, {e for e in elements if tax.elements[e].theme in category_themes},
                               max_elements)
