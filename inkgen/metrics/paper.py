@@ -103,6 +103,45 @@ def _number(value: Any, where: str, allow_null: bool = False) -> None:
         raise PaperDataError(f"{where}: {value!r} is not a number")
 
 
+def _claims(raw_claims: Any, metrics: Mapping[str, Any], fig13: Mapping[str, Any], where: str) -> tuple[Claim, ...]:
+    """The paper's claims, each checked: a known metric, direction, stage and variants; unique ids."""
+    claims: list[Claim] = []
+    for i, c in enumerate(raw_claims):
+        claim = _claim(c, metrics, fig13, f"{where}: claims[{i}]", where)
+        if claim.id in {k.id for k in claims}:
+            raise PaperDataError(f"{where}: claim {claim.id!r}: duplicate id")
+        claims.append(claim)
+    return tuple(claims)
+
+
+def _claim(c: Any, metrics: Mapping[str, Any], fig13: Mapping[str, Any], at: str, where: str) -> Claim:
+    """One claim checked; errors name it by ``at`` (its position) until its id is known."""
+    fields = {k: _need(c, k, at) for k in ("id", "source", "text", "metric", "direction", "variant",
+                                           "versus")}
+    cid = str(fields["id"])
+    at = f"{where}: claim {cid!r}"
+    if fields["metric"] not in metrics or fields["metric"] not in STAND_INS:
+        raise PaperDataError(f"{at}: unknown metric {fields['metric']!r} (known: {sorted(STAND_INS)})")
+    if fields["direction"] not in DIRECTIONS:
+        raise PaperDataError(f"{at}: direction must be one of {DIRECTIONS}, got {fields['direction']!r}")
+    stage = c.get("stage", "evaluate")
+    if stage not in STAGES:
+        raise PaperDataError(f"{at}: stage must be one of {STAGES}, got {stage!r}")
+    known = {"evaluate": VARIANTS, "generalisation": GROUPS,
+             "instructions": tuple(fig13.get("instruction_sets", ()))}[stage]
+    versus = tuple(fields["versus"]) if isinstance(fields["versus"], list) else ()
+    for v in (fields["variant"], *versus):
+        if v not in known:
+            raise PaperDataError(f"{at}: unknown variant {v!r} (known: {list(known)})")
+    if not versus or fields["variant"] in versus:
+        raise PaperDataError(f"{at}: versus must list other variants than {fields['variant']!r}")
+    applicable = c.get("applicable", True)
+    if not isinstance(applicable, bool) or (not applicable and not str(c.get("reason", "")).strip()):
+        raise PaperDataError(f"{at}: a claim marked applicable: false needs a reason")
+    return Claim(cid, str(fields["source"]), str(fields["text"]), fields["metric"], fields["direction"],
+                 fields["variant"], versus, stage, applicable, str(c.get("reason", "")))
+
+
 def _validate(raw: Any, where: str) -> PaperReported:
     if not isinstance(raw, Mapping):
         raise PaperDataError(f"{where}: top level must be a mapping")
@@ -144,38 +183,7 @@ def _validate(raw: Any, where: str) -> PaperReported:
     if abs(total_w - 1.0) > 1e-9:
         raise PaperDataError(f"{where}: table2 weights sum to {total_w}, not 1")
 
-    claims = []
-    seen: set[str] = set()
-    for i, c in enumerate(_need(raw, "claims", where)):
-        at = f"{where}: claims[{i}]"
-        fields = {k: _need(c, k, at) for k in ("id", "source", "text", "metric", "direction", "variant",
-                                               "versus")}
-        cid = str(fields["id"])
-        at = f"{where}: claim {cid!r}"
-        if cid in seen:
-            raise PaperDataError(f"{at}: duplicate id")
-        seen.add(cid)
-        if fields["metric"] not in metrics or fields["metric"] not in STAND_INS:
-            raise PaperDataError(f"{at}: unknown metric {fields['metric']!r} (known: {sorted(STAND_INS)})")
-        if fields["direction"] not in DIRECTIONS:
-            raise PaperDataError(f"{at}: direction must be one of {DIRECTIONS}, got {fields['direction']!r}")
-        stage = c.get("stage", "evaluate")
-        if stage not in STAGES:
-            raise PaperDataError(f"{at}: stage must be one of {STAGES}, got {stage!r}")
-        known = {"evaluate": VARIANTS, "generalisation": GROUPS,
-                 "instructions": tuple(fig13.get("instruction_sets", ()))}[stage]
-        versus = tuple(fields["versus"]) if isinstance(fields["versus"], list) else ()
-        for v in (fields["variant"], *versus):
-            if v not in known:
-                raise PaperDataError(f"{at}: unknown variant {v!r} (known: {list(known)})")
-        if not versus or fields["variant"] in versus:
-            raise PaperDataError(f"{at}: versus must list other variants than {fields['variant']!r}")
-        applicable = c.get("applicable", True)
-        if not isinstance(applicable, bool) or (not applicable and not str(c.get("reason", "")).strip()):
-            raise PaperDataError(f"{at}: a claim marked applicable: false needs a reason")
-        claims.append(Claim(cid, str(fields["source"]), str(fields["text"]), fields["metric"],
-                            fields["direction"], fields["variant"], versus, stage, applicable,
-                            str(c.get("reason", ""))))
+    claims = _claims(_need(raw, "claims", where), metrics, fig13, where)
     untestable = tuple(raw.get("untestable", ()))
     for i, u in enumerate(untestable):
         for key in ("claim", "source", "why"):
