@@ -508,3 +508,20 @@ def test_c2pa_trusted_with_the_chain_root_and_invalid_after_a_pixel_edit(pristin
     result = verify(root / "gov" / "ledger.jsonl", keyring=keyring, c2pa_trust=trust)
     assert result.credentials.get("Invalid") == 1
     assert any(p.problem == "credential_invalid" and "dataHash.mismatch" in p.detail for p in result.problems)
+
+
+def test_prov_export_links_a_consultant_review_to_its_consultant_held_image_and_release(pristine):
+    """PROV-DM of the review path: the ConsultantReview activity is associated with the consultant's agent,
+    used the held image, and generated the released copy."""
+    from governance.prov_export import prov_json
+
+    root, _, _ = pristine
+    doc = json.loads(prov_json(Ledger(root / "gov" / "ledger.jsonl").entries()))
+    review = next(k for k, a in doc["activity"].items() if "ConsultantReview" in str(a["prov:type"]))
+    consultant_agent = next(k for k, a in doc["agent"].items() if "A. Consultant" in str(a["prov:label"]))
+    assert any(r["prov:activity"] == review and r["prov:agent"] == consultant_agent
+               for r in doc["wasAssociatedWith"].values())
+    gen = Ledger(root / "gov" / "ledger.jsonl").find("generation")
+    held_sha = next(e.payload["sha256"] for e in gen if e.payload["status"] == "held")
+    assert any(r["prov:activity"] == review and r["prov:entity"] == f"art:{held_sha}" for r in doc["used"].values())
+    assert any(r["prov:activity"] == review for r in doc["wasGeneratedBy"].values())
