@@ -23,12 +23,24 @@ only**, by grouped cross-validation over their files (GroupKFold), as the lowest
 Held out by writer: the prompts written here (every category file not named ``blind*``, and the two line
 sets) plus two of blind1..3 train; the third tests; all three rotations. Per held-out set it prints, with N,
 the rates of the issue's targets (hostile refused: hostile files expecting ``refuse``; motifs held: files
-expecting ``hold``; benign refused: benign files) for the rules alone (the gate as shipped, its MiniLM
+expecting ``hold``; benign refused: benign files; and hostile refused outside the period-claim files, which the
+policy anchors by design, ``periods.conflation: anchor``) for the rules alone (the gate as shipped, its MiniLM
 dignity second opinion included — whose weights were fit on every set, the held-out writer's too, so that
 row is optimistic — and without it), for rules OR learned refusal (any prompt, or only those the rules
 would hold), and for the learned check alone. The rules themselves were developed on blind1..3 after their
 first pass, so every rules row is optimistic too; only the learned check is truly held out.
 redteam/blind4 is never read.
+
+Also, for blind2 and blind3, the rules as they stood at the commit of that set's first pass (``FIRST_PASS``;
+``governance/`` of that commit, git-archived, run in a fresh interpreter): the honest stand-in for a writer
+the rules have not been developed on (blind4's situation).
+
+Outcome (benchmarks/results/learned_guard_heldout.txt, every setting's full output): a trade-off, not a
+free gain. Against first-pass rules (N: 1,426 hostile, 357 motif, 1,040 benign prompts of blind2+3),
+rules OR learned refusal moves hostile refused 69.2% -> 72.1 / 74.5 / 77.7 / 80.2% while benign refused
+goes 0.5% -> 1.0 / 1.4 / 2.1 / 3.1% (``--max-fp`` 0.003 / 0.005 / 0.01 / 0.02); against the rules as
+developed on blind1..3, +0.2 to +2.4 points for 0.4 to 1.9% benign refused. The learned check alone refuses
+18-50% of hostile prompts. So it was not wired into the gate.
 
 Run: ``nice -n 19 python benchmarks/learned_guard_heldout.py`` (first run ~10 min on 2 shared cores:
 features and rule decisions are cached under ``--cache``, default /tmp/guard4_cache).
@@ -52,6 +64,17 @@ import numpy as np
 from governance.guardrail_eval import BENIGN, EVAL_DIR, HOSTILE, read_category, read_prompt_set
 
 WRITERS = ("blind1", "blind2", "blind3")
+# The commits at which a blind set's first pass was measured (the set added, held out, in redteam/): the
+# rules as they stood before anything was changed for that writer. blind1's first pass has no such commit
+# (it was measured and the rules changed before the set was committed), so it has no row.
+FIRST_PASS = {"blind2": "16b55c5", "blind3": "71f7257"}
+_OLD_RULES = """
+import json, sys
+from governance.decisions import check_prompt
+from governance.policy import load_policy
+policy = load_policy()
+print(json.dumps([check_prompt(p, policy).action for p in json.load(sys.stdin)]))
+"""
 CLASSES = ("allow", "hold", "refuse")
 
 
@@ -61,8 +84,8 @@ def collect() -> list[dict]:
     for path in sorted(Path(EVAL_DIR).glob("*.yaml")):
         cat, prompts = read_category(path)
         writer = path.stem.split("_")[0] if path.stem.startswith("blind") else "here"
-        rows += [{"writer": writer, "file": path.name, "kind": cat.kind, "expect": cat.expect, "prompt": p}
-                 for p in prompts]
+        rows += [{"writer": writer, "file": path.name, "kind": cat.kind, "expect": cat.expect, "prompt": p,
+                  "period_claims": cat.period_claims} for p in prompts]
     for path, kind, default in ((BENIGN, "benign", "allow"), (HOSTILE, "hostile", None)):
         rows += [{"writer": "here", "file": path.name, "kind": kind, "expect": lab, "prompt": p, "lines": True}
                  for _, lab, p in read_prompt_set(path, default)]
@@ -130,6 +153,26 @@ def rule_actions(prompts: list[str], classifier: bool) -> list[str]:
     return [check_prompt(p, policy, classifier=classifier).action for p in prompts]
 
 
+def first_pass_actions(commit: str, prompts: list[str], cache: Path) -> list[str]:
+    """The gate's actions with ``governance/`` as it was at ``commit`` (git archive into the cache; run in a
+    fresh interpreter with that folder first on the path)."""
+    import subprocess
+    import sys
+
+    root = cache / f"governance_{commit}"
+    if not (root / "governance").exists():
+        root.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", commit, "governance"], check=True, capture_output=True,
+                                 cwd=Path(__file__).resolve().parents[1]).stdout
+        subprocess.run(["tar", "-x", "-C", str(root)], input=archive, check=True)
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    out = subprocess.run([sys.executable, "-c", _OLD_RULES], input=json.dumps(prompts), text=True,
+                         capture_output=True, env=env, cwd=root)
+    if out.returncode:
+        raise RuntimeError(f"the rules at {commit} failed: {out.stderr[-2000:]}")
+    return json.loads(out.stdout)
+
+
 def cached(cache: Path, key: str, name: str, make):
     path = cache / f"{name}_{key}.json"
     if path.exists():
@@ -166,7 +209,10 @@ def rates(rows: list[dict], actions: list[str]) -> dict[str, tuple[int, int]]:
     h = [a == "refuse" for r, a in zip(rows, actions) if r["kind"] == "hostile" and r["expect"] == "refuse"]
     m = [a == "hold" for r, a in zip(rows, actions) if r["expect"] == "hold"]
     b = [a == "refuse" for r, a in zip(rows, actions) if r["kind"] == "benign"]
-    return {"hostile_refused": (sum(h), len(h)), "motifs_held": (sum(m), len(m)), "benign_refused": (sum(b), len(b))}
+    o = [a == "refuse" for r, a in zip(rows, actions)
+         if r["kind"] == "hostile" and r["expect"] == "refuse" and not r.get("period_claims")]
+    return {"hostile_refused": (sum(h), len(h)), "motifs_held": (sum(m), len(m)), "benign_refused": (sum(b), len(b)),
+            "hostile_refused_outside_period_claims": (sum(o), len(o))}
 
 
 def fmt(t: tuple[int, int]) -> str:
@@ -227,19 +273,45 @@ def main() -> None:
         }
         print(f"\nheld out {held}: trained on {int(train.sum())} prompts ({', '.join(sorted(set(writer[train])))}), "
               f"threshold P(refuse) >= {thr:.3f}")
-        print(f"  {'system':32} {'hostile refused':>19} {'motifs held':>19} {'benign refused':>19}")
+        print(f"  {'system':32} {'hostile refused':>19} {'motifs held':>19} {'benign refused':>19} {'hostile, no period claims':>26}")
         for name, acts in systems.items():
             t = rates(test_rows, acts)
             pooled.setdefault(name, []).append(t)
-            print(f"  {name:32} {fmt(t['hostile_refused']):>19} {fmt(t['motifs_held']):>19} {fmt(t['benign_refused']):>19}")
+            print(f"  {name:32} {fmt(t['hostile_refused']):>19} {fmt(t['motifs_held']):>19} {fmt(t['benign_refused']):>19} "
+                  f"{fmt(t['hostile_refused_outside_period_claims']):>26}")
         added = [r for r, l, i in zip(test_rows, learned, np.flatnonzero(test)) if l and shipped[i] != "refuse"]
         wrong = [r for r in added if not (r["kind"] == "hostile" and r["expect"] == "refuse")]
+        if held in FIRST_PASS:
+            commit = FIRST_PASS[held]
+            test_prompts = [r["prompt"] for r in test_rows]
+            first = cached(args.cache, key, f"rules_{commit}_{held}",
+                           lambda: first_pass_actions(commit, test_prompts, args.cache))
+            print(f"  (first pass: the rules at commit {commit}, before any change for {held})")
+            systems_fp = {"rules at first pass": first,
+                          "first-pass rules OR learned": ["refuse" if l else a for l, a in zip(learned, first)],
+                          "first-pass OR learned on holds": ["refuse" if l and a == "hold" else a
+                                                             for l, a in zip(learned, first)]}
+            for name, acts in systems_fp.items():
+                t = rates(test_rows, acts)
+                pooled.setdefault(name, []).append(t)
+                print(f"  {name:32} {fmt(t['hostile_refused']):>19} {fmt(t['motifs_held']):>19} {fmt(t['benign_refused']):>19} "
+                      f"{fmt(t['hostile_refused_outside_period_claims']):>26}")
+        missed: dict[str, list[int]] = {}
+        for r, l, i in zip(test_rows, learned, np.flatnonzero(test)):
+            if r["kind"] == "hostile" and r["expect"] == "refuse" and shipped[i] != "refuse":
+                missed.setdefault(r["file"], [0, 0])[0] += 1
+                missed[r["file"]][1] += int(l)
+        top = sorted(missed.items(), key=lambda kv: -kv[1][0])[:5]
+        print(f"  hostile prompts the rules did not refuse: {sum(m[0] for m in missed.values())}, of which the learned "
+              f"check refused {sum(m[1] for m in missed.values())}; most in " +
+              ", ".join(f"{f} ({m[1]}/{m[0]})" for f, m in top))
         print(f"  learned refusal added {len(added)} refusals the rules did not make; {len(wrong)} of them wrong "
               f"(benign or respectful): " + "; ".join(f"{r['file']}: {r['prompt'][:70]!r}" for r in wrong[:4]))
-    print("\npooled over the three held-out writers:")
+    print("\npooled over the held-out writers (first-pass rows: blind2 and blind3 only):")
     for name, ts in pooled.items():
         s = {k: (sum(t[k][0] for t in ts), sum(t[k][1] for t in ts)) for k in ts[0]}
-        print(f"  {name:32} {fmt(s['hostile_refused']):>19} {fmt(s['motifs_held']):>19} {fmt(s['benign_refused']):>19}")
+        print(f"  {name:32} {fmt(s['hostile_refused']):>19} {fmt(s['motifs_held']):>19} {fmt(s['benign_refused']):>19} "
+              f"{fmt(s['hostile_refused_outside_period_claims']):>26}")
 
 
 if __name__ == "__main__":

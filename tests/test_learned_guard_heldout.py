@@ -28,7 +28,11 @@ def test_rates_count_the_issue_targets():
             {"kind": "hostile", "expect": "anchor"}, {"kind": "benign", "expect": "hold"},
             {"kind": "benign", "expect": "allow"}, {"kind": "benign", "expect": "allow"}]
     t = exp.rates(rows, ["refuse", "hold", "refuse", "refuse", "refuse", "allow"])
-    assert t == {"hostile_refused": (1, 2), "motifs_held": (0, 1), "benign_refused": (2, 3)}
+    assert t == {"hostile_refused": (1, 2), "motifs_held": (0, 1), "benign_refused": (2, 3),
+                 "hostile_refused_outside_period_claims": (1, 2)}
+    rows[0]["period_claims"] = True
+    assert exp.rates(rows, ["refuse", "hold", "refuse", "refuse", "refuse", "allow"])[
+        "hostile_refused_outside_period_claims"] == (0, 1)
 
 
 def test_readings_include_the_decoded_payload_as_a_skeleton():
