@@ -23,7 +23,7 @@ import torch
 from inkgen.models.vqgan import VQGANConfig
 from inkgen.training import distributed, prior_config, prior_phase, train_prior, train_vqgan, vqgan_phase
 
-from test_train import cfg, data
+from test_train import cfg, data, pcfg
 from tiny_models import HASH, TINY
 from inkgen import variants
 
@@ -32,10 +32,15 @@ PRIOR = dict(d_model=16, n_layers=1, n_heads=2, dropout=0.0, mlp_ratio=2)
 
 
 def config(**kw):
-    """The run shared by test_distributed.py's single-process reference (global batch = batch_size)."""
-    base = dict(variant="full", lambda_clip=0.0, disc_start=10_000, epochs=2, prior_epochs=2,
-                batch_size=GLOBAL_BATCH, prior_batch_size=GLOBAL_BATCH, checkpoint_every=1, threads=1)
+    """The phase-1 run shared by test_distributed.py's single-process reference (global batch = batch_size)."""
+    base = dict(variant="full", lambda_clip=0.0, disc_start=10_000, epochs=2, batch_size=GLOBAL_BATCH,
+                checkpoint_every=1, threads=1)
     return cfg(**{**base, **kw})
+
+
+def prior_run(**kw):
+    """The phase-2 run of the same reference."""
+    return pcfg(**{**dict(variant="full", epochs=2, batch_size=GLOBAL_BATCH, checkpoint_every=1, threads=1), **kw})
 
 
 def vq_config() -> VQGANConfig:
@@ -57,7 +62,7 @@ def main(out: Path) -> None:
     try:
         plain = train_vqgan(config(), vq_config(), x, captions, params_hash=HASH, text=text,
                             checkpoint_dir=out / "plain", progress=False)
-        prior = train_prior(config(), plain.model, x, text, prior_config(plain.model, text.dim, "full", **PRIOR),
+        prior = train_prior(prior_run(), plain.model, x, text, prior_config(plain.model, text.dim, "full", **PRIOR),
                             params_hash=HASH, checkpoint_dir=out / "plain", progress=False)
         torch.distributed.barrier()  # a finished run's last checkpoint is on disk before anyone reads it
         cut = train_vqgan(config(), vq_config(), x, captions, params_hash=HASH, text=text,

@@ -28,7 +28,7 @@ DATA_STAGES = ("collect", "curate", "annotate", "clip")
 VARIANTS = NAMES  # full, no_clip, no_transformer, vqgan_clip, vqgan
 VQGAN_OWNERS = tuple(dict.fromkeys(vqgan_owner(v) for v in NAMES))  # full, no_clip, vqgan_clip, vqgan
 # the smoke profile's training seeds: at least two, so that the (variant x seed) matrix is exercised
-SEEDS = tuple(yaml.safe_load((ROOT / "params.yaml").read_text())["profiles"]["smoke"]["train.seeds"])
+SEEDS = tuple(yaml.safe_load((ROOT / "params.yaml").read_text())["profiles"]["smoke"]["seeds"])
 RUNS = [(v, s) for v in VARIANTS for s in SEEDS]
 # stage -> its executed notebook under reports/notebooks/
 NOTEBOOKS = {**{name: f"{i:02d}_{name}" for i, name in enumerate(DATA_STAGES, 1)},

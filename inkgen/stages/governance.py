@@ -245,8 +245,8 @@ def run(params: Params, root: str | Path | None = None) -> GovernanceSummary:
     # imported here: the model is loaded only here, the rest of the stage needs no torch
     from inkgen.trained import load_generator
 
-    checkpoint = layout.prior_checkpoint(g.variant, params.train.seeds[0])
-    gen = load_generator(params, root, g.variant, params.train.seeds[0])
+    checkpoint = layout.prior_checkpoint(g.variant, params.seeds[0])
+    gen = load_generator(params, root, g.variant, params.seeds[0])
     gate = Gate(policy, ledger, folder / "held", registry, training, manifest_path, records_path)
     images = folder / "images"
     generated_rows = []

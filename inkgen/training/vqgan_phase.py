@@ -26,7 +26,7 @@ from inkgen.models.vqgan import VQGAN, VQGANConfig, VQGANLoss
 from inkgen.training import distributed
 from inkgen.training.checkpoint import (CheckpointError, branch_path, checkpoint_path, load_checkpoint,
                                         rng_state, save_checkpoint, set_rng_state)
-from inkgen.training.config import (TrainConfig, TrainError, autocast, effective_lambda, execution,
+from inkgen.training.config import (VQGANRun, TrainError, autocast, effective_lambda, execution,
                                     grad_scaler, lr_factor, resolve_device, set_lr)
 from inkgen.training.convergence import convergence_epoch
 from inkgen.training.features import TextFeatures, clip_text_features
@@ -130,7 +130,7 @@ def _fork_rng(device: torch.device):
     return torch.random.fork_rng(devices=[])
 
 
-def train_vqgan(config: TrainConfig, vqgan_config: VQGANConfig, images: torch.Tensor,
+def train_vqgan(config: VQGANRun, vqgan_config: VQGANConfig, images: torch.Tensor,
                 captions: Sequence[str] | None = None, *, params_hash: str,
                 text: TextFeatures | None = None, clip=None, clip_text: torch.Tensor | None = None,
                 val_images: torch.Tensor | None = None, val_captions: Sequence[str] | None = None,
