@@ -58,8 +58,8 @@ def main(argv: list[str] | None = None) -> dict:
     from inkgen.models.clip import ClipConfig, build_clip, freeze
     from inkgen.models.text_encoder import TextEncoder
     from inkgen.training.runs import prior_run, vqgan_config, vqgan_run
-    from inkgen.training import (autocast_dtype, effective_lambda, encode_captions, prior_config, resolve_device,
-                                 train_prior, train_vqgan)
+    from inkgen.training import (PhaseData, autocast_dtype, effective_lambda, encode_captions, prior_config,
+                                 resolve_device, train_prior, train_vqgan)
 
     start = time.perf_counter()
     params = profile_params(args.profile, args.params)
@@ -94,16 +94,17 @@ def main(argv: list[str] | None = None) -> dict:
     if effective_lambda(run) > 0:
         guide = freeze(build_clip(ClipConfig(**dataclasses.asdict(params.clip.model)), seed=params.clip.seed))
     with PeakMemory() as mem:
-        vq = train_vqgan(run, vqgan_config(params, "full", encoder.dim), images, captions, params_hash=args.profile,
-                         text=text, clip=guide, val_images=images[val], val_text=_rows(text, val),
-                         on_epoch=epochs.append, progress=False)
+        data = PhaseData(images, text, captions, val_images=images[val], val_text=_rows(text, val))
+        vq = train_vqgan(run, vqgan_config(params, "full", encoder.dim), data, params_hash=args.profile,
+                         clip=guide, on_epoch=epochs.append, progress=False)
     phases["vqgan"] = _phase(epochs, mem)
     del guide
     epochs = []
     cm = prior_config(vq.model, encoder.dim, "full", **dataclasses.asdict(params.model.prior))
     with PeakMemory() as mem:
-        pr = train_prior(prior_settings, vq.model, images, text, cm, params_hash=args.profile, val_images=images[val],
-                         val_text=_rows(text, val), on_epoch=epochs.append, progress=False)
+        pr = train_prior(prior_settings, vq.model, cm, PhaseData(images, text, val_images=images[val],
+                                                                  val_text=_rows(text, val)),
+                         params_hash=args.profile, on_epoch=epochs.append, progress=False)
     phases["prior"] = _phase(epochs, mem)
     report["phases"] = phases
 

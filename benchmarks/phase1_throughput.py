@@ -43,7 +43,7 @@ from PIL import ImageOps  # noqa: E402
 from inkgen import config  # noqa: E402
 from inkgen.models.vqgan import VQGAN  # noqa: E402
 from inkgen.training.runs import vqgan_config, vqgan_run  # noqa: E402
-from inkgen.training import TextFeatures, effective_lambda, evaluate_vqgan, train_vqgan  # noqa: E402
+from inkgen.training import PhaseData, TextFeatures, effective_lambda, evaluate_vqgan, train_vqgan  # noqa: E402
 
 TEXT_DIM = 384  # the embedded MiniLM's width
 
@@ -124,8 +124,8 @@ def study_loop(params, variant: str, x, text, captions, vx, vtext, clip, *, epoc
         clip_text = torch.nn.functional.normalize(torch.randn(len(x), clip.config.embed_dim, generator=g), dim=-1)
     with tempfile.TemporaryDirectory() as tmp:
         c0 = time.process_time()
-        r = train_vqgan(cfg, vq, x, captions, params_hash="bench", text=text, clip=clip if lam > 0 else None,
-                        clip_text=clip_text, val_images=vx, val_text=vtext,
+        r = train_vqgan(cfg, vq, PhaseData(x, text, captions, clip_text, val_images=vx, val_text=vtext),
+                        params_hash="bench", clip=clip if lam > 0 else None,
                         checkpoint_dir=tmp if cfg.checkpoint_every else None, progress=False)
         cpu = time.process_time() - c0
     images = r.steps * min(cfg.batch_size, len(x))

@@ -36,7 +36,7 @@ from inkgen.models.clip import ClipConfig, build_clip, freeze
 from inkgen.models.clip_train import train_clip
 from inkgen.models.cross_modal import TextToCodes
 from inkgen.models.vqgan import VQGAN, VQGANLoss
-from inkgen.training import TextFeatures, effective_lambda, prior_config, train_prior, train_vqgan
+from inkgen.training import PhaseData, TextFeatures, effective_lambda, prior_config, train_prior, train_vqgan
 from inkgen.training.runs import prior_run, vqgan_config, vqgan_run
 
 PAPER_PARAMETERS = 89_000_000          # section 3.3: the complete model
@@ -185,7 +185,7 @@ def train_steps(params: config.Params, text_dim: int, *, batch: int = 2, steps: 
         guide = freeze(build_clip(clip_cfg, seed=0)) if effective_lambda(run) > 0 else None
 
         def vqgan() -> float:
-            r = train_vqgan(run, vq_cfg, x, captions, params_hash="paper-shapes", text=text, clip=guide,
+            r = train_vqgan(run, vq_cfg, PhaseData(x, text, captions), params_hash="paper-shapes", clip=guide,
                             progress=False)
             trained["vqgan"] = r.model
             return r.images_per_second
@@ -193,8 +193,9 @@ def train_steps(params: config.Params, text_dim: int, *, batch: int = 2, steps: 
     if "prior" in only:
         frozen = trained.get("vqgan") or VQGAN(vq_cfg, seed=0)
         sizes = dataclasses.asdict(params.model.prior)
-        measure("prior", lambda: train_prior(prior, frozen, x, text, prior_config(frozen, text_dim, variant, **sizes),
-                                             params_hash="paper-shapes", progress=False).images_per_second)
+        measure("prior", lambda: train_prior(prior, frozen, prior_config(frozen, text_dim, variant, **sizes),
+                                             PhaseData(x, text), params_hash="paper-shapes",
+                                             progress=False).images_per_second)
     if max(2, batch) > batch:  # CLIP and the classifier: 2 images per batch at least
         x, captions = _images(2 * steps, res, 0), [f"a landscape painting number {i}" for i in range(2 * steps)]
     if "clip" in only:

@@ -18,7 +18,7 @@ from inkgen import config
 from inkgen.launch import LaunchError, load_result, params_to_raw, torchrun
 from inkgen.models.cross_modal import TextToCodes
 from inkgen.models.vqgan import VQGAN
-from inkgen.training import distributed, prior_config, train_prior, train_vqgan
+from inkgen.training import PhaseData, distributed, prior_config, train_prior, train_vqgan
 from inkgen.training.runs import vqgan_run
 
 from ddp_worker import N_IMAGES, PRIOR, config as run_config, data, prior_run, vq_config
@@ -42,9 +42,9 @@ def ddp(tmp_path_factory):
 def single():
     """The same runs in this one process, with the global batch of 8 in one piece."""
     x, captions, text = data(N_IMAGES)
-    vq = train_vqgan(run_config(), vq_config(), x, captions, params_hash=HASH, text=text, progress=False)
+    vq = train_vqgan(run_config(), vq_config(), PhaseData(x, text, captions), params_hash=HASH, progress=False)
     prior_cfg = prior_config(vq.model, text.dim, "full", **PRIOR)
-    prior = train_prior(prior_run(), vq.model, x, text, prior_cfg, params_hash=HASH, progress=False)
+    prior = train_prior(prior_run(), vq.model, prior_cfg, PhaseData(x, text), params_hash=HASH, progress=False)
     torch.manual_seed(run_config().seed)  # as train_prior builds its model
     return {"plain": vq, "prior": prior, "init_plain": VQGAN(vq_config(), seed=run_config().seed).state_dict(),
             "init_prior": TextToCodes(prior_cfg).state_dict()}

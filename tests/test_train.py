@@ -13,7 +13,7 @@ from inkgen.models.clip import build_clip, freeze
 from inkgen.models.cross_modal import TextToCodes
 from inkgen.models.vqgan import VQGAN, VQGANConfig, VQGANLoss
 from inkgen.training.checkpoint import branch_path
-from inkgen.training import (CheckpointError, PriorRun, TextFeatures, TrainError, VQGANRun, checkpoint_path,
+from inkgen.training import (CheckpointError, PhaseData, PriorRun, TextFeatures, TrainError, VQGANRun, checkpoint_path,
                           clip_text_features, convergence_epoch, effective_lambda, epoch_order, file_sha256,
                           generator_objective, load_trained, prior_config, resolve_device, smoothed,
                           train_prior, train_vqgan)
@@ -61,8 +61,9 @@ def clip():
 
 def run_vqgan(config, tmp=None, clip=None, **kw):
     x, captions, text = data()
-    return train_vqgan(config, VQGANConfig.with_flags(variants.variant(config.variant).vqgan, **TINY), x, captions, params_hash=HASH,
-                       text=text, clip=clip, checkpoint_dir=tmp, progress=False, **kw)
+    return train_vqgan(config, VQGANConfig.with_flags(variants.variant(config.variant).vqgan, **TINY),
+                       PhaseData(x, text, captions), params_hash=HASH, clip=clip, checkpoint_dir=tmp, progress=False,
+                       **kw)
 
 
 def same_state(a: torch.nn.Module, b: torch.nn.Module) -> bool:
@@ -227,8 +228,8 @@ def test_corrupt_or_foreign_checkpoint_is_refused(tmp_path, clip):
     x, captions, text = data()
     vcfg = VQGANConfig.with_flags(variants.variant("full").vqgan, **TINY)
     with pytest.raises(CheckpointError, match="params hash") as info:
-        train_vqgan(config, vcfg, x, captions, params_hash="f" * 64, text=text, clip=clip, checkpoint_dir=tmp_path,
-                    resume=True, progress=False)
+        train_vqgan(config, vcfg, PhaseData(x, text, captions), params_hash="f" * 64, clip=clip,
+                    checkpoint_dir=tmp_path, resume=True, progress=False)
     assert str(path) in str(info.value)
     path.write_bytes(path.read_bytes()[:200])
     with pytest.raises(CheckpointError, match="corrupt") as info:
@@ -243,14 +244,14 @@ def test_phase1_input_errors(clip):
     x, captions, text = data()
     vcfg = VQGANConfig.with_flags(variants.variant("full").vqgan, **TINY)
     with pytest.raises(TrainError, match="pooled text"):
-        train_vqgan(cfg(), vcfg, x, captions, params_hash=HASH, clip=clip, progress=False)
+        train_vqgan(cfg(), vcfg, PhaseData(x, captions=captions), params_hash=HASH, clip=clip, progress=False)
     with pytest.raises(TrainError, match="needs a CLIP"):
-        train_vqgan(cfg(), vcfg, x, captions, params_hash=HASH, text=text, progress=False)
+        train_vqgan(cfg(), vcfg, PhaseData(x, text, captions), params_hash=HASH, progress=False)
     with pytest.raises(TrainError, match=r"\(N, 3, 16, 16\)"):
-        train_vqgan(cfg(), vcfg, x[:, :, :8], captions, params_hash=HASH, text=text, clip=clip, progress=False)
+        train_vqgan(cfg(), vcfg, PhaseData(x[:, :, :8], text, captions), params_hash=HASH, clip=clip, progress=False)
     short = TextFeatures(text.tokens[:3], text.mask[:3], text.pooled[:3])
     with pytest.raises(TrainError, match="do not fit"):
-        train_vqgan(cfg(), vcfg, x, captions, params_hash=HASH, text=short, clip=clip, progress=False)
+        train_vqgan(cfg(), vcfg, PhaseData(x, short, captions), params_hash=HASH, clip=clip, progress=False)
 
 
 # ---------------------------------------------------------------------------------------- phase 2
@@ -262,7 +263,8 @@ def trained_vqgan():
 def run_prior(config, vqgan, tmp=None, **kw):
     x, _, text = data()
     cm = prior_config(vqgan, text.dim, config.variant, **PRIOR_SIZES)
-    return train_prior(config, vqgan, x, text, cm, params_hash=HASH, checkpoint_dir=tmp, progress=False, **kw)
+    return train_prior(config, vqgan, cm, PhaseData(x, text), params_hash=HASH, checkpoint_dir=tmp, progress=False,
+                       **kw)
 
 
 def test_prior_trains_and_loss_decreases(trained_vqgan, tmp_path):
@@ -283,7 +285,8 @@ def test_prior_variant_decides_alignment(trained_vqgan):
     x = data()[0]
     wrong = prior_config(trained_vqgan, 12, "full", **PRIOR_SIZES)
     with pytest.raises(TrainError, match="use_alignment"):
-        train_prior(pcfg(variant="no_transformer"), trained_vqgan, x, text, wrong, params_hash=HASH, progress=False)
+        train_prior(pcfg(variant="no_transformer"), trained_vqgan, wrong, PhaseData(x, text), params_hash=HASH,
+                    progress=False)
     with pytest.raises(TrainError, match="decided by"):
         prior_config(trained_vqgan, 12, "full", streams=())
 
@@ -321,8 +324,8 @@ def test_text_encoder_finetunes_with_the_prior_and_is_restored(trained_vqgan, tm
         enc = TextEncoder(bert_dir, freeze=False, max_tokens=16)
         text = FineTunedTextFeatures(enc, captions)
         cm = prior_config(trained_vqgan, text.dim, "no_clip", **PRIOR_SIZES)
-        return enc, train_prior(config, trained_vqgan, x, text, cm, params_hash=HASH, checkpoint_dir=folder,
-                                progress=False, finetune_lr=1e-3, **kw)
+        return enc, train_prior(config, trained_vqgan, cm, PhaseData(x, text), params_hash=HASH,
+                                checkpoint_dir=folder, progress=False, finetune_lr=1e-3, **kw)
 
     before = TextEncoder(bert_dir, freeze=True)
     enc, result = run(tmp_path / "a")
@@ -335,8 +338,9 @@ def test_text_encoder_finetunes_with_the_prior_and_is_restored(trained_vqgan, tm
     gen = Generator.from_checkpoint(result.checkpoint, text_encoder_path=bert_dir)
     assert same_state(gen.text_encoder.bert, enc.bert)
     with pytest.raises(TrainError, match="finetune_lr"):
-        train_prior(config, trained_vqgan, x, FineTunedTextFeatures(TextEncoder(bert_dir, freeze=False), captions),
-                    prior_config(trained_vqgan, 12, "no_clip", **PRIOR_SIZES), params_hash=HASH, progress=False)
+        train_prior(config, trained_vqgan, prior_config(trained_vqgan, 12, "no_clip", **PRIOR_SIZES),
+                    PhaseData(x, FineTunedTextFeatures(TextEncoder(bert_dir, freeze=False), captions)),
+                    params_hash=HASH, progress=False)
     with pytest.raises(TrainError, match="freeze=False"):
         FineTunedTextFeatures(before, captions)
 

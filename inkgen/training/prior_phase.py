@@ -28,7 +28,7 @@ from inkgen.training.checkpoint import (CheckpointError, checkpoint_path, load_c
 from inkgen.training.config import (PriorRun, TrainError, autocast, execution, grad_scaler, lr_factor,
                                     resolve_device, set_lr, uses_alignment)
 from inkgen.training.convergence import convergence_epoch
-from inkgen.training.features import FineTunedTextFeatures, TextFeatures
+from inkgen.training.features import FineTunedTextFeatures, PhaseData, TextFeatures
 from inkgen.training.loop import LoopState, run_epochs
 from inkgen.training.vqgan_phase import TrainResult, _check_images, _fork_rng
 
@@ -95,25 +95,25 @@ def evaluate_prior(model: TextToCodes, codes: list[torch.Tensor], text: TextFeat
     return total / count
 
 
-def train_prior(config: PriorRun, vqgan: VQGAN, images: torch.Tensor, text: TextFeatures,
-                cross_modal_config: CrossModalConfig, *, params_hash: str,
-                val_images: torch.Tensor | None = None, val_text: TextFeatures | None = None,
-                checkpoint_dir: str | Path | None = None, resume: bool = False,
-                stop_after_steps: int | None = None, on_epoch: Callable[[dict[str, Any]], None] | None = None,
-                progress: bool = True, meta: dict[str, Any] | None = None,
-                finetune_lr: float | None = None) -> TrainResult:
-    """Train ``TextToCodes`` on the codes of ``images`` under the frozen ``vqgan`` (phase 2).
+def train_prior(config: PriorRun, vqgan: VQGAN, cross_modal_config: CrossModalConfig, data: PhaseData, *,
+                params_hash: str, finetune_lr: float | None = None, checkpoint_dir: str | Path | None = None,
+                resume: bool = False, stop_after_steps: int | None = None,
+                on_epoch: Callable[[dict[str, Any]], None] | None = None, progress: bool = True,
+                meta: dict[str, Any] | None = None) -> TrainResult:
+    """Train ``TextToCodes`` on the codes of ``data.images`` under the frozen ``vqgan`` (phase 2) as the run
+    ``config`` says.
 
-    ``text``: the training captions' BERT features; validation (``val_images`` + ``val_text``) defaults
-    to the training data. ``checkpoint_dir``: ``prior-last.pt`` every ``checkpoint_every`` steps and at
+    ``data.text``: the training captions' BERT features; validation (``data.val_images`` +
+    ``data.val_text``) defaults to the training data. ``checkpoint_dir``: ``prior-last.pt`` every ``checkpoint_every`` steps and at
     the end (with the VQGAN's weights and config); ``resume=True`` continues from it. ``meta``: JSON-able
     facts stored in the checkpoint as they are (e.g. which text encoder made ``text``).
 
-    ``text`` may be :class:`FineTunedTextFeatures`: the BERT is then trained along (at ``finetune_lr``),
+    ``data.text`` may be :class:`FineTunedTextFeatures`: the BERT is then trained along (at ``finetune_lr``),
     its weights saved in the checkpoint (``text_encoder_state``) and restored on resume and by generation.
     ``config.snapshots``: also keep the prior's weights after every epoch (``prior-epoch-NNN.pt``, see
     :func:`load_snapshot`), so that generation can be shown as training went on.
     """
+    images, text, val_images, val_text = data.images, data.text, data.val_images, data.val_text
     res = vqgan.config.resolution
     _check_images(images, res, "training images")
     if val_images is None:

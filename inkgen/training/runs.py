@@ -31,7 +31,7 @@ from inkgen.training.checkpoint import branch_path
 from inkgen.settings import RunSettings
 from inkgen.training.config import PriorRun, TrainError, VQGANRun, effective_lambda
 from inkgen.training.distributed import is_main
-from inkgen.training.features import FineTunedTextFeatures, TextFeatures, load_text_features
+from inkgen.training.features import FineTunedTextFeatures, PhaseData, TextFeatures, load_text_features
 from inkgen.training.prior_phase import load_trained, prior_config, train_prior
 from inkgen.training.vqgan_phase import TrainResult, train_vqgan
 
@@ -234,9 +234,10 @@ def fit_vqgan(params: Params, variant: str, seed: int, root: Path, data: StageDa
     twin = branch_source(params, variant)
     on_epoch, close = live_logger(layout.live_dir("vqgan", variant, seed) if is_main() else None)
     try:
-        return train_vqgan(config, vqgan_config(params, variant, data.encoder.dim), data.train.as_float_tensor(),
-                           data.train.captions, params_hash=params_hash(params, "vqgan"), text=data.train_text,
-                           clip=clip, val_images=data.val.as_float_tensor(), val_text=data.val_text,
+        phase_data = PhaseData(data.train.as_float_tensor(), data.train_text, data.train.captions,
+                               val_images=data.val.as_float_tensor(), val_text=data.val_text)
+        return train_vqgan(config, vqgan_config(params, variant, data.encoder.dim), phase_data,
+                           params_hash=params_hash(params, "vqgan"), clip=clip,
                            checkpoint_dir=layout.vqgan_checkpoint(variant, seed).parent, resume=True,
                            branch_at=branches_at(params, variant),
                            branch_from=branch_path(layout.vqgan_checkpoint(twin, seed).parent) if twin else None,
@@ -259,10 +260,12 @@ def fit_prior(params: Params, variant: str, seed: int, root: Path, data: StageDa
         val_text = FineTunedTextFeatures(data.encoder, data.val.captions)
     on_epoch, close = live_logger(layout.live_dir("train", variant, seed) if is_main() else None)
     try:
-        return train_prior(prior_run(params, variant, seed), vqgan, data.train.as_float_tensor(), train_text,
+        phase_data = PhaseData(data.train.as_float_tensor(), train_text, val_images=data.val.as_float_tensor(),
+                               val_text=val_text)
+        return train_prior(prior_run(params, variant, seed), vqgan,
                            prior_config(vqgan, data.encoder.dim, variant, **dataclasses.asdict(params.model.prior)),
-                           params_hash=params_hash(params, "prior"), val_images=data.val.as_float_tensor(),
-                           val_text=val_text, finetune_lr=params.text_encoder.finetune_lr,
+                           phase_data, params_hash=params_hash(params, "prior"),
+                           finetune_lr=params.text_encoder.finetune_lr,
                            checkpoint_dir=layout.prior_checkpoint(variant, seed).parent, resume=True,
                            on_epoch=on_epoch, progress=progress,
                            meta={"text_encoder": text_encoder_record(params, data.encoder), "vqgan_from": owner,
