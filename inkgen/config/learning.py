@@ -79,7 +79,8 @@ class VQGANSizeParams:
     n_embed: int = _range(2, 1_000_000, doc="detail (or single) codebook size")
     n_embed_global: int = _range(2, 1_000_000, doc="global-structure codebook size (eq. 10)")
     global_factor: int = _range(1, 64, doc="pooling of the global view")
-    beta: float = _range(0.0, 10.0, doc="commitment weight inside L_vq (corrected taming loss)")
+    commitment: float = _range(0.0, 10.0, doc="beta inside L_vq, the commitment term's weight (corrected "
+                               "taming loss); not eq. 14's beta, vqgan_train.beta")
     dead_code_steps: int = _range(0, 1_000_000, doc="steps unused before a code is re-initialised; 0 never")
     code_buffer: int = _range(1, 10_000_000)
     attn_gamma_init: float = _range(-10.0, 10.0, doc="gamma of eq. 6 at the start")
