@@ -282,6 +282,21 @@ def test_a_generation_parameter_concerns_phase_2_only(project):
     assert _status(project) == set()
 
 
+@pytest.mark.parametrize("dotted, stages", [
+    # phase 2's section: the priors and the evaluation that reads their histories, never a VQGAN
+    ("prior_train.lr", {f"train@{v}-{s}" for v, s in RUNS} | {"evaluate"}),
+    # phase 1's section: every VQGAN, and every prior (trained on them, hashed with them)
+    ("vqgan_train.eta", {n for n in NOTEBOOKS if n.startswith(("vqgan", "train@"))} | {"evaluate"}),
+])
+def test_a_training_section_reruns_the_phases_that_track_it(project, dotted, stages):
+    section, key = dotted.split(".")
+    old = yaml.safe_load((project / "params.yaml").read_text())[section][key]
+    _set_param(project, dotted, old * 2)
+    assert _status(project) == stages | {"params"}
+    _set_param(project, dotted, old)
+    assert _status(project) == set()
+
+
 def test_changing_a_parameter_reruns_that_stage_and_downstream_only(project):
     # `dvc repro annotate` runs annotate and what it needs, not the training downstream (kept fast here);
     # `dvc status` then names exactly the stages downstream as changed.
