@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--params", default=str(ROOT / "params.yaml"))
     ap.add_argument("--device", default="auto", choices=["auto", "cuda", "cpu", "mps"])
     ap.add_argument("--steps", type=int, default=40, help="training steps per phase (two epochs of half)")
-    ap.add_argument("--batch", type=int, default=0, help="global batch (0: the profile's train.batch_size)")
+    ap.add_argument("--batch", type=int, default=0, help="global batch (0: the profile's vqgan_train.batch_size)")
     ap.add_argument("--latency-runs", type=int, default=20)
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: the profile's train.threads)")
     ap.add_argument("--out", default=str(ROOT / "reports" / "gpu_paper_check.json"))
@@ -57,9 +57,9 @@ def main(argv: list[str] | None = None) -> dict:
     from inkgen.generate import Generator
     from inkgen.models.clip import ClipConfig, build_clip, freeze
     from inkgen.models.text_encoder import TextEncoder
-    from inkgen.training.runs import train_config, vqgan_config
-    from inkgen.training import (autocast_dtype, effective_lambda, encode_captions, prior_config, resolve_device,
-                                 train_prior, train_vqgan)
+    from inkgen.training.runs import prior_run, vqgan_config, vqgan_run
+    from inkgen.training import (PhaseData, autocast_dtype, effective_lambda, encode_captions, prior_config,
+                                 resolve_device, train_prior, train_vqgan)
 
     start = time.perf_counter()
     params = profile_params(args.profile, args.params)
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> dict:
     threads = args.threads or params.train.threads
     torch.set_num_threads(threads)
     encoder = TextEncoder(params.text_encoder.path or "", max_tokens=params.text_encoder.max_tokens)
-    batch = args.batch or params.train.batch_size
+    batch = args.batch or params.vqgan_train.batch_size
     per_epoch = max(1, args.steps // 2)
     n = per_epoch * batch
     res = params.curate.target_size
@@ -76,9 +76,9 @@ def main(argv: list[str] | None = None) -> dict:
     captions = [f"{PROMPT}, study {i}" for i in range(n)]
     text = encode_captions(encoder, captions)
     val = slice(0, min(n, 2 * batch))
-    run = dataclasses.replace(train_config(params, "full"), device=args.device, epochs=2, prior_epochs=2,
-                              batch_size=batch, prior_batch_size=batch, disc_start=0, checkpoint_every=0,
-                              threads=threads)
+    common = {"device": args.device, "epochs": 2, "batch_size": batch, "checkpoint_every": 0, "threads": threads}
+    run = dataclasses.replace(vqgan_run(params, "full"), disc_start=0, **common)
+    prior_settings = dataclasses.replace(prior_run(params, "full"), **common)
     report: dict = {"profile": args.profile, "device": str(device), "torch": torch.__version__,
                     "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor(),
                     "mixed_precision": str(autocast_dtype(device)), "cpu_threads": threads, "resolution": res,
@@ -94,16 +94,17 @@ def main(argv: list[str] | None = None) -> dict:
     if effective_lambda(run) > 0:
         guide = freeze(build_clip(ClipConfig(**dataclasses.asdict(params.clip.model)), seed=params.clip.seed))
     with PeakMemory() as mem:
-        vq = train_vqgan(run, vqgan_config(params, "full", encoder.dim), images, captions, params_hash=args.profile,
-                         text=text, clip=guide, val_images=images[val], val_text=_rows(text, val),
-                         on_epoch=epochs.append, progress=False)
+        data = PhaseData(images, text, captions, val_images=images[val], val_text=_rows(text, val))
+        vq = train_vqgan(run, vqgan_config(params, "full", encoder.dim), data, params_hash=args.profile,
+                         clip=guide, on_epoch=epochs.append, progress=False)
     phases["vqgan"] = _phase(epochs, mem)
     del guide
     epochs = []
     cm = prior_config(vq.model, encoder.dim, "full", **dataclasses.asdict(params.model.prior))
     with PeakMemory() as mem:
-        pr = train_prior(run, vq.model, images, text, cm, params_hash=args.profile, val_images=images[val],
-                         val_text=_rows(text, val), on_epoch=epochs.append, progress=False)
+        pr = train_prior(prior_settings, vq.model, cm, PhaseData(images, text, val_images=images[val],
+                                                                  val_text=_rows(text, val)),
+                         params_hash=args.profile, on_epoch=epochs.append, progress=False)
     phases["prior"] = _phase(epochs, mem)
     report["phases"] = phases
 

@@ -14,9 +14,9 @@ Per variant (sizes and recipe from ``params.yaml``):
 
 * **study loop**: ``inkgen.training.train_vqgan`` with the ``train`` section (eq. 14 with ``L_CLIP`` from
   ``clip_start`` and the GAN from ``disc_start``, learning-rate schedule, per-epoch validation, checkpoints
-  every ``checkpoint_every`` steps into a temporary folder) for ``train.epochs`` (or ``--epochs``) epochs;
-* **plain loop**: the same architecture and seed, L1 + beta L_vq only, Adam(``train.lr``, default betas),
-  batch ``train.batch_size``, no validation or checkpoints, run until it has used the CPU-seconds the study
+  every ``checkpoint_every`` steps into a temporary folder) for ``vqgan_train.epochs`` (or ``--epochs``) epochs;
+* **plain loop**: the same architecture and seed, L1 + beta L_vq only, Adam(``vqgan_train.lr``, default betas),
+  batch ``vqgan_train.batch_size``, no validation or checkpoints, run until it has used the CPU-seconds the study
   loop used (all of them: steps, validation, checkpoints).
 
 Printed per variant and loop: training images/s (wall, steps only), images per CPU-second (everything the
@@ -42,8 +42,8 @@ from PIL import ImageOps  # noqa: E402
 
 from inkgen import config  # noqa: E402
 from inkgen.models.vqgan import VQGAN  # noqa: E402
-from inkgen.training.runs import train_config, vqgan_config  # noqa: E402
-from inkgen.training import TextFeatures, effective_lambda, evaluate_vqgan, train_vqgan  # noqa: E402
+from inkgen.training.runs import vqgan_config, vqgan_run  # noqa: E402
+from inkgen.training import PhaseData, TextFeatures, effective_lambda, evaluate_vqgan, train_vqgan  # noqa: E402
 
 TEXT_DIM = 384  # the embedded MiniLM's width
 
@@ -114,7 +114,7 @@ def plain_loop(vq_cfg, x, text, vx, vtext, *, batch: int, lr: float, beta: float
 
 def study_loop(params, variant: str, x, text, captions, vx, vtext, clip, *, epochs: int | None, threads: int,
                seed: int) -> tuple[dict, object]:
-    cfg = train_config(params, variant)
+    cfg = vqgan_run(params, variant)
     cfg = dataclasses.replace(cfg, threads=threads, seed=seed, **({"epochs": epochs} if epochs else {}))
     vq = vqgan_config(params, variant, text.dim)
     lam = effective_lambda(cfg)
@@ -124,8 +124,8 @@ def study_loop(params, variant: str, x, text, captions, vx, vtext, clip, *, epoc
         clip_text = torch.nn.functional.normalize(torch.randn(len(x), clip.config.embed_dim, generator=g), dim=-1)
     with tempfile.TemporaryDirectory() as tmp:
         c0 = time.process_time()
-        r = train_vqgan(cfg, vq, x, captions, params_hash="bench", text=text, clip=clip if lam > 0 else None,
-                        clip_text=clip_text, val_images=vx, val_text=vtext,
+        r = train_vqgan(cfg, vq, PhaseData(x, text, captions, clip_text, val_images=vx, val_text=vtext),
+                        params_hash="bench", clip=clip if lam > 0 else None,
                         checkpoint_dir=tmp if cfg.checkpoint_every else None, progress=False)
         cpu = time.process_time() - c0
     images = r.steps * min(cfg.batch_size, len(x))
@@ -181,7 +181,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", default=".", help="project root whose data/ and models/ are used when present")
     ap.add_argument("--params", default="params.yaml")
-    ap.add_argument("--epochs", type=int, default=None, help="study-loop epochs (default: train.epochs)")
+    ap.add_argument("--epochs", type=int, default=None, help="study-loop epochs (default: vqgan_train.epochs)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--n", type=int, default=512, help="procedural training images when there is no dataset")

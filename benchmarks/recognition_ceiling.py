@@ -38,14 +38,14 @@ from inkgen.training.runs import load_vqgan, text_encoder  # noqa: E402
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--root", default=".")
-    ap.add_argument("--seed", type=int, default=None, help="training seed (default: the first of train.seeds)")
+    ap.add_argument("--seed", type=int, default=None, help="training seed (default: the first of seeds)")
     ap.add_argument("--variants", nargs="+", default=["full", "vqgan"])
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     root = Path(args.root).resolve()
     params = load(root / "params.yaml")
-    seed = args.seed if args.seed is not None else params.train.seeds[0]
+    seed = args.seed if args.seed is not None else params.seeds[0]
     layout = Layout(params, root)
     test = load_split(layout.manifest, "test", root)
     items = held_out_prompts(test, len(test.rows), params.generate.seed)  # every test item, stratified order

@@ -7,7 +7,7 @@ against training rounds, and shows one prompt painted after 10, 20, 30 and 40 ro
   (``ck["loop"]["history"]``: the VQGAN's loss terms and validation PSNR, the prior's training and
   validation cross-entropy), one long table over variants, so nothing is re-trained to draw a curve.
 - :func:`snapshot_quality`: the prior's weights after every epoch (``prior-epoch-NNN.pt``, kept by
-  ``train.prior_snapshots``) paint the same held-out test captions; the CLIP cosine between caption and
+  ``prior_train.snapshots``) paint the same held-out test captions; the CLIP cosine between caption and
   painting (eq. 13's quantity) and the IS formula on the curation classifier's softmax, per epoch, each
   with its 95% interval. This is a text -> image quality curve measured, not read from a log.
 - :func:`snapshot_images`: one prompt (the paper's Figure 12 text) painted by every snapshot.
@@ -118,7 +118,7 @@ def snapshot_images(generator, snapshots: Sequence[tuple[int, Path]], prompt: st
         epochs.append(epoch)
         images.append(_snapshot_generator(generator, path, params_hash).generate_tensors([prompt], **kwargs))
     if not images:
-        raise FileNotFoundError("no per-epoch prior snapshots (prior-epoch-NNN.pt): set train.prior_snapshots")
+        raise FileNotFoundError("no per-epoch prior snapshots (prior-epoch-NNN.pt): set prior_train.snapshots")
     return epochs, torch.cat(images)
 
 

@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("phase", choices=PHASES)
     parser.add_argument("--params", required=True, help="params file (params.yaml, or the JSON the launcher writes)")
     parser.add_argument("--variant", required=True)
-    parser.add_argument("--seed", type=int, required=True, help="the training seed (one of train.seeds)")
+    parser.add_argument("--seed", type=int, required=True, help="the training seed (one of seeds)")
     parser.add_argument("--root", default=None, help="project root (default: the params file's folder)")
     parser.add_argument("--result", default=None, help="rank 0 writes its result record (JSON) here")
     parser.add_argument("--no-progress", action="store_true")

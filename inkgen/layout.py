@@ -17,11 +17,11 @@ CLIP_FILES = {"guide": "clip.pt", "judge": "clip_judge.pt"}  # the CLIP of eq. 1
 
 
 class LayoutError(ValueError):
-    """A run outside the study's matrix (a seed not in ``train.seeds``, an unknown phase)."""
+    """A run outside the study's matrix (a seed not in ``seeds``, an unknown phase)."""
 
 
 class Layout:
-    """The study's files under ``root`` for ``params`` (only ``paths`` and ``train.seeds`` are read)."""
+    """The study's files under ``root`` for ``params`` (only ``paths`` and ``seeds`` are read)."""
 
     def __init__(self, params: Any, root: str | Path = ".") -> None:
         self.params, self.root = params, Path(root)
@@ -69,8 +69,8 @@ class Layout:
         return self.models / "text_features.pt"
 
     def seed_dir(self, seed: int) -> str:
-        if seed not in self.params.train.seeds:
-            raise LayoutError(f"seed {seed!r} is not one of train.seeds {list(self.params.train.seeds)}")
+        if seed not in self.params.seeds:
+            raise LayoutError(f"seed {seed!r} is not one of seeds {list(self.params.seeds)}")
         return f"seed-{int(seed)}"
 
     def vqgan_checkpoint(self, variant: str, seed: int) -> Path:
@@ -88,7 +88,7 @@ class Layout:
     def default_checkpoint(self) -> Path:
         """The study's full model, what ``inkgen generate`` paints with unless ``--checkpoint`` says otherwise:
         the full variant's checkpoint of the first training seed."""
-        return self.models / "train" / "full" / f"seed-{int(list(self.params.train.seeds)[0])}" / "prior-last.pt"
+        return self.models / "train" / "full" / f"seed-{int(list(self.params.seeds)[0])}" / "prior-last.pt"
 
     # ---------------------------------------------------------------------------- reports
     @property

@@ -36,8 +36,8 @@ from inkgen.models.clip import ClipConfig, build_clip, freeze
 from inkgen.models.clip_train import train_clip
 from inkgen.models.cross_modal import TextToCodes
 from inkgen.models.vqgan import VQGAN, VQGANLoss
-from inkgen.training import TextFeatures, effective_lambda, prior_config, train_prior, train_vqgan
-from inkgen.training.runs import train_config, vqgan_config
+from inkgen.training import PhaseData, TextFeatures, effective_lambda, prior_config, train_prior, train_vqgan
+from inkgen.training.runs import prior_run, vqgan_config, vqgan_run
 
 PAPER_PARAMETERS = 89_000_000          # section 3.3: the complete model
 PAPER_PARAMETERS_NO_CLIP = 72_000_000  # section 3.3: without CLIP
@@ -63,10 +63,10 @@ def build_models(params: config.Params, text_dim: int, variant: str = "full") ->
     """Every model of the study at ``params``' sizes, freshly initialised: ``vqgan``, ``discriminator``,
     ``prior``, ``clip``, ``classifier``."""
     vq_cfg = vqgan_config(params, variant, text_dim)
-    vqgan = VQGAN(vq_cfg, seed=params.train.seeds[0])
+    vqgan = VQGAN(vq_cfg, seed=params.seeds[0])
     prior = TextToCodes(prior_config(vqgan, text_dim, variant, **dataclasses.asdict(params.model.prior)))
     clf = params.curate.classifier
-    return {"vqgan": vqgan, "vqgan_plain": VQGAN(vqgan_config(params, "vqgan", text_dim), seed=params.train.seeds[0]),
+    return {"vqgan": vqgan, "vqgan_plain": VQGAN(vqgan_config(params, "vqgan", text_dim), seed=params.seeds[0]),
             "discriminator": VQGANLoss(vq_cfg).discriminator, "prior": prior,
             "clip": build_clip(ClipConfig(**dataclasses.asdict(params.clip.model)), seed=params.clip.seed),
             "classifier": build_classifier(clf.arch, clf.input_size, seed=clf.seed)}
@@ -157,9 +157,9 @@ def train_steps(params: config.Params, text_dim: int, *, batch: int = 2, steps: 
     n = batch * steps
     res = params.curate.target_size
     # one epoch of `steps` steps at batch `batch`, GAN and checkpointing on from the first step
-    run = dataclasses.replace(train_config(params, variant), epochs=1, prior_epochs=1, batch_size=batch,
-                              prior_batch_size=batch, disc_start=0, checkpoint_every=0,
-                              **({"device": device} if device else {}))
+    common = {"epochs": 1, "batch_size": batch, "checkpoint_every": 0, **({"device": device} if device else {})}
+    run = dataclasses.replace(vqgan_run(params, variant), disc_start=0, **common)
+    prior = dataclasses.replace(prior_run(params, variant), **common)
     out: dict[str, dict[str, Any]] = {}
 
     def measure(name: str, fn: Callable[[], float]) -> None:
@@ -185,7 +185,7 @@ def train_steps(params: config.Params, text_dim: int, *, batch: int = 2, steps: 
         guide = freeze(build_clip(clip_cfg, seed=0)) if effective_lambda(run) > 0 else None
 
         def vqgan() -> float:
-            r = train_vqgan(run, vq_cfg, x, captions, params_hash="paper-shapes", text=text, clip=guide,
+            r = train_vqgan(run, vq_cfg, PhaseData(x, text, captions), params_hash="paper-shapes", clip=guide,
                             progress=False)
             trained["vqgan"] = r.model
             return r.images_per_second
@@ -193,8 +193,9 @@ def train_steps(params: config.Params, text_dim: int, *, batch: int = 2, steps: 
     if "prior" in only:
         frozen = trained.get("vqgan") or VQGAN(vq_cfg, seed=0)
         sizes = dataclasses.asdict(params.model.prior)
-        measure("prior", lambda: train_prior(run, frozen, x, text, prior_config(frozen, text_dim, variant, **sizes),
-                                             params_hash="paper-shapes", progress=False).images_per_second)
+        measure("prior", lambda: train_prior(prior, frozen, prior_config(frozen, text_dim, variant, **sizes),
+                                             PhaseData(x, text), params_hash="paper-shapes",
+                                             progress=False).images_per_second)
     if max(2, batch) > batch:  # CLIP and the classifier: 2 images per batch at least
         x, captions = _images(2 * steps, res, 0), [f"a landscape painting number {i}" for i in range(2 * steps)]
     if "clip" in only:

@@ -91,25 +91,41 @@ def check_fields(obj: Any, prefix: str, error: type[Exception] = SettingError) -
 
 
 @dataclass(frozen=True)
-class TrainSettings:
-    """Every value of a training run but the variant and the seed: ``inkgen.training.TrainConfig`` adds
-    those two, ``inkgen.config``'s ``train`` section (``TrainParams``) the seeds list and the process count.
-    Eq. 14: ``L_total = L_recon + beta * L_vq + eta * L_GAN + lambda * L_CLIP``."""
+class RunSettings:
+    """Where and how a training run executes, shared by both phases (params.yaml ``train``; ``inkgen.config``
+    adds the process count, dvc.yaml's matrix the seeds)."""
 
     device: Literal["auto", "cpu", "cuda", "mps"] = setting()
     threads: int = setting(1, 256)
+    checkpoint_every: int = setting(0, 10_000_000, doc="steps between checkpoints; 0: only at the end")
+
+
+@dataclass(frozen=True)
+class VQGANTrainSettings:
+    """Phase 1, the VQGAN (params.yaml ``vqgan_train``). Eq. 14:
+    ``L_total = L_recon + beta * L_vq + eta * L_GAN + lambda * L_CLIP``."""
+
     epochs: int = setting(1, 100_000)
     batch_size: int = setting(1, 65_536, doc="the global batch, split over the nproc processes")
     lr: float = setting(1e-8, 1.0, doc="the learning rate of the global batch (nproc does not change it)")
+    lr_schedule: Literal["constant", "cosine"] = setting()
     beta: float = setting(0.0, 100.0, doc="eq. 14 weight of L_vq")
     eta: float = setting(0.0, 100.0, doc="eq. 14 weight of L_GAN (times the adaptive weight)")
     lambda_clip: float = setting(0.0, 100.0, doc="eq. 14 weight of L_CLIP (0 for no_clip and vqgan)")
     disc_start: int = setting(0, 10_000_000)
     clip_start: int = setting(0, 10_000_000, doc="step from which L_CLIP (eq. 13) joins eq. 14")
-    lr_schedule: Literal["constant", "cosine"] = setting()
-    prior_epochs: int = setting(1, 100_000)
-    prior_batch_size: int = setting(1, 65_536, doc="the global batch of phase 2")
-    prior_lr: float = setting(1e-8, 1.0)
-    checkpoint_every: int = setting(0, 10_000_000)
     convergence_window: int = setting(1, 1000)
     convergence_min_rel_improvement: float = setting(0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class PriorTrainSettings:
+    """Phase 2, the prior: the text -> codes Transformer stacked decoder of eq. 11 (params.yaml ``prior_train``)."""
+
+    epochs: int = setting(1, 100_000)
+    batch_size: int = setting(1, 65_536, doc="the global batch of phase 2")
+    lr: float = setting(1e-8, 1.0)
+    lr_schedule: Literal["constant", "cosine"] = setting()
+    convergence_window: int = setting(1, 1000)
+    convergence_min_rel_improvement: float = setting(0.0, 1.0)
+    snapshots: bool = setting(doc="keep the prior's weights after every epoch (Figure 12)")

@@ -21,9 +21,9 @@ from pathlib import Path
 import torch
 
 from inkgen.models.vqgan import VQGANConfig
-from inkgen.training import distributed, prior_config, prior_phase, train_prior, train_vqgan, vqgan_phase
+from inkgen.training import PhaseData, distributed, prior_config, prior_phase, train_prior, train_vqgan, vqgan_phase
 
-from test_train import cfg, data
+from test_train import cfg, data, pcfg
 from tiny_models import HASH, TINY
 from inkgen import variants
 
@@ -32,10 +32,15 @@ PRIOR = dict(d_model=16, n_layers=1, n_heads=2, dropout=0.0, mlp_ratio=2)
 
 
 def config(**kw):
-    """The run shared by test_distributed.py's single-process reference (global batch = batch_size)."""
-    base = dict(variant="full", lambda_clip=0.0, disc_start=10_000, epochs=2, prior_epochs=2,
-                batch_size=GLOBAL_BATCH, prior_batch_size=GLOBAL_BATCH, checkpoint_every=1, threads=1)
+    """The phase-1 run shared by test_distributed.py's single-process reference (global batch = batch_size)."""
+    base = dict(variant="full", lambda_clip=0.0, disc_start=10_000, epochs=2, batch_size=GLOBAL_BATCH,
+                checkpoint_every=1, threads=1)
     return cfg(**{**base, **kw})
+
+
+def prior_run(**kw):
+    """The phase-2 run of the same reference."""
+    return pcfg(**{**dict(variant="full", epochs=2, batch_size=GLOBAL_BATCH, checkpoint_every=1, threads=1), **kw})
 
 
 def vq_config() -> VQGANConfig:
@@ -55,18 +60,18 @@ def main(out: Path) -> None:
     vqgan_phase.save_checkpoint = prior_phase.save_checkpoint = recording
     x, captions, text = data(N_IMAGES)
     try:
-        plain = train_vqgan(config(), vq_config(), x, captions, params_hash=HASH, text=text,
+        plain = train_vqgan(config(), vq_config(), PhaseData(x, text, captions), params_hash=HASH,
                             checkpoint_dir=out / "plain", progress=False)
-        prior = train_prior(config(), plain.model, x, text, prior_config(plain.model, text.dim, "full", **PRIOR),
-                            params_hash=HASH, checkpoint_dir=out / "plain", progress=False)
+        prior = train_prior(prior_run(), plain.model, prior_config(plain.model, text.dim, "full", **PRIOR),
+                            PhaseData(x, text), params_hash=HASH, checkpoint_dir=out / "plain", progress=False)
         torch.distributed.barrier()  # a finished run's last checkpoint is on disk before anyone reads it
-        cut = train_vqgan(config(), vq_config(), x, captions, params_hash=HASH, text=text,
+        cut = train_vqgan(config(), vq_config(), PhaseData(x, text, captions), params_hash=HASH,
                           checkpoint_dir=out / "resumed", progress=False, stop_after_steps=3)
         torch.distributed.barrier()  # as after a real interruption: rank 0 saved step 3 before the relaunch
-        resumed = train_vqgan(config(), vq_config(), x, captions, params_hash=HASH, text=text,
+        resumed = train_vqgan(config(), vq_config(), PhaseData(x, text, captions), params_hash=HASH,
                               checkpoint_dir=out / "resumed", resume=True, progress=False)
-        gan = train_vqgan(config(disc_start=0, epochs=1), vq_config(), x, captions, params_hash=HASH, text=text,
-                          progress=False)
+        gan = train_vqgan(config(disc_start=0, epochs=1), vq_config(), PhaseData(x, text, captions),
+                          params_hash=HASH, progress=False)
         torch.save({"world": w.size, "plain": plain.model.state_dict(), "prior": prior.model.state_dict(),
                     "cut_steps": cut.steps, "cut_complete": cut.complete, "resumed": resumed.model.state_dict(),
                     "gan": gan.model.state_dict(), "history": plain.history, "prior_history": prior.history,

@@ -18,9 +18,10 @@ from inkgen import config
 from inkgen.launch import LaunchError, load_result, params_to_raw, torchrun
 from inkgen.models.cross_modal import TextToCodes
 from inkgen.models.vqgan import VQGAN
-from inkgen.training import distributed, prior_config, train_prior, train_vqgan
+from inkgen.training import PhaseData, distributed, prior_config, train_prior, train_vqgan
+from inkgen.training.runs import vqgan_run
 
-from ddp_worker import N_IMAGES, PRIOR, config as run_config, data, vq_config
+from ddp_worker import N_IMAGES, PRIOR, config as run_config, data, prior_run, vq_config
 from tiny_models import HASH
 
 TESTS = Path(__file__).resolve().parent
@@ -41,9 +42,9 @@ def ddp(tmp_path_factory):
 def single():
     """The same runs in this one process, with the global batch of 8 in one piece."""
     x, captions, text = data(N_IMAGES)
-    vq = train_vqgan(run_config(), vq_config(), x, captions, params_hash=HASH, text=text, progress=False)
+    vq = train_vqgan(run_config(), vq_config(), PhaseData(x, text, captions), params_hash=HASH, progress=False)
     prior_cfg = prior_config(vq.model, text.dim, "full", **PRIOR)
-    prior = train_prior(run_config(), vq.model, x, text, prior_cfg, params_hash=HASH, progress=False)
+    prior = train_prior(prior_run(), vq.model, prior_cfg, PhaseData(x, text), params_hash=HASH, progress=False)
     torch.manual_seed(run_config().seed)  # as train_prior builds its model
     return {"plain": vq, "prior": prior, "init_plain": VQGAN(vq_config(), seed=run_config().seed).state_dict(),
             "init_prior": TextToCodes(prior_cfg).state_dict()}
@@ -120,10 +121,10 @@ def test_shards_split_the_global_batch_in_order():
 
 def test_nproc_is_a_param_with_a_global_batch(raw_params):
     params = config.parse(raw_params)
-    assert params.train.nproc == 1 and "nproc" not in params.train.run_config("full", params.train.seeds[0])  # not a TrainConfig field
+    assert params.train.nproc == 1 and "nproc" not in vqgan_run(params, "full").to_dict()  # not a run config field
     assert config.parse(params_to_raw(params)) == params  # what the launcher hands the workers
-    batch = raw_params["train"]["batch_size"]
+    batch = raw_params["vqgan_train"]["batch_size"]
     assert batch % 3, "the test needs a global batch that 3 processes cannot share"
     raw_params["train"].update(nproc=3)
-    with pytest.raises(config.ParamsError, match=rf"train.batch_size: {batch} is the global batch .*nproc = 3"):
+    with pytest.raises(config.ParamsError, match=rf"vqgan_train.batch_size: {batch} is the global batch .*nproc = 3"):
         config.parse(raw_params)

@@ -21,7 +21,9 @@ NOTEBOOK_STAGES = sorted(n for n in STAGES if n != "params")
 # what stages write (a dependency on one is checked by DVC, not here)
 OUTPUTS = {o if isinstance(o, str) else next(iter(o)) for s in STAGES.values() for o in s.get("outs", [])}
 # the params section(s) a stage is about, when its name is not one
-SECTIONS = {"params": (), "vqgan": ("model.vqgan", "train.epochs"), "vqgan_guided": ("model.vqgan", "train.epochs"), "train": ("model", "train.prior_epochs", "generate"),
+SECTIONS = {"params": (), "vqgan": ("model.vqgan", "train", "vqgan_train"),
+            "vqgan_guided": ("model.vqgan", "train", "vqgan_train"),
+            "train": ("model", "train", "vqgan_train", "prior_train", "generate"),
             "evaluate": ("evaluate", "generate"), "instructions": ("instructions", "generate"),
             "study": ("paths.metrics",), "text_features": ("text_encoder",)}
 
@@ -155,8 +157,8 @@ def test_training_stages_cover_every_variant_and_share_vqgans_as_the_library_say
     twins = {v: branch_source(params, v) for v in runs["vqgan_guided"]}
     assert all(twins.values()) and not any(branch_source(params, v) for v in runs["vqgan"])
     assert {f"${{paths.models}}/vqgan/{t}/seed-${{item.seed}}" for t in twins.values()} <= set(_deps(DVC_YAML["vqgan_guided"]))
-    # the same seeds for every variant and both phases: one list, params train.seeds
-    assert train["seed"] == vqgan["seed"] == guided["seed"] == "${train.seeds}"
+    # the same seeds for every variant and both phases: one list, params seeds
+    assert train["seed"] == vqgan["seed"] == guided["seed"] == "${seeds}"
     vq_deps = [d for d in _deps(DVC_YAML["train"]) if d.startswith("${paths.models}/vqgan/")]
     assert sorted(vq_deps) == sorted(f"${{paths.models}}/vqgan/{v}/seed-${{item.seed}}" for v in set(owners.values()))
 
@@ -170,7 +172,7 @@ def test_dvc_generates_one_stage_per_variant_and_seed():
                             capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert listed.returncode == 0, listed.stderr[-2000:]
     names = set(listed.stdout.split())
-    seeds = params.train.seeds
+    seeds = params.seeds
     assert {f"train@{v}-{s}" for v in VARIANTS for s in seeds} <= names
     phase1 = {f"vqgan_guided@{v}-{s}" if branch_source(params, v) else f"vqgan@{v}-{s}"
               for v in {vqgan_owner(params, v) for v in VARIANTS} for s in seeds}
@@ -180,13 +182,25 @@ def test_dvc_generates_one_stage_per_variant_and_seed():
 
 
 def test_training_stages_track_exactly_what_their_checkpoints_hash():
-    from inkgen.training.runs import PHASE1_PARAMS, PHASE2_PARAMS
+    """The params of each phase are declared once (inkgen.training.runs.PHASE_PARAMS); dvc.yaml's training
+    stages list the same, whole sections, and no stage lists single keys of a training section."""
+    from inkgen.training.runs import PHASE_PARAMS
 
-    for stage, keys in (("vqgan", PHASE1_PARAMS), ("vqgan_guided", PHASE1_PARAMS), ("train", PHASE2_PARAMS)):
-        tracked = {p for p in STAGES[stage]["params"] if not p.startswith("paths.")}
-        assert set(keys) <= tracked, f"{stage}: dvc.yaml does not track {sorted(set(keys) - tracked)}"
-        extra = tracked - set(keys) - {"generate"}
-        assert not extra, f"{stage}: tracks {sorted(extra)}, which its checkpoint's params hash ignores"
+    for stage, phase in (("vqgan", "vqgan"), ("vqgan_guided", "vqgan"), ("train", "prior")):
+        tracked = [p for p in STAGES[stage]["params"] if not p.startswith("paths.")]
+        want = [*PHASE_PARAMS[phase], *(("generate",) if stage == "train" else ())]  # generation: after training
+        assert sorted(tracked) == sorted(want), f"{stage}: dvc.yaml tracks {tracked}, its checkpoint hashes {want}"
+    for name, stage in STAGES.items():
+        parts = [p for p in stage.get("params", []) if isinstance(p, str)
+                 and p.split(".")[0] in ("train", "vqgan_train", "prior_train") and "." in p]
+        assert not parts, f"{name}: tracks single keys {parts} of a training section; track the whole section"
+
+
+def test_phase_2_sections_are_not_phase_1_dependencies():
+    """A phase-2-only value (prior_train, model.prior) never re-runs a VQGAN stage, nor does a new seed."""
+    for stage in ("vqgan", "vqgan_guided"):
+        tracked = set(STAGES[stage]["params"])
+        assert not tracked & {"prior_train", "model", "model.prior", "seeds", "generate"}, stage
 
 
 def test_training_stages_declare_the_governance_code_of_their_copyright_screen_and_not_the_guardrails():

@@ -305,7 +305,7 @@ def study(tmp_path_factory, repo_root):
     raw = yaml.safe_load((repo_root / "params.yaml").read_text(encoding="utf-8"))
     raw = config.apply_overrides(raw, raw["profiles"]["smoke"], "profiles.smoke")
     raw["text_encoder"].update(path=str(bert), max_tokens=16)
-    raw["train"]["seeds"] = [11, 12]
+    raw["seeds"] = [11, 12]
     raw["evaluate"].update(n_images=0, snapshot_prompts=2, figure12_prompt="a red plum blossom painting",
                            n_resamples=50, set_resamples=10, timing_warmup=0, timing_runs=2, threads=1)
     raw["evaluate"]["expert"].update(n_generated=2, n_authentic=2, display_size=32)
@@ -341,7 +341,7 @@ def study(tmp_path_factory, repo_root):
     enc = TextEncoder(bert, freeze=True, max_tokens=16)
     x = (torch.rand(8, 3, 16, 16, generator=g) * 2 - 1)
     captions = [r["caption"] for r in rows[:8]]
-    for seed in params.train.seeds:
+    for seed in params.seeds:
         train_tiny_generator(root / f"run{seed}", enc, x, captions, prior_epochs=2, snapshots=True, seed=seed,
                              vqgan_hash=params_hash(params, "vqgan"), prior_hash=params_hash(params, "prior"))
         ck = root / f"run{seed}" / "ck"

@@ -28,7 +28,7 @@ DATA_STAGES = ("collect", "curate", "annotate", "clip")
 VARIANTS = NAMES  # full, no_clip, no_transformer, vqgan_clip, vqgan
 VQGAN_OWNERS = tuple(dict.fromkeys(vqgan_owner(v) for v in NAMES))  # full, no_clip, vqgan_clip, vqgan
 # the smoke profile's training seeds: at least two, so that the (variant x seed) matrix is exercised
-SEEDS = tuple(yaml.safe_load((ROOT / "params.yaml").read_text())["profiles"]["smoke"]["train.seeds"])
+SEEDS = tuple(yaml.safe_load((ROOT / "params.yaml").read_text())["profiles"]["smoke"]["seeds"])
 RUNS = [(v, s) for v in VARIANTS for s in SEEDS]
 # stage -> its executed notebook under reports/notebooks/
 NOTEBOOKS = {**{name: f"{i:02d}_{name}" for i, name in enumerate(DATA_STAGES, 1)},
@@ -279,6 +279,21 @@ def test_a_generation_parameter_concerns_phase_2_only(project):
     # governance paints its governed images with the same sampling settings; stage `params` checks every value
     assert _status(project) == USES_GENERATE | {"governance", "params"}
     _set_param(project, "generate.temperature", old)
+    assert _status(project) == set()
+
+
+@pytest.mark.parametrize("dotted, stages", [
+    # phase 2's section: the priors and the evaluation that reads their histories, never a VQGAN
+    ("prior_train.lr", {f"train@{v}-{s}" for v, s in RUNS} | {"evaluate"}),
+    # phase 1's section: every VQGAN, and every prior (trained on them, hashed with them)
+    ("vqgan_train.eta", {n for n in NOTEBOOKS if n.startswith(("vqgan", "train@"))} | {"evaluate"}),
+])
+def test_a_training_section_reruns_the_phases_that_track_it(project, dotted, stages):
+    section, key = dotted.split(".")
+    old = yaml.safe_load((project / "params.yaml").read_text())[section][key]
+    _set_param(project, dotted, old * 2)
+    assert _status(project) == stages | {"params"}
+    _set_param(project, dotted, old)
     assert _status(project) == set()
 
 

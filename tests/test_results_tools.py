@@ -105,10 +105,10 @@ def test_progress_outside_a_kernel_goes_to_stderr_in_lines(monkeypatch):
 
 def test_default_checkpoint_follows_the_seed_matrix():
     params = config.load(ROOT / "params.yaml")
-    seeds = getattr(params.train, "seeds", None)
+    seeds = params.seeds
     path = default_checkpoint(params, "/p")
     expected = Path("/p") / params.paths.models / "train" / "full"
-    assert path == (expected / f"seed-{list(seeds)[0]}" if seeds else expected) / "prior-last.pt"
+    assert path == expected / f"seed-{list(seeds)[0]}" / "prior-last.pt"
 
 
 def test_headline_keys_are_short_and_count_verdicts(tmp_path):

@@ -13,7 +13,7 @@ from inkgen.models.clip import build_clip, freeze
 from inkgen.models.cross_modal import TextToCodes
 from inkgen.models.vqgan import VQGAN, VQGANConfig, VQGANLoss
 from inkgen.training.checkpoint import branch_path
-from inkgen.training import (CheckpointError, TextFeatures, TrainConfig, TrainError, checkpoint_path,
+from inkgen.training import (CheckpointError, PhaseData, PriorRun, TextFeatures, TrainError, VQGANRun, checkpoint_path,
                           clip_text_features, convergence_epoch, effective_lambda, epoch_order, file_sha256,
                           generator_objective, load_trained, prior_config, resolve_device, smoothed,
                           train_prior, train_vqgan)
@@ -26,12 +26,19 @@ COLOURS = ["red", "green", "blue", "black"]
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def cfg(**kw) -> TrainConfig:
-    base = dict(variant="full", seed=0, device="cpu", threads=1, epochs=2, batch_size=4, lr=2e-3, beta=1.0,
-                eta=0.5, lambda_clip=0.5, disc_start=2, clip_start=0, lr_schedule="constant", prior_epochs=2,
-                prior_batch_size=4, prior_lr=3e-3, checkpoint_every=2, convergence_window=1,
-                convergence_min_rel_improvement=0.01)
-    return TrainConfig(**{**base, **kw})
+RUN = dict(variant="full", seed=0, device="cpu", threads=1, checkpoint_every=2)
+
+
+def cfg(**kw) -> VQGANRun:
+    base = dict(RUN, epochs=2, batch_size=4, lr=2e-3, beta=1.0, eta=0.5, lambda_clip=0.5, disc_start=2, clip_start=0,
+                lr_schedule="constant", convergence_window=1, convergence_min_rel_improvement=0.01)
+    return VQGANRun(**{**base, **kw})
+
+
+def pcfg(**kw) -> PriorRun:
+    base = dict(RUN, epochs=2, batch_size=4, lr=3e-3, lr_schedule="constant", convergence_window=1,
+                convergence_min_rel_improvement=0.01, snapshots=False)
+    return PriorRun(**{**base, **kw})
 
 
 def data(n: int = 8, seed: int = 0):
@@ -54,8 +61,9 @@ def clip():
 
 def run_vqgan(config, tmp=None, clip=None, **kw):
     x, captions, text = data()
-    return train_vqgan(config, VQGANConfig.with_flags(variants.variant(config.variant).vqgan, **TINY), x, captions, params_hash=HASH,
-                       text=text, clip=clip, checkpoint_dir=tmp, progress=False, **kw)
+    return train_vqgan(config, VQGANConfig.with_flags(variants.variant(config.variant).vqgan, **TINY),
+                       PhaseData(x, text, captions), params_hash=HASH, clip=clip, checkpoint_dir=tmp, progress=False,
+                       **kw)
 
 
 def same_state(a: torch.nn.Module, b: torch.nn.Module) -> bool:
@@ -66,15 +74,15 @@ def same_state(a: torch.nn.Module, b: torch.nn.Module) -> bool:
 # ------------------------------------------------------------------------------------------ config
 def test_config_round_trip_and_refusals():
     c = cfg()
-    assert TrainConfig.from_dict(c.to_dict()) == c
+    assert VQGANRun.from_dict(c.to_dict()) == c and PriorRun.from_dict(pcfg().to_dict()) == pcfg()
     with pytest.raises(TrainError, match="unknown keys"):
-        TrainConfig.from_dict({**c.to_dict(), "bogus": 1})
+        VQGANRun.from_dict({**c.to_dict(), "bogus": 1})
     d = c.to_dict()
     del d["lr"]
     with pytest.raises(TrainError, match="missing keys"):
-        TrainConfig.from_dict(d)
+        VQGANRun.from_dict(d)
     with pytest.raises(TypeError):
-        TrainConfig()  # no defaults: every value comes from params
+        VQGANRun()  # no defaults: every value comes from params
     for bad in (dict(variant="nope"), dict(device="tpu"), dict(batch_size=0), dict(lr=-1.0), dict(eta=float("nan"))):
         with pytest.raises(TrainError):
             cfg(**bad)
@@ -220,8 +228,8 @@ def test_corrupt_or_foreign_checkpoint_is_refused(tmp_path, clip):
     x, captions, text = data()
     vcfg = VQGANConfig.with_flags(variants.variant("full").vqgan, **TINY)
     with pytest.raises(CheckpointError, match="params hash") as info:
-        train_vqgan(config, vcfg, x, captions, params_hash="f" * 64, text=text, clip=clip, checkpoint_dir=tmp_path,
-                    resume=True, progress=False)
+        train_vqgan(config, vcfg, PhaseData(x, text, captions), params_hash="f" * 64, clip=clip,
+                    checkpoint_dir=tmp_path, resume=True, progress=False)
     assert str(path) in str(info.value)
     path.write_bytes(path.read_bytes()[:200])
     with pytest.raises(CheckpointError, match="corrupt") as info:
@@ -236,14 +244,14 @@ def test_phase1_input_errors(clip):
     x, captions, text = data()
     vcfg = VQGANConfig.with_flags(variants.variant("full").vqgan, **TINY)
     with pytest.raises(TrainError, match="pooled text"):
-        train_vqgan(cfg(), vcfg, x, captions, params_hash=HASH, clip=clip, progress=False)
+        train_vqgan(cfg(), vcfg, PhaseData(x, captions=captions), params_hash=HASH, clip=clip, progress=False)
     with pytest.raises(TrainError, match="needs a CLIP"):
-        train_vqgan(cfg(), vcfg, x, captions, params_hash=HASH, text=text, progress=False)
+        train_vqgan(cfg(), vcfg, PhaseData(x, text, captions), params_hash=HASH, progress=False)
     with pytest.raises(TrainError, match=r"\(N, 3, 16, 16\)"):
-        train_vqgan(cfg(), vcfg, x[:, :, :8], captions, params_hash=HASH, text=text, clip=clip, progress=False)
+        train_vqgan(cfg(), vcfg, PhaseData(x[:, :, :8], text, captions), params_hash=HASH, clip=clip, progress=False)
     short = TextFeatures(text.tokens[:3], text.mask[:3], text.pooled[:3])
     with pytest.raises(TrainError, match="do not fit"):
-        train_vqgan(cfg(), vcfg, x, captions, params_hash=HASH, text=short, clip=clip, progress=False)
+        train_vqgan(cfg(), vcfg, PhaseData(x, short, captions), params_hash=HASH, clip=clip, progress=False)
 
 
 # ---------------------------------------------------------------------------------------- phase 2
@@ -255,11 +263,12 @@ def trained_vqgan():
 def run_prior(config, vqgan, tmp=None, **kw):
     x, _, text = data()
     cm = prior_config(vqgan, text.dim, config.variant, **PRIOR_SIZES)
-    return train_prior(config, vqgan, x, text, cm, params_hash=HASH, checkpoint_dir=tmp, progress=False, **kw)
+    return train_prior(config, vqgan, cm, PhaseData(x, text), params_hash=HASH, checkpoint_dir=tmp, progress=False,
+                       **kw)
 
 
 def test_prior_trains_and_loss_decreases(trained_vqgan, tmp_path):
-    r = run_prior(cfg(variant="no_clip", prior_epochs=5, prior_lr=1e-2), trained_vqgan, tmp_path)
+    r = run_prior(pcfg(variant="no_clip", epochs=5, lr=1e-2), trained_vqgan, tmp_path)
     losses = [h["loss"] for h in r.history]
     assert r.complete and losses[-1] < losses[0] and "val_loss" in r.history[-1]
     assert [tuple(c.shape) for c in r.codes] == [(8, 2, 2), (8, 4, 4)]
@@ -271,18 +280,19 @@ def test_prior_trains_and_loss_decreases(trained_vqgan, tmp_path):
 def test_prior_variant_decides_alignment(trained_vqgan):
     _, _, text = data()
     assert prior_config(trained_vqgan, 12, "no_transformer", **PRIOR_SIZES).use_alignment is False
-    r = run_prior(cfg(variant="no_transformer", prior_epochs=1), trained_vqgan)
+    r = run_prior(pcfg(variant="no_transformer", epochs=1), trained_vqgan)
     assert r.complete and not r.model.config.use_alignment
     x = data()[0]
     wrong = prior_config(trained_vqgan, 12, "full", **PRIOR_SIZES)
     with pytest.raises(TrainError, match="use_alignment"):
-        train_prior(cfg(variant="no_transformer"), trained_vqgan, x, text, wrong, params_hash=HASH, progress=False)
+        train_prior(pcfg(variant="no_transformer"), trained_vqgan, wrong, PhaseData(x, text), params_hash=HASH,
+                    progress=False)
     with pytest.raises(TrainError, match="decided by"):
         prior_config(trained_vqgan, 12, "full", streams=())
 
 
 def test_prior_deterministic_and_resumable(trained_vqgan, tmp_path):
-    config = cfg(variant="no_clip", prior_epochs=3, checkpoint_every=3)  # 2 steps per epoch
+    config = pcfg(variant="no_clip", epochs=3, checkpoint_every=3)  # 2 steps per epoch
     a = run_prior(config, trained_vqgan, tmp_path / "a")
     b = run_prior(config, trained_vqgan, tmp_path / "b")
     assert file_sha256(a.checkpoint) == file_sha256(b.checkpoint)
@@ -308,14 +318,14 @@ def test_text_encoder_finetunes_with_the_prior_and_is_restored(trained_vqgan, tm
 
     bert_dir = write_tiny_bert(tmp_path / "bert", hidden=12)  # the tiny VQGAN expects 12-d text
     x, captions, _ = data()
-    config = cfg(variant="no_clip", prior_epochs=2, checkpoint_every=2)
+    config = pcfg(variant="no_clip", epochs=2, checkpoint_every=2)
 
     def run(folder, **kw):
         enc = TextEncoder(bert_dir, freeze=False, max_tokens=16)
         text = FineTunedTextFeatures(enc, captions)
         cm = prior_config(trained_vqgan, text.dim, "no_clip", **PRIOR_SIZES)
-        return enc, train_prior(config, trained_vqgan, x, text, cm, params_hash=HASH, checkpoint_dir=folder,
-                                progress=False, finetune_lr=1e-3, **kw)
+        return enc, train_prior(config, trained_vqgan, cm, PhaseData(x, text), params_hash=HASH,
+                                checkpoint_dir=folder, progress=False, finetune_lr=1e-3, **kw)
 
     before = TextEncoder(bert_dir, freeze=True)
     enc, result = run(tmp_path / "a")
@@ -328,8 +338,9 @@ def test_text_encoder_finetunes_with_the_prior_and_is_restored(trained_vqgan, tm
     gen = Generator.from_checkpoint(result.checkpoint, text_encoder_path=bert_dir)
     assert same_state(gen.text_encoder.bert, enc.bert)
     with pytest.raises(TrainError, match="finetune_lr"):
-        train_prior(config, trained_vqgan, x, FineTunedTextFeatures(TextEncoder(bert_dir, freeze=False), captions),
-                    prior_config(trained_vqgan, 12, "no_clip", **PRIOR_SIZES), params_hash=HASH, progress=False)
+        train_prior(config, trained_vqgan, prior_config(trained_vqgan, 12, "no_clip", **PRIOR_SIZES),
+                    PhaseData(x, FineTunedTextFeatures(TextEncoder(bert_dir, freeze=False), captions)),
+                    params_hash=HASH, progress=False)
     with pytest.raises(TrainError, match="freeze=False"):
         FineTunedTextFeatures(before, captions)
 
@@ -337,7 +348,7 @@ def test_text_encoder_finetunes_with_the_prior_and_is_restored(trained_vqgan, tm
 def test_prior_snapshots_hold_each_epochs_weights(trained_vqgan, tmp_path):
     from inkgen.training import load_snapshot, snapshot_path
 
-    r = run_prior(cfg(variant="no_clip", prior_epochs=2), trained_vqgan, tmp_path, snapshots=True)
+    r = run_prior(pcfg(variant="no_clip", epochs=2, snapshots=True), trained_vqgan, tmp_path)
     first, last = snapshot_path(tmp_path, 1), snapshot_path(tmp_path, 2)
     assert first.is_file() and last.is_file() and not snapshot_path(tmp_path, 3).exists()
     assert same_state(load_snapshot(last, r.model, params_hash=HASH), r.model)

@@ -14,7 +14,7 @@ from inkgen.models.classifier import build_classifier
 from inkgen.heldout import held_out_prompts, judge
 from inkgen.layout import Layout
 from inkgen.stages.vqgan import run as run_vqgan
-from inkgen.training.runs import (VARIANTS, branch_source, branches_at, params_hash, train_config, vqgan_config,
+from inkgen.training.runs import (VARIANTS, branch_source, branches_at, params_hash, prior_run, vqgan_run, vqgan_config,
                                   vqgan_owner)
 from inkgen.training import TrainError, effective_lambda
 
@@ -34,8 +34,8 @@ def test_variants_share_a_vqgan_only_when_phase_1_is_the_same_run(params, raw_pa
     assert {v: branch_source(params, v) for v in VARIANTS} == {
         "full": "no_clip", "no_clip": None, "no_transformer": "no_clip", "vqgan_clip": None, "vqgan": None}
     assert {v: branches_at(params, v) for v in VARIANTS} == {
-        "full": None, "no_clip": params.train.clip_start, "no_transformer": None, "vqgan_clip": None, "vqgan": None}
-    raw_params["train"]["lambda_clip"] = 0.0  # then full equals no_clip, still by continuing it: the DAG stays
+        "full": None, "no_clip": params.vqgan_train.clip_start, "no_transformer": None, "vqgan_clip": None, "vqgan": None}
+    raw_params["vqgan_train"]["lambda_clip"] = 0.0  # then full equals no_clip, still by continuing it: the DAG stays
     assert vqgan_owner(config.parse(raw_params), "no_clip") == "no_clip"
     assert branch_source(config.parse(raw_params), "full") == "no_clip"
     with pytest.raises(TrainError, match="unknown variant 'bogus'"):
@@ -44,16 +44,16 @@ def test_variants_share_a_vqgan_only_when_phase_1_is_the_same_run(params, raw_pa
 
 def test_a_variant_that_shares_its_vqgan_trains_none(params, tmp_path):
     with pytest.raises(TrainError, match="uses 'full'"):
-        run_vqgan(params, tmp_path, "no_transformer", params.train.seeds[0])
+        run_vqgan(params, tmp_path, "no_transformer", params.seeds[0])
 
 
 def test_configs_come_from_params(params, raw_params):
     vq = vqgan_config(params, "vqgan", text_dim=384)
     assert vq.resolution == params.curate.target_size and vq.ch_mult == params.model.vqgan.ch_mult
     assert not (vq.rdb or vq.attention_encoder or vq.dual_codebook or vq.text_style_norm)
-    assert train_config(params, "no_clip").variant == "no_clip"
-    assert effective_lambda(train_config(params, "no_clip")) == 0.0
-    assert effective_lambda(train_config(params, "full")) == params.train.lambda_clip
+    assert vqgan_run(params, "no_clip").variant == "no_clip"
+    assert effective_lambda(vqgan_run(params, "no_clip")) == 0.0
+    assert effective_lambda(vqgan_run(params, "full")) == params.vqgan_train.lambda_clip
     paper = config.parse(config.apply_overrides(raw_params, raw_params["profiles"]["paper"], "paper"))
     big = vqgan_config(paper, "full", text_dim=768)
     assert (big.resolution, big.code_resolution, big.n_embed) == (256, 16, 1024)
@@ -62,13 +62,13 @@ def test_configs_come_from_params(params, raw_params):
 
 def test_every_seed_is_its_own_run_under_its_own_folder(params, tmp_path):
     layout = Layout(params, tmp_path)
-    a, b = params.train.seeds[:2]
-    assert train_config(params, "full", a).seed == a and train_config(params, "full", b).seed == b
-    assert train_config(params, "full", a).to_dict() != train_config(params, "full", b).to_dict()
+    a, b = params.seeds[:2]
+    assert vqgan_run(params, "full", a).seed == a and vqgan_run(params, "full", b).seed == b
+    assert vqgan_run(params, "full", a).to_dict() != vqgan_run(params, "full", b).to_dict()
     assert layout.vqgan_checkpoint("full", a) == tmp_path / "models/vqgan/full" / f"seed-{a}/vqgan-last.pt"
     assert layout.prior_checkpoint("vqgan", b) == tmp_path / "models/train/vqgan" / f"seed-{b}/prior-last.pt"
     assert layout.run_metrics("train", "full", a).name == f"seed-{a}.json"
-    for call in (lambda: layout.prior_checkpoint("full", 7), lambda: train_config(params, "full", 7),
+    for call in (lambda: layout.prior_checkpoint("full", 7), lambda: vqgan_run(params, "full", 7),
                  lambda: run_vqgan(params, tmp_path, "full", 7)):
         with pytest.raises(ValueError, match="seed 7 is not one of"):
             call()
@@ -101,14 +101,40 @@ def test_judge_compares_the_classifiers_labels_with_the_request():
     assert set(out["judged_type"]) <= set(classifier.classes["painting_type"])
 
 
-def test_phase_2_values_leave_the_vqgan_hash_alone(params, raw_params):
-    raw_params["train"]["prior_epochs"] += 1
-    raw_params["model"]["prior"]["n_layers"] += 1
+@pytest.mark.parametrize("section, key", [("prior_train", "epochs"), ("prior_train", "lr"),
+                                          ("prior_train", "snapshots"), ("model.prior", "n_layers")])
+def test_phase_2_values_leave_the_vqgan_hash_alone(params, raw_params, section, key):
+    node = raw_params
+    for part in section.split("."):
+        node = node[part]
+    node[key] = (not node[key]) if isinstance(node[key], bool) else node[key] * 2
     other = config.parse(raw_params)
-    assert params_hash(other, "vqgan") == params_hash(params, "vqgan")
+    assert params_hash(other, "vqgan") == params_hash(params, "vqgan")  # no VQGAN is re-trained
     assert params_hash(other, "prior") != params_hash(params, "prior")
-    raw_params["train"]["lambda_clip"] += 0.5
-    assert params_hash(config.parse(raw_params), "vqgan") != params_hash(params, "vqgan")
+
+
+@pytest.mark.parametrize("section, key", [("vqgan_train", "lambda_clip"), ("vqgan_train", "convergence_window"),
+                                          ("train", "checkpoint_every"), ("train", "nproc"),
+                                          ("model.vqgan", "n_embed")])
+def test_phase_1_values_change_both_hashes(params, raw_params, section, key):
+    node = raw_params
+    for part in section.split("."):
+        node = node[part]
+    node[key] *= 2
+    other = config.parse(raw_params)
+    assert params_hash(other, "vqgan") != params_hash(params, "vqgan")
+    assert params_hash(other, "prior") != params_hash(params, "prior")
+
+
+def test_a_new_seed_changes_no_hash_and_runs_take_their_phase_sections(params, raw_params):
+    raw_params["seeds"] = [*raw_params["seeds"], 4242]
+    other = config.parse(raw_params)
+    assert all(params_hash(other, ph) == params_hash(params, ph) for ph in ("vqgan", "prior"))
+    vq, pr = vqgan_run(params, "full"), prior_run(params, "full")
+    assert (vq.epochs, vq.lr, vq.checkpoint_every) == (params.vqgan_train.epochs, params.vqgan_train.lr,
+                                                       params.train.checkpoint_every)
+    assert (pr.epochs, pr.lr, pr.snapshots) == (params.prior_train.epochs, params.prior_train.lr,
+                                                params.prior_train.snapshots)
 
 
 def test_reconstructions_show_the_coloured_gongbi_items_first():

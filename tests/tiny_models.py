@@ -42,15 +42,16 @@ def train_tiny_generator(root: Path, encoder, images, captions, *, prior_epochs:
     evaluation tests paint with (``seed``: the training seed; the hashes: the params hashes the checkpoints
     are written under). Returns the two phases' ``TrainResult``s."""
     from inkgen.models.vqgan import VQGANConfig
-    from inkgen.training import TrainConfig, encode_captions, prior_config, train_prior, train_vqgan
+    from inkgen.training import PhaseData, PriorRun, VQGANRun, encode_captions, prior_config, train_prior, train_vqgan
 
     text = encode_captions(encoder, captions)
-    cfg = TrainConfig(variant="no_clip", seed=seed, device="cpu", threads=1, epochs=1, batch_size=4, lr=2e-3,
-                      beta=1.0, eta=0.5, lambda_clip=0.0, disc_start=100, clip_start=0, lr_schedule="constant",
-                      prior_epochs=prior_epochs, prior_batch_size=4, prior_lr=3e-3, checkpoint_every=0,
-                      convergence_window=1, convergence_min_rel_improvement=0.01)
-    vq = train_vqgan(cfg, VQGANConfig.with_flags(variants.variant("no_clip").vqgan, **TINY), images, captions, params_hash=vqgan_hash, text=text,
-                     checkpoint_dir=root / "ck", progress=False)
-    pr = train_prior(cfg, vq.model, images, text, prior_config(vq.model, 12, "no_clip", **PRIOR_SIZES),
-                     params_hash=prior_hash, checkpoint_dir=root / "ck", progress=False, snapshots=snapshots)
+    run = dict(variant="no_clip", seed=seed, device="cpu", threads=1, checkpoint_every=0, batch_size=4,
+               lr_schedule="constant", convergence_window=1, convergence_min_rel_improvement=0.01)
+    cfg = VQGANRun(**run, epochs=1, lr=2e-3, beta=1.0, eta=0.5, lambda_clip=0.0, disc_start=100, clip_start=0)
+    prior_cfg = PriorRun(**run, epochs=prior_epochs, lr=3e-3, snapshots=snapshots)
+    vq = train_vqgan(cfg, VQGANConfig.with_flags(variants.variant("no_clip").vqgan, **TINY),
+                     PhaseData(images, text, captions), params_hash=vqgan_hash, checkpoint_dir=root / "ck",
+                     progress=False)
+    pr = train_prior(prior_cfg, vq.model, prior_config(vq.model, 12, "no_clip", **PRIOR_SIZES),
+                     PhaseData(images, text), params_hash=prior_hash, checkpoint_dir=root / "ck", progress=False)
     return vq, pr

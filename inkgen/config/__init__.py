@@ -21,16 +21,16 @@ from inkgen.config.data import (AnnotateParams, ClassifierParams, CollectParams,
 from inkgen.config.evaluation import (EvaluateParams, ExpertDimensionsParams, ExpertKitParams, GenerateParams,
                                       GovernanceParams, InstructionsParams)
 from inkgen.config.learning import (ClipModelParams, ClipParams, JudgeParams, ModelParams, PriorSizeParams,
-                                    TextEncoderParams, TrainParams, VariantRunsParams,
-                                    VQGANSizeParams)
+                                    PriorTrainParams, TextEncoderParams, TrainParams, VariantRunsParams,
+                                    VQGANSizeParams, VQGANTrainParams, check_seeds)
 from inkgen.display import tabular
 from inkgen.config.schema import PARAMS_FILE, ParamsError, build, find_params, project_root
 
 __all__ = ["AnnotateParams", "ClassifierParams", "ClipModelParams", "ClipParams", "CollectParams", "CurateParams",
            "EvaluateParams", "ExpertDimensionsParams", "ExpertKitParams", "FolderParams", "GenerateParams",
            "GovernanceParams", "InstructionsParams", "JudgeParams", "ModelParams", "MuseumParams", "PARAMS_FILE",
-           "Params", "ParamsError", "Paths", "PriorSizeParams", "ProceduralParams", "SplitParams", "SubjectParams",
-           "TextEncoderParams", "TrainParams", "VQGANSizeParams", "VariantRunsParams", "apply_overrides", "apply_profile", "build",
+           "Params", "ParamsError", "Paths", "PriorSizeParams", "PriorTrainParams", "ProceduralParams", "SplitParams", "SubjectParams",
+           "TextEncoderParams", "TrainParams", "VQGANSizeParams", "VQGANTrainParams", "VariantRunsParams", "apply_overrides", "apply_profile", "build",
            "find_params", "load", "parse", "profile_sets", "project_root"]
 
 
@@ -44,7 +44,10 @@ class Params:
     judge: JudgeParams
     text_encoder: TextEncoderParams
     model: ModelParams
+    seeds: tuple[int, ...]
     train: TrainParams
+    vqgan_train: VQGANTrainParams
+    prior_train: PriorTrainParams
     variants: VariantRunsParams
     generate: GenerateParams
     evaluate: EvaluateParams
@@ -54,6 +57,12 @@ class Params:
 
     def check(self, prefix: str) -> None:
         self._check_judge()
+        check_seeds(self.seeds, "seeds")
+        for section in ("vqgan_train", "prior_train"):
+            batch = getattr(self, section).batch_size
+            if batch % self.train.nproc:
+                raise ParamsError(f"{section}.batch_size: {batch} is the global batch and must split evenly "
+                                  f"over train.nproc = {self.train.nproc} processes")
         # DVC deletes a stage's outputs before re-running it: the long-lived ledger of `inkgen generate`
         # (and its held images) inside the governance stage's folder would be erased by the next run.
         stage = PurePosixPath(self.paths.governance).parts

@@ -1,13 +1,12 @@
-"""Sections of the learning stages: ``clip``, ``judge``, ``text_encoder``, ``model``, ``train``."""
+"""Sections of the learning stages: ``clip``, ``judge``, ``text_encoder``, ``model``, ``train`` (shared by both
+training phases), ``vqgan_train`` (phase 1), ``prior_train`` (phase 2), ``variants``."""
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
 from inkgen.config.schema import ParamsError, _range
-from inkgen.settings import TrainSettings
+from inkgen.settings import PriorTrainSettings, RunSettings, VQGANTrainSettings
 from inkgen.variants import stage_runs
 
 
@@ -80,7 +79,8 @@ class VQGANSizeParams:
     n_embed: int = _range(2, 1_000_000, doc="detail (or single) codebook size")
     n_embed_global: int = _range(2, 1_000_000, doc="global-structure codebook size (eq. 10)")
     global_factor: int = _range(1, 64, doc="pooling of the global view")
-    beta: float = _range(0.0, 10.0, doc="commitment weight inside L_vq (corrected taming loss)")
+    commitment: float = _range(0.0, 10.0, doc="beta inside L_vq, the commitment term's weight (corrected "
+                               "taming loss); not eq. 14's beta, vqgan_train.beta")
     dead_code_steps: int = _range(0, 1_000_000, doc="steps unused before a code is re-initialised; 0 never")
     code_buffer: int = _range(1, 10_000_000)
     attn_gamma_init: float = _range(-10.0, 10.0, doc="gamma of eq. 6 at the start")
@@ -111,39 +111,36 @@ class ModelParams:
 
 
 @dataclass(frozen=True)
-class TrainParams(TrainSettings):
-    """Section ``train``: the run settings (``inkgen.settings.TrainSettings``, declared there once) with the
-    seeds and the process count.
+class TrainParams(RunSettings):
+    """Section ``train``: where and how both phases run (``inkgen.settings.RunSettings``, declared there
+    once) and the process count, which the launcher uses and no run config holds."""
 
-    ``seeds``: the training seeds; every variant is trained once per seed, the same seeds for every variant
-    (dvc.yaml's ``matrix`` takes this one list for both phases), so a claim's interval can account for
-    training seeds as well as test images."""
-
-    seeds: tuple[int, ...]
     nproc: int = _range(1, 1024, doc="training processes (GPUs) on this machine; > 1: torchrun + DDP")
-    prior_snapshots: bool = _range(doc="keep the prior's weights after every epoch (Figure 12)")
 
-    def check(self, prefix: str) -> None:
-        if not self.seeds:
-            raise ParamsError(f"{prefix}.seeds: empty; list at least one training seed (the study uses 3)")
-        for i, s in enumerate(self.seeds):
-            if not 0 <= s <= 2**31 - 1:
-                raise ParamsError(f"{prefix}.seeds[{i}]: {s!r} is out of range [0, {2**31 - 1}]")
-        repeated = sorted({s for s in self.seeds if self.seeds.count(s) > 1})
-        if repeated:
-            raise ParamsError(f"{prefix}.seeds: seed(s) {repeated} repeated; each seed must be a distinct run")
-        for name in ("batch_size", "prior_batch_size"):
-            if getattr(self, name) % self.nproc:
-                raise ParamsError(f"{prefix}.{name}: {getattr(self, name)} is the global batch and must split "
-                                  f"evenly over {prefix}.nproc = {self.nproc} processes")
 
-    def run_config(self, variant: str, seed: int) -> dict[str, Any]:
-        """The ``TrainConfig`` fields of one (variant, seed) run (dvc.yaml's ``matrix`` items)."""
-        if seed not in self.seeds:
-            raise ParamsError(f"train.seeds: seed {seed!r} is not one of the study's seeds {list(self.seeds)}")
-        # not seeds, prior_snapshots (what to keep on disk) nor nproc (the launcher's business)
-        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(TrainSettings)}
-        return {"variant": variant, "seed": int(seed), **values}
+@dataclass(frozen=True)
+class VQGANTrainParams(VQGANTrainSettings):
+    """Section ``vqgan_train``: phase 1's settings (``inkgen.settings.VQGANTrainSettings``)."""
+
+
+@dataclass(frozen=True)
+class PriorTrainParams(PriorTrainSettings):
+    """Section ``prior_train``: phase 2's settings (``inkgen.settings.PriorTrainSettings``)."""
+
+
+def check_seeds(seeds: tuple[int, ...], key: str) -> None:
+    """``seeds``: the training seeds; every variant is trained once per seed, the same seeds for every
+    variant (dvc.yaml's ``matrix`` takes this one list for both phases), so a claim's interval can account
+    for training seeds as well as test images. A section of its own, so that adding a seed changes no
+    section a training stage tracks: no other run is re-trained."""
+    if not seeds:
+        raise ParamsError(f"{key}: empty; list at least one training seed (the study uses 3)")
+    for i, s in enumerate(seeds):
+        if not 0 <= s <= 2**31 - 1:
+            raise ParamsError(f"{key}[{i}]: {s!r} is out of range [0, {2**31 - 1}]")
+    repeated = sorted({s for s in seeds if seeds.count(s) > 1})
+    if repeated:
+        raise ParamsError(f"{key}: seed(s) {repeated} repeated; each seed must be a distinct run")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Intervals that account for training seeds: every claim verdict rests on these.
 
-The design: each variant is trained once per seed in ``train.seeds`` (the same seeds for every variant), and
+The design: each variant is trained once per seed in ``seeds`` (the same seeds for every variant), and
 every trained model is measured on the *same* test items (images, prompts). A per-item value is therefore a
 cell of a crossed seeds x items table ``x[s, i]``; a comparison of two variants takes the paired difference
 ``d[s, i] = A[s, i] - B[s, i]`` (same seed index, same item).

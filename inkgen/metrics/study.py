@@ -233,7 +233,7 @@ class Study:
 
 def load_study(root: str | Path, metrics_dir: str, seeds: Sequence[int]) -> Study:
     """Every stage's metrics JSON under ``root/metrics_dir`` and the governance report if it exists. Training
-    runs are read for ``seeds`` only (``train.seeds``): a file left by a run of other seeds (an earlier
+    runs are read for ``seeds`` only (``seeds``): a file left by a run of other seeds (an earlier
     profile, a committed result) is not this study's."""
     root = Path(root)
     folder = root / metrics_dir

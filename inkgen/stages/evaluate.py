@@ -12,7 +12,7 @@
 - **Table 2's protocol**: the blinded expert package (:mod:`inkgen.expert_kit`) of full's paintings mixed
   with authentic test works, its key written outside the package.
 
-Every variant is trained once per seed of ``train.seeds`` (the same seeds for every variant), and every
+Every variant is trained once per seed of ``seeds`` (the same seeds for every variant), and every
 trained model paints the same test prompts and reconstructs the same test images. Table 1's cells and
 every verdict come from seed-level intervals (:mod:`inkgen.metrics.seeds`: a t over seeds with the shared
 item term; set-level metrics by a paired bootstrap on shared indices), with N seeds and N images beside
@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from inkgen.config import Params, project_root
+from inkgen.config import Params, PriorTrainParams, VQGANTrainParams, project_root
 from inkgen.curves import (curve_table, history_frame, snapshot_images, snapshot_paths, snapshot_quality,
                            write_plot_files)
 from inkgen.data.dataset import load_split, read_manifest
@@ -84,13 +84,14 @@ def kit_config(params: Params) -> KitConfig:
                      authentic_source=AUTHENTIC_SOURCES.get(params.collect.source, ""))
 
 
-def converged(params: Params, history: list[dict]) -> int | None:
-    """The convergence epoch of one run (:func:`inkgen.training.convergence.convergence_epoch`); None when
-    it had not converged or logged no validation loss."""
+def converged(section: VQGANTrainParams | PriorTrainParams, history: list[dict]) -> int | None:
+    """The convergence epoch of one run (:func:`inkgen.training.convergence.convergence_epoch`) under its
+    phase's rule (``vqgan_train`` / ``prior_train``); None when it had not converged or logged no
+    validation loss."""
     losses = [h.get("val_loss") for h in history]
     if not losses or any(v is None for v in losses):
         return None
-    return convergence_epoch(losses, params.train.convergence_window, params.train.convergence_min_rel_improvement)
+    return convergence_epoch(losses, section.convergence_window, section.convergence_min_rel_improvement)
 
 
 @torch.no_grad()
@@ -183,7 +184,7 @@ def _measure_variant(params: Params, root: Path, v: str, items: _Items, clips, c
     """Every seed's measures of variant ``v`` (and, for ``full``, of the seen + withheld prompts)."""
     ev = params.evaluate
     measures, general = [], []
-    for seed in params.train.seeds:
+    for seed in params.seeds:
         gen = load_generator(params, root, v, seed, device)
         prior_h, vqgan_h = histories(params, root, v, seed)
         generated = gen.generate_tensors(items.captions, **kw)
@@ -191,8 +192,8 @@ def _measure_variant(params: Params, root: Path, v: str, items: _Items, clips, c
                                      clips=clips, classifier=classifier, classifier_head=config.classifier_head,
                                      batch_size=ev.batch_size, real=items.real,
                                      reconstructions=reconstruct(gen, items.real, items.captions, ev.batch_size),
-                                     convergence={"prior": converged(params, prior_h),
-                                                  "vqgan": converged(params, vqgan_h)}))
+                                     convergence={"prior": converged(params.prior_train, prior_h),
+                                                  "vqgan": converged(params.vqgan_train, vqgan_h)}))
         if v == "full" and items.withheld_captions:
             prompts = items.captions + items.withheld_captions
             extra = gen.generate_tensors(items.withheld_captions, **kw)
@@ -240,7 +241,7 @@ class _FirstSeed:
     def collect(self, params: Params, root: Path, v: str, device: Any, config: EvalConfig,
                 judged_in: dict, guided_in: dict) -> VariantMetrics:
         """Load ``v``'s first-seed model, take what is listed above, and return its Table 1 row."""
-        ev, first = params.evaluate, params.train.seeds[0]
+        ev, first = params.evaluate, params.seeds[0]
         gen = load_generator(params, root, v, first, device)
         costs = cost(gen, self.items.captions[0], self.kw)
         judged_in.update(costs)
@@ -271,7 +272,7 @@ class _FirstSeed:
 def _run(params: Params, root: Path) -> EvaluateResult:
     start = time.perf_counter()
     ev, config, paper = params.evaluate, eval_config(params), load_paper_reported()
-    seeds = tuple(params.train.seeds)
+    seeds = tuple(params.seeds)
     device = resolve_device(ev.device)
     phash = params_hash(params, "prior")  # snapshots are written under the prior's hash
     clips = load_clips(params, root)  # before any work: refuses a judge that is the guide
@@ -350,7 +351,7 @@ def _metrics_record(params: Params, config: EvalConfig, items: Any, n_snapshot_p
                     claims: pd.DataFrame, versus: pd.DataFrame, paper: Any, kit: Any, dev: str, *, wall: float
                     ) -> dict[str, Any]:
     """``evaluate.json``: every estimate with its N, every verdict, the judge-vs-guide comparison."""
-    seeds = list(params.train.seeds)
+    seeds = list(params.seeds)
     return {"device": dev, "training_seeds": seeds, "n_seeds": len(seeds),
             "n_test_images": len(items.real), "n_withheld_images": len(items.withheld_captions),
             "withheld_secondary": list(params.annotate.withheld_secondary),

@@ -200,7 +200,7 @@ def run(params: Params, root: str | Path | None = None) -> GovernanceSummary:
     records, stages, manifest, checkpoints = _record_provenance(ledger, params, root, layout, records_path)
     cr = _screen_copyright(ledger, params, root, folder, policy, manifest, layout.manifest)
     prompts, sets, to_paint = _check_study_prompts(ledger, params, policy, manifest)
-    checkpoint = layout.prior_checkpoint(g.variant, params.train.seeds[0])
+    checkpoint = layout.prior_checkpoint(g.variant, params.seeds[0])
     gate = Gate(policy, ledger, folder / "held", cr.registry, cr.training, layout.manifest, records_path)
     images = folder / "images"
     generated = _paint_through_gate(params, root, gate, checkpoint, images,
@@ -325,7 +325,7 @@ def _paint_through_gate(params: Params, root: Path, gate: Gate, checkpoint: Path
     from inkgen.trained import load_generator
 
     g = params.governance
-    gen = load_generator(params, root, g.variant, params.train.seeds[0])
+    gen = load_generator(params, root, g.variant, params.seeds[0])
     rows = []
     for i, (kind, prompt) in enumerate(dict.fromkeys(painted)):
         row = {"set": kind, "prompt": prompt}

@@ -40,7 +40,7 @@ class InstructionsResult:
 def _run_sequences(params: Params, root: Path, layout: Layout) -> tuple[list[pd.DataFrame], dict[str, Any]]:
     """Every sequence painted and judged by each training seed's model: one table per seed (rounds x
     sequences), and the first seed's images."""
-    ip, seeds = params.instructions, tuple(params.train.seeds)
+    ip, seeds = params.instructions, tuple(params.seeds)
     with deterministic(params.evaluate.threads, warn_only=True):
         classifier = load_classifier(layout.classifier)
         clips = load_clips(params, root)  # the judge embeds style; the guide only refines, if asked to
@@ -88,7 +88,7 @@ def run(params: Params, root: str | Path | None = None) -> InstructionsResult:
     start = time.perf_counter()
     paper = load_paper_reported()
     figure13 = paper.figure13
-    seeds = tuple(params.train.seeds)
+    seeds = tuple(params.seeds)
     per_seed, images = _run_sequences(params, root, layout)
     table = per_seed[0]  # the curves: the first seed's model
     judged = judge_claims(paper.claims, ordering_measures(per_seed, seeds, ip.rounds), confidence=ip.confidence,

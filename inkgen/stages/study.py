@@ -12,6 +12,6 @@ from inkgen.metrics.study import Study, load_study, write_summary
 def run(params: Params, root: str | Path | None = None) -> Study:
     """The study's summary from every stage's metrics; writes ``study.json`` and ``headline.json``."""
     root = Path(root) if root is not None else project_root()
-    study = load_study(root, params.paths.metrics, params.train.seeds)
+    study = load_study(root, params.paths.metrics, params.seeds)
     write_summary(study, root, params.paths.metrics)
     return study

@@ -1,8 +1,8 @@
 """Stage vqgan@<variant>-<seed> (notebook 05a_vqgan): phase 1 of MTDIG-TIGIVM-CLIP (paper section 2.2), the
 improved VQGAN trained with eq. 14, for each variant that owns a VQGAN (``no_transformer`` uses ``full``'s,
-:func:`inkgen.training.runs.vqgan_owner`) and each seed of ``train.seeds``; checkpoint under
+:func:`inkgen.training.runs.vqgan_owner`) and each seed of ``seeds``; checkpoint under
 ``models/vqgan/<variant>/seed-<S>/``, metrics ``<paths.metrics>/vqgan/<variant>/seed-<S>.json``. ``full``'s
-run continues ``no_clip``'s at ``train.clip_start`` (:func:`inkgen.training.runs.branch_source`; dvc.yaml's
+run continues ``no_clip``'s at ``vqgan_train.clip_start`` (:func:`inkgen.training.runs.branch_source`; dvc.yaml's
 stage ``vqgan_guided``), since until then the two are the same computation.
 """
 
@@ -21,7 +21,7 @@ from inkgen.config import Params, project_root
 from inkgen.layout import Layout, write_metrics
 from inkgen.models.vqgan import VQGANConfig
 from inkgen.training.config import TrainError, effective_lambda
-from inkgen.training.runs import (branch_source, fit_vqgan, load_data, parameter_table, params_hash, train_config,
+from inkgen.training.runs import (branch_source, fit_vqgan, load_data, parameter_table, params_hash, vqgan_run,
                                   vqgan_config, vqgan_owner)
 from inkgen.training.vqgan_phase import TrainResult
 
@@ -50,15 +50,15 @@ def shown_items(rows: pd.DataFrame, n: int) -> list[int]:
 def run(params: Params, root: str | Path | None, variant: str, seed: int, *, show: int = 8,
         progress: bool = True) -> VQGANStage:
     """Phase 1 for ``variant`` (which must own its VQGAN) with training seed ``seed`` (one of
-    ``train.seeds``), checkpoint to ``models/vqgan/<variant>/seed-<seed>/``."""
+    ``seeds``), checkpoint to ``models/vqgan/<variant>/seed-<seed>/``."""
     root = Path(root) if root is not None else project_root()
     layout = Layout(params, root)
-    checkpoint = layout.vqgan_checkpoint(variant, seed)  # refuses a seed that is not in train.seeds, before any work
+    checkpoint = layout.vqgan_checkpoint(variant, seed)  # refuses a seed that is not in seeds, before any work
     owner = vqgan_owner(params, variant)
     if owner != variant:
         raise TrainError(f"variant {variant!r} trains no VQGAN of its own: it uses {owner!r}'s (same flags, same "
                          "CLIP weight); run the vqgan stage for that variant")
-    config = train_config(params, variant, seed)
+    config = vqgan_run(params, variant, seed)
     data = load_data(params, root)
     vq_config = vqgan_config(params, variant, data.encoder.dim)
     start = time.perf_counter()

@@ -37,7 +37,7 @@ def checkpoint_path(directory: str | Path, phase: str) -> Path:
 
 
 def branch_path(directory: str | Path) -> Path:
-    """Where a phase-1 run keeps its state at the branch step (``train.clip_start``), from which the run
+    """Where a phase-1 run keeps its state at the branch step (``vqgan_train.clip_start``), from which the run
     of its CLIP-guided twin continues (:func:`inkgen.training.runs.branch_source`)."""
     return Path(directory) / "vqgan-branch.pt"
 

@@ -1,8 +1,9 @@
-"""Every value of a training run in one frozen dataclass, and the run's execution context (device,
+"""The config of one training run, one frozen dataclass per phase, and the run's execution context (device,
 mixed precision, determinism).
 
-``TrainConfig`` has no defaults on purpose: every value comes from ``params.yaml`` (section ``train``),
-so a run is fully described by that section and the hash of its params. The weights of eq. 14,
+``VQGANRun`` (phase 1) and ``PriorRun`` (phase 2) have no defaults on purpose: every value comes from
+``params.yaml`` (sections ``train``, shared, and ``vqgan_train`` / ``prior_train``), so a run is fully
+described by those sections and the hash of its params. The weights of eq. 14,
 ``L_total = L_recon + beta * L_vq + eta * L_GAN + lambda * L_CLIP``, are ``beta``, ``eta`` and
 ``lambda_clip``; ablation variants without CLIP guidance (``no_clip``, ``vqgan``) train with lambda = 0
 whatever ``lambda_clip`` says (:func:`effective_lambda`), so one params section serves every variant.
@@ -15,52 +16,66 @@ import dataclasses
 import math
 import typing
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, TypeVar
 
 import torch
 
 from inkgen.determinism import deterministic
-from inkgen.settings import TrainSettings, check_fields, setting
+from inkgen.settings import PriorTrainSettings, RunSettings, VQGANTrainSettings, check_fields, setting
 from inkgen.variants import NAMES
 from inkgen.variants import variant as variant_of
 
-DEVICES = typing.get_args(typing.get_type_hints(TrainSettings)["device"])  # "auto", "cpu", "cuda", "mps"
+DEVICES = typing.get_args(typing.get_type_hints(RunSettings)["device"])  # "auto", "cpu", "cuda", "mps"
 
 
 class TrainError(ValueError):
     """A training input or setting that cannot be used; the message names it and says why."""
 
 
+R = TypeVar("R", bound="_Run")
+
+
 @dataclass(frozen=True)
-class TrainConfig(TrainSettings):
-    """One training run: the settings of params.yaml's ``train`` section (``inkgen.settings.TrainSettings``,
-    where each value's type and range is declared) plus the ablation variant and the seed."""
+class _Run(RunSettings):
+    """What both phases' runs hold: the shared settings (``inkgen.settings.RunSettings``), the ablation
+    variant and the seed."""
 
     variant: str  # ablation variant, one of inkgen.variants.NAMES
     seed: int = setting(0, 2**31 - 1)
 
     def __post_init__(self) -> None:
         if self.variant not in NAMES:
-            raise TrainError(f"TrainConfig.variant={self.variant!r} is not one of {list(NAMES)}")
-        check_fields(self, "TrainConfig", TrainError)  # built directly too (tests, torchrun workers)
+            raise TrainError(f"{type(self).__name__}.variant={self.variant!r} is not one of {list(NAMES)}")
+        check_fields(self, type(self).__name__, TrainError)  # built directly too (tests, torchrun workers)
 
     def to_dict(self) -> dict[str, Any]:
-        """variant, seed, then the settings: the order checkpoints have always recorded (their bytes)."""
-        settings = {f.name: getattr(self, f.name) for f in dataclasses.fields(TrainSettings)}
-        return {"variant": self.variant, "seed": self.seed, **settings}
+        """variant, seed, then the settings: what a checkpoint records as its ``train_config``."""
+        rest = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("variant", "seed")}
+        return {"variant": self.variant, "seed": self.seed, **rest}
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "TrainConfig":
+    def from_dict(cls: type[R], d: Mapping[str, Any]) -> R:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown, missing = sorted(set(d) - names), sorted(names - set(d))
         if unknown:
-            raise TrainError(f"TrainConfig: unknown keys {unknown} (known: {sorted(names)})")
+            raise TrainError(f"{cls.__name__}: unknown keys {unknown} (known: {sorted(names)})")
         if missing:
-            raise TrainError(f"TrainConfig: missing keys {missing}")
+            raise TrainError(f"{cls.__name__}: missing keys {missing}")
         return cls(**dict(d))
 
 
-def effective_lambda(config: TrainConfig) -> float:
+@dataclass(frozen=True)
+class VQGANRun(VQGANTrainSettings, _Run):
+    """One phase-1 run: params.yaml's ``train`` and ``vqgan_train`` sections (types and ranges declared in
+    ``inkgen.settings``), the variant and the seed."""
+
+
+@dataclass(frozen=True)
+class PriorRun(PriorTrainSettings, _Run):
+    """One phase-2 run: params.yaml's ``train`` and ``prior_train`` sections, the variant and the seed."""
+
+
+def effective_lambda(config: VQGANRun) -> float:
     """The CLIP weight actually used: 0 for the variants without CLIP guidance."""
     return float(config.lambda_clip) if variant_of(config.variant).clip_guided else 0.0
 
@@ -121,7 +136,7 @@ def grad_scaler(device: torch.device) -> "torch.amp.GradScaler":
 
 
 @contextlib.contextmanager
-def execution(config: TrainConfig, device: torch.device) -> Iterator[None]:
+def execution(config: _Run, device: torch.device) -> Iterator[None]:
     """Deterministic algorithms on, ``threads`` intra-op threads while training; restored afterwards."""
     # warn_only on GPU: a few CUDA kernels (e.g. some backward passes) have no deterministic version
     with deterministic(config.threads, warn_only=device.type != "cpu"):

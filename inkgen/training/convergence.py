@@ -29,7 +29,7 @@ def convergence_epoch(val_losses: Sequence[float], window: int, min_rel_improvem
 
     Example: losses 4, 2, 2, 1, 0.99, 0.98 with window 1 and 5%: epoch 2's plateau (2 -> 2) is left later
     (1 < 2 * 0.95), epoch 4's loss 1 is never again beaten by more than 5% (0.98 > 0.95), so training
-    converged after epoch 4. ``params.yaml`` (``train.convergence_*``) describes the same rule.
+    converged after epoch 4. ``params.yaml`` (``vqgan_train.convergence_*``, ``prior_train.convergence_*``) describes the same rule.
     """
     if min_rel_improvement < 0 or not math.isfinite(min_rel_improvement):
         raise ValueError(f"min_rel_improvement must be a finite number >= 0, got {min_rel_improvement}")

@@ -3,7 +3,7 @@ every distributed concern of the training phases lives here, so that the loops c
 
 Semantics (the same for 1 process and for N; with one process every function here is a no-op):
 
-* **Global batch.** ``train.batch_size`` / ``train.prior_batch_size`` are the global batch: each step, the
+* **Global batch.** ``vqgan_train.batch_size`` / ``prior_train.batch_size`` are the global batch: each step, the
   loop takes the next ``batch_size`` samples of the seeded epoch order (:func:`inkgen.training.loop.epoch_order`,
   the same order as a single-process run) and :func:`shard` gives rank ``r`` the ``r``-th contiguous slice
   of it. A ``torch.utils.data.DistributedSampler`` would give rank ``r`` every N-th index of the epoch instead;
@@ -11,7 +11,7 @@ Semantics (the same for 1 process and for N; with one process every function her
   concatenation of the ranks' samples equal to the single-process batch, which the quantizer's code buffer
   relies on. A final batch that does not split evenly is padded by repeating its own
   first samples (as DistributedSampler pads an epoch), so every rank steps with the same local batch.
-* **Learning rate.** ``train.lr`` is the learning rate of that global batch: DDP averages the ranks' gradients,
+* **Learning rate.** ``vqgan_train.lr`` is the learning rate of that global batch: DDP averages the ranks' gradients,
   so N ranks x (B/N) take the very same step as 1 rank x B, and changing ``train.nproc`` changes neither.
   (Changing ``batch_size`` is a different optimisation; scale ``lr`` yourself, e.g. linearly, Goyal et al. 2017.)
 * **What stays equal to one process** (tests/test_distributed.py measures it): weights after the same steps,

@@ -145,3 +145,19 @@ def load_text_features(path, split: str, captions: Sequence[str], encoder_record
         raise TrainError(f"{path}: the {split!r} features were computed from other captions than the dataset's "
                          f"({s['n']} then, {len(list(captions))} now); re-run the text_features stage")
     return TextFeatures(s["tokens"], s["mask"], s["pooled"])
+
+
+@dataclass(frozen=True)
+class PhaseData:
+    """What a training phase learns from, passed whole: ``images`` (N, 3, R, R) in [-1, 1]; ``text``, their
+    captions' BERT features (phase 2 always; phase 1 when the VQGAN has eq. 8's text style norm); for a
+    CLIP-guided phase 1 the ``captions`` themselves or their precomputed CLIP embeddings ``clip_text``
+    (N, D); and the validation images with their features (``val_images``, ``val_text``; default: the
+    training ones)."""
+
+    images: torch.Tensor
+    text: TextFeatures | FineTunedTextFeatures | None = None
+    captions: Sequence[str] | None = None
+    clip_text: torch.Tensor | None = None
+    val_images: torch.Tensor | None = None
+    val_text: TextFeatures | FineTunedTextFeatures | None = None

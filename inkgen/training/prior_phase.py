@@ -25,10 +25,10 @@ from inkgen.models.vqgan import VQGAN, VQGANConfig
 from inkgen.training import distributed
 from inkgen.training.checkpoint import (CheckpointError, checkpoint_path, load_checkpoint, rng_state,
                                         save_checkpoint, set_rng_state)
-from inkgen.training.config import (TrainConfig, TrainError, autocast, execution, grad_scaler, lr_factor,
+from inkgen.training.config import (PriorRun, TrainError, autocast, execution, grad_scaler, lr_factor,
                                     resolve_device, set_lr, uses_alignment)
 from inkgen.training.convergence import convergence_epoch
-from inkgen.training.features import FineTunedTextFeatures, TextFeatures
+from inkgen.training.features import FineTunedTextFeatures, PhaseData, TextFeatures
 from inkgen.training.loop import LoopState, run_epochs
 from inkgen.training.vqgan_phase import TrainResult, _check_images, _fork_rng
 
@@ -95,25 +95,25 @@ def evaluate_prior(model: TextToCodes, codes: list[torch.Tensor], text: TextFeat
     return total / count
 
 
-def train_prior(config: TrainConfig, vqgan: VQGAN, images: torch.Tensor, text: TextFeatures,
-                cross_modal_config: CrossModalConfig, *, params_hash: str,
-                val_images: torch.Tensor | None = None, val_text: TextFeatures | None = None,
-                checkpoint_dir: str | Path | None = None, resume: bool = False,
-                stop_after_steps: int | None = None, on_epoch: Callable[[dict[str, Any]], None] | None = None,
-                progress: bool = True, meta: dict[str, Any] | None = None,
-                finetune_lr: float | None = None, snapshots: bool = False) -> TrainResult:
-    """Train ``TextToCodes`` on the codes of ``images`` under the frozen ``vqgan`` (phase 2).
+def train_prior(config: PriorRun, vqgan: VQGAN, cross_modal_config: CrossModalConfig, data: PhaseData, *,
+                params_hash: str, finetune_lr: float | None = None, checkpoint_dir: str | Path | None = None,
+                resume: bool = False, stop_after_steps: int | None = None,
+                on_epoch: Callable[[dict[str, Any]], None] | None = None, progress: bool = True,
+                meta: dict[str, Any] | None = None) -> TrainResult:
+    """Train ``TextToCodes`` on the codes of ``data.images`` under the frozen ``vqgan`` (phase 2) as the run
+    ``config`` says.
 
-    ``text``: the training captions' BERT features; validation (``val_images`` + ``val_text``) defaults
-    to the training data. ``checkpoint_dir``: ``prior-last.pt`` every ``checkpoint_every`` steps and at
+    ``data.text``: the training captions' BERT features; validation (``data.val_images`` +
+    ``data.val_text``) defaults to the training data. ``checkpoint_dir``: ``prior-last.pt`` every ``checkpoint_every`` steps and at
     the end (with the VQGAN's weights and config); ``resume=True`` continues from it. ``meta``: JSON-able
     facts stored in the checkpoint as they are (e.g. which text encoder made ``text``).
 
-    ``text`` may be :class:`FineTunedTextFeatures`: the BERT is then trained along (at ``finetune_lr``),
+    ``data.text`` may be :class:`FineTunedTextFeatures`: the BERT is then trained along (at ``finetune_lr``),
     its weights saved in the checkpoint (``text_encoder_state``) and restored on resume and by generation.
-    ``snapshots``: also keep the prior's weights after every epoch (``prior-epoch-NNN.pt``, see
+    ``config.snapshots``: also keep the prior's weights after every epoch (``prior-epoch-NNN.pt``, see
     :func:`load_snapshot`), so that generation can be shown as training went on.
     """
+    images, text, val_images, val_text = data.images, data.text, data.val_images, data.val_text
     res = vqgan.config.resolution
     _check_images(images, res, "training images")
     if val_images is None:
@@ -139,8 +139,8 @@ def train_prior(config: TrainConfig, vqgan: VQGAN, images: torch.Tensor, text: T
 
     with execution(config, device), _fork_rng(device):
         vqgan.to(device).eval().requires_grad_(False)  # frozen: phase 2 never changes it
-        codes = encode_codes(vqgan, images, config.prior_batch_size, device)
-        val_codes = codes if val_images is images else encode_codes(vqgan, val_images, config.prior_batch_size,
+        codes = encode_codes(vqgan, images, config.batch_size, device)
+        val_codes = codes if val_images is images else encode_codes(vqgan, val_images, config.batch_size,
                                                                      device)
         torch.manual_seed(config.seed)
         model = TextToCodes(cross_modal_config).to(device)
@@ -149,9 +149,9 @@ def train_prior(config: TrainConfig, vqgan: VQGAN, images: torch.Tensor, text: T
         if bert is not None:  # fine-tuning: the BERT learns too, with its own (smaller) learning rate
             bert.to(device).train()
             groups.append({"params": [p for p in bert.parameters() if p.requires_grad], "lr": finetune_lr})
-        opt = torch.optim.AdamW(groups, lr=config.prior_lr, betas=(0.9, 0.95), weight_decay=0.01)
-        base_lrs = [g.get("lr", config.prior_lr) for g in opt.param_groups]
-        total_steps = config.prior_epochs * math.ceil(len(images) / min(config.prior_batch_size, len(images)))
+        opt = torch.optim.AdamW(groups, lr=config.lr, betas=(0.9, 0.95), weight_decay=0.01)
+        base_lrs = [g.get("lr", config.lr) for g in opt.param_groups]
+        total_steps = config.epochs * math.ceil(len(images) / min(config.batch_size, len(images)))
         scaler = grad_scaler(device)
         state = LoopState()
         if resume and path is not None and path.exists():
@@ -202,14 +202,14 @@ def train_prior(config: TrainConfig, vqgan: VQGAN, images: torch.Tensor, text: T
             return {k: float(v.detach()) for k, v in out.items()}
 
         def epoch_end(means: dict[str, float]) -> dict[str, float]:
-            if snapshots and path is not None and distributed.is_main():  # the prior as it was after this epoch (paper Figure 12)
+            if config.snapshots and path is not None and distributed.is_main():  # the prior as it was after this epoch (paper Figure 12)
                 save_checkpoint(snapshot_path(path.parent, state.epoch + 1),
                                 {"phase": "prior-snapshot", "params_hash": params_hash, "epoch": state.epoch + 1,
                                  "train_config": config.to_dict(), "step": state.step, "model": model.state_dict()})
-            return {**means, "val_loss": evaluate_prior(model, val_codes, val_text, config.prior_batch_size, device)}
+            return {**means, "val_loss": evaluate_prior(model, val_codes, val_text, config.batch_size, device)}
 
         complete, seconds, seen = run_epochs(
-            state, n=len(images), batch_size=config.prior_batch_size, epochs=config.prior_epochs,
+            state, n=len(images), batch_size=config.batch_size, epochs=config.epochs,
             seed=config.seed, step_fn=step_fn, epoch_end_fn=epoch_end,
             save_fn=save if path is not None and distributed.is_main() else None,
             checkpoint_every=config.checkpoint_every, stop_after_steps=stop_after_steps, on_epoch=on_epoch,

@@ -5,7 +5,7 @@ every process runs under torchrun, :mod:`inkgen.launch`).
 Variants whose phase 1 would be the same run share one VQGAN: ``no_transformer`` differs from ``full``
 only in its prior, so it uses ``full``'s VQGAN (:func:`vqgan_owner`); ``full``'s run continues ``no_clip``'s
 at ``clip_start``, where they part (:func:`branch_source`). Everything is read from params:
-sizes from ``model``, run values from ``train``, the resolution from ``curate.target_size`` and the text
+sizes from ``model``, run values from ``train`` (shared) and ``vqgan_train`` / ``prior_train``, the resolution from ``curate.target_size`` and the text
 width from the text encoder. Each run logs its epochs with dvclive (``Live(dvcyaml=None)``, so that
 dvclive never rewrites dvc.yaml). Files: :class:`inkgen.layout.Layout`.
 """
@@ -22,39 +22,54 @@ from typing import Any, Callable
 import pandas as pd
 import torch
 
-from inkgen.config import Params, TrainParams
+from inkgen.config import Params
 from inkgen.data.dataset import Split, load_split
 from inkgen.layout import Layout
 from inkgen import variants
 from inkgen.models.vqgan import VQGAN, VQGANConfig
 from inkgen.training.checkpoint import branch_path
-from inkgen.training.config import TrainConfig, TrainError, effective_lambda
+from inkgen.settings import RunSettings
+from inkgen.training.config import PriorRun, TrainError, VQGANRun, effective_lambda
 from inkgen.training.distributed import is_main
-from inkgen.training.features import FineTunedTextFeatures, TextFeatures, load_text_features
+from inkgen.training.features import FineTunedTextFeatures, PhaseData, TextFeatures, load_text_features
 from inkgen.training.prior_phase import load_trained, prior_config, train_prior
 from inkgen.training.vqgan_phase import TrainResult, train_vqgan
 
 VARIANTS = variants.NAMES  # full, no_clip, no_transformer, vqgan_clip, vqgan
-# The params each phase's run depends on (dvc.yaml lists the same keys; tests/test_dvc_stages.py checks it).
-# A checkpoint written under other values is refused; phase-2-only values (the prior's sizes and schedule,
-# generation) do not touch phase 1, so changing them never re-trains a VQGAN. Upstream stages' values reach
-# training through their outputs (the dataset, clip.pt), which DVC tracks as data dependencies.
-PHASE1_PARAMS = ("curate.target_size", "text_encoder", "governance.registry", "governance.policy_file",
-                 "governance.policy", "model.vqgan", "train.device",
-                 "train.threads", "train.nproc", "train.epochs", "train.batch_size", "train.lr", "train.beta", "train.eta",
-                 "train.lambda_clip", "train.disc_start", "train.clip_start", "train.lr_schedule",
-                 "train.checkpoint_every", "train.convergence_window", "train.convergence_min_rel_improvement")
-# train.seeds is in neither: each run's seed is in its checkpoint's train_config, so adding a seed re-trains
-# nothing else.
-PHASE2_PARAMS = ("curate.target_size", "text_encoder", "governance.registry", "governance.policy_file",
-                 "governance.policy", "model", *(f"train.{k}" for k in TrainParams.__dataclass_fields__
-                                                  if k != "seeds"))
+# The params each phase's run depends on, whole sections (and a few single values of upstream sections),
+# declared here once: dvc.yaml's training stages track exactly these (tests/test_dvc_stages.py), and a
+# checkpoint is stamped with their hash (:func:`params_hash`) and refused under other values. Phase-2-only
+# sections (``prior_train``, the prior's sizes in ``model``) are not phase 1's, so changing them never
+# re-trains a VQGAN. ``seeds`` is in neither: each run's seed is in its checkpoint's train_config, so adding a
+# seed re-trains nothing else. Upstream stages' values reach training through their outputs (the dataset,
+# clip.pt), which DVC tracks as data dependencies.
+UPSTREAM_PARAMS = ("curate.target_size", "text_encoder", "governance.registry", "governance.policy_file",
+                   "governance.policy")
+PHASE_PARAMS = {
+    "vqgan": (*UPSTREAM_PARAMS, "model.vqgan", "train", "vqgan_train"),
+    # the prior is trained on its VQGAN (loaded through the phase-1 hash), so phase 1's values are its too
+    "prior": (*UPSTREAM_PARAMS, "model", "train", "vqgan_train", "prior_train"),
+}
 
 
 # ------------------------------------------------------------------------------------------ configs
-def train_config(params: Params, variant: str, seed: int | None = None) -> TrainConfig:
-    """The run config of (``variant``, ``seed``); ``seed`` must be one of ``train.seeds`` (default: the first)."""
-    return TrainConfig(**params.train.run_config(variant, params.train.seeds[0] if seed is None else seed))
+def _run_values(params: Params, section: Any, variant: str, seed: int | None) -> dict[str, Any]:
+    seed = params.seeds[0] if seed is None else seed
+    if seed not in params.seeds:
+        raise TrainError(f"seeds: seed {seed!r} is not one of the study's seeds {list(params.seeds)}")
+    shared = {f.name: getattr(params.train, f.name) for f in dataclasses.fields(RunSettings)}  # not nproc
+    return {"variant": variant, "seed": int(seed), **shared, **dataclasses.asdict(section)}
+
+
+def vqgan_run(params: Params, variant: str, seed: int | None = None) -> VQGANRun:
+    """Phase 1's run config of (``variant``, ``seed``): sections ``train`` and ``vqgan_train``; ``seed``
+    must be one of ``seeds`` (default: the first)."""
+    return VQGANRun(**_run_values(params, params.vqgan_train, variant, seed))
+
+
+def prior_run(params: Params, variant: str, seed: int | None = None) -> PriorRun:
+    """Phase 2's run config of (``variant``, ``seed``): sections ``train`` and ``prior_train``."""
+    return PriorRun(**_run_values(params, params.prior_train, variant, seed))
 
 
 def vqgan_owner(params: Params, variant: str) -> str:
@@ -66,7 +81,7 @@ def vqgan_owner(params: Params, variant: str) -> str:
 
 
 def branch_source(params: Params, variant: str) -> str | None:
-    """The CLIP-free variant whose phase-1 run ``variant``'s continues from step ``train.clip_start``, or
+    """The CLIP-free variant whose phase-1 run ``variant``'s continues from step ``vqgan_train.clip_start``, or
     None (:func:`inkgen.variants.branch_source`): the study computes that shared stretch once
     (:func:`inkgen.training.vqgan_phase.train_vqgan`, ``branch_from``)."""
     vqgan_owner(params, variant)
@@ -74,10 +89,10 @@ def branch_source(params: Params, variant: str) -> str | None:
 
 
 def branches_at(params: Params, variant: str) -> int | None:
-    """The step at which ``variant``'s run keeps its state for a guided twin (``train.clip_start``), or
+    """The step at which ``variant``'s run keeps its state for a guided twin (``vqgan_train.clip_start``), or
     None when no variant continues it."""
     if any(branch_source(params, v) == variant for v in VARIANTS):
-        return params.train.clip_start
+        return params.vqgan_train.clip_start
     return None
 
 
@@ -90,7 +105,7 @@ def params_hash(params: Params, phase: str = "prior") -> str:
     """SHA-256 over the params a phase (``"vqgan"`` or ``"prior"``) depends on. The seeds list is not
     hashed (adding a seed invalidates no other run); a run's own seed is in its checkpoint's
     ``train_config``, which resuming compares too, so a checkpoint of another seed is never resumed."""
-    keys = {"vqgan": PHASE1_PARAMS, "prior": PHASE2_PARAMS}[phase]
+    keys = PHASE_PARAMS[phase]
     values: dict[str, Any] = {}
     for dotted in keys:
         node: Any = params
@@ -209,7 +224,7 @@ def fit_vqgan(params: Params, variant: str, seed: int, root: Path, data: StageDa
               progress: bool = True) -> TrainResult:
     """Phase 1's training run itself (in each process under torchrun; rank 0 logs to dvclive)."""
     layout = Layout(params, root)
-    config = train_config(params, variant, seed)
+    config = vqgan_run(params, variant, seed)
     data = data or load_data(params, root)
     clip = None
     if effective_lambda(config) > 0:
@@ -219,9 +234,10 @@ def fit_vqgan(params: Params, variant: str, seed: int, root: Path, data: StageDa
     twin = branch_source(params, variant)
     on_epoch, close = live_logger(layout.live_dir("vqgan", variant, seed) if is_main() else None)
     try:
-        return train_vqgan(config, vqgan_config(params, variant, data.encoder.dim), data.train.as_float_tensor(),
-                           data.train.captions, params_hash=params_hash(params, "vqgan"), text=data.train_text,
-                           clip=clip, val_images=data.val.as_float_tensor(), val_text=data.val_text,
+        phase_data = PhaseData(data.train.as_float_tensor(), data.train_text, data.train.captions,
+                               val_images=data.val.as_float_tensor(), val_text=data.val_text)
+        return train_vqgan(config, vqgan_config(params, variant, data.encoder.dim), phase_data,
+                           params_hash=params_hash(params, "vqgan"), clip=clip,
                            checkpoint_dir=layout.vqgan_checkpoint(variant, seed).parent, resume=True,
                            branch_at=branches_at(params, variant),
                            branch_from=branch_path(layout.vqgan_checkpoint(twin, seed).parent) if twin else None,
@@ -244,11 +260,12 @@ def fit_prior(params: Params, variant: str, seed: int, root: Path, data: StageDa
         val_text = FineTunedTextFeatures(data.encoder, data.val.captions)
     on_epoch, close = live_logger(layout.live_dir("train", variant, seed) if is_main() else None)
     try:
-        return train_prior(train_config(params, variant, seed), vqgan, data.train.as_float_tensor(), train_text,
+        phase_data = PhaseData(data.train.as_float_tensor(), train_text, val_images=data.val.as_float_tensor(),
+                               val_text=val_text)
+        return train_prior(prior_run(params, variant, seed), vqgan,
                            prior_config(vqgan, data.encoder.dim, variant, **dataclasses.asdict(params.model.prior)),
-                           params_hash=params_hash(params, "prior"), val_images=data.val.as_float_tensor(),
-                           val_text=val_text, finetune_lr=params.text_encoder.finetune_lr,
-                           snapshots=params.train.prior_snapshots,
+                           phase_data, params_hash=params_hash(params, "prior"),
+                           finetune_lr=params.text_encoder.finetune_lr,
                            checkpoint_dir=layout.prior_checkpoint(variant, seed).parent, resume=True,
                            on_epoch=on_epoch, progress=progress,
                            meta={"text_encoder": text_encoder_record(params, data.encoder), "vqgan_from": owner,

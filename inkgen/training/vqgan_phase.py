@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import torch
 from torch import nn
@@ -26,10 +26,10 @@ from inkgen.models.vqgan import VQGAN, VQGANConfig, VQGANLoss
 from inkgen.training import distributed
 from inkgen.training.checkpoint import (CheckpointError, branch_path, checkpoint_path, load_checkpoint,
                                         rng_state, save_checkpoint, set_rng_state)
-from inkgen.training.config import (TrainConfig, TrainError, autocast, effective_lambda, execution,
+from inkgen.training.config import (VQGANRun, TrainError, autocast, effective_lambda, execution,
                                     grad_scaler, lr_factor, resolve_device, set_lr)
 from inkgen.training.convergence import convergence_epoch
-from inkgen.training.features import TextFeatures, clip_text_features
+from inkgen.training.features import PhaseData, TextFeatures, clip_text_features
 from inkgen.training.loop import LoopState, run_epochs
 
 
@@ -130,19 +130,16 @@ def _fork_rng(device: torch.device):
     return torch.random.fork_rng(devices=[])
 
 
-def train_vqgan(config: TrainConfig, vqgan_config: VQGANConfig, images: torch.Tensor,
-                captions: Sequence[str] | None = None, *, params_hash: str,
-                text: TextFeatures | None = None, clip=None, clip_text: torch.Tensor | None = None,
-                val_images: torch.Tensor | None = None, val_captions: Sequence[str] | None = None,
-                val_text: TextFeatures | None = None, checkpoint_dir: str | Path | None = None,
-                resume: bool = False, stop_after_steps: int | None = None, branch_at: int | None = None,
-                branch_from: str | Path | None = None,
+def train_vqgan(config: VQGANRun, vqgan_config: VQGANConfig, data: PhaseData, *, params_hash: str, clip=None,
+                checkpoint_dir: str | Path | None = None, resume: bool = False, branch_at: int | None = None,
+                branch_from: str | Path | None = None, stop_after_steps: int | None = None,
                 on_epoch: Callable[[dict[str, Any]], None] | None = None, progress: bool = True) -> TrainResult:
-    """Train a VQGAN of ``vqgan_config`` on ``images`` (N, 3, R, R) in [-1, 1] (phase 1).
+    """Train a VQGAN of ``vqgan_config`` on ``data`` (phase 1) as the run ``config`` says.
 
-    ``text``: precomputed BERT features of the captions (needed when ``text_style_norm``). ``clip``: the
-    CLIP guide (frozen here), needed when lambda > 0, with ``captions`` or precomputed ``clip_text``
-    (N, D). Validation (``val_images``, with ``val_text``) defaults to the training images.
+    ``data.text``: precomputed BERT features of the captions (needed when ``text_style_norm``). ``clip``:
+    the CLIP guide (frozen here), needed when lambda > 0, with ``data.captions`` or precomputed
+    ``data.clip_text`` (N, D). Validation (``data.val_images``, with ``data.val_text``) defaults to the
+    training images.
     ``checkpoint_dir``: ``vqgan-last.pt`` is written there every ``checkpoint_every`` steps and at the
     end; ``resume=True`` continues from it when it exists (refused if corrupt or of other params).
 
@@ -152,6 +149,8 @@ def train_vqgan(config: TrainConfig, vqgan_config: VQGANConfig, images: torch.Te
     seed) at that state instead of from scratch: until ``clip_start`` the two runs are the same computation,
     so the result is the same as training from step 0 (tests/test_training.py checks it bit for bit).
     """
+    images, text, captions, clip_text = data.images, data.text, data.captions, data.clip_text
+    val_images, val_text = data.val_images, data.val_text
     _check_images(images, vqgan_config.resolution, "training images")
     n = len(images)
     if val_images is None:

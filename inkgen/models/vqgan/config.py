@@ -43,7 +43,7 @@ class VQGANConfig:
     n_embed: int = 256                             # detail (or single) codebook size
     n_embed_global: int = 64                       # global-structure codebook size (dual only)
     global_factor: int = 2                         # pooling factor of the global view (16x16 -> 8x8)
-    beta: float = 0.25                             # commitment weight of the corrected taming loss
+    commitment: float = 0.25                       # beta of the corrected taming L_vq (its commitment term)
     dead_code_steps: int = 25                      # training steps unused before a code is re-initialised (0: never)
     code_buffer: int = 2048                        # recent encoder outputs kept for re-initialisation
     # eq. 6 / eq. 9 / eq. 8

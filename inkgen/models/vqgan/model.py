@@ -39,10 +39,10 @@ class VQGAN(nn.Module):
             self.quant_conv = nn.Conv2d(config.z_channels, config.embed_dim, 1)
             if config.dual_codebook:
                 self.quantize = DualCodebookQuantizer(config.n_embed, config.n_embed_global, config.embed_dim,
-                                                      config.global_factor, config.beta,
+                                                      config.global_factor, config.commitment,
                                                       config.dead_code_steps, config.code_buffer)
             else:
-                self.quantize = SingleQuantizer(config.n_embed, config.embed_dim, config.beta,
+                self.quantize = SingleQuantizer(config.n_embed, config.embed_dim, config.commitment,
                                                 config.dead_code_steps, config.code_buffer)
             self.post_quant_conv = nn.Conv2d(config.embed_dim, config.z_channels, 1)
             self.decoder = Decoder(config)
