@@ -1,6 +1,6 @@
 """Held-out captions painted and judged: the test-split prompts a trained model paints (a seeded draw
 stratified by category) and the curation classifier's (eq. 1) labels of the paintings beside what each
-prompt requested. Used by stage train (each variant and seed) and stage evaluate (recognition in Table 1).
+prompt requested. Used by stage prior (each variant and seed) and stage evaluate (recognition in Table 1).
 """
 
 from __future__ import annotations

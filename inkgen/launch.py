@@ -1,7 +1,7 @@
 """Launching a training phase on several processes with torchrun (``train.nproc`` > 1), and the entry module
 each process runs.
 
-The stage notebook calls the library as always (``inkgen.stages.vqgan.run`` / ``inkgen.stages.train.run``); with
+The stage notebook calls the library as always (``inkgen.stages.vqgan.run`` / ``inkgen.stages.prior.run``); with
 ``train.nproc`` = N > 1 the library starts ``python -m torch.distributed.run --standalone --nproc_per_node N
 -m inkgen.launch <phase> ...`` and waits. Each process joins the process group (NCCL on CUDA, gloo on CPU;
 :mod:`inkgen.training.distributed`) and trains its shard of every global batch; rank 0 alone writes the

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-PHASES = ("vqgan", "train")  # the two training stages' folder names under paths.models and paths.metrics
+PHASES = ("vqgan", "prior")  # the two training stages' folder names under paths.models and paths.metrics
 MANIFEST = "manifest.csv"
 CLIP_FILES = {"guide": "clip.pt", "judge": "clip_judge.pt"}  # the CLIP of eq. 13, and the independent judge
 
@@ -78,17 +78,17 @@ class Layout:
         return self.models / "vqgan" / variant / self.seed_dir(seed) / "vqgan-last.pt"
 
     def prior_checkpoint(self, variant: str, seed: int) -> Path:
-        """``models/train/<variant>/seed-<S>/prior-last.pt`` (its per-epoch snapshots beside it)."""
-        return self.models / "train" / variant / self.seed_dir(seed) / "prior-last.pt"
+        """``models/prior/<variant>/seed-<S>/prior-last.pt`` (its per-epoch snapshots beside it)."""
+        return self.models / "prior" / variant / self.seed_dir(seed) / "prior-last.pt"
 
     def prior_checkpoints(self) -> list[Path]:
-        """Every phase-2 checkpoint present: ``models/train/<variant>/seed-<S>/prior-last.pt``."""
-        return sorted((self.models / "train").glob("*/seed-*/prior-last.pt"))
+        """Every phase-2 checkpoint present: ``models/prior/<variant>/seed-<S>/prior-last.pt``."""
+        return sorted((self.models / "prior").glob("*/seed-*/prior-last.pt"))
 
     def default_checkpoint(self) -> Path:
         """The study's full model, what ``inkgen generate`` paints with unless ``--checkpoint`` says otherwise:
         the full variant's checkpoint of the first training seed."""
-        return self.models / "train" / "full" / f"seed-{int(list(self.params.seeds)[0])}" / "prior-last.pt"
+        return self.models / "prior" / "full" / f"seed-{int(list(self.params.seeds)[0])}" / "prior-last.pt"
 
     # ---------------------------------------------------------------------------- reports
     @property
@@ -100,7 +100,7 @@ class Layout:
         return self.metrics / f"{stage}.json"
 
     def run_metrics(self, phase: str, variant: str, seed: int) -> Path:
-        """``reports/metrics/<phase>/<variant>/seed-<S>.json`` (phase ``"vqgan"`` or ``"train"``)."""
+        """``reports/metrics/<phase>/<variant>/seed-<S>.json`` (phase ``"vqgan"`` or ``"prior"``)."""
         if phase not in PHASES:
             raise LayoutError(f"phase {phase!r} is not one of {PHASES}")
         return self.metrics / phase / variant / f"{self.seed_dir(seed)}.json"

@@ -59,9 +59,9 @@ def branch_source(name: str) -> str | None:
 
 
 def stage_runs() -> dict[str, tuple[str, ...]]:
-    """The variants of each training stage's dvc.yaml matrix: ``train`` every variant; ``vqgan`` the owners of
+    """The variants of each training stage's dvc.yaml matrix: ``prior`` every variant; ``vqgan`` the owners of
     a VQGAN that train it from step 0; ``vqgan_guided`` the owners that continue a twin's run. DVC reads
     matrices from params only, so params.yaml's ``variants`` lists them, checked against this."""
     owners = [n for n in NAMES if vqgan_owner(n) == n]
-    return {"train": NAMES, "vqgan": tuple(n for n in owners if branch_source(n) is None),
+    return {"prior": NAMES, "vqgan": tuple(n for n in owners if branch_source(n) is None),
             "vqgan_guided": tuple(n for n in owners if branch_source(n) is not None)}

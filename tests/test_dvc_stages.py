@@ -23,7 +23,7 @@ OUTPUTS = {o if isinstance(o, str) else next(iter(o)) for s in STAGES.values() f
 # the params section(s) a stage is about, when its name is not one
 SECTIONS = {"params": (), "vqgan": ("model.vqgan", "train", "vqgan_train"),
             "vqgan_guided": ("model.vqgan", "train", "vqgan_train"),
-            "train": ("model", "train", "vqgan_train", "prior_train", "generate"),
+            "prior": ("model", "train", "vqgan_train", "prior_train", "generate"),
             "evaluate": ("evaluate", "generate"), "instructions": ("instructions", "generate"),
             "study": ("paths.metrics",), "text_features": ("text_encoder",)}
 
@@ -145,12 +145,12 @@ def test_training_stages_cover_every_variant_and_share_vqgans_as_the_library_say
 
     params = config.load(ROOT / "params.yaml")
     owners = {v: vqgan_owner(params, v) for v in VARIANTS}
-    train, vqgan, guided = (DVC_YAML[s]["matrix"] for s in ("train", "vqgan", "vqgan_guided"))
+    prior, vqgan, guided = (DVC_YAML[s]["matrix"] for s in ("prior", "vqgan", "vqgan_guided"))
     # the matrices read params' variants lists (which config checks against inkgen/variants.py), not retyped
-    for stage, matrix in (("train", train), ("vqgan", vqgan), ("vqgan_guided", guided)):
+    for stage, matrix in (("prior", prior), ("vqgan", vqgan), ("vqgan_guided", guided)):
         assert matrix["variant"] == f"${{variants.{stage}}}", f"dvc.yaml {stage}: matrix variant must be ${{variants.{stage}}}"
-    runs = {stage: list(getattr(params.variants, stage)) for stage in ("train", "vqgan", "vqgan_guided")}
-    assert runs["train"] == list(VARIANTS), "params variants.train must list every variant"
+    runs = {stage: list(getattr(params.variants, stage)) for stage in ("prior", "vqgan", "vqgan_guided")}
+    assert runs["prior"] == list(VARIANTS), "params variants.prior must list every variant"
     assert sorted(runs["vqgan"] + runs["vqgan_guided"]) == sorted(set(owners.values())), \
         "params variants.vqgan + variants.vqgan_guided must list exactly the variants that own a VQGAN"
     # vqgan_guided: the runs that continue a CLIP-free twin at clip_start, and depend on the twin's folder
@@ -158,8 +158,8 @@ def test_training_stages_cover_every_variant_and_share_vqgans_as_the_library_say
     assert all(twins.values()) and not any(branch_source(params, v) for v in runs["vqgan"])
     assert {f"${{paths.models}}/vqgan/{t}/seed-${{item.seed}}" for t in twins.values()} <= set(_deps(DVC_YAML["vqgan_guided"]))
     # the same seeds for every variant and both phases: one list, params seeds
-    assert train["seed"] == vqgan["seed"] == guided["seed"] == "${seeds}"
-    vq_deps = [d for d in _deps(DVC_YAML["train"]) if d.startswith("${paths.models}/vqgan/")]
+    assert prior["seed"] == vqgan["seed"] == guided["seed"] == "${seeds}"
+    vq_deps = [d for d in _deps(DVC_YAML["prior"]) if d.startswith("${paths.models}/vqgan/")]
     assert sorted(vq_deps) == sorted(f"${{paths.models}}/vqgan/{v}/seed-${{item.seed}}" for v in set(owners.values()))
 
 
@@ -173,7 +173,7 @@ def test_dvc_generates_one_stage_per_variant_and_seed():
     assert listed.returncode == 0, listed.stderr[-2000:]
     names = set(listed.stdout.split())
     seeds = params.seeds
-    assert {f"train@{v}-{s}" for v in VARIANTS for s in seeds} <= names
+    assert {f"prior@{v}-{s}" for v in VARIANTS for s in seeds} <= names
     phase1 = {f"vqgan_guided@{v}-{s}" if branch_source(params, v) else f"vqgan@{v}-{s}"
               for v in {vqgan_owner(params, v) for v in VARIANTS} for s in seeds}
     assert phase1 <= names
@@ -186,9 +186,9 @@ def test_training_stages_track_exactly_what_their_checkpoints_hash():
     stages list the same, whole sections, and no stage lists single keys of a training section."""
     from inkgen.training.runs import PHASE_PARAMS
 
-    for stage, phase in (("vqgan", "vqgan"), ("vqgan_guided", "vqgan"), ("train", "prior")):
+    for stage, phase in (("vqgan", "vqgan"), ("vqgan_guided", "vqgan"), ("prior", "prior")):
         tracked = [p for p in STAGES[stage]["params"] if not p.startswith("paths.")]
-        want = [*PHASE_PARAMS[phase], *(("generate",) if stage == "train" else ())]  # generation: after training
+        want = [*PHASE_PARAMS[phase], *(("generate",) if stage == "prior" else ())]  # generation: after training
         assert sorted(tracked) == sorted(want), f"{stage}: dvc.yaml tracks {tracked}, its checkpoint hashes {want}"
     for name, stage in STAGES.items():
         parts = [p for p in stage.get("params", []) if isinstance(p, str)
@@ -213,7 +213,7 @@ def test_training_stages_declare_the_governance_code_of_their_copyright_screen_a
                               "from governance.policy import load_policy\n"
                               "load_policy(None, {}, check_sacred_ids=False)", "governance")
     assert "governance/copyright.py" in loaded and "governance/sacred.py" not in loaded
-    for stage in ("vqgan", "vqgan_guided", "train"):
+    for stage in ("vqgan", "vqgan_guided", "prior"):
         deps = _deps(STAGES[stage])
         assert not sorted(loaded - set(deps)), f"{stage}: add to its deps in dvc.yaml: {sorted(loaded - set(deps))}"
         assert "governance/data/policy.yaml" in deps

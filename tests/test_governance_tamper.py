@@ -379,8 +379,8 @@ def test_downstream_stages_are_not_recorded_by_the_governance_stage():
     from inkgen.pipeline_ledger import downstream_stages
 
     lock = {"stages": {
-        "train": {"deps": [{"path": "data/dataset"}], "outs": [{"path": "models/train/full"}]},
-        "governance": {"deps": [{"path": "models/train/full"}], "outs": [{"path": "reports/governance"}]},
+        "prior": {"deps": [{"path": "data/dataset"}], "outs": [{"path": "models/prior/full"}]},
+        "governance": {"deps": [{"path": "models/prior/full"}], "outs": [{"path": "reports/governance"}]},
         "study": {"deps": [{"path": "reports/metrics/governance.json"}], "outs": [{"path": "reports/notebooks/09.ipynb"}]},
         "after_study": {"deps": [{"path": "reports/notebooks/09.ipynb"}], "outs": [{"path": "x"}]}}}
     assert downstream_stages(lock, {"reports/governance", "reports/metrics/governance.json"}) == {"study", "after_study"}

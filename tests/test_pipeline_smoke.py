@@ -35,14 +35,14 @@ NOTEBOOKS = {**{name: f"{i:02d}_{name}" for i, name in enumerate(DATA_STAGES, 1)
              "text_features": "04_text_features", "judge": "04_clip-judge",
              **{f"{'vqgan_guided' if v == 'full' else 'vqgan'}@{v}-{s}": f"05a_vqgan-{v}-{s}"
                 for v in VQGAN_OWNERS for s in SEEDS},
-             **{f"train@{v}-{s}": f"05b_train-{v}-{s}" for v, s in RUNS},
+             **{f"prior@{v}-{s}": f"05b_prior-{v}-{s}" for v, s in RUNS},
              "evaluate": "06_evaluate", "instructions": "07_instructions", "governance": "08_governance",
              "study": "09_study"}
 # annotate's outputs are read directly by these (`dvc status` names a stage whose own dependencies changed;
 # study reads annotate.json, whose counts a new caption seed leaves unchanged); instructions reads no dataset
 DOWNSTREAM_OF_ANNOTATE = {"clip", "judge", "text_features", "governance", "evaluate", *(s for s in NOTEBOOKS if "@" in s)}
 # the evaluation paints with the generate settings too
-USES_GENERATE = {*(f"train@{v}-{s}" for v, s in RUNS), "evaluate", "instructions"}
+USES_GENERATE = {*(f"prior@{v}-{s}" for v, s in RUNS), "evaluate", "instructions"}
 
 pytestmark = pytest.mark.slow
 
@@ -144,11 +144,11 @@ def test_stages_wrote_their_outputs(project):
             assert (metrics["variant"], metrics["seed"]) == (v, s)
             assert (project / f"models/vqgan/{v}/seed-{s}/vqgan-last.pt").stat().st_size > 0
     for v, s in RUNS:
-        metrics = json.loads((project / f"reports/metrics/train/{v}/seed-{s}.json").read_text())
+        metrics = json.loads((project / f"reports/metrics/prior/{v}/seed-{s}.json").read_text())
         assert (metrics["variant"], metrics["seed"]) == (v, s)
         assert metrics["n_generated"] > 0 and 0.0 <= metrics["primary_accuracy"] <= 1.0
-        assert (project / f"models/train/{v}/seed-{s}/prior-last.pt").stat().st_size > 0
-        assert (project / f"reports/metrics/live/train-{v}-seed-{s}/metrics.json").is_file()  # dvclive's log
+        assert (project / f"models/prior/{v}/seed-{s}/prior-last.pt").stat().st_size > 0
+        assert (project / f"reports/metrics/live/prior-{v}-seed-{s}/metrics.json").is_file()  # dvclive's log
         assert metrics["vqgan_from"] == ("full" if v == "no_transformer" else v)
 
 
@@ -284,9 +284,9 @@ def test_a_generation_parameter_concerns_phase_2_only(project):
 
 @pytest.mark.parametrize("dotted, stages", [
     # phase 2's section: the priors and the evaluation that reads their histories, never a VQGAN
-    ("prior_train.lr", {f"train@{v}-{s}" for v, s in RUNS} | {"evaluate"}),
+    ("prior_train.lr", {f"prior@{v}-{s}" for v, s in RUNS} | {"evaluate"}),
     # phase 1's section: every VQGAN, and every prior (trained on them, hashed with them)
-    ("vqgan_train.eta", {n for n in NOTEBOOKS if n.startswith(("vqgan", "train@"))} | {"evaluate"}),
+    ("vqgan_train.eta", {n for n in NOTEBOOKS if n.startswith(("vqgan", "prior@"))} | {"evaluate"}),
 ])
 def test_a_training_section_reruns_the_phases_that_track_it(project, dotted, stages):
     section, key = dotted.split(".")

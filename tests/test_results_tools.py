@@ -107,7 +107,7 @@ def test_default_checkpoint_follows_the_seed_matrix():
     params = config.load(ROOT / "params.yaml")
     seeds = params.seeds
     path = default_checkpoint(params, "/p")
-    expected = Path("/p") / params.paths.models / "train" / "full"
+    expected = Path("/p") / params.paths.models / "prior" / "full"
     assert path == expected / f"seed-{list(seeds)[0]}" / "prior-last.pt"
 
 
@@ -118,7 +118,7 @@ def test_headline_keys_are_short_and_count_verdicts(tmp_path):
     metrics = tmp_path / "reports" / "metrics"
     metrics.mkdir(parents=True)
     for phase, run in (("vqgan", {"val_psnr": 17.123456, "wall_seconds": 60}),
-                       ("train", {"primary_accuracy": 0.5, "wall_seconds": 120})):
+                       ("prior", {"primary_accuracy": 0.5, "wall_seconds": 120})):
         (metrics / phase / "full").mkdir(parents=True)  # one file per training seed; the headline takes their mean
         (metrics / phase / "full" / "seed-1.json").write_text(json.dumps(run))
         (metrics / phase / "full" / "seed-2.json").write_text(json.dumps({k: v * 1.0 for k, v in run.items()}))

@@ -66,8 +66,8 @@ def test_every_seed_is_its_own_run_under_its_own_folder(params, tmp_path):
     assert vqgan_run(params, "full", a).seed == a and vqgan_run(params, "full", b).seed == b
     assert vqgan_run(params, "full", a).to_dict() != vqgan_run(params, "full", b).to_dict()
     assert layout.vqgan_checkpoint("full", a) == tmp_path / "models/vqgan/full" / f"seed-{a}/vqgan-last.pt"
-    assert layout.prior_checkpoint("vqgan", b) == tmp_path / "models/train/vqgan" / f"seed-{b}/prior-last.pt"
-    assert layout.run_metrics("train", "full", a).name == f"seed-{a}.json"
+    assert layout.prior_checkpoint("vqgan", b) == tmp_path / "models/prior/vqgan" / f"seed-{b}/prior-last.pt"
+    assert layout.run_metrics("prior", "full", a).name == f"seed-{a}.json"
     for call in (lambda: layout.prior_checkpoint("full", 7), lambda: vqgan_run(params, "full", 7),
                  lambda: run_vqgan(params, tmp_path, "full", 7)):
         with pytest.raises(ValueError, match="seed 7 is not one of"):

@@ -145,11 +145,11 @@ def check_seeds(seeds: tuple[int, ...], key: str) -> None:
 
 @dataclass(frozen=True)
 class VariantRunsParams:
-    """Section ``variants``: the variants of dvc.yaml's training matrices (``${variants.train}``, ...). DVC
+    """Section ``variants``: the variants of dvc.yaml's training matrices (``${variants.prior}``, ...). DVC
     reads matrices from params files only; the lists are what ``inkgen.variants`` (the one definition of
     the variants) derives, and any other list is refused."""
 
-    train: tuple[str, ...] = _range(doc="every variant: one phase-2 run each (stage train)")
+    prior: tuple[str, ...] = _range(doc="every variant: one phase-2 run each (stage prior)")
     vqgan: tuple[str, ...] = _range(doc="variants that own a VQGAN and train it from step 0 (stage vqgan)")
     vqgan_guided: tuple[str, ...] = _range(doc="owners that continue an unguided twin's run (stage vqgan_guided)")
 

@@ -93,7 +93,7 @@ class Study:
         """Per variant: the mean over training seeds, with the lowest and highest seed beside the PSNR."""
         rows = []
         for v in VARIANTS:
-            runs = self.metrics.get(f"train/{v}") or {}
+            runs = self.metrics.get(f"prior/{v}") or {}
             owner = next((t.get("vqgan_from") for t in runs.values() if t.get("vqgan_from")), v)
             vqs = self.metrics.get(f"vqgan/{owner}") or {}
             psnr = [m.get("val_psnr") for m in vqs.values() if m.get("val_psnr") is not None]
@@ -218,13 +218,13 @@ class Study:
             return round(sum(vals) / len(vals), digits) if vals else None
 
         train_s = sum(float(run.get("wall_seconds") or 0) for k, runs in m.items()
-                      if k.startswith(("vqgan/", "train/")) for run in runs.values())
+                      if k.startswith(("vqgan/", "prior/")) for run in runs.values())
         # ten short keys, so that `dvc metrics show` fits 120 columns (README's "Results" table names them);
         # psnr and recog are means over training seeds
         return {"psnr": seed_mean("vqgan", "full", "val_psnr", 2),
                 "psnr_vq": seed_mean("vqgan", "vqgan", "val_psnr", 2),
-                "recog": seed_mean("train", "full", "primary_accuracy"),
-                "recog_vq": seed_mean("train", "vqgan", "primary_accuracy"),
+                "recog": seed_mean("prior", "full", "primary_accuracy"),
+                "recog_vq": seed_mean("prior", "vqgan", "primary_accuracy"),
                 "style": mean("style_similarity"), "resp": mean("response_accuracy"),
                 "holds": verdicts.get(HOLDS, 0), "fails": verdicts.get(DOES_NOT_HOLD, 0),
                 "unsure": verdicts.get(INCONCLUSIVE, 0),
@@ -239,7 +239,7 @@ def load_study(root: str | Path, metrics_dir: str, seeds: Sequence[int]) -> Stud
     folder = root / metrics_dir
     names = ["collect", "curate", "annotate", "clip", "judge", "evaluate", "instructions"]
     metrics: dict[str, Any] = {n: _read(folder / f"{n}.json") for n in names}
-    for phase in ("vqgan", "train"):  # one file per training seed: reports/metrics/<phase>/<variant>/seed-<S>.json
+    for phase in ("vqgan", "prior"):  # one file per training seed: reports/metrics/<phase>/<variant>/seed-<S>.json
         for v in VARIANTS:
             files = [folder / phase / v / f"seed-{s}.json" for s in sorted(seeds)]
             metrics[f"{phase}/{v}"] = {p.stem: _read(p) for p in files if p.is_file()}

@@ -262,7 +262,7 @@ def _record_provenance(ledger: Ledger, params: Params, root: Path, layout: Layou
     man_entry = record_artifact(ledger, layout.manifest, "training_manifest", sources=manifest["item_id"].tolist(),
                                 attributes={"splits": manifest["split"].value_counts().to_dict()})
     checkpoints = layout.prior_checkpoints()
-    for ck in checkpoints:  # models/train/<variant>/seed-<S>/prior-last.pt
+    for ck in checkpoints:  # models/prior/<variant>/seed-<S>/prior-last.pt
         record_artifact(ledger, ck, "checkpoint", derived_from=[man_entry],
                         attributes={"variant": ck.parent.parent.name, "seed": int(ck.parent.name.removeprefix("seed-"))})
     return records, stages, manifest, checkpoints

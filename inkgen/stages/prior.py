@@ -1,8 +1,8 @@
-"""Stage train@<variant>-<seed> (notebook 05b_train): phase 2 of MTDIG-TIGIVM-CLIP (paper section 2.3), the
+"""Stage prior@<variant>-<seed> (notebook 05b_prior): phase 2 of MTDIG-TIGIVM-CLIP (paper section 2.3), the
 Transformer stacked decoder (eq. 11) that predicts the VQGAN's codes from BERT features, for every variant
 and seed on the VQGAN of the same seed that :func:`inkgen.training.runs.vqgan_owner` names; then held-out
 test captions painted and judged by the curation classifier (eq. 1). Checkpoint
-``models/train/<variant>/seed-<S>/prior-last.pt``, metrics ``<paths.metrics>/train/<variant>/seed-<S>.json``.
+``models/prior/<variant>/seed-<S>/prior-last.pt``, metrics ``<paths.metrics>/prior/<variant>/seed-<S>.json``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class TrainStage:
 
 def run(params: Params, root: str | Path | None, variant: str, seed: int, *, progress: bool = True) -> TrainStage:
     """Phase 2 for ``variant`` with training seed ``seed`` on its (shared) VQGAN of the same seed; checkpoint
-    ``models/train/<variant>/seed-<seed>/prior-last.pt``; then held-out prompts generated and judged."""
+    ``models/prior/<variant>/seed-<seed>/prior-last.pt``; then held-out prompts generated and judged."""
     root = Path(root) if root is not None else project_root()
     layout = Layout(params, root)
     owner = vqgan_owner(params, variant)
@@ -63,7 +63,7 @@ def run(params: Params, root: str | Path | None, variant: str, seed: int, *, pro
     g = params.generate
     prompts = held_out_prompts(test, g.n_prompts, g.seed)
     data.encoder.eval()
-    generator = Generator(vqgan, result.model, data.encoder, source=f"train@{variant}-{seed}")
+    generator = Generator(vqgan, result.model, data.encoder, source=f"prior@{variant}-{seed}")
     gen_start = time.perf_counter()
     images = generator.generate_tensors(list(prompts["caption"]), seed=g.seed, count=g.samples_per_prompt,
                                         temperature=g.temperature, top_k=g.top_k or None)
@@ -89,6 +89,6 @@ def run(params: Params, root: str | Path | None, variant: str, seed: int, *, pro
                "n_generated": len(judged), "generation_seconds_per_image": gen_seconds / len(judged),
                "primary_accuracy": float(judged["primary_ok"].mean()),
                "type_accuracy": float(judged["type_ok"].mean())}
-    write_metrics(layout.run_metrics("train", variant, seed), metrics)
+    write_metrics(layout.run_metrics("prior", variant, seed), metrics)
     return TrainStage(variant, owner, result, pd.DataFrame(result.history), parameters, judged, images, accuracy,
                       originals, reconstructions, metrics)
