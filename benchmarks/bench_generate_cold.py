@@ -9,13 +9,17 @@ two commands alternate, so load on the machine hits both alike. ``--pythonpath S
 at SRC (e.g. `git archive OLD | tar -x -C SRC`) for a before/after (``python -P``: the working directory's copy
 never shadows it); ``--before OLD`` also times the source at OLD, alternating with the others, and prints the
 ratio new / old (OLD: a source folder, or a git revision of this checkout, e.g. ``--before main``, exported
-with ``git archive`` into a temporary folder). Printed: the median wall and CPU seconds of each (CPU seconds vary far less on a shared
-machine), and the ratio generate / import torch (the floor no lazy import can go under).
+with ``git archive`` into a temporary folder), and checks that both painted the same pixels and recorded the
+same decisions, seed by seed. The uncounted run 0 also builds the compiled-lexicon cache
+(:mod:`governance.lexicon_cache`), as a project's first ``inkgen generate`` does. Printed: the median wall
+and CPU seconds of each (CPU seconds vary far less on a shared machine), and the ratio generate / import
+torch (the floor no lazy import can go under).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -57,6 +61,31 @@ def _source(before: str, work: Path) -> Path:
     return dest
 
 
+#: What a generation's ledger record decides (its ids, digests and times differ from run to run by design).
+DECIDED = ("decision", "copyright", "held_for", "status", "prompt_used", "seed", "params", "role")
+
+
+def _decided(ledger: Path) -> list[dict]:
+    rows = [json.loads(line) for line in ledger.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [{k: r["payload"].get(k) for k in DECIDED} for r in rows if r.get("kind") == "generation"]
+
+
+def _same_results(work: Path, n: int, fresh: bool) -> tuple[int, int]:
+    """(images with identical pixels, images with identical ledger decisions) of the new and the old source,
+    seed by seed. The PNG files themselves differ: each embeds its own random provenance id and ledger head."""
+    import numpy as np
+    from PIL import Image
+
+    pixels = sum(np.array_equal(np.asarray(Image.open(work / "out" / f"new-{i}.png")),
+                                np.asarray(Image.open(work / "out" / f"old-{i}.png"))) for i in range(n))
+    if fresh:
+        new = [d for i in range(n) for d in _decided(work / f"ledger-new-{i}.jsonl")]
+        old = [d for i in range(n) for d in _decided(work / f"ledger-old-{i}.jsonl")]
+    else:
+        new, old = _decided(work / "ledger-new.jsonl"), _decided(work / "ledger-old.jsonl")
+    return int(pixels), sum(a == b for a, b in zip(new, old)) if len(new) == len(old) == n else 0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--project", default=".", help="project root with a trained full model")
@@ -96,6 +125,7 @@ def main() -> None:
                 gen_t.append(g)
                 torch_t.append(t)
                 old_t.append(o)
+        same = _same_results(work, args.runs + 1, args.fresh_ledger) if old_env else None
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"source {src}; {len(gen_t)} runs on cores {args.cores or 'all'}; "
@@ -107,6 +137,9 @@ def main() -> None:
         if old_env:
             o = statistics.median(x[i] for x in old_t)
             print(f"{'':>4}  before ({args.before}): median {o:.2f} s; new / before {g / o:.2f}")
+    if same is not None:
+        print(f"before/after, same seeds: identical pixels {same[0]}/{args.runs + 1} images; identical ledger "
+              f"records (decision, copyright verdicts, held_for, status, prompt used) {same[1]}/{args.runs + 1}")
 
 
 if __name__ == "__main__":
