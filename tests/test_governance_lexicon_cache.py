@@ -211,3 +211,68 @@ def test_an_ascii_prompt_loads_neither_pypinyin_nor_scipy(tmp_path):
     zh = _fresh(code.replace("'a heron by the river, light ink'", "'画一尊观音菩萨像'"), cache)
     assert zh.returncode == 0, zh.stderr
     assert "LOADED ['pypinyin']" in zh.stdout, zh.stdout
+
+
+# ------------------------------------------------------------------ SIFT keypoints of references, kept on disk
+def _painting(path: Path, seed: int) -> Path:
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:64, 0:64]
+    a = np.clip(200 - 90 * (np.sin(x / rng.uniform(2, 9)) * np.cos(y / rng.uniform(2, 9)) > 0.3)[..., None]
+                + rng.normal(0, 12, (64, 64, 3)), 0, 255).astype(np.uint8)
+    Image.fromarray(a).save(path)
+    return path
+
+
+def test_stored_keypoints_give_the_same_features_and_evidence(tmp_path, monkeypatch):
+    import dataclasses
+
+    from governance import keypoint_store
+    from governance.copy_verify import evidence, features, query_features
+
+    monkeypatch.setenv("GOVERNANCE_CACHE_DIR", str(tmp_path / "cache"))
+    files = [_painting(tmp_path / f"ref{i}.png", i) for i in range(6)]
+    query = query_features(Image.open(files[2]).rotate(7))
+    plain = [features(Image.open(f)) for f in files]
+    written = [features(Image.open(f), f) for f in files]
+    assert len(list((tmp_path / "cache" / "sift").glob("*.npz"))) == 6
+    calls = []
+    monkeypatch.setattr("governance.copy_verify.sift", lambda grey: calls.append(1))  # read, never detected
+    read = [features(Image.open(f), f) for f in files]
+    assert not calls
+    for a, b, c in zip(plain, written, read):
+        for f in dataclasses.fields(a):
+            x, y, z = (getattr(v, f.name) for v in (a, b, c))
+            assert (x is None and y is None and z is None) or (np.array_equal(x, z) and x.dtype == z.dtype
+                                                               and np.array_equal(x, y))
+        assert evidence(query, a) == evidence(query, c)
+    assert keypoint_store.entry_key(files[0]) != keypoint_store.entry_key(files[1])
+
+
+@pytest.mark.parametrize("damage", ["edit", "truncate", "image_changed"])
+def test_a_tampered_or_stale_keypoint_entry_is_detected_afresh(tmp_path, monkeypatch, damage):
+    from governance import keypoint_store
+    from governance.copy_verify import features, sift
+
+    monkeypatch.setenv("GOVERNANCE_CACHE_DIR", str(tmp_path / "cache"))
+    f = _painting(tmp_path / "ref.png", 3)
+    good = features(Image.open(f), f)
+    key = keypoint_store.entry_key(f)
+    entry = tmp_path / "cache" / "sift" / f"{key[:32]}.npz"
+    if damage == "edit":  # keypoints moved, the digest left as it was
+        with np.load(entry) as z:
+            data = {k: z[k] for k in z.files}
+        data["points"] = data["points"] + 1
+        np.savez(entry, **data)
+    elif damage == "truncate":
+        entry.write_bytes(entry.read_bytes()[:200])
+    else:
+        _painting(f, 4)  # the reference image itself replaced: a new key, never the old keypoints
+    if damage != "image_changed":
+        with pytest.raises(keypoint_store.StoreError):
+            keypoint_store.read_entry(entry, key)
+    calls = []
+    monkeypatch.setattr("governance.copy_verify.sift", lambda grey: calls.append(1) or sift(grey))
+    again = features(Image.open(f), f)
+    assert calls == [1]
+    expected = features(Image.open(f)) if damage == "image_changed" else good
+    assert np.array_equal(again.points, expected.points) and np.array_equal(again.descriptors, expected.descriptors)
