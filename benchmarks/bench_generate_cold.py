@@ -11,7 +11,9 @@ never shadows it); ``--before OLD`` also times the source at OLD, alternating wi
 ratio new / old (OLD: a source folder, or a git revision of this checkout, e.g. ``--before main``, exported
 with ``git archive`` into a temporary folder), and checks that both painted the same pixels and recorded the
 same decisions, seed by seed. The uncounted run 0 also builds the compiled-lexicon cache
-(:mod:`governance.lexicon_cache`), as a project's first ``inkgen generate`` does. Printed: the median wall
+(:mod:`governance.lexicon_cache`), as a project's first ``inkgen generate`` does; the reference keypoints
+(:mod:`governance.keypoint_store`) accumulate as images are checked, so ``--fresh-cache`` (an empty cache
+before run 0) measures a new installation's first images. Printed: the median wall
 and CPU seconds of each (CPU seconds vary far less on a shared machine), and the ratio generate / import
 torch (the floor no lazy import can go under).
 """
@@ -96,6 +98,10 @@ def main() -> None:
     ap.add_argument("--before", default=None, help="another inkgen source, timed alternately for a before/after")
     ap.add_argument("--fresh-ledger", action="store_true",
                     help="a new ledger per run (the first image's cost) instead of one kept across runs")
+    ap.add_argument("--fresh-cache", action="store_true",
+                    help="an empty governance cache (GOVERNANCE_CACHE_DIR) for this benchmark: run 0 builds the "
+                         "lexicon cache and stores only its own candidates' keypoints (a new installation), "
+                         "instead of the user's cache as earlier images left it")
     args = ap.parse_args()
 
     project = Path(args.project).resolve()
@@ -105,6 +111,8 @@ def main() -> None:
     py = sys.executable
     (project / "build").mkdir(exist_ok=True)  # inside the project (the ledger's root), ignored by git
     work = Path(tempfile.mkdtemp(prefix="bench-generate-", dir=project / "build"))
+    if args.fresh_cache:
+        env["GOVERNANCE_CACHE_DIR"] = str(work / "governance-cache")
     old_env = {**env, "PYTHONPATH": str(_source(args.before, work))} if args.before else None
     gen_t, torch_t, old_t = [], [], []
 
@@ -129,7 +137,8 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"source {src}; {len(gen_t)} runs on cores {args.cores or 'all'}; "
-          f"{'a fresh ledger per image' if args.fresh_ledger else 'an existing ledger'}")
+          f"{'a fresh ledger per image' if args.fresh_ledger else 'an existing ledger'}; "
+          f"{'an empty governance cache before run 0' if args.fresh_cache else 'the user governance cache'}")
     for what, i in (("wall", 0), ("CPU", 1)):
         g, t = statistics.median(x[i] for x in gen_t), statistics.median(x[i] for x in torch_t)
         print(f"{what:>4}: inkgen generate, one image, cold: median {g:.2f} s "
