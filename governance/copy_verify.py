@@ -29,6 +29,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from governance.copy_evidence import NO_EVIDENCE, Evidence, ink, measure
+from governance.keypoint_store import keypoints
 
 #: Side, in pixels, both images are resized to before keypoint detection (see the module doc).
 WORK_SIDE = 256
@@ -74,8 +75,6 @@ def features(image: Image.Image, image_file: Any = None) -> Features:
     if image_file is None:
         points, desc = sift(grey)
     else:
-        from governance.keypoint_store import keypoints
-
         points, desc = keypoints(image_file, lambda: sift(grey))
     smooth = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), SMOOTH_SIGMA)
     c = rgb.astype(np.float32)

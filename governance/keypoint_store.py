@@ -30,6 +30,8 @@ from typing import Callable
 
 import numpy as np
 
+from governance.lexicon_cache import cache_dir
+
 FORMAT = 1
 _HERE = Path(__file__).resolve().parent
 
@@ -42,7 +44,7 @@ class StoreError(ValueError):
 
 @lru_cache(maxsize=1)
 def _code_key() -> bytes:
-    import PIL
+    import PIL  # local: the key's versions (cv2 is loaded by the caller, governance.copy_verify, already)
     import cv2
 
     h = hashlib.sha256(f"inkgen-governance-sift/{FORMAT}/{cv2.__version__}/{PIL.__version__}/{np.__version__}".encode())
@@ -112,8 +114,6 @@ def write_entry(path: Path, key: str, kp: Keypoints) -> None:
 def keypoints(image_file: str | os.PathLike[str] | None, compute: Callable[[], Keypoints]) -> Keypoints:
     """The keypoints of the reference in ``image_file``: stored ones when valid, else ``compute()`` (stored).
     Without a file or a cache folder: ``compute()``."""
-    from governance.lexicon_cache import cache_dir
-
     folder = cache_dir()
     if image_file is None or folder is None:
         return compute()

@@ -87,7 +87,7 @@ def lexicon_key(paths: tuple[Path, ...]) -> str:
 # ------------------------------------------------------------------------------------- encoding
 def encode(value: Any) -> Any:
     """``value`` as a JSON tree with type tags; raises TypeError for a type the lexicon never holds."""
-    from governance.sacred import Mantra, Terms
+    from governance.sacred import Mantra, Terms  # local: governance.sacred imports this module when loading
 
     if value is None or isinstance(value, (bool, int, str)):
         return value
@@ -122,7 +122,7 @@ def _strs(value: Any, what: str) -> tuple[str, ...]:
 
 def decode(tree: Any) -> Any:
     """The inverse of :func:`encode`; raises CacheError on anything :func:`encode` never writes."""
-    from governance.sacred import Mantra, Terms
+    from governance.sacred import Mantra, Terms  # local: as in encode
 
     if tree is None or isinstance(tree, (bool, int, str)):
         return tree
@@ -167,7 +167,7 @@ def encode_lexicon(lexicon: Any) -> dict[str, Any]:
 
 
 def decode_lexicon(payload: Any) -> Any:
-    from governance.sacred import Lexicon
+    from governance.sacred import Lexicon  # local: as in encode
 
     names = [f.name for f in dataclasses.fields(Lexicon)]
     if not isinstance(payload, dict) or sorted(payload) != sorted(names):

@@ -70,7 +70,7 @@ def _jp2t() -> opencc.OpenCC:
 
 
 @functools.lru_cache(maxsize=1)
-def _ewts() -> "pyewts.pyewts":
+def _ewts() -> pyewts.pyewts:
     import pyewts  # local, like pypinyin and sanscript below: a cold `inkgen generate` of a Latin-script prompt
     # loads none of them (pypinyin alone is ~0.35 s); they load the first time a prompt has their script
 
@@ -78,13 +78,13 @@ def _ewts() -> "pyewts.pyewts":
 
 
 def _pinyin(text: str) -> list[str]:
-    import pypinyin
+    import pypinyin  # local: only a prompt with Chinese characters needs it (see _ewts)
 
     return pypinyin.lazy_pinyin(text)
 
 
 def _iast(text: str) -> str:
-    from indic_transliteration import sanscript
+    from indic_transliteration import sanscript  # local: only a prompt in Devanagari needs it (see _ewts)
 
     return sanscript.transliterate(text, sanscript.DEVANAGARI, sanscript.IAST)
 
