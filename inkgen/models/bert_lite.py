@@ -140,23 +140,15 @@ class BertLite(nn.Module):
 
         cfg = json.loads((path / "config.json").read_text(encoding="utf-8"))
         defaults = {"pad_token_id": 0, "type_vocab_size": 2, "layer_norm_eps": 1e-12}
-        config = SimpleNamespace(**{**defaults, **cfg})
-        # Built without storage (meta device) and given the file's tensors: a random initialisation of ~110 M
-        # weights, all overwritten, would cost a cold `inkgen generate` ~0.2 s.
-        with torch.device("meta"):
-            model = cls(config)
+        model = cls(SimpleNamespace(**{**defaults, **cfg}))
         state = load_file(str(path / WEIGHTS))
         state = {k.removeprefix("bert."): v for k, v in state.items()}
-        dtype = torch.get_default_dtype()  # what copying into the built parameters would have converted to
-        state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()
-                 if not k.startswith("cls.") and not k.endswith("position_ids")}
-        missing, unexpected = model.load_state_dict(state, strict=False, assign=True)
+        state = {k: v for k, v in state.items() if not k.startswith("cls.") and not k.endswith("position_ids")}
+        missing, unexpected = model.load_state_dict(state, strict=False)
         # the pooler is not used (features are the last hidden states); any other gap means another layout
         if unexpected or any(not k.startswith("pooler.") for k in missing):
             raise ValueError(f"{path / WEIGHTS}: not a BertModel state dict (missing {missing[:3]}, unexpected "
                              f"{unexpected[:3]})")
-        if missing:
-            model.pooler = _Pooler(config)  # unused, but a module with real storage (it may be moved)
         return model.eval()
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
