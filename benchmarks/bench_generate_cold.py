@@ -88,6 +88,36 @@ def _same_results(work: Path, n: int, fresh: bool) -> tuple[int, int]:
     return int(pixels), sum(a == b for a, b in zip(new, old)) if len(new) == len(old) == n else 0
 
 
+#: Phases of one cold `inkgen generate`: the first whose frame a py-spy stack holds (calls before the imports
+#: they trigger; every stack of the process starts at the CLI module).
+PHASES = (("params.yaml, policy, lexicon, references (gate)", ("_project (inkgen/cli.py", "_gate (inkgen/cli.py")),
+          ("prompt check", ("Gate.check",)),
+          ("checkpoint, VQGAN, BERT load", ("Generator.from_checkpoint",)),
+          ("painting (sampling, decoding)", ("Generator.generate",)),
+          ("copy check (pHash, SIFT, evidence)", ("check_output",)),
+          ("ledger, PNG", ("link_checkpoint", "record_generation")),
+          ("import torch, numpy (inkgen.generate)", ("<module> (inkgen/generate.py",)),
+          ("import governance (inkgen.governed)", ("<module> (inkgen/governed.py",)),
+          ("rest of the generate command", ("_generate (inkgen/cli.py",)),
+          ("import inkgen.config, the CLI", ("<module> (inkgen/cli.py",)))
+
+
+def breakdown(cmd: list[str], cwd: Path, env: dict[str, str], rate: int = 250) -> list[tuple[str, float, int]]:
+    """(phase, share of samples, samples) of one run of ``cmd`` under ``py-spy record`` (non-blocking)."""
+    out = Path(tempfile.mkdtemp(prefix="spy-")) / "raw.txt"
+    subprocess.run(["py-spy", "record", "--nonblocking", "-r", str(rate), "-f", "raw", "-o", str(out), "--", *cmd],
+                   cwd=cwd, env=env, capture_output=True, check=True)
+    counts: dict[str, int] = {}
+    for line in out.read_text(encoding="utf-8").splitlines():
+        stack, _, n = line.rpartition(" ")
+        name = next((p for p, keys in PHASES for k in keys if k in stack),
+                    "other (interpreter start and exit, native threads)")
+        counts[name] = counts.get(name, 0) + int(n)
+    shutil.rmtree(out.parent, ignore_errors=True)
+    total = sum(counts.values()) or 1
+    return sorted(((k, v / total, v) for k, v in counts.items()), key=lambda x: -x[1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--project", default=".", help="project root with a trained full model")
@@ -102,6 +132,8 @@ def main() -> None:
                     help="an empty governance cache (GOVERNANCE_CACHE_DIR) for this benchmark: run 0 builds the "
                          "lexicon cache and stores only its own candidates' keypoints (a new installation), "
                          "instead of the user's cache as earlier images left it")
+    ap.add_argument("--breakdown", action="store_true",
+                    help="also profile one more cold generate with py-spy and print each phase's share")
     args = ap.parse_args()
 
     project = Path(args.project).resolve()
@@ -134,6 +166,16 @@ def main() -> None:
                 torch_t.append(t)
                 old_t.append(o)
         same = _same_results(work, args.runs + 1, args.fresh_ledger) if old_env else None
+        phases = {}
+        if args.breakdown:
+            n = args.runs + 1
+            spy = lambda tag, environ: breakdown(  # noqa: E731
+                [py, "-P", "-m", "inkgen.cli", "generate", PROMPT, "--out", str(work / "out" / f"{tag}-spy.png"),
+                 "--seed", str(n), "--ledger", str(work / f"ledger-{tag}.jsonl" if not args.fresh_ledger
+                                                    else work / f"ledger-{tag}-spy.jsonl"),
+                 "--held-dir", str(work / "held")] + (["--checkpoint", args.checkpoint] if args.checkpoint else []),
+                project, environ)
+            phases = {"new": spy("new", env), **({"before": spy("old", old_env)} if old_env else {})}
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"source {src}; {len(gen_t)} runs on cores {args.cores or 'all'}; "
@@ -146,6 +188,10 @@ def main() -> None:
         if old_env:
             o = statistics.median(x[i] for x in old_t)
             print(f"{'':>4}  before ({args.before}): median {o:.2f} s; new / before {g / o:.2f}")
+    for tag, rows in phases.items():
+        print(f"breakdown ({tag}; py-spy samples of one cold generate, share of all):")
+        for name, share, n in rows:
+            print(f"  {share:6.1%}  {n:5d}  {name}")
     if same is not None:
         print(f"before/after, same seeds: identical pixels {same[0]}/{args.runs + 1} images; identical ledger "
               f"records (decision, copyright verdicts, held_for, status, prompt used) {same[1]}/{args.runs + 1}")
