@@ -29,6 +29,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from governance.copy_evidence import NO_EVIDENCE, Evidence, ink, measure
+from governance.keypoint_store import keypoints
 
 #: Side, in pixels, both images are resized to before keypoint detection (see the module doc).
 WORK_SIDE = 256
@@ -59,16 +60,27 @@ class Features:
         return 0 if self.descriptors is None else len(self.descriptors)
 
 
-def features(image: Image.Image) -> Features:
-    """SIFT keypoints of ``image`` (grey, resized to WORK_SIDE squared), its smoothed grey levels and HSV."""
+def sift(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """SIFT keypoint coordinates (n x 2 float32) and descriptors of a WORK_SIDE grey image."""
+    kps, desc = _SIFT.detectAndCompute(grey, None)
+    return np.float32([k.pt for k in kps]).reshape(-1, 2), desc
+
+
+def features(image: Image.Image, image_file: Any = None) -> Features:
+    """SIFT keypoints of ``image`` (grey, resized to WORK_SIDE squared), its smoothed grey levels and HSV.
+    ``image_file``: the file ``image`` was read from, whose keypoints :mod:`governance.keypoint_store` keeps
+    (the same numbers, detected once)."""
     rgb = cv2.resize(np.asarray(image.convert("RGB")), (WORK_SIDE, WORK_SIDE), interpolation=cv2.INTER_CUBIC)
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    kps, desc = _SIFT.detectAndCompute(grey, None)
+    if image_file is None:
+        points, desc = sift(grey)
+    else:
+        points, desc = keypoints(image_file, lambda: sift(grey))
     smooth = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), SMOOTH_SIGMA)
     c = rgb.astype(np.float32)
     chroma = np.dstack([c[..., 0] - c[..., 1], (c[..., 0] + c[..., 1]) / 2 - c[..., 2]])
     chroma = cv2.resize(chroma, (CHROMA_SIDE, CHROMA_SIDE), interpolation=cv2.INTER_AREA)
-    return Features(np.float32([k.pt for k in kps]).reshape(-1, 2), desc, smooth,
+    return Features(points, desc, smooth,
                     cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV), chroma, ink(smooth))
 
 
@@ -118,12 +130,14 @@ def evidence(query: "QueryFeatures", ref: Features) -> tuple[Evidence, Evidence]
 class FeatureCache:
     """Reference features computed once per reference (a reference set is queried many times)."""
 
-    def __init__(self, load: Any) -> None:
+    def __init__(self, load: Any, files: Any = None) -> None:
         self._load = load  # position -> PIL image or None
+        self._files = files  # position -> the image's file (its keypoints kept on disk), or None
         self._cache: dict[int, Features | None] = {}
 
     def get(self, position: int) -> Features | None:
         if position not in self._cache:
             image = self._load(position)
-            self._cache[position] = None if image is None else features(image)
+            file = self._files[position] if self._files is not None else None
+            self._cache[position] = None if image is None else features(image, file)
         return self._cache[position]

@@ -93,6 +93,12 @@ def reference_set(ids: Sequence[str], images: Sequence[Image.Image], source: str
     return expand(refs)
 
 
+def _image_files(refs: References) -> list | None:
+    """The reference's image files when its images are read from them (their keypoints are then kept on
+    disk: governance.keypoint_store); None when the images come from elsewhere (held in memory)."""
+    return refs.files if refs._load == refs._load_file else None
+
+
 class Matcher:
     """Stage one then stage two, with the policy's settings; reference features are cached per set."""
 
@@ -116,7 +122,7 @@ class Matcher:
 
     def _cache(self, refs: References) -> FeatureCache:
         if id(refs) not in self._caches:
-            self._caches[id(refs)] = FeatureCache(refs.image)
+            self._caches[id(refs)] = FeatureCache(refs.image, _image_files(refs))
         return self._caches[id(refs)]
 
     def candidates(self, image: Image.Image, refs: References) -> list[Candidate]:

@@ -35,10 +35,7 @@ from dataclasses import dataclass
 
 import opencc
 from anyascii import anyascii
-import pyewts
-import pypinyin
 import regex
-from indic_transliteration import sanscript
 
 from governance.uts39 import fold_char, skeleton
 
@@ -74,7 +71,22 @@ def _jp2t() -> opencc.OpenCC:
 
 @functools.lru_cache(maxsize=1)
 def _ewts() -> pyewts.pyewts:
+    import pyewts  # local, like pypinyin and sanscript below: a cold `inkgen generate` of a Latin-script prompt
+    # loads none of them (pypinyin alone is ~0.35 s); they load the first time a prompt has their script
+
     return pyewts.pyewts()
+
+
+def _pinyin(text: str) -> list[str]:
+    import pypinyin  # local: only a prompt with Chinese characters needs it (see _ewts)
+
+    return pypinyin.lazy_pinyin(text)
+
+
+def _iast(text: str) -> str:
+    from indic_transliteration import sanscript  # local: only a prompt in Devanagari needs it (see _ewts)
+
+    return sanscript.transliterate(text, sanscript.DEVANAGARI, sanscript.IAST)
 
 
 Chars = list[tuple[str, int]]  # (character, source offset)
@@ -249,7 +261,7 @@ def _script_runs(chars: Chars) -> Chars:
     """Devanagari and Tibetan runs replaced by their Latin transliteration (each letter mapped into the run)."""
     text = "".join(c for c, _ in chars)
     spans = []
-    for pattern, convert in ((_DEVANAGARI, lambda s: sanscript.transliterate(s, sanscript.DEVANAGARI, sanscript.IAST)),
+    for pattern, convert in ((_DEVANAGARI, _iast),
                              (_TIBETAN, lambda s: _ewts().toWylie(s.replace("\u0f00", "\u0f68\u0f7c\u0f7e")))):
         spans += [(m.start(), m.end(), convert(m.group())) for m in pattern.finditer(text)]
     if not spans:
@@ -332,9 +344,9 @@ def _roman(cleaned: Chars) -> Roman:
             while j < len(chars) and _is_han(chars[j][0]) and not _latin_like(chars[j][0]):
                 j += 1
             run = chars[k:j]
-            syllables = pypinyin.lazy_pinyin("".join(x for x, _ in run))
+            syllables = _pinyin("".join(x for x, _ in run))
             if len(syllables) != len(run):
-                syllables = [pypinyin.lazy_pinyin(x)[0] for x, _ in run]
+                syllables = [_pinyin(x)[0] for x, _ in run]
             for (_, pos), syl in zip(run, syllables):
                 n += 1
                 for f in "".join(fold_char(ch) for ch in syl.replace("ü", "v")):

@@ -409,6 +409,17 @@ def _multilingual(path: Path, motifs: dict[str, Any], postures: dict[str, Any]) 
 def load_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
                  mantras_path: str | Path = DATA / "mantras.yaml",
                  multilingual_path: str | Path = DATA / "multilingual.yaml") -> Lexicon:
+    """The compiled lexicon of the three files: :func:`compile_lexicon`'s result, loaded from the JSON cache
+    of :mod:`governance.lexicon_cache` when its key (the files, the compiling modules, the libraries) matches."""
+    from governance.lexicon_cache import cached_lexicon  # local: it imports this module's classes
+
+    return cached_lexicon((Path(motifs_path), Path(mantras_path), Path(multilingual_path)), compile_lexicon)
+
+
+def compile_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
+                    mantras_path: str | Path = DATA / "mantras.yaml",
+                    multilingual_path: str | Path = DATA / "multilingual.yaml") -> Lexicon:
+    """The lexicon compiled from its YAML files (slow: pypinyin, lemminflect and the skeleton on every term)."""
     m = _read(Path(motifs_path))
     for key in ("classes", "motifs", "postures", "facing", "agents", "linkers", "heritage_context"):
         if key not in m:

@@ -60,3 +60,18 @@ def governance_keys_home(tmp_path_factory):
         os.environ.pop("INKGEN_GOVERNANCE_HOME", None)
     else:
         os.environ["INKGEN_GOVERNANCE_HOME"] = old
+
+
+@pytest.fixture(autouse=True, scope="session")
+def governance_cache_dir(tmp_path_factory):
+    """The compiled-lexicon cache (governance.lexicon_cache) in a temporary folder, not ~/.cache."""
+    import os
+
+    cache = tmp_path_factory.mktemp("governance-cache")
+    old = os.environ.get("GOVERNANCE_CACHE_DIR")
+    os.environ["GOVERNANCE_CACHE_DIR"] = str(cache)
+    yield cache
+    if old is None:
+        os.environ.pop("GOVERNANCE_CACHE_DIR", None)
+    else:
+        os.environ["GOVERNANCE_CACHE_DIR"] = old

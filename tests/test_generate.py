@@ -209,15 +209,21 @@ def test_cold_path_paints_the_same_pixels_as_the_transformers_path(setup, tmp_pa
 
 def test_cold_generate_imports_neither_transformers_nor_open_clip(setup, tmp_path):
     """A cold `inkgen generate` (a fresh interpreter) loads only what one image needs: no transformers
-    (the BERT runs through inkgen.models.bert_lite) and no open_clip (only with --clip)."""
+    (the BERT runs through inkgen.models.bert_lite), no open_clip (only with --clip), no pypinyin (an
+    ASCII prompt, the guardrail lexicon read from its cache) and no scipy (pHash by governance.phash's DCT)."""
     import subprocess
     import sys
 
+    from governance import lexicon_cache, sacred
+
+    # the cache a first `inkgen generate` leaves behind (the conftest's GOVERNANCE_CACHE_DIR)
+    lexicon_cache.cached_lexicon(tuple(sacred.DATA / n for n in ("motifs.yaml", "mantras.yaml", "multilingual.yaml")),
+                                 sacred.compile_lexicon)
     shutil.copy(setup["prior"], tmp_path / "prior-last.pt")
     code = ("import sys\nfrom inkgen.cli import main\n"
             f"rc = main(['generate', {PROMPT!r}, '--checkpoint', 'prior-last.pt', '--text-encoder', "
             f"{str(setup['bert'])!r}, '--ledger', 'ledger.jsonl', '--out', 'cold.png'])\n"
-            "print('LOADED', sorted({m.split('.')[0] for m in sys.modules} & {'transformers', 'open_clip'}))\n"
+            "print('LOADED', sorted({m.split('.')[0] for m in sys.modules} & {'transformers', 'open_clip', 'pypinyin', 'scipy'}))\n"
             "sys.exit(rc)\n")
     src = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}

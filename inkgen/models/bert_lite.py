@@ -43,12 +43,28 @@ def supports(path: Path) -> bool:
             and (cfg.get("architectures") or ["BertModel"])[0] in ("BertModel", "BertForMaskedLM", "BertForPreTraining"))
 
 
+class _Linear(nn.Linear):
+    """``nn.Linear`` without its random initialisation: every weight of a BertLite but the (unused) pooler's
+    is read from the file (:meth:`BertLite.from_dir` refuses a file that lacks one), and initialising ~20 M
+    numbers only to overwrite them cost a cold ``inkgen generate`` ~0.2 s."""
+
+    def reset_parameters(self) -> None:
+        pass
+
+
+class _Embedding(nn.Embedding):
+    """``nn.Embedding`` without its random initialisation (as :class:`_Linear`)."""
+
+    def reset_parameters(self) -> None:
+        pass
+
+
 class _Embeddings(nn.Module):
     def __init__(self, c):
         super().__init__()
-        self.word_embeddings = nn.Embedding(c.vocab_size, c.hidden_size, padding_idx=c.pad_token_id)
-        self.position_embeddings = nn.Embedding(c.max_position_embeddings, c.hidden_size)
-        self.token_type_embeddings = nn.Embedding(c.type_vocab_size, c.hidden_size)
+        self.word_embeddings = _Embedding(c.vocab_size, c.hidden_size, padding_idx=c.pad_token_id)
+        self.position_embeddings = _Embedding(c.max_position_embeddings, c.hidden_size)
+        self.token_type_embeddings = _Embedding(c.type_vocab_size, c.hidden_size)
         self.LayerNorm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
 
     def forward(self, input_ids, token_type_ids):
@@ -62,9 +78,9 @@ class _SelfAttention(nn.Module):
     def __init__(self, c):
         super().__init__()
         self.heads, self.head_dim = c.num_attention_heads, c.hidden_size // c.num_attention_heads
-        self.query = nn.Linear(c.hidden_size, c.hidden_size)
-        self.key = nn.Linear(c.hidden_size, c.hidden_size)
-        self.value = nn.Linear(c.hidden_size, c.hidden_size)
+        self.query = _Linear(c.hidden_size, c.hidden_size)
+        self.key = _Linear(c.hidden_size, c.hidden_size)
+        self.value = _Linear(c.hidden_size, c.hidden_size)
 
     def forward(self, x, mask):
         shape = (*x.shape[:-1], -1, self.head_dim)
@@ -80,7 +96,7 @@ class _Residual(nn.Module):
 
     def __init__(self, c, d_in):
         super().__init__()
-        self.dense = nn.Linear(d_in, c.hidden_size)
+        self.dense = _Linear(d_in, c.hidden_size)
         self.LayerNorm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
 
     def forward(self, h, x):
@@ -97,7 +113,7 @@ class _Attention(nn.Module):
 class _Intermediate(nn.Module):
     def __init__(self, c):
         super().__init__()
-        self.dense = nn.Linear(c.hidden_size, c.intermediate_size)
+        self.dense = _Linear(c.hidden_size, c.intermediate_size)
 
 
 class _Layer(nn.Module):
