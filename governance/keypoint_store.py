@@ -10,7 +10,7 @@ each is stored under the SHA-256 of
 - the source of :mod:`governance.copy_verify` (``WORK_SIDE``, the detector's settings) and of this module,
 - the OpenCV, Pillow and numpy versions,
 
-as ``sift/<key>.npz`` in the governance cache folder (:func:`governance.lexicon_cache.cache_dir`). An entry
+as ``sift/<key>.npz`` in the governance cache folder (:func:`governance.cache.cache_dir`). An entry
 is numbers only (``numpy.load(allow_pickle=False)``: loading never executes code) — the keypoint
 coordinates (float32), the descriptors (uint8 when OpenCV's float32 descriptors are whole numbers in 0-255,
 as SIFT's are, so they convert back exactly; float32 otherwise), its key and the SHA-256 of its arrays. An
@@ -30,7 +30,7 @@ from typing import Callable
 
 import numpy as np
 
-from governance.lexicon_cache import cache_dir
+from governance.cache import cache_dir
 
 FORMAT = 1
 _HERE = Path(__file__).resolve().parent

@@ -37,6 +37,8 @@ from typing import Any, Callable
 
 import regex
 
+from governance.cache import cache_dir
+
 FORMAT = 1
 #: Libraries whose behaviour the compiled lexicon depends on (their versions are part of the key).
 LIBRARIES = ("pypinyin", "lemminflect", "regex", "opencc", "anyascii", "pyewts", "indic_transliteration",
@@ -48,15 +50,6 @@ MODULES = ("sacred.py", "normalize.py", "uts39.py", "lexicon_cache.py")
 
 class CacheError(ValueError):
     """A cache file that cannot be used (wrong key, digest, format or content); the reason says which."""
-
-
-def cache_dir() -> Path | None:
-    """Where cache files live, or None when ``GOVERNANCE_CACHE_DIR=off``."""
-    env = os.environ.get("GOVERNANCE_CACHE_DIR")
-    if env:
-        return None if env.lower() in ("off", "0", "none") else Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "governance"
 
 
 def _version(name: str) -> str:

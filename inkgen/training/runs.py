@@ -258,7 +258,7 @@ def fit_prior(params: Params, variant: str, seed: int, root: Path, data: StageDa
     if params.text_encoder.finetune:  # the BERT learns with the prior: features computed batch by batch
         train_text = FineTunedTextFeatures(data.encoder, data.train.captions)
         val_text = FineTunedTextFeatures(data.encoder, data.val.captions)
-    on_epoch, close = live_logger(layout.live_dir("train", variant, seed) if is_main() else None)
+    on_epoch, close = live_logger(layout.live_dir("prior", variant, seed) if is_main() else None)
     try:
         phase_data = PhaseData(data.train.as_float_tensor(), train_text, val_images=data.val.as_float_tensor(),
                                val_text=val_text)
