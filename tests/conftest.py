@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -47,31 +48,31 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
+@contextlib.contextmanager
+def _environ_set(name: str, value: str):
+    """Set an environment variable for the session, then restore what was there."""
+    import os
+
+    old = os.environ.get(name)
+    os.environ[name] = value
+    yield
+    if old is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = old
+
+
 @pytest.fixture(autouse=True, scope="session")
 def governance_keys_home(tmp_path_factory):
     """Writer keys and the C2PA development chain go to a temporary governance home, not ~/.config."""
-    import os
-
     home = tmp_path_factory.mktemp("governance-home")
-    old = os.environ.get("INKGEN_GOVERNANCE_HOME")
-    os.environ["INKGEN_GOVERNANCE_HOME"] = str(home)
-    yield home
-    if old is None:
-        os.environ.pop("INKGEN_GOVERNANCE_HOME", None)
-    else:
-        os.environ["INKGEN_GOVERNANCE_HOME"] = old
+    with _environ_set("INKGEN_GOVERNANCE_HOME", str(home)):
+        yield home
 
 
 @pytest.fixture(autouse=True, scope="session")
 def governance_cache_dir(tmp_path_factory):
-    """The compiled-lexicon cache (governance.lexicon_cache) in a temporary folder, not ~/.cache."""
-    import os
-
+    """The compiled-lexicon cache and keypoint store (governance.cache) in a temporary folder, not ~/.cache."""
     cache = tmp_path_factory.mktemp("governance-cache")
-    old = os.environ.get("GOVERNANCE_CACHE_DIR")
-    os.environ["GOVERNANCE_CACHE_DIR"] = str(cache)
-    yield cache
-    if old is None:
-        os.environ.pop("GOVERNANCE_CACHE_DIR", None)
-    else:
-        os.environ["GOVERNANCE_CACHE_DIR"] = old
+    with _environ_set("GOVERNANCE_CACHE_DIR", str(cache)):
+        yield cache
