@@ -200,7 +200,7 @@ def test_results_are_committed_and_the_headline_is_legible(project):
     assert "dvc.lock" in tracked and "headline.json" in tracked
     # per-run metrics: reports/metrics/<phase>/<variant>/seed-<S>.json; the other stages': <stage>.json
     assert {f"reports/metrics/{s}.json" for s in NOTEBOOKS if "@" not in s} <= set(tracked)
-    assert {f"reports/metrics/{p}/{v}/seed-{s}.json" for v, s in RUNS for p in ("train",)} <= set(tracked)
+    assert {f"reports/metrics/{p}/{v}/seed-{s}.json" for v, s in RUNS for p in ("prior",)} <= set(tracked)
     for rel in tracked:  # no committed result names this machine's folders
         assert str(project) not in (project / rel).read_text(encoding="utf-8", errors="replace"), rel
     show = _dvc(project, "metrics", "show").stdout
