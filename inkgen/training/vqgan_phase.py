@@ -171,9 +171,10 @@ def train_vqgan(config: VQGANRun, vqgan_config: VQGANConfig, data: PhaseData, *,
 
 @dataclass
 class _Phase1Data:
-    """The checked inputs of a phase-1 run: the training images, their BERT pooled vectors (None without
-    ``text_style_norm``) and CLIP text features (used only when lambda > 0), the validation images and
-    their pooled vectors, lambda of eq. 14 and the device."""
+    """The checked inputs of a phase-1 run: the training images, their BERT pooled vectors for the decoder's
+    text style norm (eq. 8; None without ``text_style_norm``) and their CLIP text embeddings v_t (eq. 13;
+    used only when lambda > 0), the validation images and their pooled vectors, lambda of eq. 14 and the
+    device."""
 
     images: torch.Tensor
     pooled: torch.Tensor | None
@@ -302,7 +303,8 @@ class _Phase1Run:
 
     def step(self, idx: torch.Tensor) -> dict[str, float]:
         """One optimisation step on the samples ``idx``: the learning rate of the schedule, the generator
-        on eq. 14, then the PatchGAN on the hinge loss once ``disc_start`` is reached; the batch's logs."""
+        on eq. 14, then the PatchGAN on the hinge loss once ``disc_start`` is reached (with eta > 0); the
+        batch's logs (the losses, then the quantizer's statistics)."""
         inputs, config, device = self.inputs, self.config, self.inputs.device
         x = inputs.images[idx].to(device)
         p = inputs.pooled[idx].to(device) if inputs.pooled is not None else None
@@ -320,7 +322,8 @@ class _Phase1Run:
 
     def _generator_step(self, x: torch.Tensor, p: torch.Tensor | None,
                         ct: torch.Tensor | None) -> tuple[dict[str, float], Any]:
-        """The VQGAN's update on L_total of eq. 14 (:func:`generator_objective`); its logs and output."""
+        """The VQGAN's update on L_total of eq. 14 (:func:`generator_objective`; L_CLIP of eq. 13 from
+        ``clip_start`` when lambda > 0); its logs and output."""
         with autocast(self.inputs.device):
             loss, log, out = generator_objective(self.net, self.loss_fn, x, self.state.step, pooled=p,
                                                  clip=self.clip, clip_text=ct, clip_start=self.config.clip_start)
