@@ -76,36 +76,63 @@ def run_epochs(state: LoopState, *, n: int, batch_size: int, epochs: int, seed: 
                 if stop_after_steps is not None and state.step >= stop_after_steps:
                     return False, seconds, seen
                 idx = order[s * bs:(s + 1) * bs]
-                t0 = time.perf_counter()
-                logs = run_step(step_fn, idx)  # one process: step_fn(idx); DDP: this rank's shard
-                dt = time.perf_counter() - t0
-                epoch_seconds += dt
+                epoch_seconds += _train_step(state, step_fn, idx, bar)
                 epoch_seen += len(idx)
-                for k, v in logs.items():
-                    state.sums[k] = state.sums.get(k, 0.0) + float(v) * len(idx)
-                state.sums["_n"] = state.sums.get("_n", 0.0) + len(idx)
-                state.step += 1
-                state.step_in_epoch = s + 1
-                bar.update(1)
-                bar.set_postfix({k: f"{v:.4f}" for k, v in list(logs.items())[:3]}, refresh=False)
-                if save_fn is not None and checkpoint_every and state.step % checkpoint_every == 0:
-                    save_fn()
-                if branch is not None and state.step == branch[0]:
-                    branch[1]()
-            count = state.sums.pop("_n", 0.0) or 1.0
-            means = {k: v / count for k, v in sorted(state.sums.items())}
-            entry = {"epoch": state.epoch + 1, "step": state.step, **epoch_end_fn(means)}
-            state.history.append(entry)
-            state.epoch += 1
-            state.step_in_epoch = 0
-            state.sums = {}
+                _after_step(state, save_fn, checkpoint_every, branch)
+            entry = _close_epoch(state, epoch_end_fn)
             seconds += epoch_seconds
             seen += epoch_seen
-            if on_epoch is not None:
-                # timing is reported to the callback but kept out of the history: checkpoints stay
-                # byte-identical between runs, timing never is
-                on_epoch({**entry, "seconds": epoch_seconds,
-                          "images_per_second": epoch_seen / epoch_seconds if epoch_seconds > 0 else 0.0})
+            _report(on_epoch, entry, epoch_seconds, epoch_seen)
     finally:
         bar.close()
     return True, seconds, seen
+
+
+def _train_step(state: LoopState, step_fn: Callable[[torch.Tensor], dict[str, float]], idx: torch.Tensor,
+                bar: Any) -> float:
+    """One optimisation step on the global batch ``idx``: its logs added, weighted by the batch size, to
+    the epoch's running sums (part of the state, so a resumed epoch's means are the same); returns the
+    step's seconds."""
+    t0 = time.perf_counter()
+    logs = run_step(step_fn, idx)  # one process: step_fn(idx); DDP: this rank's shard
+    dt = time.perf_counter() - t0
+    for k, v in logs.items():
+        state.sums[k] = state.sums.get(k, 0.0) + float(v) * len(idx)
+    state.sums["_n"] = state.sums.get("_n", 0.0) + len(idx)
+    state.step += 1
+    state.step_in_epoch += 1
+    bar.update(1)
+    bar.set_postfix({k: f"{v:.4f}" for k, v in list(logs.items())[:3]}, refresh=False)
+    return dt
+
+
+def _after_step(state: LoopState, save_fn: Callable[[], None] | None, checkpoint_every: int,
+                branch: tuple[int, Callable[[], None]] | None) -> None:
+    """The checkpoint every ``checkpoint_every`` steps, then the branch point's state when it is reached."""
+    if save_fn is not None and checkpoint_every and state.step % checkpoint_every == 0:
+        save_fn()
+    if branch is not None and state.step == branch[0]:
+        branch[1]()
+
+
+def _close_epoch(state: LoopState, epoch_end_fn: Callable[[dict[str, float]], dict[str, float]]
+                 ) -> dict[str, float]:
+    """The epoch's history entry (its mean training losses, then ``epoch_end_fn``'s validation), appended
+    to the history; the state moves to the next epoch's start."""
+    count = state.sums.pop("_n", 0.0) or 1.0
+    means = {k: v / count for k, v in sorted(state.sums.items())}
+    entry = {"epoch": state.epoch + 1, "step": state.step, **epoch_end_fn(means)}
+    state.history.append(entry)
+    state.epoch += 1
+    state.step_in_epoch = 0
+    state.sums = {}
+    return entry
+
+
+def _report(on_epoch: Callable[[dict[str, Any]], None] | None, entry: dict[str, float], seconds: float,
+            seen: int) -> None:
+    """The epoch's entry to the ``on_epoch`` callback, with the epoch's step time and throughput."""
+    if on_epoch is not None:
+        # timing is reported to the callback but kept out of the history: checkpoints stay
+        # byte-identical between runs, timing never is
+        on_epoch({**entry, "seconds": seconds, "images_per_second": seen / seconds if seconds > 0 else 0.0})

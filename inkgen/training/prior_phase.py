@@ -112,7 +112,32 @@ def train_prior(config: PriorRun, vqgan: VQGAN, cross_modal_config: CrossModalCo
     its weights saved in the checkpoint (``text_encoder_state``) and restored on resume and by generation.
     ``config.snapshots``: also keep the prior's weights after every epoch (``prior-epoch-NNN.pt``, see
     :func:`load_snapshot`), so that generation can be shown as training went on.
+
+    Steps: :func:`_check_prior_inputs`, :class:`_PriorRun` (set-up, resume, one teacher-forced step,
+    validation and snapshots, checkpoints), :func:`inkgen.training.loop.run_epochs` (the loop).
     """
+    val_images, val_text = _check_prior_inputs(config, vqgan, cross_modal_config, data, finetune_lr)
+    device = resolve_device(config.device)
+    path = checkpoint_path(checkpoint_dir, "prior") if checkpoint_dir is not None else None
+    with execution(config, device), _fork_rng(device):
+        run = _PriorRun(config, vqgan, cross_modal_config, data, val_images, val_text, device=device,
+                        finetune_lr=finetune_lr, params_hash=params_hash, meta=meta)
+        if resume and path is not None and path.exists():
+            run.restore(path)
+        run.wrap_for_training()
+        complete, seconds, seen = run.epochs(path, stop_after_steps=stop_after_steps, on_epoch=on_epoch,
+                                             progress=progress)
+    run.model.eval()
+    return TrainResult(model=run.model, history=run.state.history, steps=run.state.step, complete=complete,
+                       converged_epoch=run.converged(), images_per_second=seen / seconds if seconds else 0.0,
+                       checkpoint=path if path is not None and path.exists() else None, codes=run.codes)
+
+
+def _check_prior_inputs(config: PriorRun, vqgan: VQGAN, cross_modal_config: CrossModalConfig, data: PhaseData,
+                        finetune_lr: float | None) -> tuple[torch.Tensor, TextFeatures | FineTunedTextFeatures]:
+    """``data`` and ``cross_modal_config`` checked against the VQGAN and the variant, and fine-tuning against
+    ``finetune_lr`` and the process count (a ``TrainError`` names the input and the reason); returns the
+    validation images and text (default: the training ones)."""
     images, text, val_images, val_text = data.images, data.text, data.val_images, data.val_text
     res = vqgan.config.resolution
     _check_images(images, res, "training images")
@@ -134,92 +159,130 @@ def train_prior(config: PriorRun, vqgan: VQGAN, cross_modal_config: CrossModalCo
     if isinstance(text, FineTunedTextFeatures) and distributed.world().active:
         raise TrainError("text_encoder.finetune with train.nproc > 1: fine-tuning the BERT is not data-parallel "
                          "yet (its gradients would not be synchronised); train with nproc 1 or a frozen BERT")
-    device = resolve_device(config.device)
-    path = checkpoint_path(checkpoint_dir, "prior") if checkpoint_dir is not None else None
+    return val_images, val_text
 
-    with execution(config, device), _fork_rng(device):
+
+class _PriorRun:
+    """One phase-2 run in progress: the frozen VQGAN's codes, the prior (and the BERT when it is fine-tuned),
+    AdamW (betas (0.9, 0.95), weight decay 0.01) and its grad scaler, the loop state; and its steps."""
+
+    def __init__(self, config: PriorRun, vqgan: VQGAN, cross_modal_config: CrossModalConfig, data: PhaseData,
+                 val_images: torch.Tensor, val_text: TextFeatures | FineTunedTextFeatures, *, device: torch.device,
+                 finetune_lr: float | None, params_hash: str, meta: dict[str, Any] | None) -> None:
+        """Set-up: the codes of the training (and validation) images under the frozen VQGAN, then the
+        prior, whose initialisation draws from the global RNG seeded with ``config.seed``."""
+        self.config, self.vqgan, self.cross_modal_config, self.device = config, vqgan, cross_modal_config, device
+        self.text, self.val_text, self.params_hash, self.meta = data.text, val_text, params_hash, meta
+        images = data.images
         vqgan.to(device).eval().requires_grad_(False)  # frozen: phase 2 never changes it
-        codes = encode_codes(vqgan, images, config.batch_size, device)
-        val_codes = codes if val_images is images else encode_codes(vqgan, val_images, config.batch_size,
-                                                                     device)
+        self.codes = encode_codes(vqgan, images, config.batch_size, device)
+        self.val_codes = self.codes if val_images is images else encode_codes(vqgan, val_images,
+                                                                               config.batch_size, device)
         torch.manual_seed(config.seed)
-        model = TextToCodes(cross_modal_config).to(device)
-        groups = [{"params": list(model.parameters())}]
-        bert = text.encoder if isinstance(text, FineTunedTextFeatures) else None
-        if bert is not None:  # fine-tuning: the BERT learns too, with its own (smaller) learning rate
-            bert.to(device).train()
-            groups.append({"params": [p for p in bert.parameters() if p.requires_grad], "lr": finetune_lr})
-        opt = torch.optim.AdamW(groups, lr=config.lr, betas=(0.9, 0.95), weight_decay=0.01)
-        base_lrs = [g.get("lr", config.lr) for g in opt.param_groups]
-        total_steps = config.epochs * math.ceil(len(images) / min(config.batch_size, len(images)))
-        scaler = grad_scaler(device)
-        state = LoopState()
-        if resume and path is not None and path.exists():
-            ck = load_checkpoint(path, params_hash=params_hash, phase="prior")
-            for key, mine in (("train_config", config.to_dict()), ("vqgan_config", vqgan.config.to_dict()),
-                              ("cross_modal_config", cross_modal_config.to_dict())):
-                if ck.get(key) != mine:
-                    raise CheckpointError(f"{path}: its {key} {ck.get(key)} differs from the current {mine}")
-            mine = vqgan.state_dict()
-            if set(ck["vqgan"]) != set(mine) or not all(torch.equal(ck["vqgan"][k], mine[k].cpu()) for k in mine):
-                raise CheckpointError(f"{path}: was trained on a VQGAN with other weights than the one given")
-            model.load_state_dict(ck["model"])
-            if bert is not None:
-                bert.bert.load_state_dict(ck["text_encoder_state"])
-            opt.load_state_dict(ck["opt"])
-            scaler.load_state_dict(ck["scaler"]) if ck["scaler"] else None
-            set_rng_state(ck["rng"], device)
-            state = LoopState.from_dict(ck["loop"])
-        model.train()
-        prior_loss = distributed.wrap(model, method="loss")  # one process: model.loss; N > 1: through DDP
+        self.model = TextToCodes(cross_modal_config).to(device)
+        self.groups = [{"params": list(self.model.parameters())}]
+        self.bert = self.text.encoder if isinstance(self.text, FineTunedTextFeatures) else None
+        if self.bert is not None:  # fine-tuning: the BERT learns too, with its own (smaller) learning rate
+            self.bert.to(device).train()
+            trained = [p for p in self.bert.parameters() if p.requires_grad]
+            self.groups.append({"params": trained, "lr": finetune_lr})
+        self.opt = torch.optim.AdamW(self.groups, lr=config.lr, betas=(0.9, 0.95), weight_decay=0.01)
+        self.base_lrs = [g.get("lr", config.lr) for g in self.opt.param_groups]
+        self.n = len(images)
+        self.total_steps = config.epochs * math.ceil(self.n / min(config.batch_size, self.n))
+        self.scaler = grad_scaler(device)
+        self.state = LoopState()
+        self.prior_loss: Callable[..., dict[str, torch.Tensor]] = self.model.loss
 
-        def converged(st: LoopState) -> int | None:
-            return convergence_epoch([h["val_loss"] for h in st.history], config.convergence_window,
-                                     config.convergence_min_rel_improvement)
+    def restore(self, path: Path) -> None:
+        """Resume from this run's checkpoint ``path`` (refused when it is of other configs or another VQGAN):
+        weights, optimiser, scaler and RNG states and the loop state all come from it."""
+        ck = load_checkpoint(path, params_hash=self.params_hash, phase="prior")
+        for key, mine in (("train_config", self.config.to_dict()), ("vqgan_config", self.vqgan.config.to_dict()),
+                          ("cross_modal_config", self.cross_modal_config.to_dict())):
+            if ck.get(key) != mine:
+                raise CheckpointError(f"{path}: its {key} {ck.get(key)} differs from the current {mine}")
+        mine = self.vqgan.state_dict()
+        if set(ck["vqgan"]) != set(mine) or not all(torch.equal(ck["vqgan"][k], mine[k].cpu()) for k in mine):
+            raise CheckpointError(f"{path}: was trained on a VQGAN with other weights than the one given")
+        self.model.load_state_dict(ck["model"])
+        if self.bert is not None:
+            self.bert.bert.load_state_dict(ck["text_encoder_state"])
+        self.opt.load_state_dict(ck["opt"])
+        self.scaler.load_state_dict(ck["scaler"]) if ck["scaler"] else None
+        set_rng_state(ck["rng"], self.device)
+        self.state = LoopState.from_dict(ck["loop"])
 
-        def save(complete: bool = False) -> None:
-            save_checkpoint(path, {
-                "phase": "prior", "params_hash": params_hash, "complete": complete,
-                "train_config": config.to_dict(), "vqgan_config": vqgan.config.to_dict(),
-                "cross_modal_config": cross_modal_config.to_dict(), "step": state.step, "loop": state.to_dict(),
-                "vqgan": vqgan.state_dict(), "model": model.state_dict(), "opt": opt.state_dict(),
-                "scaler": scaler.state_dict(), "rng": rng_state(device), "converged_epoch": converged(state),
-                "meta": dict(meta or {}),
-                "text_encoder_state": bert.bert.state_dict() if bert is not None else None,
-            })
+    def wrap_for_training(self) -> None:
+        """Training mode; the prior's loss through DDP when there are N > 1 processes."""
+        self.model.train()
+        self.prior_loss = distributed.wrap(self.model, method="loss")  # one process: model.loss
 
-        def step_fn(idx: torch.Tensor) -> dict[str, float]:
-            set_lr(opt, base_lrs, lr_factor(config.lr_schedule, state.step, total_steps))
-            tokens, mask, pooled = text.batch(idx, device)
-            with autocast(device):
-                out = prior_loss([c[idx].to(device) for c in codes], tokens, mask, pooled)
-            opt.zero_grad(set_to_none=True)
-            scaler.scale(out["loss"]).backward()
-            scaler.unscale_(opt)
-            torch.nn.utils.clip_grad_norm_([p for g in groups for p in g["params"]], 1.0)
-            scaler.step(opt)
-            scaler.update()
-            return {k: float(v.detach()) for k, v in out.items()}
+    def converged(self) -> int | None:
+        """The paper's convergence epoch on the validation cross-entropy."""
+        return convergence_epoch([h["val_loss"] for h in self.state.history], self.config.convergence_window,
+                                 self.config.convergence_min_rel_improvement)
 
-        def epoch_end(means: dict[str, float]) -> dict[str, float]:
-            if config.snapshots and path is not None and distributed.is_main():  # the prior as it was after this epoch (paper Figure 12)
-                save_checkpoint(snapshot_path(path.parent, state.epoch + 1),
-                                {"phase": "prior-snapshot", "params_hash": params_hash, "epoch": state.epoch + 1,
-                                 "train_config": config.to_dict(), "step": state.step, "model": model.state_dict()})
-            return {**means, "val_loss": evaluate_prior(model, val_codes, val_text, config.batch_size, device)}
+    def save(self, path: Path, complete: bool = False) -> None:
+        """The run's whole state, with the frozen VQGAN's weights, to ``path`` (``complete``: the run's end)."""
+        save_checkpoint(path, {
+            "phase": "prior", "params_hash": self.params_hash, "complete": complete,
+            "train_config": self.config.to_dict(), "vqgan_config": self.vqgan.config.to_dict(),
+            "cross_modal_config": self.cross_modal_config.to_dict(), "step": self.state.step,
+            "loop": self.state.to_dict(), "vqgan": self.vqgan.state_dict(), "model": self.model.state_dict(),
+            "opt": self.opt.state_dict(), "scaler": self.scaler.state_dict(), "rng": rng_state(self.device),
+            "converged_epoch": self.converged(), "meta": dict(self.meta or {}),
+            "text_encoder_state": self.bert.bert.state_dict() if self.bert is not None else None,
+        })
 
+    def step(self, idx: torch.Tensor) -> dict[str, float]:
+        """One optimisation step on the samples ``idx``: the learning rate of the schedule, then AdamW on the
+        teacher-forced cross-entropy of the codes given the text (the Transformer stacked decoder with eq.
+        11's cross-modal alignment, or without it for ``no_transformer``), the gradient norm clipped to 1;
+        the batch's losses."""
+        set_lr(self.opt, self.base_lrs, lr_factor(self.config.lr_schedule, self.state.step, self.total_steps))
+        tokens, mask, pooled = self.text.batch(idx, self.device)
+        with autocast(self.device):
+            out = self.prior_loss([c[idx].to(self.device) for c in self.codes], tokens, mask, pooled)
+        self.opt.zero_grad(set_to_none=True)
+        self.scaler.scale(out["loss"]).backward()
+        self.scaler.unscale_(self.opt)
+        torch.nn.utils.clip_grad_norm_([p for g in self.groups for p in g["params"]], 1.0)
+        self.scaler.step(self.opt)
+        self.scaler.update()
+        return {k: float(v.detach()) for k, v in out.items()}
+
+    def validate(self, path: Path | None, means: dict[str, float]) -> dict[str, float]:
+        """The epoch's history entry: its mean training losses and the validation cross-entropy
+        (:func:`evaluate_prior`); before that, with ``snapshots``, rank 0 keeps the prior's weights."""
+        if self.config.snapshots and path is not None and distributed.is_main():
+            self.snapshot(path.parent)  # the prior as it was after this epoch (paper Figure 12)
+        return {**means, "val_loss": evaluate_prior(self.model, self.val_codes, self.val_text, self.config.batch_size,
+                                                    self.device)}
+
+    def snapshot(self, directory: Path) -> None:
+        """The prior's weights after the current epoch, to ``prior-epoch-NNN.pt`` in ``directory``."""
+        epoch = self.state.epoch + 1
+        save_checkpoint(snapshot_path(directory, epoch),
+                        {"phase": "prior-snapshot", "params_hash": self.params_hash, "epoch": epoch,
+                         "train_config": self.config.to_dict(), "step": self.state.step,
+                         "model": self.model.state_dict()})
+
+    def epochs(self, path: Path | None, *, stop_after_steps: int | None,
+               on_epoch: Callable[[dict[str, Any]], None] | None, progress: bool) -> tuple[bool, float, int]:
+        """The remaining epochs (:func:`run_epochs`); rank 0 writes ``path`` every ``checkpoint_every`` steps
+        and at the end."""
+        config, writes = self.config, path is not None and distributed.is_main()
         complete, seconds, seen = run_epochs(
-            state, n=len(images), batch_size=config.batch_size, epochs=config.epochs,
-            seed=config.seed, step_fn=step_fn, epoch_end_fn=epoch_end,
-            save_fn=save if path is not None and distributed.is_main() else None,
+            self.state, n=self.n, batch_size=config.batch_size, epochs=config.epochs,
+            seed=config.seed, step_fn=self.step,
+            epoch_end_fn=lambda means: self.validate(path, means),
+            save_fn=(lambda: self.save(path)) if writes else None,
             checkpoint_every=config.checkpoint_every, stop_after_steps=stop_after_steps, on_epoch=on_epoch,
             progress=progress, desc=f"prior[{config.variant}]")
-        if complete and path is not None and distributed.is_main():
-            save(complete=True)
-    model.eval()
-    return TrainResult(model=model, history=state.history, steps=state.step, complete=complete,
-                       converged_epoch=converged(state), images_per_second=seen / seconds if seconds else 0.0,
-                       checkpoint=path if path is not None and path.exists() else None, codes=codes)
+        if complete and writes:
+            self.save(path, complete=True)
+        return complete, seconds, seen
 
 
 def snapshot_path(directory: str | Path, epoch: int) -> Path:

@@ -147,9 +147,49 @@ def train_vqgan(config: VQGANRun, vqgan_config: VQGANConfig, data: PhaseData, *,
     (``vqgan-branch.pt`` in ``checkpoint_dir``). ``branch_from`` (that file) starts a run which differs
     from the one that wrote it only by the CLIP term from ``clip_start`` on (same VQGAN config, params and
     seed) at that state instead of from scratch: until ``clip_start`` the two runs are the same computation,
-    so the result is the same as training from step 0 (tests/test_training.py checks it bit for bit).
+    so the result is the same as training from step 0 (tests/test_train.py checks it bit for bit).
+
+    Steps: :func:`_phase1_data` (inputs checked), :class:`_Phase1Run` (set-up, resume or branch, one step of
+    eq. 14, validation, checkpoints), :func:`inkgen.training.loop.run_epochs` (the loop).
     """
-    images, text, captions, clip_text = data.images, data.text, data.captions, data.clip_text
+    inputs = _phase1_data(config, vqgan_config, data, clip)
+    path = checkpoint_path(checkpoint_dir, "vqgan") if checkpoint_dir is not None else None
+    with execution(config, inputs.device), _fork_rng(inputs.device):
+        run = _Phase1Run(config, vqgan_config, inputs, params_hash=params_hash, clip=clip)
+        own = resume and path is not None and path.exists()
+        if own or branch_from is not None:
+            run.restore(path if own else Path(branch_from), own=own)
+        run.wrap_for_training()
+        complete, seconds, seen = run.epochs(path, branch_at=branch_at, stop_after_steps=stop_after_steps,
+                                             on_epoch=on_epoch, progress=progress)
+    run.model.eval()
+    return TrainResult(model=run.model, history=run.state.history, steps=run.state.step, complete=complete,
+                       converged_epoch=run.converged(), images_per_second=seen / seconds if seconds else 0.0,
+                       checkpoint=path if path is not None and path.exists() else None,
+                       discriminator=run.loss_fn.discriminator)
+
+
+@dataclass
+class _Phase1Data:
+    """The checked inputs of a phase-1 run: the training images, their BERT pooled vectors for the decoder's
+    text style norm (eq. 8; None without ``text_style_norm``) and their CLIP text embeddings v_t (eq. 13;
+    used only when lambda > 0), the validation images and their pooled vectors, lambda of eq. 14 and the
+    device."""
+
+    images: torch.Tensor
+    pooled: torch.Tensor | None
+    clip_text: torch.Tensor | None
+    val_images: torch.Tensor
+    val_pooled: torch.Tensor | None
+    lam: float
+    device: torch.device
+
+
+def _phase1_data(config: VQGANRun, vqgan_config: VQGANConfig, data: PhaseData, clip) -> _Phase1Data:
+    """``data`` checked against ``vqgan_config`` (a ``TrainError`` names the input and the reason), the
+    validation set defaulted to the training set, lambda of eq. 14 for the variant (0 without CLIP
+    guidance) and, when it is > 0, the CLIP guide made ready (:func:`_clip_guide`)."""
+    images, text, clip_text = data.images, data.text, data.clip_text
     val_images, val_text = data.val_images, data.val_text
     _check_images(images, vqgan_config.resolution, "training images")
     n = len(images)
@@ -162,118 +202,169 @@ def train_vqgan(config: VQGANRun, vqgan_config: VQGANConfig, data: PhaseData, *,
     lam = effective_lambda(config)
     device = resolve_device(config.device)
     if lam > 0:
-        if clip is None:
-            raise TrainError(f"variant {config.variant!r} with lambda_clip={config.lambda_clip} needs a CLIP model")
-        from inkgen.models.clip import freeze  # open_clip only when CLIP guides (5 s import)
-
-        freeze(clip).to(device)
-        if clip_text is None:
-            if captions is None or len(captions) != n:
-                raise TrainError(f"CLIP guidance needs one caption per training image ({n}), got "
-                                 f"{None if captions is None else len(captions)}")
-            clip_text = clip_text_features(clip, captions)
-        if len(clip_text) != n:
-            raise TrainError(f"clip_text has {len(clip_text)} rows for {n} training images")
-    path = checkpoint_path(checkpoint_dir, "vqgan") if checkpoint_dir is not None else None
+        clip_text = _clip_guide(config, clip, data.captions, clip_text, n, device)
     pooled = text.pooled if (text is not None and vqgan_config.text_style_norm) else None
     val_pooled = val_text.pooled if (val_text is not None and vqgan_config.text_style_norm) else None
+    return _Phase1Data(images, pooled, clip_text, val_images, val_pooled, lam, device)
 
-    with execution(config, device), _fork_rng(device):
+
+def _clip_guide(config: VQGANRun, clip, captions: list[str] | None, clip_text: torch.Tensor | None, n: int,
+                device: torch.device) -> torch.Tensor:
+    """For L_CLIP (eq. 13): ``clip`` frozen on ``device``, and the CLIP text embeddings v_t of the ``n``
+    training captions (``clip_text`` when given, else computed from ``captions``)."""
+    if clip is None:
+        raise TrainError(f"variant {config.variant!r} with lambda_clip={config.lambda_clip} needs a CLIP model")
+    from inkgen.models.clip import freeze  # open_clip only when CLIP guides (5 s import)
+
+    freeze(clip).to(device)
+    if clip_text is None:
+        if captions is None or len(captions) != n:
+            raise TrainError(f"CLIP guidance needs one caption per training image ({n}), got "
+                             f"{None if captions is None else len(captions)}")
+        clip_text = clip_text_features(clip, captions)
+    if len(clip_text) != n:
+        raise TrainError(f"clip_text has {len(clip_text)} rows for {n} training images")
+    return clip_text
+
+
+class _Phase1Run:
+    """One phase-1 run in progress: the VQGAN, the loss of eq. 14 with its PatchGAN, taming's two Adam
+    optimisers (betas (0.5, 0.9)) and grad scalers, the loop state; and its steps."""
+
+    def __init__(self, config: VQGANRun, vqgan_config: VQGANConfig, inputs: _Phase1Data, *, params_hash: str,
+                 clip) -> None:
+        """Set-up: the models' initialisation draws from the global RNG seeded with ``config.seed``."""
+        self.config, self.vqgan_config, self.inputs = config, vqgan_config, inputs
+        self.params_hash, self.clip, device = params_hash, clip, inputs.device
         torch.manual_seed(config.seed)
-        model = VQGAN(vqgan_config, seed=config.seed).to(device)
-        loss_fn = VQGANLoss(vqgan_config, beta=config.beta, eta=config.eta, lam=lam,
-                            disc_start=config.disc_start).to(device)
-        opt_g = torch.optim.Adam(model.parameters(), lr=config.lr, betas=(0.5, 0.9))
-        opt_d = torch.optim.Adam(loss_fn.discriminator.parameters(), lr=config.lr, betas=(0.5, 0.9))
-        total_steps = config.epochs * math.ceil(n / min(config.batch_size, n))
-        scaler_g, scaler_d = grad_scaler(device), grad_scaler(device)
-        state = LoopState()
-        own = resume and path is not None and path.exists()
-        if own or branch_from is not None:
-            start = path if own else Path(branch_from)
-            ck = load_checkpoint(start, params_hash=params_hash, phase="vqgan")
-            # a branch comes from the twin run: every value the same but the variant (hence lambda)
-            ignore = () if own else ("variant",)
-            theirs = {k: v for k, v in (ck.get("train_config") or {}).items() if k not in ignore}
-            for key, have, mine in (("train_config", theirs, {k: v for k, v in config.to_dict().items()
-                                                              if k not in ignore}),
-                                    ("vqgan_config", ck.get("vqgan_config"), vqgan_config.to_dict())):
-                if have != mine:
-                    raise CheckpointError(f"{start}: its {key} {have} differs from the current {mine}")
-            if not own and ck["step"] != min(config.clip_start, total_steps):
-                raise CheckpointError(f"{start}: holds the state at step {ck['step']}, not at clip_start "
-                                      f"{config.clip_start}; it was not written as this run's branch point")
-            model.load_state_dict(ck["model"])
-            loss_fn.discriminator.load_state_dict(ck["discriminator"])
-            opt_g.load_state_dict(ck["opt_g"])
-            opt_d.load_state_dict(ck["opt_d"])
-            scaler_g.load_state_dict(ck["scaler_g"]) if ck["scaler_g"] else None
-            scaler_d.load_state_dict(ck["scaler_d"]) if ck["scaler_d"] else None
-            set_rng_state(ck["rng"], device)
-            state = LoopState.from_dict(ck["loop"])
-        model.train()
-        loss_fn.train()
-        net, loss_fn.discriminator = distributed.wrap(model), distributed.wrap(loss_fn.discriminator)  # DDP if N > 1
+        self.model = VQGAN(vqgan_config, seed=config.seed).to(device)
+        self.loss_fn = VQGANLoss(vqgan_config, beta=config.beta, eta=config.eta, lam=inputs.lam,
+                                 disc_start=config.disc_start).to(device)
+        self.opt_g = torch.optim.Adam(self.model.parameters(), lr=config.lr, betas=(0.5, 0.9))
+        self.opt_d = torch.optim.Adam(self.loss_fn.discriminator.parameters(), lr=config.lr, betas=(0.5, 0.9))
+        n = len(inputs.images)
+        self.total_steps = config.epochs * math.ceil(n / min(config.batch_size, n))
+        self.scaler_g, self.scaler_d = grad_scaler(device), grad_scaler(device)
+        self.state = LoopState()
+        self.net: nn.Module = self.model  # what the steps call: in DDP after wrap_for_training() when N > 1
 
-        def save(complete: bool = False, to: Path | None = None) -> None:
-            save_checkpoint(to or path, {
-                "phase": "vqgan", "params_hash": params_hash, "complete": complete,
-                "train_config": config.to_dict(), "vqgan_config": vqgan_config.to_dict(),
-                "cross_modal_config": None, "step": state.step, "loop": state.to_dict(),
-                "model": model.state_dict(), "discriminator": loss_fn.discriminator.state_dict(),
-                "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
-                "scaler_g": scaler_g.state_dict(), "scaler_d": scaler_d.state_dict(), "rng": rng_state(device),
-                "converged_epoch": _converged(state),
-            })
+    def restore(self, start: Path, *, own: bool) -> None:
+        """Continue from the checkpoint ``start``: this run's own (``own``: resume) or its twin's branch
+        point; weights, optimiser, scaler and RNG states and the loop state all come from it."""
+        ck = load_checkpoint(start, params_hash=self.params_hash, phase="vqgan")
+        self._check_source(ck, start, own)
+        self.model.load_state_dict(ck["model"])
+        self.loss_fn.discriminator.load_state_dict(ck["discriminator"])
+        self.opt_g.load_state_dict(ck["opt_g"])
+        self.opt_d.load_state_dict(ck["opt_d"])
+        self.scaler_g.load_state_dict(ck["scaler_g"]) if ck["scaler_g"] else None
+        self.scaler_d.load_state_dict(ck["scaler_d"]) if ck["scaler_d"] else None
+        set_rng_state(ck["rng"], self.inputs.device)
+        self.state = LoopState.from_dict(ck["loop"])
 
-        def _converged(st: LoopState) -> int | None:
-            losses = [h["val_loss"] for h in st.history]
-            return convergence_epoch(losses, config.convergence_window, config.convergence_min_rel_improvement)
+    def _check_source(self, ck: dict[str, Any], start: Path, own: bool) -> None:
+        """Refuse (``CheckpointError`` naming ``start``) a checkpoint of another run: other configs, or a
+        twin's state that is not at this run's ``clip_start``."""
+        # a branch comes from the twin run: every value the same but the variant (hence lambda)
+        ignore = () if own else ("variant",)
+        theirs = {k: v for k, v in (ck.get("train_config") or {}).items() if k not in ignore}
+        for key, have, mine in (("train_config", theirs, {k: v for k, v in self.config.to_dict().items()
+                                                          if k not in ignore}),
+                                ("vqgan_config", ck.get("vqgan_config"), self.vqgan_config.to_dict())):
+            if have != mine:
+                raise CheckpointError(f"{start}: its {key} {have} differs from the current {mine}")
+        if not own and ck["step"] != min(self.config.clip_start, self.total_steps):
+            raise CheckpointError(f"{start}: holds the state at step {ck['step']}, not at clip_start "
+                                  f"{self.config.clip_start}; it was not written as this run's branch point")
 
-        def step_fn(idx: torch.Tensor) -> dict[str, float]:
-            x = images[idx].to(device)
-            p = pooled[idx].to(device) if pooled is not None else None
-            ct = clip_text[idx].to(device) if lam > 0 else None
-            factor = lr_factor(config.lr_schedule, state.step, total_steps)
-            set_lr(opt_g, [config.lr], factor)
-            set_lr(opt_d, [config.lr], factor)
-            with autocast(device):
-                loss, log, out = generator_objective(net, loss_fn, x, state.step, pooled=p, clip=clip,
-                                                     clip_text=ct, clip_start=config.clip_start)
-            opt_g.zero_grad(set_to_none=True)
-            scaler_g.scale(loss).backward()
-            scaler_g.step(opt_g)
-            scaler_g.update()
-            if state.step >= config.disc_start and config.eta > 0:
-                with autocast(device):
-                    d_loss, d_log = loss_fn.discriminator_loss(x, out.recon.detach(), state.step)
-                opt_d.zero_grad(set_to_none=True)  # also clears what the generator's L_GAN left on D
-                scaler_d.scale(d_loss).backward()
-                scaler_d.step(opt_d)
-                scaler_d.update()
-                log.update(d_log)
-            else:
-                log.update(d_loss=0.0, logits_real=0.0, logits_fake=0.0)
-            log.update({k: float(v) for k, v in out.stats.items()})
-            return log
+    def wrap_for_training(self) -> None:
+        """Training mode; the VQGAN and the PatchGAN in DDP when there are N > 1 processes."""
+        self.model.train()
+        self.loss_fn.train()
+        self.net = distributed.wrap(self.model)
+        self.loss_fn.discriminator = distributed.wrap(self.loss_fn.discriminator)
 
-        def epoch_end(means: dict[str, float]) -> dict[str, float]:
-            val = evaluate_vqgan(model, val_images, beta=config.beta, batch_size=config.batch_size,
-                                 pooled=val_pooled, device=device)
-            return {**means, **val}
+    def save(self, to: Path, complete: bool = False) -> None:
+        """The run's whole state to ``to`` (``complete``: the run's end)."""
+        save_checkpoint(to, {
+            "phase": "vqgan", "params_hash": self.params_hash, "complete": complete,
+            "train_config": self.config.to_dict(), "vqgan_config": self.vqgan_config.to_dict(),
+            "cross_modal_config": None, "step": self.state.step, "loop": self.state.to_dict(),
+            "model": self.model.state_dict(), "discriminator": self.loss_fn.discriminator.state_dict(),
+            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+            "scaler_g": self.scaler_g.state_dict(), "scaler_d": self.scaler_d.state_dict(),
+            "rng": rng_state(self.inputs.device), "converged_epoch": self.converged(),
+        })
 
+    def converged(self) -> int | None:
+        """The paper's convergence epoch on the validation curve L_recon + beta * L_vq."""
+        losses = [h["val_loss"] for h in self.state.history]
+        return convergence_epoch(losses, self.config.convergence_window, self.config.convergence_min_rel_improvement)
+
+    def step(self, idx: torch.Tensor) -> dict[str, float]:
+        """One optimisation step on the samples ``idx``: the learning rate of the schedule, the generator
+        on eq. 14, then the PatchGAN on the hinge loss once ``disc_start`` is reached (with eta > 0); the
+        batch's logs (the losses, then the quantizer's statistics)."""
+        inputs, config, device = self.inputs, self.config, self.inputs.device
+        x = inputs.images[idx].to(device)
+        p = inputs.pooled[idx].to(device) if inputs.pooled is not None else None
+        ct = inputs.clip_text[idx].to(device) if inputs.lam > 0 else None
+        factor = lr_factor(config.lr_schedule, self.state.step, self.total_steps)
+        set_lr(self.opt_g, [config.lr], factor)
+        set_lr(self.opt_d, [config.lr], factor)
+        log, out = self._generator_step(x, p, ct)
+        if self.state.step >= config.disc_start and config.eta > 0:
+            log.update(self._discriminator_step(x, out))
+        else:
+            log.update(d_loss=0.0, logits_real=0.0, logits_fake=0.0)
+        log.update({k: float(v) for k, v in out.stats.items()})
+        return log
+
+    def _generator_step(self, x: torch.Tensor, p: torch.Tensor | None,
+                        ct: torch.Tensor | None) -> tuple[dict[str, float], Any]:
+        """The VQGAN's update on L_total of eq. 14 (:func:`generator_objective`; L_CLIP of eq. 13 from
+        ``clip_start`` when lambda > 0); its logs and output."""
+        with autocast(self.inputs.device):
+            loss, log, out = generator_objective(self.net, self.loss_fn, x, self.state.step, pooled=p,
+                                                 clip=self.clip, clip_text=ct, clip_start=self.config.clip_start)
+        self.opt_g.zero_grad(set_to_none=True)
+        self.scaler_g.scale(loss).backward()
+        self.scaler_g.step(self.opt_g)
+        self.scaler_g.update()
+        return log, out
+
+    def _discriminator_step(self, x: torch.Tensor, out: Any) -> dict[str, float]:
+        """The PatchGAN's update on the hinge loss, real ``x`` against the (detached) reconstruction."""
+        with autocast(self.inputs.device):
+            d_loss, d_log = self.loss_fn.discriminator_loss(x, out.recon.detach(), self.state.step)
+        self.opt_d.zero_grad(set_to_none=True)  # also clears what the generator's L_GAN left on D
+        self.scaler_d.scale(d_loss).backward()
+        self.scaler_d.step(self.opt_d)
+        self.scaler_d.update()
+        return d_log
+
+    def validate(self, means: dict[str, float]) -> dict[str, float]:
+        """The epoch's history entry: its mean training losses and :func:`evaluate_vqgan` on the validation
+        images."""
+        val = evaluate_vqgan(self.model, self.inputs.val_images, beta=self.config.beta,
+                             batch_size=self.config.batch_size, pooled=self.inputs.val_pooled,
+                             device=self.inputs.device)
+        return {**means, **val}
+
+    def epochs(self, path: Path | None, *, branch_at: int | None, stop_after_steps: int | None,
+               on_epoch: Callable[[dict[str, Any]], None] | None, progress: bool) -> tuple[bool, float, int]:
+        """The remaining epochs (:func:`run_epochs`); rank 0 writes ``path`` every ``checkpoint_every``
+        steps and at the end, and the state at ``branch_at`` to ``vqgan-branch.pt`` beside it."""
+        config, writes = self.config, path is not None and distributed.is_main()
         complete, seconds, seen = run_epochs(
-            state, n=n, batch_size=config.batch_size, epochs=config.epochs, seed=config.seed, step_fn=step_fn,
-            epoch_end_fn=epoch_end, save_fn=save if path is not None and distributed.is_main() else None,
+            self.state, n=len(self.inputs.images), batch_size=config.batch_size, epochs=config.epochs,
+            seed=config.seed, step_fn=self.step, epoch_end_fn=self.validate,
+            save_fn=(lambda: self.save(path)) if writes else None,
             checkpoint_every=config.checkpoint_every, stop_after_steps=stop_after_steps, on_epoch=on_epoch,
             progress=progress, desc=f"vqgan[{config.variant}]",
-            branch=(min(branch_at, total_steps), lambda: save(to=branch_path(path.parent)))
-            if branch_at is not None and path is not None and distributed.is_main() else None)
-        if complete and path is not None and distributed.is_main():
-            save(complete=True)
-        loss_fn.discriminator = distributed.unwrap(loss_fn.discriminator)
-    model.eval()
-    return TrainResult(model=model, history=state.history, steps=state.step, complete=complete,
-                       converged_epoch=_converged(state), images_per_second=seen / seconds if seconds else 0.0,
-                       checkpoint=path if path is not None and path.exists() else None,
-                       discriminator=loss_fn.discriminator)
+            branch=(min(branch_at, self.total_steps), lambda: self.save(branch_path(path.parent)))
+            if branch_at is not None and writes else None)
+        if complete and writes:
+            self.save(path, complete=True)
+        self.loss_fn.discriminator = distributed.unwrap(self.loss_fn.discriminator)
+        return complete, seconds, seen
