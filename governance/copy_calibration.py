@@ -267,3 +267,20 @@ def record_matcher_calibration(ledger: Any, result: MatcherCalibration) -> Any:
     """Enter the matcher's calibration (a :class:`governance.ledger.Ledger` entry of kind ``copy_calibration``)
     so the report can show where the stage-two thresholds came from."""
     return ledger.append("copy_calibration", result.to_dict())
+
+
+def calibrate_on_corpus(files: Sequence[Any], policy: Any, *, source: str, workers: int = 1) -> MatcherCalibration:
+    """The matcher of ``policy.copyright`` calibrated on one corpus's images (``files``, in a fixed order,
+    e.g. by item id): the first ``policy.calibration.n_registered`` are registered works, the next
+    ``n_unrelated`` unrelated ones (fewer when the corpus is smaller: a quarter at most registered, the
+    rest unrelated, stated in the result's N)."""
+    c = policy.calibration
+    n_reg = min(c.n_registered, max(1, len(files) // 4))
+    n_unr = min(c.n_unrelated, len(files) - n_reg)
+
+    def load(paths: Sequence[Any]) -> list[Image.Image]:
+        return [Image.open(p).convert("RGB") for p in paths]
+    return calibrate_matcher(load(files[:n_reg]), load(files[n_reg:n_reg + n_unr]),
+                             Matcher.from_policy(policy.copyright), attacks=list(ATTACKS), max_fpr=c.max_fpr,
+                             twin_min_correlation=c.twin_min_correlation, seed=c.seed, source=source,
+                             workers=workers)

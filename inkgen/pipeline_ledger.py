@@ -48,18 +48,34 @@ def downstream_stages(lock: dict[str, Any], own_outputs: set[str], stage_name: s
     return later
 
 
+def defined_stages(root: Path) -> set[str]:
+    """The stage names ``dvc.yaml`` defines, ``foreach``/``matrix`` members expanded as DVC names them
+    (``prior@full-2026``), read by DVC itself so that the interpolation from params is DVC's."""
+    from dvc.repo import Repo  # ~1-3 s of imports, paid by the governance stage only
+
+    with Repo(str(root)) as repo:
+        return {stage.name for stage in repo.index.stages if getattr(stage, "name", None)}
+
+
 def record_pipeline(ledger: Ledger, root: Path, lock_file: Path, own_outputs: set[str] | None = None,
-                    stage_name: str = "governance") -> pd.DataFrame:
+                    stage_name: str = "governance", defined: set[str] | None = None) -> pd.DataFrame:
     """Enter every stage ``dvc.lock`` records that runs before this one, with its inputs, params and
     outputs. Stages downstream of ``own_outputs`` (e.g. ``study``) are left out: this ledger must stay
-    valid when they re-run."""
+    valid when they re-run. With ``defined`` (:func:`defined_stages`), a lock entry of a stage that
+    ``dvc.yaml`` no longer defines is not entered - DVC keeps such entries after a stage is renamed or
+    removed - but listed with ``recorded`` False, so a reader sees what was left out and why."""
+    columns = ["stage", "recorded", "inputs", "outputs", "missing", "params_sha256"]
     if not lock_file.is_file():
-        return pd.DataFrame(columns=["stage", "inputs", "outputs", "missing", "params_sha256"])
+        return pd.DataFrame(columns=columns)
     lock = yaml.load(lock_file.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
     later = downstream_stages(lock, own_outputs or set(), stage_name)
     rows = []
     for name, stage in (lock.get("stages") or {}).items():
         if name == stage_name or name in later:
+            continue
+        if defined is not None and name not in defined:
+            rows.append({"stage": name, "recorded": False, "inputs": 0, "outputs": 0,
+                         "missing": "a stale dvc.lock entry: dvc.yaml defines no such stage", "params_sha256": ""})
             continue
         params = {f"{f}:{k}": v for f, values in (stage.get("params") or {}).items() for k, v in values.items()}
         found: dict[str, list[str]] = {"deps": [], "outs": []}
@@ -70,6 +86,6 @@ def record_pipeline(ledger: Ledger, root: Path, lock_file: Path, own_outputs: se
                     (found[side] if (root / rel).exists() else missing).append(rel)
         entry = record_stage(ledger, name, [str(root / p) for p in found["deps"]], params,
                              [str(root / p) for p in found["outs"]])
-        rows.append({"stage": name, "inputs": len(found["deps"]), "outputs": len(found["outs"]),
+        rows.append({"stage": name, "recorded": True, "inputs": len(found["deps"]), "outputs": len(found["outs"]),
                      "missing": ", ".join(missing), "params_sha256": entry.payload["params_sha256"][:12]})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=columns)

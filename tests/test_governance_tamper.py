@@ -11,8 +11,10 @@ from __future__ import annotations
 import base64
 import json
 import shutil
+import subprocess
 
 import pytest
+import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 
@@ -384,6 +386,31 @@ def test_downstream_stages_are_not_recorded_by_the_governance_stage():
         "study": {"deps": [{"path": "reports/metrics/governance.json"}], "outs": [{"path": "reports/notebooks/09.ipynb"}]},
         "after_study": {"deps": [{"path": "reports/notebooks/09.ipynb"}], "outs": [{"path": "x"}]}}}
     assert downstream_stages(lock, {"reports/governance", "reports/metrics/governance.json"}) == {"study", "after_study"}
+
+
+def test_stale_lock_entries_are_listed_not_recorded(tmp_path):
+    """DVC keeps the lock entries of a renamed stage; the governance stage must not enter them as pipeline."""
+    from governance.ledger import Ledger
+    from inkgen.pipeline_ledger import defined_stages, record_pipeline
+
+    (tmp_path / "params.yaml").write_text("seeds: [1, 2]\n")
+    (tmp_path / "dvc.yaml").write_text(
+        "stages:\n  prior:\n    matrix:\n      seed: ${seeds}\n    cmd: cp a b-${item.seed}\n"
+        "    deps:\n      - a\n    outs:\n      - b-${item.seed}\n")
+    (tmp_path / "a").write_text("in")
+    for s in (1, 2):
+        (tmp_path / f"b-{s}").write_text(f"out {s}")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run(["dvc", "init", "-q"], cwd=tmp_path, check=True)
+    stage = {"cmd": "x", "deps": [{"path": "a"}], "outs": [{"path": "b-1"}]}
+    (tmp_path / "dvc.lock").write_text(yaml.safe_dump({"schema": "2.0", "stages": {
+        "prior@1": stage, "prior@2": {**stage, "outs": [{"path": "b-2"}]}, "train@1": stage}}))
+    assert defined_stages(tmp_path) == {"prior@1", "prior@2"}
+    ledger = Ledger(tmp_path / "gov" / "ledger.jsonl", root=tmp_path)
+    table = record_pipeline(ledger, tmp_path, tmp_path / "dvc.lock", defined=defined_stages(tmp_path))
+    assert table.set_index("stage")["recorded"].to_dict() == {"prior@1": True, "prior@2": True, "train@1": False}
+    assert "stale dvc.lock entry" in table.set_index("stage").loc["train@1", "missing"]
+    assert sorted(e.payload["name"] for e in ledger.entries() if e.kind == "stage") == ["prior@1", "prior@2"]
 
 
 def test_held_folder_at_or_inside_the_output_folder_is_refused(tmp_path):

@@ -34,43 +34,40 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from PIL import Image
 
 from governance.anchor import anchor_of
 from governance.calibration import calibrate_procedural, record_calibration
 from governance.candidates import load_training_references
-from governance.copy_calibration import ATTACKS, calibrate_matcher, record_matcher_calibration
-from governance.copymatch import Matcher
+from governance.copy_calibration import calibrate_on_corpus, record_matcher_calibration
 from governance.copyright import check_output, record_screening, screen_training_items
 from governance.decisions import check_prompt
 from governance.generation import record_prompt_decision
 from governance.guardrail_eval import evaluate, record_guardrail_eval
 from governance.hash_index import HashIndex
 from governance.ledger import Ledger
-from governance.phash import hash_file, parse_hash
+from governance.phash import parse_hash
 from governance.policy import load_policy
 from governance.prov_export import prov_json
 from governance.provenance import read_records_jsonl, record_artifact, record_source_records, record_stage
-from governance.registry import RegisteredWork, RightsRegistry, load_registry, write_registry
+from governance.demonstration import demonstration_registry
+from governance.registry import RightsRegistry, load_registry
 from governance.report import write_report
+from governance.screenshot import screenshot
 from governance.review import pending
 from governance.verify import VerificationResult, verify
 from inkgen.config import Params, project_root
 from inkgen.layout import Layout
-from inkgen.pipeline_ledger import record_pipeline
+from inkgen.pipeline_ledger import defined_stages, record_pipeline
 from inkgen.governed import Gate, PromptRefused, governed_generate
 
 LEDGER = "ledger.jsonl"
 DEMO_REGISTRY = "registry-demonstration.csv"
-DEMO_HOLDER = "Demonstration Rights Holder (fictitious; not a real registration)"
 EXCLUSIONS = "training_exclusions.csv"
 ANCHOR = "governance_anchor.json"  # under paths.metrics; must match governance.project.ANCHOR
 STAGE = "governance"
@@ -103,70 +100,11 @@ class GovernanceSummary:
 
 
 # -------------------------------------------------------------------------------------------- pieces
-def demonstration_registry(manifest: pd.DataFrame, root: Path, out: Path, n_protected: int, n_licensed: int,
-                           seed: int) -> Path:
-    """A stand-in rights registry: ``n_protected`` + ``n_licensed`` test-split images of the corpus itself,
-    registered under a fictitious holder and titled as demonstrations, written as a registry CSV."""
-    test = manifest[manifest["split"] == "test"].sort_values("item_id")
-    n = n_protected + n_licensed
-    if len(test) < n:
-        raise ValueError(f"governance.demo_protected + demo_licensed = {n}, but the test split has {len(test)} items")
-    picked = test.iloc[np.sort(np.random.default_rng(seed).choice(len(test), size=n, replace=False))]
-    works = []
-    for i, row in enumerate(picked.itertuples()):
-        status = "protected" if i < n_protected else "licensed"
-        works.append(RegisteredWork(f"demo-{row.item_id}", DEMO_HOLDER, status,
-                                    hash_file(root / row.file, ("original",))["original"],
-                                    title=f"DEMONSTRATION ONLY: corpus test image {row.item_id}",
-                                    file=Path(os.path.relpath(root / row.file, out.parent)).as_posix()))
-    write_registry(out, works)
-    return out
-
-
 def _nearest(hashes: dict[str, str], index: HashIndex | None) -> int | None:
     """Smallest Hamming distance from any variant's hash to the index (None without an index)."""
     if index is None or len(index) == 0:
         return None
     return int(min(index.distances(parse_hash(h, "output")).min() for h in hashes.values()))
-
-
-def report_thumbnail(html: Path, png: Path, width: int = 1100, height: int = 1400) -> Path | None:
-    """A screenshot of the report in headless Chromium (None when no Chromium is installed)."""
-    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    if browser is None:
-        return None
-    png.parent.mkdir(parents=True, exist_ok=True)
-    profile = png.parent / ".chromium-profile"
-    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-           f"--user-data-dir={profile}", f"--window-size={width},{height}", f"--screenshot={png}",
-           html.resolve().as_uri()]
-    try:
-        subprocess.run(cmd, capture_output=True, timeout=120, check=True)
-    except (subprocess.SubprocessError, OSError):
-        return None
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-    return png if png.is_file() else None
-
-
-def calibrate_copy_matcher(manifest: pd.DataFrame, root: Path, policy: Any) -> Any:
-    """The two-stage matcher calibrated on the study's own curated images (procedural paintings at the
-    study's resolution): the first ``calibration.n_registered`` items (by id) are registered works, the
-    next ``calibration.n_unrelated`` unrelated ones (fewer when the corpus is smaller, stated in the N)."""
-    c = policy.calibration
-    rows = manifest.sort_values("item_id")
-    n_reg = min(c.n_registered, max(1, len(rows) // 4))
-    n_unr = min(c.n_unrelated, len(rows) - n_reg)
-
-    def load(frame: pd.DataFrame) -> list[Image.Image]:
-        return [Image.open(root / f).convert("RGB") for f in frame["file"]]
-    return calibrate_matcher(load(rows.iloc[:n_reg]), load(rows.iloc[n_reg:n_reg + n_unr]),
-                             Matcher.from_policy(policy.copyright), attacks=list(ATTACKS), max_fpr=c.max_fpr,
-                             twin_min_correlation=c.twin_min_correlation, seed=c.seed,
-                             source="the study's curated corpus (procedural paintings)",
-                             # its two halves in two processes: the same result, in half of the stage's ~13 min
-                             workers=min(2, os.cpu_count() or 1))
 
 
 # ------------------------------------------------------------------------------------------- the stage
@@ -223,7 +161,8 @@ def run(params: Params, root: str | Path | None = None) -> GovernanceSummary:
         "ledger_entries": result.entries, "artifacts_checked": result.artifacts_checked,
         "files_checked": result.files_checked, "images_checked": result.images_checked,
         "verify_ok": result.ok, "verify_seconds": round(verify_wall, 3), "source_records": len(records),
-        "stages_recorded": len(stages), "checkpoints": len(checkpoints),
+        "stages_recorded": int(stages["recorded"].sum()),
+        "stale_lock_entries": int((~stages["recorded"]).sum()), "checkpoints": len(checkpoints),
         "registry_works": len(cr.registry), "registry_demonstration": cr.demonstration,
         "training_flagged": len(cr.screen.flagged),
         "training_flagged_in_train_split": int((cr.flagged["split"] == "train").sum()),
@@ -257,7 +196,7 @@ def _record_provenance(ledger: Ledger, params: Params, root: Path, layout: Layou
     own = {params.paths.governance, f"{params.paths.notebooks}/08_governance.ipynb",
            f"{params.paths.figures}/08_governance", f"{params.paths.metrics}/governance.json",
            f"{params.paths.metrics}/{ANCHOR}"}
-    stages = record_pipeline(ledger, root, root / "dvc.lock", own)
+    stages = record_pipeline(ledger, root, root / "dvc.lock", own, defined=defined_stages(root))
     manifest = pd.read_csv(layout.manifest, dtype=str, keep_default_na=False)
     man_entry = record_artifact(ledger, layout.manifest, "training_manifest", sources=manifest["item_id"].tolist(),
                                 attributes={"splits": manifest["split"].value_counts().to_dict()})
@@ -276,8 +215,9 @@ def _screen_copyright(ledger: Ledger, params: Params, root: Path, folder: Path, 
     if g.registry:
         registry_path, demonstration = root / g.registry, False
     else:
-        registry_path = demonstration_registry(manifest, root, folder / DEMO_REGISTRY, g.demo_protected,
-                                               g.demo_licensed, g.seed)
+        test = manifest[manifest["split"] == "test"]
+        registry_path = demonstration_registry([(r.item_id, root / r.file) for r in test.itertuples()],
+                                               folder / DEMO_REGISTRY, g.demo_protected, g.demo_licensed, g.seed)
         demonstration = True
     registry: RightsRegistry = load_registry(registry_path, policy.copyright.registry_statuses)
     record_artifact(ledger, registry_path, "rights_registry", attributes={"demonstration": demonstration})
@@ -371,7 +311,10 @@ def _calibrate(ledger: Ledger, root: Path, manifest: pd.DataFrame, policy: Any) 
     study's corpus, both entered for the report; returns them and the threshold table."""
     cal = calibrate_procedural(policy.calibration, policy.copyright.variants)
     record_calibration(ledger, cal)
-    copy_cal = calibrate_copy_matcher(manifest, root, policy)
+    # its two halves in two processes: the same result, in half of the stage's ~13 min
+    copy_cal = calibrate_on_corpus([root / f for f in manifest.sort_values("item_id")["file"]], policy,
+                                   source="the study's curated corpus (procedural paintings)",
+                                   workers=min(2, os.cpu_count() or 1))
     record_matcher_calibration(ledger, copy_cal)
     calibration = pd.DataFrame([{"threshold": r.threshold, "recall": r.recall, "FPR": r.fpr,
                                  **{f"recall {k}": v for k, v in r.recall_by_transform.items()}} for r in cal.rows])
@@ -387,7 +330,7 @@ def _report_and_verify(ledger: Ledger, policy: Any, folder: Path, figures: Path
     started = time.perf_counter()
     result = verify(ledger.path)
     verify_wall = time.perf_counter() - started
-    return report, prov, result, verify_wall, report_thumbnail(report["html"], figures / "report.png")
+    return report, prov, result, verify_wall, screenshot(report["html"], figures / "report.png")
 
 
 def _guardrail_table(rails: Any) -> pd.DataFrame:
