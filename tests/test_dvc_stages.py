@@ -71,6 +71,21 @@ def _loaded_inkgen_files(modules: list[str]) -> set[str]:
     return {f for f in files if not (f.endswith("__init__.py") and _docstring_only(ROOT / f))}
 
 
+def _scanned_inkgen_files(modules: list[str]) -> set[str]:
+    """What importing ``modules`` loads, read from the source instead of run: each module's file, the
+    ``__init__`` of every package above it, and (:func:`_imports_within`) all they import, function-local
+    imports included. Static, so each stage costs milliseconds, not a fresh interpreter importing torch;
+    :func:`test_the_source_scan_sees_everything_importing_loads` checks it against a real import."""
+    files = set()
+    for module in modules:
+        parts = module.split(".")
+        for i in range(1, len(parts) + 1):
+            path = _module_file(".".join(parts[:i]))
+            if path and not (path.endswith("__init__.py") and _docstring_only(ROOT / path)):
+                files.add(path)
+    return _imports_within(files)
+
+
 def _module_file(module: str) -> str | None:
     """``inkgen.a.b`` -> ``inkgen/a/b.py`` or ``inkgen/a/b/__init__.py``; None for a name that is no module."""
     base = ROOT / Path(*module.split("."))
@@ -110,10 +125,19 @@ def _docstring_only(path: Path) -> bool:
 def test_stage_declares_the_library_code_its_notebook_loads(name):
     stage = STAGES[name]
     deps = _deps(stage)
-    loaded = _imports_within(_loaded_inkgen_files(_imported_modules(_notebook(stage))))
+    loaded = _scanned_inkgen_files(_imported_modules(_notebook(stage)))
     assert loaded, f"stage {name}: its notebook imports nothing from inkgen"
     undeclared = sorted(f for f in loaded if not any(f == d or f.startswith(d.rstrip("/") + "/") for d in deps))
     assert not undeclared, f"stage {name}: add to its deps in dvc.yaml: {undeclared}"
+
+
+def test_the_source_scan_sees_everything_importing_loads():
+    """The per-stage check reads imports from the source; importing every notebook's modules for real (one
+    interpreter) must load no inkgen file that the scan of those notebooks misses."""
+    modules = sorted({m for name in NOTEBOOK_STAGES for m in _imported_modules(_notebook(STAGES[name]))})
+    loaded = _loaded_inkgen_files(modules)
+    assert len(loaded) > 20, loaded
+    assert not sorted(loaded - _scanned_inkgen_files(modules))
 
 
 @pytest.mark.parametrize("name", sorted(STAGES))
