@@ -7,6 +7,7 @@ one that guided training (:func:`check_judge_is_not_guide`, paper eq. 13 and the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +48,22 @@ def load_generator(params: Params, root: Path, variant: str, seed: int, device: 
                                      device=device)
 
 
-def histories(params: Params, root: Path, variant: str, seed: int) -> tuple[list[dict], list[dict]]:
-    """Per-epoch training histories of the variant's prior and of its (possibly shared) VQGAN, one seed."""
+@dataclass(frozen=True)
+class RunHistory:
+    """One (variant, seed)'s training record as its checkpoints hold it: the per-epoch histories of its
+    prior and of its (possibly shared) VQGAN, and the convergence epoch each training run found under its
+    phase's rule (:func:`inkgen.training.convergence.convergence_epoch`; None: not converged)."""
+
+    prior: list[dict]
+    vqgan: list[dict]
+    prior_converged: int | None
+    vqgan_converged: int | None
+
+
+def histories(params: Params, root: Path, variant: str, seed: int) -> RunHistory:
+    """The training record of the variant's prior and of its (possibly shared) VQGAN, one seed."""
     layout = Layout(params, root)
     ck = load_checkpoint(layout.prior_checkpoint(variant, seed), params_hash=params_hash(params, "prior"))
     vq_ck = load_checkpoint(layout.vqgan_checkpoint(vqgan_owner(params, variant), seed),
                             params_hash=params_hash(params, "vqgan"))
-    return ck["loop"]["history"], vq_ck["loop"]["history"]
+    return RunHistory(ck["loop"]["history"], vq_ck["loop"]["history"], ck["converged_epoch"], vq_ck["converged_epoch"])

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from inkgen.config import Params, PriorTrainParams, VQGANTrainParams, project_root
+from inkgen.config import Params, project_root
 from inkgen.curves import (curve_table, history_frame, snapshot_images, snapshot_paths, snapshot_quality,
                            write_plot_files)
 from inkgen.data.dataset import load_split, read_manifest
@@ -60,7 +60,6 @@ from inkgen.metrics.tables import beside_paper, claims_frame, judge_vs_guide, ta
 from inkgen.models.classifier import load_classifier
 from inkgen.trained import generation_kwargs, histories, load_clips, load_generator
 from inkgen.training import resolve_device
-from inkgen.training.convergence import convergence_epoch
 from inkgen.training.runs import VARIANTS, parameter_table, params_hash, vqgan_owner
 
 # where the authentic works of the expert kit come from, as raters are told (collect.source)
@@ -82,16 +81,6 @@ def kit_config(params: Params) -> KitConfig:
                      seed=e.seed, display_size=e.display_size, confidence=params.evaluate.confidence,
                      n_resamples=params.evaluate.n_resamples,
                      authentic_source=AUTHENTIC_SOURCES.get(params.collect.source, ""))
-
-
-def converged(section: VQGANTrainParams | PriorTrainParams, history: list[dict]) -> int | None:
-    """The convergence epoch of one run (:func:`inkgen.training.convergence.convergence_epoch`) under its
-    phase's rule (``vqgan_train`` / ``prior_train``); None when it had not converged or logged no
-    validation loss."""
-    losses = [h.get("val_loss") for h in history]
-    if not losses or any(v is None for v in losses):
-        return None
-    return convergence_epoch(losses, section.convergence_window, section.convergence_min_rel_improvement)
 
 
 @torch.no_grad()
@@ -186,14 +175,13 @@ def _measure_variant(params: Params, root: Path, v: str, items: _Items, clips, c
     measures, general = [], []
     for seed in params.seeds:
         gen = load_generator(params, root, v, seed, device)
-        prior_h, vqgan_h = histories(params, root, v, seed)
+        run = histories(params, root, v, seed)
         generated = gen.generate_tensors(items.captions, **kw)
         measures.append(measure_seed(generated=generated, prompts=items.captions, requested_primary=items.primary,
                                      clips=clips, classifier=classifier, classifier_head=config.classifier_head,
                                      batch_size=ev.batch_size, real=items.real,
                                      reconstructions=reconstruct(gen, items.real, items.captions, ev.batch_size),
-                                     convergence={"prior": converged(params.prior_train, prior_h),
-                                                  "vqgan": converged(params.vqgan_train, vqgan_h)}))
+                                     convergence={"prior": run.prior_converged, "vqgan": run.vqgan_converged}))
         if v == "full" and items.withheld_captions:
             prompts = items.captions + items.withheld_captions
             extra = gen.generate_tensors(items.withheld_captions, **kw)
@@ -248,10 +236,10 @@ class _FirstSeed:
         guided_in.update(costs)
         vm = VariantMetrics(v, {**_estimates(judged_in, guided_in, config), **costs}, {}, config.seed)
         self.calls[v] = one_call(gen, self.items.captions[0], self.kw)
-        prior_history, vqgan_history = histories(params, root, v, first)
-        self.logs[(v, "prior")] = prior_history
+        run = histories(params, root, v, first)
+        self.logs[(v, "prior")] = run.prior
         if vqgan_owner(params, v) == v:
-            self.logs[(v, "vqgan")] = vqgan_history
+            self.logs[(v, "vqgan")] = run.vqgan
         snaps = snapshot_paths(Layout(params, root).prior_checkpoint(v, first).parent)
         self.snapshot_rows.append(snapshot_quality(
             v, gen, snaps, self.snap_prompts, clip=self.judge, classifier=self.classifier, gen_kwargs=self.kw,
