@@ -280,18 +280,7 @@ def compile_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
     motifs.update({mid: (motifs[mid][0], _merge(motifs[mid][1], t)) for mid, t in ml["motifs"].items()})
     facings = {fid: _posture_terms(e, f"facing.{fid}") for fid, e in m["facing"].items()}
     t = _read(Path(mantras_path))
-    mantras = []
-    for mid, e in (t.get("mantras") or {}).items():
-        where = f"{mantras_path}: mantras.{mid}"
-        if not e.get("forms") or not e.get("sources"):
-            raise LexiconError(f"{where}: needs forms and sources")
-        mantras.append(Mantra(
-            mid, str(e.get("name", mid)),
-            _terms({"en": [f for f in e["forms"] if not _unspaced(str(f))],
-                    "zh": [f for f in e["forms"] if _unspaced(str(f))]}, where + ".forms", ("en",)),
-            _terms({"en": e.get("ambiguous_forms")}, where + ".ambiguous_forms", ("en",)),
-            tuple(_phonetic(p, f"{where}.phonetic[{n}]") for n, p in enumerate(e.get("phonetic") or [])),
-            _terms({"en": e.get("names_en"), "zh": e.get("names_zh")}, where + ".names", ("en",))))
+    mantras = _mantras(t, mantras_path)
     ambiguous = {mid: _terms({"en": e.get("ambiguous_en"), "en_exceptions": e.get("en_exceptions")},
                              f"motifs.{mid}.ambiguous_en", ("en",))
                  for mid, e in m["motifs"].items() if e.get("ambiguous_en")}
@@ -324,6 +313,24 @@ def compile_lexicon(motifs_path: str | Path = DATA / "motifs.yaml",
                    {mid: _terms({"en": e.get("protected_en"), "zh": e.get("protected_zh"), "zh_exceptions": e.get("zh_exceptions")},
                                  f"motifs.{mid}.protected", ("en",))
                     for mid, e in m["motifs"].items() if e.get("protected_en") or e.get("protected_zh")})
+
+
+def _mantras(t: dict[str, Any], path: Any) -> list[Mantra]:
+    """The ``mantras`` of ``mantras.yaml``: forms (Latin-script word-wise, CJK as substrings), ambiguous
+    forms, phonetic slot patterns and indirect names; each needs forms and sources."""
+    mantras = []
+    for mid, e in (t.get("mantras") or {}).items():
+        where = f"{path}: mantras.{mid}"
+        if not e.get("forms") or not e.get("sources"):
+            raise LexiconError(f"{where}: needs forms and sources")
+        mantras.append(Mantra(
+            mid, str(e.get("name", mid)),
+            _terms({"en": [f for f in e["forms"] if not _unspaced(str(f))],
+                    "zh": [f for f in e["forms"] if _unspaced(str(f))]}, where + ".forms", ("en",)),
+            _terms({"en": e.get("ambiguous_forms")}, where + ".ambiguous_forms", ("en",)),
+            tuple(_phonetic(p, f"{where}.phonetic[{n}]") for n, p in enumerate(e.get("phonetic") or [])),
+            _terms({"en": e.get("names_en"), "zh": e.get("names_zh")}, where + ".names", ("en",))))
+    return mantras
 
 
 def _weak_postures(m: dict[str, Any], path: Any) -> frozenset[str]:

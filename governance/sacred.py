@@ -304,64 +304,82 @@ def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
             found.roman = r
             for n, s in zip(r.word, r.src):
                 found.words.setdefault(s, n)
-        hits: list[Hit] = []
-        for mid, (_, terms) in lexicon.motifs.items():
-            hits += _both(r, h, "motif", mid, terms)
-        for mid, terms in lexicon.ambiguous_motifs.items():
-            hits += _roman_hits(r, "motif_ambiguous", mid, terms)
-        for mid, terms in lexicon.protected.items():
-            hits += _both(r, h, "motif", mid, terms, role="weak")
-        if lexicon.sacred_context is not None:
-            hits += _both(r, h, "sacred_context", "context", lexicon.sacred_context)
-        for group, table in (("posture", lexicon.postures), ("facing", lexicon.facings)):
-            for pid, (state, obj) in table.items():
-                hits += _both(r, h, group, pid, state) + _both(r, h, group, pid, obj, role="object")
-        for pid, terms in lexicon.near.items():
-            hits += _both(r, h, "posture", pid, terms, role="near")
-        for pid, terms in lexicon.acts.items():
-            hits += _both(r, h, "posture", pid, terms, role="act")
-        hits += _both(r, h, "agent", "agent", lexicon.agents) + _both(r, h, "linker", "linker", lexicon.linkers)
-        if lexicon.causatives is not None:
-            hits += _roman_hits(r, "causative", "causative", lexicon.causatives)
-        if lexicon.pronouns is not None:
-            hits += _both(r, h, "pronoun", "pronoun", lexicon.pronouns)
-        if lexicon.depictions is not None:
-            hits += _roman_hits(r, "depiction", "depiction", lexicon.depictions)
-        if lexicon.anaphora is not None:
-            hits += _both(r, h, "anaphor", "anaphor", lexicon.anaphora)
-        hits += _mantra_hits(r, h, lexicon)
-        hits += [Hit("mantra", "om_symbol", c, i, i + 1) for c, i in chars if c in lexicon.symbols]
-        hits += _both(r, h, "generic", "generic", lexicon.generic_mantra)
-        hits += _both(r, h, "cue", "writing", lexicon.writing_cues)
-        hits += _both(r, h, "heritage", "heritage", lexicon.heritage_context)
+        hits = _reading_hits(r, h, chars, lexicon)
         seen = set(found.hits)
         found.hits += [h for h in dict.fromkeys(hits) if h not in seen]
     seen = set(found.hits)
     found.hits += [h for h in dict.fromkeys(_encoded_hits(text, readings(text)[0], lexicon)) if h not in seen]
+    found.hits += _pattern_hits(text, lexicon)
+    found.hits = _named_and_ambiguous(text, found.hits)
+    found.hits = [h for h in found.hits if not _false_friend(text, h)]
+    found.hits = _resolve_anaphora(found.hits)
+    found.hits.sort(key=lambda x: (x.start, -x.end))
+    return found
+
+
+def _reading_hits(r: Roman, h: Hanzi, chars: list[tuple[str, int]], lexicon: Lexicon) -> list[Hit]:
+    """The hits of every lexicon entry in one reading of the text (its letter stream and its Chinese)."""
+    hits: list[Hit] = []
+    for mid, (_, terms) in lexicon.motifs.items():
+        hits += _both(r, h, "motif", mid, terms)
+    for mid, terms in lexicon.ambiguous_motifs.items():
+        hits += _roman_hits(r, "motif_ambiguous", mid, terms)
+    for mid, terms in lexicon.protected.items():
+        hits += _both(r, h, "motif", mid, terms, role="weak")
+    if lexicon.sacred_context is not None:
+        hits += _both(r, h, "sacred_context", "context", lexicon.sacred_context)
+    for group, table in (("posture", lexicon.postures), ("facing", lexicon.facings)):
+        for pid, (state, obj) in table.items():
+            hits += _both(r, h, group, pid, state) + _both(r, h, group, pid, obj, role="object")
+    for pid, terms in lexicon.near.items():
+        hits += _both(r, h, "posture", pid, terms, role="near")
+    for pid, terms in lexicon.acts.items():
+        hits += _both(r, h, "posture", pid, terms, role="act")
+    hits += _both(r, h, "agent", "agent", lexicon.agents) + _both(r, h, "linker", "linker", lexicon.linkers)
+    if lexicon.causatives is not None:
+        hits += _roman_hits(r, "causative", "causative", lexicon.causatives)
+    if lexicon.pronouns is not None:
+        hits += _both(r, h, "pronoun", "pronoun", lexicon.pronouns)
+    if lexicon.depictions is not None:
+        hits += _roman_hits(r, "depiction", "depiction", lexicon.depictions)
+    if lexicon.anaphora is not None:
+        hits += _both(r, h, "anaphor", "anaphor", lexicon.anaphora)
+    hits += _mantra_hits(r, h, lexicon)
+    hits += [Hit("mantra", "om_symbol", c, i, i + 1) for c, i in chars if c in lexicon.symbols]
+    hits += _both(r, h, "generic", "generic", lexicon.generic_mantra)
+    hits += _both(r, h, "cue", "writing", lexicon.writing_cues)
+    hits += _both(r, h, "heritage", "heritage", lexicon.heritage_context)
+    return hits
+
+
+def _pattern_hits(text: str, lexicon: Lexicon) -> list[Hit]:
+    """The lexicon's regular expressions on the whole text: who recites it, whole-picture turns, someone on
+    the figure (on the source text, and for ``onto`` also on its simplified Chinese)."""
     # text described by who recites it ("the words the faithful repeat"): a generic mantra term
-    found.hits += [Hit("generic", "recited", m.group(), m.start(), m.end()) for p in lexicon.indirect for m in p.finditer(text)]
+    out = [Hit("generic", "recited", m.group(), m.start(), m.end()) for p in lexicon.indirect for m in p.finditer(text)]
     for pid, patterns in lexicon.image.items():
-        found.hits += [Hit("posture", pid, m.group(), m.start(), m.end(), "image")
-                       for p in patterns for m in p.finditer(text)]
+        out += [Hit("posture", pid, m.group(), m.start(), m.end(), "image")
+                for p in patterns for m in p.finditer(text)]
     h = hanzi(readings(text)[0])
     for pid, patterns in lexicon.onto.items():
-        found.hits += [Hit("posture", pid, m.group(), m.start(), m.end(), "onto")
-                       for p in patterns for m in p.finditer(text)]
-        found.hits += [Hit("posture", pid, m.group(), h.src[m.start()], h.src[m.end() - 1] + 1, "onto")
-                       for p in patterns for m in p.finditer(h.text) if h.text and m.end() > m.start()]
+        out += [Hit("posture", pid, m.group(), m.start(), m.end(), "onto")
+                for p in patterns for m in p.finditer(text)]
+        out += [Hit("posture", pid, m.group(), h.src[m.start()], h.src[m.end() - 1] + 1, "onto")
+                for p in patterns for m in p.finditer(h.text) if h.text and m.end() > m.start()]
+    return out
+
+
+def _named_and_ambiguous(text: str, hits: list[Hit]) -> list[Hit]:
+    """Names given to people dropped; ambiguous names resolved to the deity, kept weakly, or dropped."""
     # A name given to a person ("an old man named Fo", "a wrestler named Hanuman Singh") is not the figure.
-    found.hits = [h for h in found.hits if h.group not in ("motif", "motif_ambiguous") or not _NAMED.search(text[:h.start])]
+    hits = [h for h in hits if h.group not in ("motif", "motif_ambiguous") or not _NAMED.search(text[:h.start])]
     # A name that is also a person's or a place's ("Tara", the Hill of Tara) is the deity only beside another
     # religious motif or a word of religious context (goddess, statue, thangka, mantra ...).
     # Without such a word the name is kept *weakly* (role "weak"): not a motif to hold, but a figure that a
     # degradation can still be given to ("Kali as a drunk party girl", "pinta a Buda borracho":
     # governance.decisions refuses only lexicon.weak_postures on it) — unless a capitalised word follows
     # it, a surname or a place's noun ("Ganesh Kumar", "Tara Hill", "Buda Castle").
-    sacred = any(h.group in ("motif", "sacred_context", "mantra") and h.role != "weak" for h in found.hits)
-    found.hits = [Hit("motif", h.ident, h.term, h.start, h.end, h.role if sacred else "weak")
-                  if h.group == "motif_ambiguous" else h
-                  for h in found.hits if h.group != "motif_ambiguous" or sacred or not _SURNAME.match(text, h.end)]
-    found.hits = [h for h in found.hits if not _false_friend(text, h)]
-    found.hits = _resolve_anaphora(found.hits)
-    found.hits.sort(key=lambda x: (x.start, -x.end))
-    return found
+    sacred = any(h.group in ("motif", "sacred_context", "mantra") and h.role != "weak" for h in hits)
+    return [Hit("motif", h.ident, h.term, h.start, h.end, h.role if sacred else "weak")
+            if h.group == "motif_ambiguous" else h
+            for h in hits if h.group != "motif_ambiguous" or sacred or not _SURNAME.match(text, h.end)]
