@@ -12,7 +12,8 @@ The API a pipeline uses (each module's docstring says more):
                read_records_jsonl / item_ids_from_csv / lineage``
 - prompts:     ``governance.decisions.check_prompt(text, policy) -> Decision`` (text normalised once by
                ``governance.normalize``, with ``governance.uts39`` skeletons; lexicons read by
-               ``governance.sacred``; posture holders found by ``governance.roles``)
+               ``governance.lexicon`` and searched by ``governance.sacred``; posture holders found by
+               ``governance.roles``)
 - copyright:   ``governance.registry.load_registry``, ``governance.copyright.load_training_hashes /
                screen_training_items / check_output / record_screening``; copy matching in two stages:
                ``governance.candidates`` (pHash, numpy scan or faiss binary index), then

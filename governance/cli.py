@@ -273,30 +273,45 @@ def cmd_prov_export(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--policy", help="policy YAML (default: the packaged governance/data/policy.yaml)")
-    common.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override one policy key, e.g. periods.conflation=refuse (repeatable)")
     parser = argparse.ArgumentParser(prog="governance", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_check_prompt, _add_match, _add_verify, _add_review, _add_report, _add_anchor,
+                _add_consultant_key, _add_calibrate, _add_guardrails, _add_prov_export):
+        add(sub)
+    return parser
 
-    p = sub.add_parser("check-prompt", parents=[common], help="decide allow/anchor/hold/refuse for a prompt")
+
+def _command(sub: Any, name: str, func: Any, text: str, policy: bool = False) -> argparse.ArgumentParser:
+    """Subcommand ``name`` (help ``text``), run by ``func``; ``policy``: it reads the policy (--policy, --set)."""
+    p = sub.add_parser(name, help=text)
+    if policy:
+        p.add_argument("--policy", help="policy YAML (default: the packaged governance/data/policy.yaml)")
+        p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override one policy key, e.g. periods.conflation=refuse (repeatable)")
+    p.set_defaults(func=func)
+    return p
+
+
+def _add_check_prompt(sub: Any) -> None:
+    p = _command(sub, "check-prompt", cmd_check_prompt, "decide allow/anchor/hold/refuse for a prompt", policy=True)
     p.add_argument("text")
     p.add_argument("--json", action="store_true", help="print the decision as JSON (for scripts)")
     p.add_argument("--ledger", help="also enter the decision in this ledger (file or folder)")
-    p.set_defaults(func=cmd_check_prompt)
 
-    p = sub.add_parser("match", parents=[common], help="copyright matches of images, with distances")
+
+def _add_match(sub: Any) -> None:
+    p = _command(sub, "match", cmd_match, "copyright matches of images, with distances", policy=True)
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--registry", help="rights registry CSV (id,holder,status,hash)")
     p.add_argument("--training", help="training hashes CSV (e.g. the dataset manifest with a phash column)")
     p.add_argument("--training-id-column", default="item_id", help="id column of --training (default item_id)")
     p.add_argument("--ledger", default=".", help="without --registry/--training: match against the registry and "
                    "training manifest this ledger recorded (file or folder; default .)")
-    p.set_defaults(func=cmd_match)
 
-    p = sub.add_parser("verify", help="re-hash every recorded artifact; check chain, signatures, anchor, C2PA")
+
+def _add_verify(sub: Any) -> None:
+    p = _command(sub, "verify", cmd_verify, "re-hash every recorded artifact; check chain, signatures, anchor, C2PA")
     p.add_argument("path", nargs="?", default=None,
                    help="ledger file or folder (default: every ledger of the project in the working directory)")
     p.add_argument("--trusted-head", metavar="H", help="head kept outside the ledger: HASH, SEQ:HASH or a JSON file "
@@ -304,16 +319,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keyring", help="consultants' keyring YAML (default: governance/data/consultants.yaml)")
     p.add_argument("--c2pa-trust", metavar="PEM", help="trust anchors (root certificates) for C2PA signers")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.set_defaults(func=cmd_verify)
 
+
+def _add_review(sub: Any) -> None:
     p = sub.add_parser("review", help="the cultural consultant's review queue")
     rsub = p.add_subparsers(dest="review_command", required=True)
-    r = rsub.add_parser("list", help="held images waiting for a decision (--all: decided ones too)")
+    r = _command(rsub, "list", cmd_review_list, "held images waiting for a decision (--all: decided ones too)")
     r.add_argument("--ledger", default=None, help="ledger file or folder (default: the project's ledgers)")
     r.add_argument("--all", action="store_true")
     r.add_argument("--json", action="store_true")
-    r.set_defaults(func=cmd_review_list)
-    r = rsub.add_parser("decide", help="enter a consultant's signed decision on a held image")
+    r = _command(rsub, "decide", cmd_review_decide, "enter a consultant's signed decision on a held image")
     r.add_argument("provenance_id")
     r.add_argument("--ledger", default=None, help="ledger file or folder (default: the project's first ledger)")
     r.add_argument("--consultant", required=True, help="your name, exactly as in the consultants' keyring")
@@ -321,34 +336,40 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--keyring", help="consultants' keyring YAML (default: governance/data/consultants.yaml)")
     r.add_argument("--decision", required=True, choices=DECISIONS)
     r.add_argument("--rationale", required=True, help="why, in a sentence or two")
-    r.set_defaults(func=cmd_review_decide)
 
-    p = sub.add_parser("report", parents=[common], help="write the reviewer's report (HTML + JSON)")
+
+def _add_report(sub: Any) -> None:
+    p = _command(sub, "report", cmd_report, "write the reviewer's report (HTML + JSON)", policy=True)
     p.add_argument("--ledger", default=None, help="ledger file or folder (default: every ledger of the project)")
     p.add_argument("--out", required=True, help="folder for report.html and report.json (one sub-folder per "
                    "ledger when there are several)")
     p.add_argument("--no-record", action="store_true", help="do not enter the report files in the ledger")
-    p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("anchor", help="print the ledger's head, to keep outside it (for verify --trusted-head)")
+
+def _add_anchor(sub: Any) -> None:
+    p = _command(sub, "anchor", cmd_anchor, "print the ledger's head, to keep outside it (for verify --trusted-head)")
     p.add_argument("ledger", nargs="?", default=None, help="ledger file or folder (default: the project's first)")
     p.add_argument("-o", "--output", help="also write it to this file")
-    p.set_defaults(func=cmd_anchor)
 
-    p = sub.add_parser("consultant-key", help="make a consultant's key pair and print the keyring row")
+
+def _add_consultant_key(sub: Any) -> None:
+    p = _command(sub, "consultant-key", cmd_consultant_key, "make a consultant's key pair and print the keyring row")
     p.add_argument("name")
     p.add_argument("--role", default="cultural consultant")
     p.add_argument("--out", required=True, help="where to write the private key (PEM, mode 0600; never overwritten)")
-    p.set_defaults(func=cmd_consultant_key)
 
-    p = sub.add_parser("calibrate", parents=[common], help="calibrate the copyright match threshold")
+
+def _add_calibrate(sub: Any) -> None:
+    p = _command(sub, "calibrate", cmd_calibrate, "calibrate the copyright match threshold", policy=True)
     p.add_argument("--registered-dir", help="folder of registered works (default: procedural works)")
     p.add_argument("--unrelated-dir", help="folder of unrelated works (with --registered-dir)")
     p.add_argument("--ledger", help="enter the calibration in this ledger")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_calibrate)
 
-    p = sub.add_parser("guardrails", parents=[common], help="measure refusals on the benign and hostile prompt sets")
+
+def _add_guardrails(sub: Any) -> None:
+    p = _command(sub, "guardrails", cmd_guardrails, "measure refusals on the benign and hostile prompt sets",
+                 policy=True)
     p.add_argument("--ledger", help="enter the measurement in this ledger")
     p.add_argument("--json", action="store_true")
     p.add_argument("--roles", choices=("clause", "naive"), default="clause",
@@ -358,13 +379,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the rules alone, without the learned dignity classifier (for comparison)")
     p.add_argument("--sets", nargs="+", default=["*"], metavar="GLOB",
                    help="only the category files whose name (without .yaml) matches, e.g. 'blind3_*' (default: all)")
-    p.set_defaults(func=cmd_guardrails)
 
-    p = sub.add_parser("prov-export", help="export the ledger as W3C PROV-JSON")
+
+def _add_prov_export(sub: Any) -> None:
+    p = _command(sub, "prov-export", cmd_prov_export, "export the ledger as W3C PROV-JSON")
     p.add_argument("--ledger", default=".", help="ledger file or folder (default .)")
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
-    p.set_defaults(func=cmd_prov_export)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

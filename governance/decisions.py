@@ -29,10 +29,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from governance.lexicon import load_lexicon
 from governance.periods import analyse_periods, load_ontology
 from governance.policy import Policy
 from governance.roles import attribute
-from governance.sacred import Hit, Lexicon, SacredFindings, analyse, load_lexicon
+from governance.sacred import Hit, Lexicon, SacredFindings, analyse
 
 ACTIONS = ("allow", "anchor", "hold", "refuse")
 CHECKS = ("length", "mantras", "deity_posture", "dignity_classifier", "periods", "religious_motifs")

@@ -4,7 +4,7 @@ Paper section 6.2, "exclusion of mantras": a disguise need not be a look-alike l
 backwards, turned upside down ("flip text"), shifted by a Caesar cipher (ROT13), packed in Base64, keyed
 in Morse code or spelled in the ICAO radiotelephony alphabet ("Oscar Mike ...") is still the mantra once
 decoded, and every one of these decodings is a standard, public table. Each reading here is only searched
-for *mantras* (:func:`governance.sacred.mantra_findings`), never for motifs or postures, so a decoding that
+for *mantras* (:func:`governance.sacred.analyse`), never for motifs or postures, so a decoding that
 turns an ordinary word into another ordinary word cannot refuse a benign prompt.
 
 Every decoded character keeps the source offset of what it was decoded from (a Base64 token's letters

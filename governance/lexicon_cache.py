@@ -1,12 +1,14 @@
 """The compiled guardrail lexicon, cached as JSON so that a cold process loads it instead of compiling it.
 
-Compiling :class:`governance.sacred.Lexicon` from its three YAML files reads every Chinese name in pinyin
-and Wade-Giles (pypinyin), inflects every verb (lemminflect) and keys ~18,000 terms through the confusables
-skeleton: ~1.5 CPU-seconds, paid by every ``inkgen generate`` before it paints. The result depends only on
+Compiling :class:`governance.sacred.Lexicon` from its three YAML files (:mod:`governance.lexicon`) reads
+every Chinese name in pinyin and Wade-Giles (pypinyin), inflects every verb (lemminflect) and keys ~18,000
+terms through the confusables skeleton: ~1.5 CPU-seconds, paid by every ``inkgen generate`` before it
+paints. The result depends only on
 
 - the lexicon files' bytes (``motifs.yaml``, ``mantras.yaml``, ``multilingual.yaml``),
-- the source of the modules that compile it (:mod:`governance.sacred`, :mod:`governance.normalize`,
-  :mod:`governance.uts39`, this module) and the confusables table :mod:`governance.uts39` reads,
+- the source of the modules that compile it (:mod:`governance.lexicon`, :mod:`governance.sacred` for the
+  classes it fills, :mod:`governance.normalize`, :mod:`governance.uts39`, this module) and the confusables
+  table :mod:`governance.uts39` reads,
 - the versions of the libraries they call (pypinyin, lemminflect, regex, opencc, ...) and of Python's
   Unicode database,
 
@@ -38,6 +40,7 @@ from typing import Any, Callable
 import regex
 
 from governance.cache import cache_dir
+from governance.sacred import Lexicon, Mantra, Terms
 
 FORMAT = 1
 #: Libraries whose behaviour the compiled lexicon depends on (their versions are part of the key).
@@ -45,7 +48,7 @@ LIBRARIES = ("pypinyin", "lemminflect", "regex", "opencc", "anyascii", "pyewts",
              "confusables", "PyYAML")
 _HERE = Path(__file__).resolve().parent
 #: Modules whose source decides what the compiled lexicon holds.
-MODULES = ("sacred.py", "normalize.py", "uts39.py", "lexicon_cache.py")
+MODULES = ("lexicon.py", "sacred.py", "normalize.py", "uts39.py", "lexicon_cache.py")
 
 
 class CacheError(ValueError):
@@ -80,8 +83,6 @@ def lexicon_key(paths: tuple[Path, ...]) -> str:
 # ------------------------------------------------------------------------------------- encoding
 def encode(value: Any) -> Any:
     """``value`` as a JSON tree with type tags; raises TypeError for a type the lexicon never holds."""
-    from governance.sacred import Mantra, Terms  # local: governance.sacred imports this module when loading
-
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, Terms):
@@ -115,8 +116,6 @@ def _strs(value: Any, what: str) -> tuple[str, ...]:
 
 def decode(tree: Any) -> Any:
     """The inverse of :func:`encode`; raises CacheError on anything :func:`encode` never writes."""
-    from governance.sacred import Mantra, Terms  # local: as in encode
-
     if tree is None or isinstance(tree, (bool, int, str)):
         return tree
     if not isinstance(tree, dict) or len(tree) != 1:
@@ -160,8 +159,6 @@ def encode_lexicon(lexicon: Any) -> dict[str, Any]:
 
 
 def decode_lexicon(payload: Any) -> Any:
-    from governance.sacred import Lexicon  # local: as in encode
-
     names = [f.name for f in dataclasses.fields(Lexicon)]
     if not isinstance(payload, dict) or sorted(payload) != sorted(names):
         raise CacheError("the payload's fields are not the Lexicon's")

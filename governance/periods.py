@@ -33,7 +33,6 @@ from typing import Any
 import opencc
 import yaml
 
-from governance.sacred import tokens
 from governance.normalize import light_normalize
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -42,6 +41,12 @@ _SCENE = ("costume", "architecture", "pigments", "objects")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _SUFFIX = r"(?:[-\s]+(?:dynasty|dynasties|period|era|times|court))?"
 _STYLE_BEFORE = re.compile(r"(?:style|manner|school|tradition|taste)\s+of\s+(?:the\s+)?$", re.IGNORECASE)
+_TOKEN = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+
+
+def tokens(text: str) -> list[str]:
+    """Word tokens of lightly normalised text (a possessive 's dropped): how the ontology's names are keyed."""
+    return [re.sub(r"['’]s$", "", t) for t in _TOKEN.findall(text)]
 
 
 class OntologyError(ValueError):

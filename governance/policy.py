@@ -254,7 +254,7 @@ def load_policy(path: str | os.PathLike[str] | None = None, overrides: Mapping[s
     policy = replace(_build(Policy, merged, ""), source=str(path))
     _check_copyright(policy)
     if check_sacred_ids:
-        from governance.sacred import load_lexicon  # the lexicon defines the ids the policy may use
+        from governance.lexicon import load_lexicon  # the lexicon defines the ids the policy may use
 
         lexicon = load_lexicon()
         _check_sacred(policy, set(lexicon.postures), set(lexicon.facings), set(lexicon.classes))

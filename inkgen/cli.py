@@ -14,13 +14,33 @@ from inkgen import config
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="inkgen", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_check_params, _add_profile, _add_plots_template, _add_generate):
+        add(sub)
+    args = parser.parse_args(argv)
+    if args.command == "generate":
+        return _generate(args)
+    if args.command == "plots-template":
+        from inkgen.offline_plots import write_template  # local: each subcommand loads only what it uses
 
+        print(f"{write_template(args.out)}: offline template for `dvc plots show`")
+        return 0
+    try:
+        path = args.params or config.find_params()
+        return _check_params(args, path) if args.command == "check-params" else _profile(args, path)
+    except (config.ParamsError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _add_check_params(sub) -> None:
     check = sub.add_parser("check-params", help="validate params.yaml and exit")
     check.add_argument("--params", default=None, help="params file (default: nearest params.yaml)")
     check.add_argument("--stamp", default=None,
                        help="on success write this file (always the same bytes): the DVC stage `params` that every "
                             "stage depends on, so a bad value stops `dvc repro` before any output is touched")
 
+
+def _add_profile(sub) -> None:
     profile = sub.add_parser("profile", help="a profile's values (smoke, paper, ...) as `dvc exp run -S` sets "
                                               "(--sets, --exp-run), or written into params.yaml (default)")
     profile.add_argument("name", nargs="+", help="profile(s); later ones win where they set the same key")
@@ -32,10 +52,14 @@ def main(argv: list[str] | None = None) -> int:
                      help="run `dvc exp run -S ... [ARGS]` (e.g. --exp-run --temp -n smoke): an experiment "
                           "with the profile's values, params.yaml untouched in the workspace with --temp")
 
+
+def _add_plots_template(sub) -> None:
     plots = sub.add_parser("plots-template", help="write the offline page template `dvc plots show` uses "
                                                    "(Vega bundled from vl-convert-python; .dvc/config names it)")
     plots.add_argument("--out", default=".dvc/offline-plots.html", help="default: .dvc/offline-plots.html")
 
+
+def _add_generate(sub) -> None:
     gen = sub.add_parser("generate", help="paint prompts with a trained checkpoint (prior-last.pt)")
     gen.add_argument("prompt", help="the text prompt")
     gen.add_argument("--checkpoint", default=None,
@@ -58,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
                      help="torch intra-op threads (default 1: the models are small, and one image's per-token "
                           "steps run faster on one thread than synchronised across several; see "
                           "benchmarks/bench_generate_cold.py)")
+    _add_governance_options(gen)
+
+
+def _add_governance_options(gen) -> None:
     gov = gen.add_argument_group(
         "governance (paper section 6.2)",
         "The prompt is checked before painting (refused: exit 1, nothing generated; anchored: the rewritten "
@@ -73,39 +101,32 @@ def main(argv: list[str] | None = None) -> int:
                           "'' for none)")
     gov.add_argument("--held-dir", default=None, help="folder for held images (default: governance.held_dir)")
 
-    args = parser.parse_args(argv)
-    if args.command == "generate":
-        return _generate(args)
-    if args.command == "plots-template":
-        from inkgen.offline_plots import write_template  # local: each subcommand loads only what it uses
 
-        print(f"{write_template(args.out)}: offline template for `dvc plots show`")
-        return 0
-    try:
-        path = args.params or config.find_params()
-        if args.command == "check-params":
-            params = config.load(path)
-            params.governance.check_policy_against_lexicon()
-            for name, profiled in config.profile_params(path).items():  # a profile may override the policy
-                profiled.governance.check_policy_against_lexicon(f"[profile {name}] governance")
-            if args.stamp:
-                stamp = Path(args.stamp)
-                stamp.parent.mkdir(parents=True, exist_ok=True)
-                stamp.write_text("params.yaml passed `inkgen check-params`\n", encoding="utf-8")
-            print(f"{Path(path).name if args.stamp else path}: valid (profiles: {', '.join(params.profiles) or 'none'})")
-        elif args.command == "profile" and (args.sets or args.exp_run is not None):
-            sets = config.profile_sets(path, args.name)
-            if args.sets:
-                print(shlex.join(sets))
-            else:
-                return subprocess.call(["dvc", "exp", "run", *sets, *args.exp_run])
-        elif args.command == "profile":
-            for name in args.name:
-                config.apply_profile(path, name)
-            print(f"{path}: profile(s) {', '.join(args.name)} applied; `dvc repro` re-runs what they changed")
-    except (config.ParamsError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+def _check_params(args: argparse.Namespace, path: str | Path) -> int:
+    """Validate params.yaml (and every profile, which may override the policy); write the stamp on success."""
+    params = config.load(path)
+    params.governance.check_policy_against_lexicon()
+    for name, profiled in config.profile_params(path).items():  # a profile may override the policy
+        profiled.governance.check_policy_against_lexicon(f"[profile {name}] governance")
+    if args.stamp:
+        stamp = Path(args.stamp)
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text("params.yaml passed `inkgen check-params`\n", encoding="utf-8")
+    print(f"{Path(path).name if args.stamp else path}: valid (profiles: {', '.join(params.profiles) or 'none'})")
+    return 0
+
+
+def _profile(args: argparse.Namespace, path: str | Path) -> int:
+    """The profiles' values as `dvc exp run -S` sets (printed, or run), else written into params.yaml."""
+    if args.sets or args.exp_run is not None:
+        sets = config.profile_sets(path, args.name)
+        if args.sets:
+            print(shlex.join(sets))
+            return 0
+        return subprocess.call(["dvc", "exp", "run", *sets, *args.exp_run])
+    for name in args.name:
+        config.apply_profile(path, name)
+    print(f"{path}: profile(s) {', '.join(args.name)} applied; `dvc repro` re-runs what they changed")
     return 0
 
 

@@ -214,11 +214,11 @@ def test_cold_generate_imports_neither_transformers_nor_open_clip(setup, tmp_pat
     import subprocess
     import sys
 
-    from governance import lexicon_cache, sacred
+    from governance import lexicon, lexicon_cache
 
     # the cache a first `inkgen generate` leaves behind (the conftest's GOVERNANCE_CACHE_DIR)
-    lexicon_cache.cached_lexicon(tuple(sacred.DATA / n for n in ("motifs.yaml", "mantras.yaml", "multilingual.yaml")),
-                                 sacred.compile_lexicon)
+    lexicon_cache.cached_lexicon(tuple(lexicon.DATA / n for n in ("motifs.yaml", "mantras.yaml", "multilingual.yaml")),
+                                 lexicon.compile_lexicon)
     shutil.copy(setup["prior"], tmp_path / "prior-last.pt")
     code = ("import sys\nfrom inkgen.cli import main\n"
             f"rc = main(['generate', {PROMPT!r}, '--checkpoint', 'prior-last.pt', '--text-encoder', "

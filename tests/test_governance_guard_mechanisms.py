@@ -9,9 +9,10 @@ import pytest
 from governance.decisions import check_prompt
 from governance.encodings import (base64_readings, icao_readings, morse_readings, shift_signature,
                                   turned_reading)
+from governance.lexicon import LexiconError, _verb_forms, load_lexicon
 from governance.policy import load_policy
 from governance.roles import attribute
-from governance.sacred import LexiconError, _verb_forms, analyse, load_lexicon
+from governance.sacred import analyse
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +101,7 @@ def test_company_image_turns_and_someone_on_the_figure(policy):
 
 
 def test_lexicon_values_must_be_strings(tmp_path):
-    from governance.sacred import DATA
+    from governance.lexicon import DATA
     text = (DATA / "motifs.yaml").read_text(encoding="utf-8").replace('in, "on", over', "in, on, over")
     (tmp_path / "motifs.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(LexiconError, match="linkers.en: True is not a string"):

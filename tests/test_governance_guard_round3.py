@@ -8,9 +8,10 @@ import pytest
 
 from governance.decisions import check_prompt
 from governance.encodings import decoded_texts, hex_readings, stretched, undoubled_reading
+from governance.lexicon import LexiconError, load_lexicon
 from governance.normalize import readings
 from governance.policy import load_policy
-from governance.sacred import LexiconError, analyse, load_lexicon
+from governance.sacred import analyse
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,10 @@ from governance.decisions import check_prompt
 from governance.encodings import (atbash_reading, base32_readings, binary_readings, decoded_texts, joined_reading,
                                   unescaped_reading)
 from governance.guardrail_eval import EVAL_DIR, read_category
+from governance.lexicon import load_lexicon
 from governance.normalize import readings
 from governance.policy import load_policy
-from governance.sacred import analyse, load_lexicon
+from governance.sacred import analyse
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -7,10 +7,11 @@ import pytest
 from governance.cli import main
 from governance.decisions import check_prompt
 from governance.guardrail_eval import PromptSetError, evaluate, read_category
+from governance.lexicon import load_lexicon
 from governance.normalize import hanzi, readings, roman
 from governance.policy import load_policy
 from governance.roles import attribute
-from governance.sacred import analyse, load_lexicon
+from governance.sacred import analyse
 from governance.uts39 import data_version, fold_char, skeleton
 
 

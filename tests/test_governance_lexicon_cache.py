@@ -18,8 +18,8 @@ import pytest
 import yaml
 from PIL import Image
 
+from governance import lexicon
 from governance import lexicon_cache as lc
-from governance import sacred
 from governance.decisions import check_prompt
 from governance.guardrail_eval import EVAL_DIR, read_category
 from governance.phash import phash
@@ -31,7 +31,7 @@ FILES = ("motifs.yaml", "mantras.yaml", "multilingual.yaml")
 
 @pytest.fixture(scope="module")
 def compiled():
-    return sacred.compile_lexicon()
+    return lexicon.compile_lexicon()
 
 
 @pytest.fixture()
@@ -40,7 +40,7 @@ def lexdir(tmp_path, monkeypatch):
     d = tmp_path / "lexicon"
     d.mkdir()
     for name in FILES:
-        shutil.copy(sacred.DATA / name, d / name)
+        shutil.copy(lexicon.DATA / name, d / name)
     monkeypatch.setenv("GOVERNANCE_CACHE_DIR", str(tmp_path / "cache"))
     return d
 
@@ -57,7 +57,7 @@ class Spy:
 
     def __call__(self, *paths):
         self.calls += 1
-        return sacred.compile_lexicon(*paths)
+        return lexicon.compile_lexicon(*paths)
 
 
 def test_round_trip_is_exact(compiled):
@@ -67,6 +67,18 @@ def test_round_trip_is_exact(compiled):
     assert back.motifs == compiled.motifs and back.postures == compiled.postures and back.image == compiled.image
     assert [m.phonetic[0].pattern for m in back.mantras if m.phonetic] == \
         [m.phonetic[0].pattern for m in compiled.mantras if m.phonetic]
+
+
+def test_the_cache_key_covers_every_module_the_compiler_loads():
+    """Every governance module that loading the compiler imports is keyed (MODULES), except the two that
+    cannot change what the cache holds: a module left out would let a stale lexicon be served after it changed."""
+    code = ("import json, sys\nimport governance.lexicon\n"
+            "print(json.dumps(sorted(m for m in sys.modules if m.startswith('governance.'))))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=SRC, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    loaded = {m.split(".", 1)[1] + ".py" for m in json.loads(proc.stdout)}
+    not_compiled_in = {"cache.py", "encodings.py"}  # the cache folder; decodings searched per prompt (sacred.py)
+    assert loaded - not_compiled_in == set(lc.MODULES)
 
 
 def test_second_load_comes_from_the_cache_without_compiling(lexdir, compiled):
@@ -88,7 +100,7 @@ def test_a_changed_lexicon_file_is_never_served_from_the_old_cache(lexdir):
     changed = lc.cached_lexicon(_paths(lexdir), spy)
     assert spy.calls == 2
     assert len(list((lexdir.parent / "cache").glob("lexicon-*.json"))) == 2  # one per key
-    assert lc.encode_lexicon(changed) == lc.encode_lexicon(sacred.compile_lexicon(*_paths(lexdir)))
+    assert lc.encode_lexicon(changed) == lc.encode_lexicon(lexicon.compile_lexicon(*_paths(lexdir)))
 
 
 def test_a_term_added_to_a_lexicon_file_is_found_after_the_cache_was_built(lexdir):
@@ -150,7 +162,7 @@ def test_same_decisions_from_the_cached_and_the_compiled_lexicon(lexdir, compile
     for f in sorted(Path(EVAL_DIR).glob("*.yaml"))[::9]:
         prompts += read_category(f)[1][:12]
     for name in ("prompts_benign.txt", "prompts_hostile.txt"):
-        lines = (sacred.DATA / name).read_text(encoding="utf-8").splitlines()
+        lines = (lexicon.DATA / name).read_text(encoding="utf-8").splitlines()
         prompts += [x for x in lines if x.strip() and not x.startswith("#")][:40]
     assert len(prompts) > 150
     out = {}

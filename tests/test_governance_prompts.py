@@ -6,10 +6,11 @@ import pytest
 
 from governance.decisions import check_prompt
 from governance.guardrail_eval import PromptSetError, evaluate, read_prompt_set
+from governance.lexicon import load_lexicon
 from governance.periods import analyse_periods, load_ontology
 from governance.policy import load_policy
 from governance.normalize import readings, roman, roman_key
-from governance.sacred import analyse, load_lexicon
+from governance.sacred import analyse
 
 
 @pytest.fixture(scope="module")
