@@ -126,7 +126,9 @@ def _phonetic(slots: Any, where: str) -> regex.Pattern:
     for n, slot in enumerate(slots):
         if not all(isinstance(s, str) for s in slot):  # YAML reads a bare on/no/yes as a boolean
             raise LexiconError(f"{where}[{n}]: {slot!r} has a value that is not a string (quote it)")
-        keys = sorted({roman_key(s) for s in slot}, key=len, reverse=True)
+        # longest first (a regex alternation takes the first that fits), then alphabetical: the same pattern
+        # in every process (a set's order follows the hash seed), so the compiled-lexicon cache is reproducible
+        keys = sorted({roman_key(s) for s in slot}, key=lambda k: (-len(k), k))
         if not all(keys):
             raise LexiconError(f"{where}[{n}]: a syllable has no letters")
         parts.append("(?:" + "|".join(map(regex.escape, keys)) + ")")

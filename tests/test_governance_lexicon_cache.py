@@ -288,3 +288,14 @@ def test_a_tampered_or_stale_keypoint_entry_is_detected_afresh(tmp_path, monkeyp
     assert calls == [1]
     expected = features(Image.open(f)) if damage == "image_changed" else good
     assert np.array_equal(again.points, expected.points) and np.array_equal(again.descriptors, expected.descriptors)
+
+
+def test_the_compiled_lexicon_is_the_same_in_every_process():
+    """The cache holds the compiled patterns: two processes with different hash seeds must compile the same
+    bytes (a set's iteration order follows the seed; the phonetic patterns sort their alternatives)."""
+    code = ("import hashlib, json\nfrom governance import lexicon, lexicon_cache as lc\n"
+            "print(hashlib.sha256(json.dumps(lc.encode_lexicon(lexicon.compile_lexicon()), sort_keys=True)"
+            ".encode()).hexdigest())")
+    digests = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip() for seed in ("1", "2")}
+    assert len(digests) == 1, digests
