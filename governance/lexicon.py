@@ -109,6 +109,7 @@ def _terms(entry: Any, where: str, en_keys: tuple[str, ...] = ("en", "pinyin"), 
                  _zh(entry.get("zh_exceptions"), f"{where}.zh_exceptions"),
                  tuple(roman_key(str(t)) for t in entry.get("en_exceptions") or []))
 
+
 def _read(path: Path) -> dict[str, Any]:
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
