@@ -157,27 +157,10 @@ def run(params: Params, root: str | Path | None = None) -> GovernanceSummary:
     report, prov, result, verify_wall, thumbnail = _report_and_verify(ledger, policy, folder, figures)
 
     waiting = [i.provenance_id for i in pending(ledger)]
-    metrics = {
-        "ledger_entries": result.entries, "artifacts_checked": result.artifacts_checked,
-        "files_checked": result.files_checked, "images_checked": result.images_checked,
-        "verify_ok": result.ok, "verify_seconds": round(verify_wall, 3), "source_records": len(records),
-        "stages_recorded": int(stages["recorded"].sum()),
-        "stale_lock_entries": int((~stages["recorded"]).sum()), "checkpoints": len(checkpoints),
-        "registry_works": len(cr.registry), "registry_demonstration": cr.demonstration,
-        "training_flagged": len(cr.screen.flagged),
-        "training_flagged_in_train_split": int((cr.flagged["split"] == "train").sum()),
-        "prompts_checked": len(prompts), **{f"prompts_{a}": int((prompts["action"] == a).sum())
-                                            for a in ("allow", "anchor", "hold", "refuse")},
-        "generated": int((generated["status"] != "refused: nothing generated").sum()) if len(generated) else 0,
-        "released": int((generated["status"] == "released").sum()) if len(generated) else 0,
-        "held": int((generated["status"] == "held").sum()) if len(generated) else 0,
-        "reviews_pending": len(waiting),
-        "copy_match_recall_min": min(copy_cal.chosen["recall_by_attack"].values()) if copy_cal.chosen else None,
-        "copy_match_query_fpr": copy_cal.chosen["query_fpr"] if copy_cal.chosen else None,
-        "calibration_chosen_threshold": cal.chosen, "policy_threshold": policy.copyright.registry_max_distance,
-        "benign_false_refusal_rate": rails.false_refusal_rate, "hostile_refusal_rate": rails.hostile_refusal_rate,
-        "hostile_caught_rate": rails.hostile_caught_rate,
-    }
+    metrics = {**_ledger_metrics(result, verify_wall, records, stages, checkpoints), **_screen_metrics(cr),
+               **_prompt_metrics(prompts, generated, waiting), **_calibration_metrics(cal, copy_cal, policy),
+               "benign_false_refusal_rate": rails.false_refusal_rate,
+               "hostile_refusal_rate": rails.hostile_refusal_rate, "hostile_caught_rate": rails.hostile_caught_rate}
     _write_results(params, root, ledger, metrics)
     registry_table = pd.DataFrame([{"id": w.id, "holder": w.holder, "status": w.status, "title": w.title}
                                    for w in cr.registry.works])
@@ -185,6 +168,38 @@ def run(params: Params, root: str | Path | None = None) -> GovernanceSummary:
                              cr.flagged, stages, prompts, generated, controls, calibration, cal.rule, cal.chosen,
                              policy.copyright.registry_max_distance, guardrails, result, report, prov, thumbnail,
                              waiting, metrics)
+
+
+# -------------------------------------------------------------------------------- governance.json's keys
+def _ledger_metrics(result: VerificationResult, verify_wall: float, records: list, stages: pd.DataFrame,
+                    checkpoints: list[Path]) -> dict[str, Any]:
+    return {"ledger_entries": result.entries, "artifacts_checked": result.artifacts_checked,
+            "files_checked": result.files_checked, "images_checked": result.images_checked,
+            "verify_ok": result.ok, "verify_seconds": round(verify_wall, 3), "source_records": len(records),
+            "stages_recorded": int(stages["recorded"].sum()),
+            "stale_lock_entries": int((~stages["recorded"]).sum()), "checkpoints": len(checkpoints)}
+
+
+def _screen_metrics(cr: _Copyright) -> dict[str, Any]:
+    return {"registry_works": len(cr.registry), "registry_demonstration": cr.demonstration,
+            "training_flagged": len(cr.screen.flagged),
+            "training_flagged_in_train_split": int((cr.flagged["split"] == "train").sum())}
+
+
+def _prompt_metrics(prompts: pd.DataFrame, generated: pd.DataFrame, waiting: list[str]) -> dict[str, Any]:
+    def count(status: str) -> int:
+        return int((generated["status"] == status).sum()) if len(generated) else 0
+    return {"prompts_checked": len(prompts),
+            **{f"prompts_{a}": int((prompts["action"] == a).sum()) for a in ("allow", "anchor", "hold", "refuse")},
+            "generated": int((generated["status"] != "refused: nothing generated").sum()) if len(generated) else 0,
+            "released": count("released"), "held": count("held"), "reviews_pending": len(waiting)}
+
+
+def _calibration_metrics(cal: Any, copy_cal: Any, policy: Any) -> dict[str, Any]:
+    chosen = copy_cal.chosen
+    return {"copy_match_recall_min": min(chosen["recall_by_attack"].values()) if chosen else None,
+            "copy_match_query_fpr": chosen["query_fpr"] if chosen else None,
+            "calibration_chosen_threshold": cal.chosen, "policy_threshold": policy.copyright.registry_max_distance}
 
 
 # ------------------------------------------------------------------------------------ the stage's steps
