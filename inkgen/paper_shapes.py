@@ -145,6 +145,20 @@ def _text(n: int, dim: int, seed: int, length: int = 32):
     return TextFeatures(tokens, torch.ones(n, length, dtype=torch.long), tokens.mean(1))
 
 
+def _measured(train: Callable[[], float], batch: int, steps: int) -> dict[str, Any]:
+    """Run ``train`` (it returns its training images/s) and measure it: seconds per step, the whole run's
+    wall and CPU time, the peak memory it added (:class:`PeakMemory`)."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    with PeakMemory() as mem:
+        ips = train()
+    cpu = time.process_time() - c0
+    return {"batch": batch, "steps": steps, "images_per_second": ips,
+            "seconds_per_step": batch / ips if ips else float("nan"),
+            "wall_seconds": time.perf_counter() - t0, "cpu_seconds": cpu,
+            "peak_rss_delta_mb": mem.delta_bytes / 2**20,
+            "cuda_peak_mb": None if mem.cuda_peak is None else mem.cuda_peak / 2**20}
+
+
 def train_steps(params: config.Params, text_dim: int, *, batch: int = 2, steps: int = 1, variant: str = "full",
                 device: str | None = None,
                 only: tuple[str, ...] = ("vqgan", "prior", "clip", "classifier"),
@@ -163,16 +177,7 @@ def train_steps(params: config.Params, text_dim: int, *, batch: int = 2, steps: 
     out: dict[str, dict[str, Any]] = {}
 
     def measure(name: str, fn: Callable[[], float]) -> None:
-        t0, c0 = time.perf_counter(), time.process_time()
-        with PeakMemory() as mem:
-            ips = fn()
-        cpu = time.process_time() - c0
-        b = batch if name in ("vqgan", "prior") else max(2, batch)
-        out[name] = {"batch": b, "steps": steps, "images_per_second": ips,
-                     "seconds_per_step": b / ips if ips else float("nan"),
-                     "wall_seconds": time.perf_counter() - t0, "cpu_seconds": cpu,
-                     "peak_rss_delta_mb": mem.delta_bytes / 2**20,
-                     "cuda_peak_mb": None if mem.cuda_peak is None else mem.cuda_peak / 2**20}
+        out[name] = _measured(fn, batch if name in ("vqgan", "prior") else max(2, batch), steps)
         if on_result is not None:
             on_result(name, out[name])
 
