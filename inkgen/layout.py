@@ -99,6 +99,14 @@ class Layout:
         """``<paths.metrics>/<stage>.json``: a stage's metrics file."""
         return self.metrics / f"{stage}.json"
 
+    def read_stage_metrics(self, stage: str) -> dict[str, Any]:
+        """An upstream stage's metrics file: what a stage needs of another stage's run it reads there, not
+        in that stage's params section (so it tracks the file in dvc.yaml, not the other section)."""
+        path = self.stage_metrics(stage)
+        if not path.is_file():
+            raise LayoutError(f"{path}: no metrics of stage {stage!r}; run it first (dvc repro {stage})")
+        return json.loads(path.read_text(encoding="utf-8"))
+
     def run_metrics(self, phase: str, variant: str, seed: int) -> Path:
         """``reports/metrics/<phase>/<variant>/seed-<S>.json`` (phase ``"vqgan"`` or ``"prior"``)."""
         if phase not in PHASES:

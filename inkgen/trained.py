@@ -35,7 +35,7 @@ def generation_kwargs(params: Params, clip) -> dict[str, Any]:
     g = params.generate
     return dict(seed=g.seed, temperature=g.temperature, top_k=g.top_k or None,
                 clip_refine_steps=g.clip_refine_steps, clip=clip if g.clip_refine_steps else None,
-                clip_lr=g.clip_refine_lr, batch=params.evaluate.batch_size)
+                clip_lr=g.clip_refine_lr, batch=params.inference.batch_size)
 
 
 def load_generator(params: Params, root: Path, variant: str, seed: int, device: str | torch.device = "cpu"):

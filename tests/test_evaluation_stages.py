@@ -153,7 +153,7 @@ def test_convergence_epochs_over_seeds_decide_full_converges_fastest(repo_root):
 def test_config_helpers_and_figure11_pick(repo_root):
     params = config.load(repo_root / "params.yaml")
     assert eval_config(params).confidence == params.evaluate.confidence
-    assert sum(kit_config(params).dimensions.values()) == pytest.approx(1.0)
+    assert sum(kit_config(params, "procedural").dimensions.values()) == pytest.approx(1.0)
     rows = pd.DataFrame({"item_id": ["a", "b", "c"], "primary": ["figure", "landscape", "landscape"]})
     assert pick_landscape(rows, "", 0) in (1, 2)
     assert pick_landscape(rows, "a", 0) == 0
@@ -307,7 +307,8 @@ def study(tmp_path_factory, repo_root):
     raw["text_encoder"].update(path=str(bert), max_tokens=16)
     raw["seeds"] = [11, 12]
     raw["evaluate"].update(n_images=0, snapshot_prompts=2, figure12_prompt="a red plum blossom painting",
-                           n_resamples=50, set_resamples=10, timing_warmup=0, timing_runs=2, threads=1)
+                           n_resamples=50, set_resamples=10, timing_warmup=0, timing_runs=2)
+    raw["inference"]["threads"] = 1
     raw["evaluate"]["expert"].update(n_generated=2, n_authentic=2, display_size=32)
     params = config.parse(raw)
     (root / "params.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
@@ -329,6 +330,10 @@ def study(tmp_path_factory, repo_root):
                      "techniques": "", "elements": "", "caption": f"a {words[i % 4]} painting of plum blossom",
                      "label_origin": "procedural", "phash": f"{i:016x}", "near_dup_group": f"it{i:02d}"})
     (root / "data" / "dataset").mkdir(parents=True)
+    # what evaluate reads of the upstream stages' runs (not of their params sections)
+    (root / "reports" / "metrics").mkdir(parents=True)
+    (root / "reports" / "metrics" / "collect.json").write_text(json.dumps({"source": "procedural"}))
+    (root / "reports" / "metrics" / "annotate.json").write_text(json.dumps({"withheld_secondary": ["insects_fish"]}))
     pd.DataFrame(rows).to_csv(root / "data" / "dataset" / "manifest.csv", index=False)
 
     models = root / "models"
@@ -364,6 +369,7 @@ def test_evaluate_end_to_end_over_seeds_with_the_judge(study):
     m = json.loads((root / "reports" / "metrics" / "evaluate.json").read_text())
     assert m["training_seeds"] == [11, 12] and m["n_seeds"] == 2 and m["n_test_images"] == 8
     assert m["n_withheld_images"] == 4
+    assert m["withheld_secondary"] == ["insects_fish"] and m["figure12_prompt"] == "a red plum blossom painting"
     psnr = m["variants"]["full"]["psnr"]
     assert psnr["n_seeds"] == 2 and psnr["n"] == 8 and psnr["method"] == "seed x item t"
     assert "2 seeds x 8 images" in result.table1.loc["full", "psnr (dB)"]

@@ -12,7 +12,7 @@ from inkgen import config
 from inkgen.data.dataset import Split
 from inkgen.models.classifier import build_classifier
 from inkgen.heldout import held_out_prompts, judge
-from inkgen.layout import Layout
+from inkgen.layout import Layout, write_metrics
 from inkgen.stages.vqgan import run as run_vqgan
 from inkgen.training.runs import (VARIANTS, branch_source, branches_at, params_hash, prior_run, vqgan_run, vqgan_config,
                                   vqgan_owner)
@@ -72,6 +72,14 @@ def test_every_seed_is_its_own_run_under_its_own_folder(params, tmp_path):
                  lambda: run_vqgan(params, tmp_path, "full", 7)):
         with pytest.raises(ValueError, match="seed 7 is not one of"):
             call()
+
+
+def test_a_stage_reads_an_upstream_stages_record_or_is_told_to_run_it(params, tmp_path):
+    layout = Layout(params, tmp_path)
+    with pytest.raises(ValueError, match=r"no metrics of stage 'collect'; run it first \(dvc repro collect\)"):
+        layout.read_stage_metrics("collect")
+    write_metrics(layout.stage_metrics("collect"), {"source": "procedural"})
+    assert layout.read_stage_metrics("collect") == {"source": "procedural"}
 
 
 def _split(n: int = 12) -> Split:

@@ -19,7 +19,7 @@ import yaml
 from inkgen.config.data import (AnnotateParams, ClassifierParams, CollectParams, CurateParams, FolderParams,
                                 MuseumParams, Paths, ProceduralParams, SplitParams, SubjectParams)
 from inkgen.config.evaluation import (EvaluateParams, ExpertDimensionsParams, ExpertKitParams, GenerateParams,
-                                      GovernanceParams, InstructionsParams)
+                                      GovernanceParams, InferenceParams, InstructionsParams)
 from inkgen.config.learning import (ClipModelParams, ClipParams, JudgeParams, ModelParams, PriorSizeParams,
                                     PriorTrainParams, TextEncoderParams, TrainParams, VariantRunsParams,
                                     VQGANSizeParams, VQGANTrainParams, check_seeds)
@@ -28,7 +28,7 @@ from inkgen.config.schema import PARAMS_FILE, ParamsError, build, find_params, p
 
 __all__ = ["AnnotateParams", "ClassifierParams", "ClipModelParams", "ClipParams", "CollectParams", "CurateParams",
            "EvaluateParams", "ExpertDimensionsParams", "ExpertKitParams", "FolderParams", "GenerateParams",
-           "GovernanceParams", "InstructionsParams", "JudgeParams", "ModelParams", "MuseumParams", "PARAMS_FILE",
+           "GovernanceParams", "InferenceParams", "InstructionsParams", "JudgeParams", "ModelParams", "MuseumParams", "PARAMS_FILE",
            "Params", "ParamsError", "Paths", "PriorSizeParams", "PriorTrainParams", "ProceduralParams", "SplitParams", "SubjectParams",
            "TextEncoderParams", "TrainParams", "VQGANSizeParams", "VQGANTrainParams", "VariantRunsParams", "apply_overrides", "apply_profile", "build",
            "find_params", "load", "parse", "profile_sets", "project_root"]
@@ -50,6 +50,7 @@ class Params:
     prior_train: PriorTrainParams
     variants: VariantRunsParams
     generate: GenerateParams
+    inference: InferenceParams
     evaluate: EvaluateParams
     instructions: InstructionsParams
     governance: GovernanceParams

@@ -1,5 +1,5 @@
-"""Sections of the generation and evaluation stages: ``generate``, ``evaluate``, ``instructions``,
-``governance``."""
+"""Sections of the generation and evaluation stages: ``generate``, ``inference``, ``evaluate``,
+``instructions``, ``governance``."""
 
 from __future__ import annotations
 
@@ -26,6 +26,16 @@ class GenerateParams:
     clip_refine_lr: float = _range(1e-6, 10.0)
     samples_per_prompt: int = _range(1, 1000, doc="images per held-out prompt in the training notebook")
     n_prompts: int = _range(1, 100_000, doc="held-out (test-split) prompts generated per variant")
+
+
+@dataclass(frozen=True)
+class InferenceParams:
+    """Where and how the trained models paint after training: the stages evaluate, instructions and
+    governance (training has its own, ``train``; ``inkgen generate`` takes its own options)."""
+
+    device: Literal["auto", "cpu", "cuda", "mps"] = _range()
+    threads: int = _range(1, 256, doc="torch CPU threads (timings depend on it)")
+    batch_size: int = _range(1, 65_536, doc="images per forward pass")
 
 
 @dataclass(frozen=True)
@@ -72,12 +82,9 @@ class EvaluateParams:
     classifier_head: Literal["primary", "painting_type"]
     is_splits: int = _range(1, 100, doc="groups the IS formula averages over")
     inception_weights: str  # a local Inception-v3 file for FID/IS; "" = none (Frechet distance in CLIP space)
-    batch_size: int = _range(1, 65_536)
     timing_warmup: int = _range(0, 10_000)
     timing_runs: int = _range(1, 100_000)
     set_resamples: int = _range(2, 1_000_000, doc="shared-index resamples of set-level metrics across seeds")
-    device: Literal["auto", "cpu", "cuda", "mps"] = _range()
-    threads: int = _range(1, 256, doc="torch CPU threads (timings depend on it)")
     n_images: int = _range(0, 10_000_000, doc="test images evaluated per variant; 0 = the whole test split")
     snapshot_prompts: int = _range(1, 100_000, doc="test captions painted by every per-epoch prior snapshot")
     figure12_prompt: str  # the paper's Figure 12 text, painted by each epoch snapshot of `full`

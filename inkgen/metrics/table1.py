@@ -31,7 +31,7 @@ HEADS = ("primary", "painting_type")
 
 @dataclass(frozen=True)
 class EvalConfig:
-    """The ``evaluate:`` section of params.yaml.
+    """The ``evaluate:`` section of params.yaml, with ``inference.batch_size``.
 
     - ``confidence``: level of every interval (0.95).
     - ``n_resamples``: bootstrap resamples per interval.

@@ -120,9 +120,36 @@ def run(params: Params, root: str | Path | None = None) -> CurateSummary:
             wholes.close()
 
 
-def _train_classifier(params: Params, root: Path, items: list, crops: ImageSpool, wholes: ImageSpool) -> tuple:
+@dataclass
+class _Trained:
+    """The eq. 1 classifier after training, with the labels and the held-out split it was trained with."""
+
+    model: Any
+    init: str                  # how it started (fresh, or which local weights)
+    labels: list[dict]         # per item, per head: the true label or None
+    labelled: list[int]        # items with any label
+    train_idx: list[int]
+    held_idx: list[int]
+    report: TrainReport | None  # None: nothing to train on
+
+
+@dataclass
+class _Judged:
+    """The classifier's verdicts on every item and its held-out scores on both views."""
+
+    heads: list[str]           # the heads that may judge (trained ones)
+    screening_skipped: str | None
+    preds: list[dict]
+    predict_rate: float        # images per second, whole views
+    accuracy: dict
+    confusion: Any
+    n_held: int
+    accuracy_curated: dict     # held-out accuracy on the curated crops
+
+
+def _train_classifier(params: Params, root: Path, items: list, crops: ImageSpool, wholes: ImageSpool) -> _Trained:
     """Eq. 1: start the classifier (fresh or from local weights) and train it on the labelled items, a
-    stratified share held out; returns the model, how it started, the labels and the splits, the report."""
+    stratified share held out."""
     cls_p = params.curate.classifier
     model = build_classifier(cls_p.arch, cls_p.input_size, seed=cls_p.seed)
     init = "random initialisation (trained from scratch)"
@@ -145,7 +172,26 @@ def _train_classifier(params: Params, root: Path, items: list, crops: ImageSpool
             alt_images=crops.subset(train_idx))
         log.info("classifier: trained on %d items in %.1f s (%.1f images/s)", report.n_train,
                  report.seconds, report.images_per_second)
-    return model, init, labels, labelled, train_idx, held_idx, report
+    return _Trained(model, init, labels, labelled, train_idx, held_idx, report)
+
+
+def _judge(trained: _Trained, crops: ImageSpool, wholes: ImageSpool) -> _Judged:
+    """Every item judged on its whole view; the held-out items scored on both views."""
+    model, held_idx = trained.model, trained.held_idx
+    # Only heads that learnt something may judge: a head without labels or trained weights is random.
+    heads = model.trained_heads
+    screening_skipped = None
+    if not heads:
+        screening_skipped = ("no labelled items to train on and no trained classifier weights given: "
+                             "screening skipped, every readable item kept")
+        log.warning(screening_skipped)
+    t1 = time.perf_counter()
+    preds = judge_items(model, wholes)
+    predict_rate = len(wholes) / (time.perf_counter() - t1) if heads and wholes else math.nan
+    accuracy, confusion, n_held = heldout_scores(model, trained.labels, preds, held_idx)
+    crop_preds = dict(zip(held_idx, judge_items(model, crops.subset(held_idx))))
+    accuracy_curated = heldout_scores(model, trained.labels, crop_preds, held_idx)[0]
+    return _Judged(heads, screening_skipped, preds, predict_rate, accuracy, confusion, n_held, accuracy_curated)
 
 
 def _screen(items: list, preds: list[dict], labels: list[dict], heads: list[str], cp: Any, out_dir: Path
@@ -176,63 +222,30 @@ def _screen(items: list, preds: list[dict], labels: list[dict], heads: list[str]
 
 def _curate(params: Params, root: Path, records: list[Record], raw_dir: Path, out_dir: Path,
             crops: ImageSpool, wholes: ImageSpool) -> CurateSummary:
-    cp, cls_p = params.curate, params.curate.classifier
+    cp = params.curate
     # eq. 2-5: every readable image to target_size x target_size
     t0 = time.perf_counter()
     items, unreadable = resize_all(records, raw_dir, out_dir, cp, crops, wholes)
     resize_seconds = time.perf_counter() - t0
 
-    model, init, labels, labelled, train_idx, held_idx, report = _train_classifier(params, root, items, crops, wholes)
-    # Only heads that learnt something may judge: a head without labels or trained weights is random.
-    heads = model.trained_heads
-    screening_skipped = None
-    if not heads:
-        screening_skipped = ("no labelled items to train on and no trained classifier weights given: "
-                             "screening skipped, every readable item kept")
-        log.warning(screening_skipped)
-    t1 = time.perf_counter()
-    preds = judge_items(model, wholes)
-    predict_rate = len(wholes) / (time.perf_counter() - t1) if heads and wholes else math.nan
-    accuracy, confusion, n_held = heldout_scores(model, labels, preds, held_idx)
-    crop_preds = dict(zip(held_idx, judge_items(model, crops.subset(held_idx))))
-    accuracy_curated = heldout_scores(model, labels, crop_preds, held_idx)[0]
-
-    kept, screened_entries, screened_rows = _screen(items, preds, labels, heads, cp, out_dir)
+    trained = _train_classifier(params, root, items, crops, wholes)
+    judged = _judge(trained, crops, wholes)
+    kept, screened_entries, screened_rows = _screen(items, judged.preds, trained.labels, judged.heads, cp, out_dir)
     write_jsonl(out_dir / "curated.jsonl", kept)  # records are sorted by item_id, so are these lists
     write_jsonl(out_dir / "quarantine.jsonl",
                 sorted(unreadable + screened_entries, key=lambda q: q.item_id))
 
-    branch_counts = {b: sum(it.branch == b for it in items) for b in BRANCHES}
-    center_crop_reasons = Counter(reason_kind(it.reason) for it in items if it.branch == "center_crop")
-    metrics = {
-        "n_raw": len(records),
-        "n_unreadable": len(unreadable),
-        "n_kept": len(kept),
-        "n_screened": len(screened_entries),
-        "branch_counts": branch_counts,
-        "center_crop_reasons": dict(sorted(center_crop_reasons.items())),
-        "n_labelled": len(labelled),
-        "n_train": len(train_idx),
-        "n_holdout": n_held,
-        "heldout_accuracy": {h: json_number(a) for h, a in accuracy.items()},
-        "heldout_accuracy_curated": {h: json_number(a) for h, a in accuracy_curated.items()},
-        "screen_threshold": cp.screen_threshold,
-        "screening_skipped": screening_skipped,
-        "screening_heads": list(heads),
-        "classifier": {"arch": cls_p.arch, "input_size": cls_p.input_size, "epochs": cls_p.epochs,
-                       "init": init},
-    }
-    timing = {
-        "train_seconds": report.seconds if report else 0.0,
-        "train_images_per_second": report.images_per_second if report else None,
+    metrics = _metrics(params, records, items, unreadable, kept, screened_entries, trained, judged)
+    # The checkpoint keeps the deterministic numbers only, so that equal params give equal bytes.
+    classifier_path = save_classifier(trained.model, Layout(params, root).classifier,
+                                      params_hash=params.section_hash("curate"), metrics=metrics)
+    metrics.update({
+        "train_seconds": trained.report.seconds if trained.report else 0.0,
+        "train_images_per_second": trained.report.images_per_second if trained.report else None,
         "resize_seconds": resize_seconds,
         "resize_images_per_second": len(items) / resize_seconds if items else None,
-        "predict_images_per_second": json_number(predict_rate),
-    }
-    # The checkpoint keeps the deterministic numbers only, so that equal params give equal bytes.
-    classifier_path = save_classifier(model, Layout(params, root).classifier,
-                                      params_hash=params.section_hash("curate"), metrics=metrics)
-    metrics.update(timing)
+        "predict_images_per_second": json_number(judged.predict_rate),
+    })
     metrics_path = write_metrics(Layout(params, root).stage_metrics("curate"), metrics)
 
     screened_ids = {q.item_id for q in screened_entries}
@@ -241,11 +254,36 @@ def _curate(params: Params, root: Path, records: list[Record], raw_dir: Path, ou
                 for b in BRANCHES for it in [it for it in items if it.branch == b][:2]]
     return CurateSummary(
         n_raw=len(records), n_kept=len(kept), n_screened=len(screened_entries), n_unreadable=len(unreadable),
-        branch_counts=branch_counts, n_labelled=len(labelled), n_train=len(train_idx),
-        n_holdout=len(held_idx), accuracy=accuracy, accuracy_curated=accuracy_curated, confusion=confusion,
-        screened=pd.DataFrame(screened_rows, columns=SCREENED_COLUMNS),
+        branch_counts=metrics["branch_counts"], n_labelled=len(trained.labelled), n_train=len(trained.train_idx),
+        n_holdout=len(trained.held_idx), accuracy=judged.accuracy, accuracy_curated=judged.accuracy_curated,
+        confusion=judged.confusion, screened=pd.DataFrame(screened_rows, columns=SCREENED_COLUMNS),
         unreadable=pd.DataFrame([{"item_id": q.item_id, "reason": q.reason} for q in unreadable],
                                 columns=["item_id", "reason"]),
-        examples=examples, classifier_init=init, screening_skipped=screening_skipped, train=report,
-        resize_seconds=resize_seconds, predict_images_per_second=predict_rate,
+        examples=examples, classifier_init=trained.init, screening_skipped=judged.screening_skipped,
+        train=trained.report, resize_seconds=resize_seconds, predict_images_per_second=judged.predict_rate,
         classifier_path=classifier_path, metrics_path=metrics_path, metrics=metrics)
+
+
+def _metrics(params: Params, records: list[Record], items: list, unreadable: list, kept: list, screened: list,
+             trained: _Trained, judged: _Judged) -> dict[str, Any]:
+    """``curate.json``'s deterministic part (the classifier's checkpoint keeps it too; timings are added after)."""
+    cp, cls_p = params.curate, params.curate.classifier
+    center_crop_reasons = Counter(reason_kind(it.reason) for it in items if it.branch == "center_crop")
+    return {
+        "n_raw": len(records),
+        "n_unreadable": len(unreadable),
+        "n_kept": len(kept),
+        "n_screened": len(screened),
+        "branch_counts": {b: sum(it.branch == b for it in items) for b in BRANCHES},
+        "center_crop_reasons": dict(sorted(center_crop_reasons.items())),
+        "n_labelled": len(trained.labelled),
+        "n_train": len(trained.train_idx),
+        "n_holdout": judged.n_held,
+        "heldout_accuracy": {h: json_number(a) for h, a in judged.accuracy.items()},
+        "heldout_accuracy_curated": {h: json_number(a) for h, a in judged.accuracy_curated.items()},
+        "screen_threshold": cp.screen_threshold,
+        "screening_skipped": judged.screening_skipped,
+        "screening_heads": list(judged.heads),
+        "classifier": {"arch": cls_p.arch, "input_size": cls_p.input_size, "epochs": cls_p.epochs,
+                       "init": trained.init},
+    }

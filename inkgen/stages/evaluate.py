@@ -62,7 +62,7 @@ from inkgen.trained import generation_kwargs, histories, load_clips, load_genera
 from inkgen.training import resolve_device
 from inkgen.training.runs import VARIANTS, parameter_table, params_hash, vqgan_owner
 
-# where the authentic works of the expert kit come from, as raters are told (collect.source)
+# where the authentic works of the expert kit come from, as raters are told (collect.json's "source")
 AUTHENTIC_SOURCES = {"procedural": "rendered by this study's procedural painting program, not by human painters",
                      "folder": "images from the study's own collection", "met": "open-access works of The Met",
                      "cleveland": "open-access works of the Cleveland Museum of Art",
@@ -71,16 +71,19 @@ PLOTS_DIR = "evaluate-curves"  # under paths.metrics
 
 
 def eval_config(params: Params) -> EvalConfig:
+    """The evaluation's settings: ``evaluate`` and the forward-pass batch of ``inference``."""
     ev = params.evaluate
-    return EvalConfig(**{f.name: getattr(ev, f.name) for f in dataclasses.fields(EvalConfig)})
+    return EvalConfig(**{f.name: getattr(ev, f.name) for f in dataclasses.fields(EvalConfig) if f.name != "batch_size"},
+                      batch_size=params.inference.batch_size)
 
 
-def kit_config(params: Params) -> KitConfig:
+def kit_config(params: Params, source: str) -> KitConfig:
+    """Table 2's protocol for works collected from ``source`` (collect.json's ``source``)."""
     e = params.evaluate.expert
     return KitConfig(dimensions=dataclasses.asdict(e.dimensions), scale_min=e.scale_min, scale_max=e.scale_max,
                      seed=e.seed, display_size=e.display_size, confidence=params.evaluate.confidence,
                      n_resamples=params.evaluate.n_resamples,
-                     authentic_source=AUTHENTIC_SOURCES.get(params.collect.source, ""))
+                     authentic_source=AUTHENTIC_SOURCES.get(source, ""))
 
 
 @torch.no_grad()
@@ -140,7 +143,7 @@ class EvaluateResult:
 
 def run(params: Params, root: str | Path | None = None) -> EvaluateResult:
     """Everything of the stage; writes metrics, plot CSVs and the expert package (see module doc)."""
-    with deterministic(params.evaluate.threads, warn_only=True):
+    with deterministic(params.inference.threads, warn_only=True):
         return _run(params, Path(root) if root is not None else project_root())
 
 
@@ -171,16 +174,15 @@ def _items(params: Params, root: Path, test) -> _Items:
 def _measure_variant(params: Params, root: Path, v: str, items: _Items, clips, classifier, kw, device,
                      config: EvalConfig) -> tuple[list[SeedMeasure], list[SeedMeasure] | None]:
     """Every seed's measures of variant ``v`` (and, for ``full``, of the seen + withheld prompts)."""
-    ev = params.evaluate
-    measures, general = [], []
+    measures, general, batch = [], [], params.inference.batch_size
     for seed in params.seeds:
         gen = load_generator(params, root, v, seed, device)
         run = histories(params, root, v, seed)
         generated = gen.generate_tensors(items.captions, **kw)
         measures.append(measure_seed(generated=generated, prompts=items.captions, requested_primary=items.primary,
                                      clips=clips, classifier=classifier, classifier_head=config.classifier_head,
-                                     batch_size=ev.batch_size, real=items.real,
-                                     reconstructions=reconstruct(gen, items.real, items.captions, ev.batch_size),
+                                     batch_size=batch, real=items.real,
+                                     reconstructions=reconstruct(gen, items.real, items.captions, batch),
                                      convergence={"prior": run.prior_converged, "vqgan": run.vqgan_converged}))
         if v == "full" and items.withheld_captions:
             prompts = items.captions + items.withheld_captions
@@ -188,7 +190,7 @@ def _measure_variant(params: Params, root: Path, v: str, items: _Items, clips, c
             general.append(measure_seed(generated=torch.cat([generated, extra]), prompts=prompts,
                                         requested_primary=items.primary + items.withheld_primary,
                                         clips={"judge": clips["judge"]}, classifier=classifier,
-                                        classifier_head=config.classifier_head, batch_size=ev.batch_size))
+                                        classifier_head=config.classifier_head, batch_size=batch))
         del gen
     return measures, general or None
 
@@ -261,13 +263,16 @@ def _run(params: Params, root: Path) -> EvaluateResult:
     start = time.perf_counter()
     ev, config, paper = params.evaluate, eval_config(params), load_paper_reported()
     seeds = tuple(params.seeds)
-    device = resolve_device(ev.device)
+    device = resolve_device(params.inference.device)
     phash = params_hash(params, "prior")  # snapshots are written under the prior's hash
     clips = load_clips(params, root)  # before any work: refuses a judge that is the guide
     layout = Layout(params, root)
+    # the corpus's source and the withheld categories are the upstream stages' record (not their params)
+    source = layout.read_stage_metrics("collect")["source"]
+    withheld_secondary = layout.read_stage_metrics("annotate")["withheld_secondary"]
     test = load_split(layout.manifest, "test", root)
     items = _items(params, root, test)
-    real_features = {k: clip_image_features(c, items.real, ev.batch_size) for k, c in clips.items()}
+    real_features = {k: clip_image_features(c, items.real, params.inference.batch_size) for k, c in clips.items()}
     classifier = load_classifier(layout.classifier)
     kw = generation_kwargs(params, clips["guide"])  # test-time refinement (if any) uses the guide, as in training
     f11 = pick_landscape(test.rows, ev.figure11_item, ev.seed)
@@ -308,18 +313,18 @@ def _run(params: Params, root: Path) -> EvaluateResult:
     versus = judge_vs_guide({k: v for k, v in judged.items() if k in guided and v.verdict != NOT_APPLICABLE},
                             guided)
 
-    kit = _expert_kit(params, layout, items, test, first_seed.full_generated)
+    kit = _expert_kit(params, layout, items, test, first_seed.full_generated, source)
     dev = device_name(device)
     metrics = _metrics_record(params, config, items, len(first_seed.snap_prompts), variants, claims, versus, paper, kit,
-                              dev, wall=time.perf_counter() - start)
+                              dev, withheld_secondary, wall=time.perf_counter() - start)
     write_metrics(layout.stage_metrics("evaluate"), _finite(metrics))
-    corpus = f"{params.collect.source} corpus, test split"
+    corpus = f"{source} corpus, test split"
     return EvaluateResult(variants, table1_frame(variants), beside_paper(variants, paper),
                           table3_frame(variants, paper, corpus), claims, versus, paper, curves,
                           snapshot_scores, figure11, first_seed.figure12, kit, dev, plot_files, metrics)
 
 
-def _expert_kit(params: Params, layout: Layout, items: Any, test: Any, full_generated: Any) -> Any:
+def _expert_kit(params: Params, layout: Layout, items: Any, test: Any, full_generated: Any, source: str) -> Any:
     """Table 2's protocol: full's paintings (first prompts, first seed) and authentic test works of other
     items, shuffled into a rating package with its key kept apart."""
     e = params.evaluate.expert
@@ -332,17 +337,17 @@ def _expert_kit(params: Params, layout: Layout, items: Any, test: Any, full_gene
     auth_works = [Work(str(others["item_id"].iloc[j]), test.images[others.index[j]], str(others["caption"].iloc[j]))
                   for j in pick]
     shutil.rmtree(layout.expert_kit, ignore_errors=True)  # a stale image would be rated by mistake
-    return build_package(layout.expert_kit, layout.expert_key, gen_works, auth_works, kit_config(params))
+    return build_package(layout.expert_kit, layout.expert_key, gen_works, auth_works, kit_config(params, source))
 
 
 def _metrics_record(params: Params, config: EvalConfig, items: Any, n_snapshot_prompts: int, variants: dict,
-                    claims: pd.DataFrame, versus: pd.DataFrame, paper: Any, kit: Any, dev: str, *, wall: float
-                    ) -> dict[str, Any]:
+                    claims: pd.DataFrame, versus: pd.DataFrame, paper: Any, kit: Any, dev: str,
+                    withheld_secondary: list[str], *, wall: float) -> dict[str, Any]:
     """``evaluate.json``: every estimate with its N, every verdict, the judge-vs-guide comparison."""
     seeds = list(params.seeds)
     return {"device": dev, "training_seeds": seeds, "n_seeds": len(seeds),
             "n_test_images": len(items.real), "n_withheld_images": len(items.withheld_captions),
-            "withheld_secondary": list(params.annotate.withheld_secondary),
+            "withheld_secondary": list(withheld_secondary), "figure12_prompt": params.evaluate.figure12_prompt,
             "n_snapshot_prompts": n_snapshot_prompts, "confidence": config.confidence,
             "interval": "t over training seeds with the shared test-item term (inkgen.metrics.seeds); "
                         "set-level metrics by a paired bootstrap of the difference; Holm across claims",

@@ -137,7 +137,8 @@ def run(params: Params, root: str | Path | None = None) -> GovernanceSummary:
 
     records, stages, manifest, checkpoints = _record_provenance(ledger, params, root, layout, records_path)
     cr = _screen_copyright(ledger, params, root, folder, policy, manifest, layout.manifest)
-    prompts, sets, to_paint = _check_study_prompts(ledger, params, policy, manifest)
+    figure12_prompt = layout.read_stage_metrics("evaluate")["figure12_prompt"]  # the prompt evaluation painted
+    prompts, sets, to_paint = _check_study_prompts(ledger, params, policy, manifest, figure12_prompt)
     checkpoint = layout.prior_checkpoint(g.variant, params.seeds[0])
     gate = Gate(policy, ledger, folder / "held", cr.registry, cr.training, layout.manifest, records_path)
     images = folder / "images"
@@ -253,15 +254,15 @@ def _screen_copyright(ledger: Ledger, params: Params, root: Path, folder: Path, 
     return _Copyright(registry_path, demonstration, registry, screen, flagged, training)
 
 
-def _check_study_prompts(ledger: Ledger, params: Params, policy: Any, manifest: pd.DataFrame
+def _check_study_prompts(ledger: Ledger, params: Params, policy: Any, manifest: pd.DataFrame, figure12_prompt: str
                          ) -> tuple[pd.DataFrame, list[tuple[str, str]], set[str]]:
     """Step 3a: the held-out test captions, the paper's prompt and the demonstration prompts through the
     check; returns the table, the (set, prompt) pairs and the prompts the gate will paint (and enter)."""
     g = params.governance
     test_captions = manifest[manifest["split"] == "test"].sort_values("item_id")["caption"].tolist()[:g.n_test_prompts]
-    sets = [("test caption", p) for p in test_captions] + [("paper (Figure 12)", params.evaluate.figure12_prompt)] + \
+    sets = [("test caption", p) for p in test_captions] + [("paper (Figure 12)", figure12_prompt)] + \
         [("demonstration", p) for p in g.prompts]
-    to_paint = {p for _, p in sets[:g.n_generate]} | {params.evaluate.figure12_prompt} | set(g.prompts)
+    to_paint = {p for _, p in sets[:g.n_generate]} | {figure12_prompt} | set(g.prompts)
     rows = []
     for kind, prompt in sets:
         d = check_prompt(prompt, policy)

@@ -41,7 +41,7 @@ def _run_sequences(params: Params, root: Path, layout: Layout) -> tuple[list[pd.
     """Every sequence painted and judged by each training seed's model: one table per seed (rounds x
     sequences), and the first seed's images."""
     ip, seeds = params.instructions, tuple(params.seeds)
-    with deterministic(params.evaluate.threads, warn_only=True):
+    with deterministic(params.inference.threads, warn_only=True):
         classifier = load_classifier(layout.classifier)
         clips = load_clips(params, root)  # the judge embeds style; the guide only refines, if asked to
         clip = clips["judge"]
@@ -51,13 +51,13 @@ def _run_sequences(params: Params, root: Path, layout: Layout) -> tuple[list[pd.
         kw = generation_kwargs(params, clips["guide"])
         per_seed, images = [], {}
         for seed in seeds:
-            generator = load_generator(params, root, ip.variant, seed, resolve_device(params.evaluate.device))
+            generator = load_generator(params, root, ip.variant, seed, resolve_device(params.inference.device))
             tables = []
             for name, seq in sequences.items():
                 t, imgs = run_sequence(generator, seq, ip.rounds, ip.samples, gen_kwargs=kw, classifier=classifier,
                                        clip=clip, style_embedding=ip.style_embedding, confidence=ip.confidence,
                                        n_resamples=ip.n_resamples, seed=ip.seed,
-                                       batch_size=params.evaluate.batch_size)
+                                       batch_size=params.inference.batch_size)
                 tables.append(t.assign(label=seq.label))
                 if seed == seeds[0]:
                     images[name] = imgs
