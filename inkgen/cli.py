@@ -131,10 +131,22 @@ def _profile(args: argparse.Namespace, path: str | Path) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    # Imports here, not at the top: `inkgen check-params` stays instant, and a cold `inkgen generate` loads
-    # torch, the models and the BERT only (open_clip only with --clip).
+    # Imports here, not at the top: `inkgen check-params` stays instant. The generator process is forked first,
+    # so that torch and the model load on one core while this one reads the project and checks the prompt
+    # (inkgen.forked_generator); open_clip loads only with --clip.
+    from inkgen import forked_generator
+
+    painter = forked_generator.start()
+    try:
+        return _generate_with(args, painter)
+    finally:
+        painter.close()
+
+
+def _generate_with(args: argparse.Namespace, painter) -> int:
+    # local, as every subcommand's: the other commands never load governance; none of these loads torch
     from governance.ledger import LedgerError
-    from inkgen.generate import GenerateError, Generator
+    from inkgen.generate_error import GenerateError
     from inkgen.governed import PromptRefused, governed_generate, release_paths
     from inkgen.prompts import check_prompts
 
@@ -157,16 +169,13 @@ def _generate(args: argparse.Namespace) -> int:
                                 "(choose another --out)")
         check_prompts([args.prompt], GenerateError)  # malformed input is an error (exit 2), not a refusal
         project = _project()  # params.yaml read and checked once (the check loads the policy: ~1 s)
-        gate = _gate(args, project)
         checkpoint = args.checkpoint or _default_checkpoint(project)
-        # The prompt is checked before the (slow) model is loaded: a refusal costs nothing.
+        painter.load(checkpoint, threads=args.threads, text_encoder_path=args.text_encoder,
+                     params_hash=args.params_hash)  # loads while the gate below checks the prompt
+        gate = _gate(args, project)
+        # The prompt is checked before anything is painted: a refusal paints nothing.
         gate.check(args.prompt, {"via": "inkgen generate"})
-        import torch  # local: the CLI's other commands (check-params, profile) never load torch
-
-        torch.set_num_threads(args.threads)
-        gen = Generator.from_checkpoint(checkpoint, text_encoder_path=args.text_encoder,
-                                        params_hash=args.params_hash)
-        result = governed_generate(gen, args.prompt, out, gate=gate, checkpoint=checkpoint, seed=args.seed,
+        result = governed_generate(painter, args.prompt, out, gate=gate, checkpoint=checkpoint, seed=args.seed,
                                    count=args.count, **_sampling(args, project),
                                    clip_refine_steps=steps, clip=args.clip, clip_lr=args.clip_lr)
         for line in result.messages():
@@ -203,8 +212,8 @@ def _sampling(args, project) -> dict:
 
 def _default_checkpoint(project):
     """The study's full model (:func:`inkgen.layout.default_checkpoint`), relative to the project root."""
-    # local: the generation stack (torch) loads only for the commands that paint
-    from inkgen.generate import GenerateError
+    # local: only the commands that paint need these
+    from inkgen.generate_error import GenerateError
     from inkgen.layout import default_checkpoint
 
     if project is None:
@@ -218,8 +227,8 @@ def _default_checkpoint(project):
 
 def _gate(args: argparse.Namespace, project):
     """The governance gate: from params.yaml's governance section inside the project, else from the options."""
-    # local: the generation stack (torch) loads only for the commands that paint
-    from inkgen.generate import GenerateError
+    # local: only the commands that paint load governance
+    from inkgen.generate_error import GenerateError
     from inkgen.governed import Gate
 
     if project is not None:

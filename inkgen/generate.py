@@ -24,15 +24,12 @@ import numpy as np
 import torch
 from PIL import Image
 
+from inkgen.generate_error import GenerateError
 from inkgen.models.cross_modal import TextToCodes
 from inkgen.models.sampling import generate_codes
 from inkgen.models.text_encoder import TextEncoder, TextEncoderError
 from inkgen.models.vqgan import VQGAN
 from inkgen.prompts import check_prompts
-
-
-class GenerateError(ValueError):
-    """An input, checkpoint or model combination that generation cannot use; the message says why."""
 
 
 def to_pil(images: torch.Tensor) -> list[Image.Image]:

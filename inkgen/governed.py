@@ -43,7 +43,7 @@ from governance.policy import Policy, load_policy
 from governance.provenance import latest_artifacts, read_records_jsonl, record_artifact, record_source_records, \
     relative_path
 from governance.registry import RightsRegistry, load_registry
-from inkgen.generate import GenerateError
+from inkgen.generate_error import GenerateError
 
 #: Manifest column naming the item a training row came from (the study's ``manifest.csv``).
 ITEM_COLUMN = "item_id"

@@ -123,6 +123,35 @@ def test_input_errors(gen):
         gen.generate([PROMPT], temperature=-1.0)
 
 
+def test_the_forked_generator_paints_what_the_in_process_one_paints(setup):
+    """`inkgen generate`'s child process (inkgen.forked_generator): the same pixels for the same call."""
+    from inkgen.forked_generator import ForkedGenerator, InProcessGenerator
+
+    painted = []
+    for painter in (ForkedGenerator(), InProcessGenerator()):
+        try:
+            painter.load(setup["prior"], threads=1, text_encoder_path=setup["bert"])
+            painted.append(pixels(painter.generate([PROMPT, "a blue bird"], seed=4, count=2, top_k=3)))
+        finally:
+            painter.close()
+    assert painted[0].shape == (4, 16, 16, 3) and (painted[0] == painted[1]).all()
+
+
+def test_the_forked_generator_raises_the_childs_error_in_the_parent(setup, tmp_path):
+    from inkgen.forked_generator import ForkedGenerator
+
+    painter = ForkedGenerator()
+    try:
+        with pytest.raises(GenerateError, match="no checkpoint loaded"):
+            painter.generate([PROMPT])
+        painter.load(tmp_path / "nope.pt", threads=1, text_encoder_path=setup["bert"])
+        with pytest.raises(GenerateError, match="nope.pt.*does not exist"):
+            painter.generate([PROMPT])
+    finally:
+        painter.close()
+    assert not painter._process.is_alive()
+
+
 def test_checkpoint_errors(setup, tmp_path):
     enc = setup["enc"]
     with pytest.raises(GenerateError, match="does not exist") as info:

@@ -14,7 +14,8 @@ INKGEN = ROOT / "inkgen"
 STAGES = INKGEN / "stages"
 # the layers above models: a model module importing one of them would make models depend on the study
 ABOVE_MODELS = ("inkgen.config", "inkgen.variants", "inkgen.layout", "inkgen.stages", "inkgen.training", "inkgen.metrics",
-                "inkgen.trained", "inkgen.heldout", "inkgen.generate", "inkgen.governed", "inkgen.cli")
+                "inkgen.trained", "inkgen.heldout", "inkgen.generate", "inkgen.forked_generator", "inkgen.governed",
+                "inkgen.cli")
 # the one data module models read: the label vocabulary of the classifier's heads (a data file's reader)
 MODELS_MAY_READ = ("inkgen.data.taxonomy",)
 # every module: each function-local import carries its reason in a comment
