@@ -41,11 +41,11 @@ def generation_kwargs(params: Params, clip) -> dict[str, Any]:
 def load_generator(params: Params, root: Path, variant: str, seed: int, device: str | torch.device = "cpu"):
     """The variant's generator trained with ``seed`` (its own fresh text encoder, fine-tuned weights restored
     if any), refused unless trained under the current phase-2 params."""
-    from inkgen.generate import Generator  # loads the text encoder (transformers): only where a model paints
+    from inkgen.generate import Generator  # torch and the models: only where a model paints
 
     return Generator.from_checkpoint(Layout(params, root).prior_checkpoint(variant, seed),
-                                     params_hash=params_hash(params, "prior"), text_encoder=text_encoder(params, root),
-                                     device=device)
+                                     params_hash=params_hash(params, "prior"),
+                                     text_encoder=text_encoder(params, root, lite=True), device=device)
 
 
 @dataclass(frozen=True)

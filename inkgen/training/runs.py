@@ -123,12 +123,14 @@ def load_vqgan(params: Params, root: Path, variant: str, seed: int) -> VQGAN:
     return vqgan
 
 
-def text_encoder(params: Params, root: Path):
+def text_encoder(params: Params, root: Path, *, lite: bool = False):
+    """The study's BERT (``text_encoder:``); ``lite``: a frozen one runs without importing transformers
+    (:mod:`inkgen.models.bert_lite`, bit-identical features), for the stages that only paint."""
     from inkgen.models.text_encoder import TextEncoder  # imports transformers (seconds): only runs that encode text
 
     te = params.text_encoder
     path = te.path if not te.path or Path(te.path).is_absolute() else str(root / te.path)
-    return TextEncoder(path, freeze=not te.finetune, max_tokens=te.max_tokens)
+    return TextEncoder(path, freeze=not te.finetune, max_tokens=te.max_tokens, lite=lite)
 
 
 def text_encoder_record(params: Params, encoder) -> dict[str, Any]:
