@@ -30,8 +30,9 @@ class GenerateParams:
 
 @dataclass(frozen=True)
 class InferenceParams:
-    """Where and how the trained models paint after training: the stages evaluate, instructions and
-    governance (training has its own, ``train``; ``inkgen generate`` takes its own options)."""
+    """Where and how the trained models paint after training: the stages evaluate and instructions (training
+    has its own, ``train``; the governance stage paints its few images on the CPU; ``inkgen generate`` takes
+    its own options)."""
 
     device: Literal["auto", "cpu", "cuda", "mps"] = _range()
     threads: int = _range(1, 256, doc="torch CPU threads (timings depend on it)")
