@@ -8,7 +8,8 @@ before torch is imported: the child imports torch while the parent reads the pro
 the parent names (:meth:`ForkedGenerator.load`) and waits; the parent checks the prompt and asks for the
 painting of the prompt the gate decided on (:meth:`ForkedGenerator.generate`, the same call as
 :meth:`inkgen.generate.Generator.generate`). Nothing is painted before the gate has decided, and a refused
-prompt is never sent. The child exits without tearing torch down; the parent never imports it.
+prompt is never sent. The child exits without tearing torch down; the parent imports torch only for a prompt
+that names a sacred figure (the gate's dignity classifier, :mod:`governance.dignity`).
 
 Errors raised in the child (a bad checkpoint, a mismatched text encoder) are raised again in the parent with
 their own type and message. Where ``fork`` is unavailable (or the parent has torch loaded already, as in a

@@ -239,7 +239,9 @@ def test_cold_path_paints_the_same_pixels_as_the_transformers_path(setup, tmp_pa
 def test_cold_generate_imports_neither_transformers_nor_open_clip(setup, tmp_path):
     """A cold `inkgen generate` (a fresh interpreter) loads only what one image needs: no transformers
     (the BERT runs through inkgen.models.bert_lite), no open_clip (only with --clip), no pypinyin (an
-    ASCII prompt, the guardrail lexicon read from its cache) and no scipy (pHash by governance.phash's DCT)."""
+    ASCII prompt, the guardrail lexicon read from its cache) and no scipy (pHash by governance.phash's DCT);
+    and torch only in the forked generator process (inkgen.forked_generator), not in the one that runs the gate
+    (which needs it only for a prompt naming a sacred figure: the dignity classifier)."""
     import subprocess
     import sys
 
@@ -252,7 +254,7 @@ def test_cold_generate_imports_neither_transformers_nor_open_clip(setup, tmp_pat
     code = ("import sys\nfrom inkgen.cli import main\n"
             f"rc = main(['generate', {PROMPT!r}, '--checkpoint', 'prior-last.pt', '--text-encoder', "
             f"{str(setup['bert'])!r}, '--ledger', 'ledger.jsonl', '--out', 'cold.png'])\n"
-            "print('LOADED', sorted({m.split('.')[0] for m in sys.modules} & {'transformers', 'open_clip', 'pypinyin', 'scipy'}))\n"
+            "print('LOADED', sorted({m.split('.')[0] for m in sys.modules} & {'transformers', 'open_clip', 'pypinyin', 'scipy', 'torch'}))\n"
             "sys.exit(rc)\n")
     src = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
