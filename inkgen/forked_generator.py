@@ -76,6 +76,7 @@ class ForkedGenerator:
         self._process.start()
         child.close()
         self._loaded = self._load_answered = False
+        self._load_error: Exception | None = None
 
     def load(self, checkpoint: str | os.PathLike[str], *, threads: int = 1, **options: Any) -> None:
         """Name the checkpoint (and :meth:`Generator.from_checkpoint`'s options); the child loads it while the
@@ -87,20 +88,23 @@ class ForkedGenerator:
         """:meth:`inkgen.generate.Generator.generate`, painted by the child."""
         if not self._loaded:
             raise GenerateError("ForkedGenerator.generate: no checkpoint loaded (call load first)")
-        self._conn.send(("generate", (list(prompts), kwargs)))
-        if not self._load_answered:  # the load's answer comes first
+        if not self._load_answered:  # the load's answer first: the model must be there to paint
             self._load_answered = True
-            self._result()
-        return self._result()
-
-    def _result(self) -> Any:
-        try:
-            status, value = self._conn.recv()
-        except EOFError:
-            raise GenerateError(f"the generator process ended unexpectedly (exit code {self._process.exitcode})")
+            status, value = self._answer()
+            self._load_error = value if status == "error" else None
+        if self._load_error is not None:  # every call says why, none is sent to a child without a model
+            raise self._load_error
+        self._conn.send(("generate", (list(prompts), kwargs)))
+        status, value = self._answer()
         if status == "error":
             raise value
         return value
+
+    def _answer(self) -> tuple[str, Any]:
+        try:
+            return self._conn.recv()
+        except EOFError:
+            raise GenerateError(f"the generator process ended unexpectedly (exit code {self._process.exitcode})")
 
     def close(self) -> None:
         """End the child: every answer has been read, so it has nothing left to finish (it may still be
