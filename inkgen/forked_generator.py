@@ -18,6 +18,7 @@ test process), :func:`start` gives an in-process generator with the same three c
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
 import sys
@@ -28,12 +29,21 @@ from typing import Any
 from inkgen.generate_error import GenerateError
 
 
+def _load(checkpoint: str | os.PathLike[str], threads: int, options: dict[str, Any]):
+    """:meth:`inkgen.generate.Generator.from_checkpoint` on ``threads`` torch threads (child or in-process)."""
+    # local: this module must not import torch (the forked child's parent never does)
+    import torch
+    from inkgen.generate import Generator
+
+    torch.set_num_threads(threads)
+    return Generator.from_checkpoint(Path(checkpoint), **options)
+
+
 def _serve(conn) -> None:
     """The child: import torch at once, then load and paint what the parent asks, until it hangs up."""
     try:
-        import torch  # the point of the child: this import overlaps with the parent's gate
+        importlib.import_module("torch")  # the point of the child: this import overlaps with the parent's gate
 
-        from inkgen.generate import Generator  # (torch, the models): in the child only
         generator = None
         while True:
             try:
@@ -42,8 +52,7 @@ def _serve(conn) -> None:
                 return
             try:
                 if kind == "load":
-                    torch.set_num_threads(payload.pop("threads"))
-                    generator = Generator.from_checkpoint(**payload)
+                    generator = _load(*payload)
                     conn.send(("ok", None))
                 elif kind == "generate":
                     prompts, kwargs = payload
@@ -81,7 +90,7 @@ class ForkedGenerator:
     def load(self, checkpoint: str | os.PathLike[str], *, threads: int = 1, **options: Any) -> None:
         """Name the checkpoint (and :meth:`Generator.from_checkpoint`'s options); the child loads it while the
         parent goes on. Its errors come with the first :meth:`generate`."""
-        self._conn.send(("load", {"path": checkpoint, "threads": threads, **options}))
+        self._conn.send(("load", (checkpoint, threads, options)))
         self._loaded = True
 
     def generate(self, prompts, **kwargs: Any) -> list:
@@ -121,12 +130,7 @@ class InProcessGenerator:
         self._generator = None
 
     def load(self, checkpoint: str | os.PathLike[str], *, threads: int = 1, **options: Any) -> None:
-        # local: the module itself must not import torch (the forked child's parent never does)
-        import torch
-        from inkgen.generate import Generator
-
-        torch.set_num_threads(threads)
-        self._generator = Generator.from_checkpoint(Path(checkpoint), **options)
+        self._generator = _load(checkpoint, threads, options)
 
     def generate(self, prompts, **kwargs: Any) -> list:
         return self._generator.generate(prompts, **kwargs)
