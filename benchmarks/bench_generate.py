@@ -28,7 +28,7 @@ from inkgen.generate import Generator  # noqa: E402
 from inkgen.models.cross_modal import TextToCodes  # noqa: E402
 from inkgen.models.text_encoder import TextEncoder  # noqa: E402
 from inkgen import config  # noqa: E402
-from inkgen.models.vqgan import VQGAN  # noqa: E402
+from inkgen.models.vqgan.model import VQGAN  # noqa: E402
 from inkgen.training import prior_config  # noqa: E402
 from inkgen.training.runs import vqgan_config  # noqa: E402
 

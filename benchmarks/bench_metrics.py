@@ -27,7 +27,8 @@ from PIL import ImageOps  # noqa: E402
 
 import inkgen  # noqa: E402,F401
 from inkgen.data.procedural import plan_corpus, render_painting  # noqa: E402
-from inkgen.metrics.table1 import EvalConfig, evaluate_variant  # noqa: E402
+from inkgen.metrics.eval_config import EvalConfig  # noqa: E402
+from inkgen.metrics.table1 import evaluate_variant  # noqa: E402
 from inkgen.models.classifier import build_classifier  # noqa: E402
 from inkgen.models.clip import ClipConfig, build_clip  # noqa: E402
 
@@ -71,7 +72,7 @@ def main() -> None:
         weights = str(random_inception(Path(tmp) / "inception.pt")) if args.inception else ""
         config = EvalConfig(confidence=0.95, n_resamples=args.resamples, seed=0, ci_method="BCa", clip_score_w=2.5,
                             classifier_head="primary", is_splits=1, inception_weights=weights, batch_size=64,
-                            timing_warmup=1, timing_runs=5)
+                            timing_warmup=1, timing_runs=5, set_resamples=200)
         start = time.perf_counter()
         res = evaluate_variant("bench", config, real=real, clip=clip, classifier=clf, reconstructions=recon,
                                generated=generated, prompts=prompts)

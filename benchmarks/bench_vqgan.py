@@ -31,7 +31,8 @@ from PIL import ImageOps  # noqa: E402
 
 from inkgen import config  # noqa: E402
 from inkgen.data.procedural import plan_corpus, render_painting  # noqa: E402
-from inkgen.models.vqgan import VQGAN, VQGANLoss  # noqa: E402
+from inkgen.models.vqgan.model import VQGAN  # noqa: E402
+from inkgen.models.vqgan.losses import VQGANLoss
 from inkgen.training.runs import vqgan_config  # noqa: E402
 
 

@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = ap.parse_args(argv)
 
     from inkgen.generate import Generator
-    from inkgen.models.clip import ClipConfig, build_clip, freeze
+    from inkgen.models.clip import build_clip, freeze
     from inkgen.models.text_encoder import TextEncoder
     from inkgen.training.runs import prior_run, vqgan_config, vqgan_run
     from inkgen.training import (PhaseData, autocast_dtype, effective_lambda, encode_captions, prior_config,
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> dict:
     epochs: list[dict] = []
     guide = None
     if effective_lambda(run) > 0:
-        guide = freeze(build_clip(ClipConfig(**dataclasses.asdict(params.clip.model)), seed=params.clip.seed))
+        guide = freeze(build_clip(params.clip.model, seed=params.clip.seed))
     with PeakMemory() as mem:
         data = PhaseData(images, text, captions, val_images=images[val], val_text=_rows(text, val))
         vq = train_vqgan(run, vqgan_config(params, "full", encoder.dim), data, params_hash=args.profile,

@@ -41,7 +41,7 @@ import torch  # noqa: E402
 from PIL import ImageOps  # noqa: E402
 
 from inkgen import config  # noqa: E402
-from inkgen.models.vqgan import VQGAN  # noqa: E402
+from inkgen.models.vqgan.model import VQGAN  # noqa: E402
 from inkgen.training.runs import vqgan_config, vqgan_run  # noqa: E402
 from inkgen.training import PhaseData, TextFeatures, effective_lambda, evaluate_vqgan, train_vqgan  # noqa: E402
 
@@ -64,7 +64,7 @@ def procedural(n: int, seed: int, size: int) -> tuple[torch.Tensor, TextFeatures
 def load_inputs(params, root: Path, n: int, val: int, seed: int):
     """(train images, train text, captions or None, val images, val text, clip, what) - the study's data
     when it is there, else procedural stand-ins."""
-    from inkgen.models.clip import ClipConfig, build_clip, load_clip
+    from inkgen.models.clip import build_clip, load_clip
 
     manifest = root / params.paths.dataset / "manifest.csv"
     features = root / params.paths.models / "text_features.pt"
@@ -77,13 +77,13 @@ def load_inputs(params, root: Path, n: int, val: int, seed: int):
         what = (f"the study's splits under {root} ({len(data.train)} train / {len(data.val)} val images), "
                 f"{'its CLIP guide' if clip is not None else 'an untrained CLIP (no models/clip.pt)'}")
         if clip is None:
-            clip = build_clip(ClipConfig(**dataclasses.asdict(params.clip.model)), seed=seed)
+            clip = build_clip(params.clip.model, seed=seed)
         return (data.train.as_float_tensor(), data.train_text, list(data.train.captions), data.val.as_float_tensor(),
                 data.val_text, clip, what)
     size = params.curate.target_size
     x, text = procedural(n, seed, size)
     vx, vtext = procedural(val, seed + 1, size)
-    clip = build_clip(ClipConfig(**dataclasses.asdict(params.clip.model)), seed=seed)
+    clip = build_clip(params.clip.model, seed=seed)
     return x, text, None, vx, vtext, clip, (f"{n} + {val} procedural images (no dataset under {root}), random text "
                                            "vectors, an untrained CLIP (speed only)")
 
@@ -135,12 +135,12 @@ def study_loop(params, variant: str, x, text, captions, vx, vtext, clip, *, epoc
 
 def profile(params, seed: int, batch: int = 32, reps: int = 3) -> None:
     """CPU-seconds of one phase-1 step of ``full`` (batch ``batch``), with each term of eq. 14 on or off."""
-    from inkgen.models.clip import ClipConfig, build_clip, clip_guidance_loss, freeze
-    from inkgen.models.vqgan import VQGANLoss
+    from inkgen.models.clip import build_clip, clip_guidance_loss, freeze
+    from inkgen.models.vqgan.losses import VQGANLoss
 
     size = params.curate.target_size
     vq = vqgan_config(params, "full", TEXT_DIM)
-    clip = freeze(build_clip(ClipConfig(**dataclasses.asdict(params.clip.model)), seed=seed))
+    clip = freeze(build_clip(params.clip.model, seed=seed))
     g = torch.Generator().manual_seed(seed)
     x = torch.rand(batch, 3, size, size, generator=g) * 2 - 1
     t = torch.randn(batch, TEXT_DIM, generator=g)

@@ -28,7 +28,7 @@ from inkgen.generate_error import GenerateError
 from inkgen.models.cross_modal import TextToCodes
 from inkgen.models.sampling import generate_codes
 from inkgen.models.text_encoder import TextEncoder, TextEncoderError
-from inkgen.models.vqgan import VQGAN
+from inkgen.models.vqgan.model import VQGAN
 from inkgen.prompts import check_prompts
 
 

@@ -88,7 +88,8 @@ def load_result(path: str | Path, params_hash: str, record: Mapping[str, Any]):
     """The ``TrainResult`` of a finished distributed run, read from its checkpoint (refused if of other
     params) and rank 0's ``record``: what the notebook would have got from a single-process run."""
     # the notebook that launches torchrun imports this module; the training stack loads only when it reads a result
-    from inkgen.models.vqgan import VQGANConfig, VQGANLoss
+    from inkgen.models.vqgan.config import VQGANConfig
+    from inkgen.models.vqgan.losses import VQGANLoss
     from inkgen.training import TrainResult, load_checkpoint, load_trained
 
     ck = load_checkpoint(path, params_hash=params_hash)

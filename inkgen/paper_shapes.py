@@ -32,10 +32,11 @@ from torch import nn
 
 from inkgen import config
 from inkgen.models.classifier import HEADS, build_classifier, default_classes, train_classifier
-from inkgen.models.clip import ClipConfig, build_clip, freeze
+from inkgen.models.clip import build_clip, freeze
 from inkgen.models.clip_train import train_clip
 from inkgen.models.cross_modal import TextToCodes
-from inkgen.models.vqgan import VQGAN, VQGANLoss
+from inkgen.models.vqgan.model import VQGAN
+from inkgen.models.vqgan.losses import VQGANLoss
 from inkgen.training import PhaseData, TextFeatures, effective_lambda, prior_config, train_prior, train_vqgan
 from inkgen.training.runs import prior_run, vqgan_config, vqgan_run
 
@@ -68,7 +69,7 @@ def build_models(params: config.Params, text_dim: int, variant: str = "full") ->
     clf = params.curate.classifier
     return {"vqgan": vqgan, "vqgan_plain": VQGAN(vqgan_config(params, "vqgan", text_dim), seed=params.seeds[0]),
             "discriminator": VQGANLoss(vq_cfg).discriminator, "prior": prior,
-            "clip": build_clip(ClipConfig(**dataclasses.asdict(params.clip.model)), seed=params.clip.seed),
+            "clip": build_clip(params.clip.model, seed=params.clip.seed),
             "classifier": build_classifier(clf.arch, clf.input_size, seed=clf.seed)}
 
 
@@ -185,7 +186,7 @@ def train_steps(params: config.Params, text_dim: int, *, batch: int = 2, steps: 
     captions = [f"a landscape painting number {i} with mountains and rivers, freehand" for i in range(n)]
     vq_cfg = vqgan_config(params, variant, text_dim)
     trained: dict[str, Any] = {}
-    clip_cfg = ClipConfig(**dataclasses.asdict(params.clip.model))
+    clip_cfg = params.clip.model
     if "vqgan" in only:
         guide = freeze(build_clip(clip_cfg, seed=0)) if effective_lambda(run) > 0 else None
 

@@ -21,9 +21,27 @@ class SettingError(ValueError):
     """A value of the wrong type or out of its range; the message names the key."""
 
 
-def setting(lo: float | None = None, hi: float | None = None, *, doc: str = "") -> Any:
-    """A dataclass field without a default (every value comes from params.yaml), its range and meaning."""
-    return field(metadata={"min": lo, "max": hi, "doc": doc})
+def setting(lo: float | None = None, hi: float | None = None, *, doc: str = "", default: Any = dataclasses.MISSING) -> Any:
+    """A dataclass field with its range and meaning; without a ``default`` every value comes from params.yaml
+    (a library dataclass's default is for library users and tests: params.yaml still gives every value)."""
+    return field(default=default, metadata={"min": lo, "max": hi, "doc": doc})
+
+
+def section(cls: type, *, name: str, omit: tuple[str, ...] = (), doc: str = "") -> type:
+    """A params section made of the library dataclass ``cls``'s fields, less ``omit`` (the values another
+    section, the data or the variant decides): each with the type, range and meaning ``cls`` declares, and
+    no default (params.yaml gives every value). So a setting is described once, where the library uses it."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(omit) - names)
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no field(s) {unknown} to omit")
+    hints = typing.get_type_hints(cls)
+    made = dataclasses.make_dataclass(
+        name, [(f.name, hints[f.name], field(metadata=f.metadata))
+                                   for f in dataclasses.fields(cls) if f.name not in omit], frozen=True)
+    made.__doc__ = doc or f"The fields of ``{cls.__module__}.{cls.__qualname__}`` that params.yaml sets."
+    made.__module__ = cls.__module__
+    return made
 
 
 def check_range(f: dataclasses.Field, value: Any, key: str, error: type[Exception] = SettingError) -> None:
@@ -83,9 +101,12 @@ def check_value(value: Any, tp: Any, key: str, error: type[Exception] = SettingE
 
 
 def check_fields(obj: Any, prefix: str, error: type[Exception] = SettingError) -> None:
-    """Every field of the dataclass instance ``obj`` checked against its type and range (not converted)."""
+    """Every setting field of the dataclass instance ``obj`` (declared with :func:`setting`) checked against
+    its type and range (not converted); other fields (a model's derived inputs) are the class's to check."""
     hints = typing.get_type_hints(type(obj))
     for f in dataclasses.fields(obj):
+        if "doc" not in f.metadata:
+            continue
         key = f"{prefix}.{f.name}"
         check_range(f, check_value(getattr(obj, f.name), hints[f.name], key, error), key, error)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from inkgen.models.vqgan import VQGANConfig
+from inkgen.models.vqgan.config import VQGANConfig
 from inkgen.training import PhaseData, distributed, prior_config, prior_phase, train_prior, train_vqgan, vqgan_phase
 
 from test_train import cfg, data, pcfg

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from inkgen.models.alignment import CrossModalAlignment, OnlineAlignment, align, causal_prefix_weights
-from inkgen.models.cross_modal import CrossModalConfig, TextToCodes
+from inkgen.models.cross_modal import TextToCodes
+from inkgen.models.cross_modal_config import CrossModalConfig
 from inkgen.models.sampling import generate_codes
 
 TEXT_DIM = 12

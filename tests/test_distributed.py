@@ -17,7 +17,7 @@ import torch
 from inkgen import config
 from inkgen.launch import LaunchError, load_result, params_to_raw, torchrun
 from inkgen.models.cross_modal import TextToCodes
-from inkgen.models.vqgan import VQGAN
+from inkgen.models.vqgan.model import VQGAN
 from inkgen.training import PhaseData, distributed, prior_config, train_prior, train_vqgan
 from inkgen.training.runs import vqgan_run
 

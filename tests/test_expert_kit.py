@@ -7,8 +7,10 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from inkgen.expert_kit import (TOTAL, ExpertKitError, KitConfig, Work, build_package, compare_origins,
-                               item_scores, kendalls_w, krippendorff_alpha, read_key, read_sheets, summarize)
+from inkgen.expert_kit.analysis import TOTAL, compare_origins, item_scores, kendalls_w, krippendorff_alpha, summarize
+from inkgen.expert_kit.config import ExpertKitError, KitConfig
+from inkgen.expert_kit.package import Work, build_package
+from inkgen.expert_kit.sheets import read_key, read_sheets
 
 WEIGHTS = {"painting_types_techniques": 0.4, "main_elements": 0.3, "element_relationship": 0.1,
            "composition": 0.2}

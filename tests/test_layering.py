@@ -88,9 +88,35 @@ def test_the_settings_module_imports_nothing_of_the_study():
     assert found == [], f"inkgen/settings.py is the bottom layer but imports {found}"
 
 
+# The library modules that declare settings (``inkgen.settings.setting``) which params.yaml sets: ``inkgen.config``
+# composes its sections from them, so they sit below config and import nothing but ``inkgen.settings``.
+SETTINGS_MODULES = ("inkgen.models.vqgan.config", "inkgen.models.cross_modal_config", "inkgen.models.clip_config",
+                    "inkgen.metrics.eval_config", "inkgen.expert_kit.config")
+
+
 def test_config_composes_the_library_settings_and_imports_no_layer_that_uses_it():
-    above = ("inkgen.stages", "inkgen.training", "inkgen.metrics", "inkgen.models", "inkgen.generate",
-             "inkgen.trained", "inkgen.layout", "inkgen.cli")
+    above = ("inkgen.stages", "inkgen.training", "inkgen.metrics", "inkgen.models", "inkgen.expert_kit",
+             "inkgen.generate", "inkgen.trained", "inkgen.layout", "inkgen.cli")
     offenders = {f"{p.relative_to(ROOT)}:{line}": m for p in (INKGEN / "config").rglob("*.py")
-                 for m, line, _ in _imports(p) if _under(m, above)}
+                 for m, line, _ in _imports(p) if _under(m, above) and not _under(m, SETTINGS_MODULES)}
     assert offenders == {}
+
+
+@pytest.mark.parametrize("module", SETTINGS_MODULES)
+def test_a_settings_module_imports_only_the_settings(module):
+    path = ROOT / (module.replace(".", "/") + ".py")
+    found = sorted({m for m, _, _ in _imports(path) if _under(m, ("inkgen",)) and not _under(m, ("inkgen.settings",))})
+    assert found == [], f"{module} declares settings that inkgen.config reads, but imports {found}"
+
+
+def test_reading_params_imports_no_torch_nor_scipy(repo_root):
+    """``inkgen.config`` composes the models' and the evaluation's settings without their heavy libraries:
+    ``inkgen generate`` reads params.yaml in the process that must not import torch (inkgen.forked_generator),
+    and every notebook and ``inkgen check-params`` pays for what loading params imports."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom inkgen import config\nconfig.load('params.yaml')\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'open_clip', 'scipy', 'pandas', 'PIL'}))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=repo_root, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

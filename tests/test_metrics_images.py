@@ -14,7 +14,8 @@ from inkgen.metrics.cost import (convergence_rounds, count_macs, parameter_count
 from inkgen.metrics.distribution import (classifier_log_probs, frechet_distance, frechet_distance_lowrank,
                                          inception_type_score)
 from inkgen.metrics.reconstruction import psnr_per_image
-from inkgen.metrics.table1 import EvalConfig, evaluate_variant
+from inkgen.metrics.eval_config import EvalConfig
+from inkgen.metrics.table1 import evaluate_variant
 from inkgen.models.classifier import build_classifier
 from inkgen.models.clip import build_clip
 from tiny_models import TINY_CLIP

@@ -11,7 +11,9 @@ import torch
 
 from inkgen.models.clip import build_clip, freeze
 from inkgen.models.cross_modal import TextToCodes
-from inkgen.models.vqgan import VQGAN, VQGANConfig, VQGANLoss
+from inkgen.models.vqgan.model import VQGAN
+from inkgen.models.vqgan.config import VQGANConfig
+from inkgen.models.vqgan.losses import VQGANLoss
 from inkgen.training.checkpoint import branch_path
 from inkgen.training import (CheckpointError, PhaseData, PriorRun, TextFeatures, TrainError, VQGANRun, checkpoint_path,
                           clip_text_features, convergence_epoch, effective_lambda, epoch_order, file_sha256,

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from inkgen.models.vqgan import (VQGAN, VQGANConfig, VQGANLoss, VectorQuantizer,
-                                 calculate_adaptive_weight, corrected_vq_loss, hinge_d_loss, hinge_g_loss,
-                                 legacy_vq_loss)
+from inkgen.models.vqgan.model import VQGAN
+from inkgen.models.vqgan.config import VQGANConfig
+from inkgen.models.vqgan.losses import VQGANLoss
+from inkgen.models.vqgan.quantizer import VectorQuantizer, corrected_vq_loss, legacy_vq_loss
+from inkgen.models.vqgan.discriminator import calculate_adaptive_weight, hinge_d_loss, hinge_g_loss
 from inkgen import variants
 from inkgen.variants import NAMES
 

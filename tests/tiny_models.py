@@ -41,7 +41,7 @@ def train_tiny_generator(root: Path, encoder, images, captions, *, prior_epochs:
     with ``encoder`` (a 12-d BERT), checkpoints under ``root / "ck"``: what the generation, governance and
     evaluation tests paint with (``seed``: the training seed; the hashes: the params hashes the checkpoints
     are written under). Returns the two phases' ``TrainResult``s."""
-    from inkgen.models.vqgan import VQGANConfig
+    from inkgen.models.vqgan.config import VQGANConfig
     from inkgen.training import PhaseData, PriorRun, VQGANRun, encode_captions, prior_config, train_prior, train_vqgan
 
     text = encode_captions(encoder, captions)

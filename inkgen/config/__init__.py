@@ -18,16 +18,16 @@ import yaml
 
 from inkgen.config.data import (AnnotateParams, ClassifierParams, CollectParams, CurateParams, FolderParams,
                                 MuseumParams, Paths, ProceduralParams, SplitParams, SubjectParams)
-from inkgen.config.evaluation import (EvaluateParams, ExpertDimensionsParams, ExpertKitParams, GenerateParams,
+from inkgen.config.evaluation import (EvaluateParams, ExpertKitParams, GenerateParams,
                                       GovernanceParams, InferenceParams, InstructionsParams)
-from inkgen.config.learning import (ClipModelParams, ClipParams, JudgeParams, ModelParams, PriorSizeParams,
+from inkgen.config.learning import (ClipParams, JudgeParams, ModelParams, PriorSizeParams,
                                     PriorTrainParams, TextEncoderParams, TrainParams, VariantRunsParams,
                                     VQGANSizeParams, VQGANTrainParams, check_seeds)
 from inkgen.display import tabular
 from inkgen.config.schema import PARAMS_FILE, ParamsError, build, find_params, project_root
 
-__all__ = ["AnnotateParams", "ClassifierParams", "ClipModelParams", "ClipParams", "CollectParams", "CurateParams",
-           "EvaluateParams", "ExpertDimensionsParams", "ExpertKitParams", "FolderParams", "GenerateParams",
+__all__ = ["AnnotateParams", "ClassifierParams", "ClipParams", "CollectParams", "CurateParams",
+           "EvaluateParams", "ExpertKitParams", "FolderParams", "GenerateParams",
            "GovernanceParams", "InferenceParams", "InstructionsParams", "JudgeParams", "ModelParams", "MuseumParams", "PARAMS_FILE",
            "Params", "ParamsError", "Paths", "PriorSizeParams", "PriorTrainParams", "ProceduralParams", "SplitParams", "SubjectParams",
            "TextEncoderParams", "TrainParams", "VQGANSizeParams", "VQGANTrainParams", "VariantRunsParams", "apply_overrides", "apply_profile", "build",

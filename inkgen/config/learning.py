@@ -6,26 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from inkgen.config.schema import ParamsError, _range
-from inkgen.settings import PriorTrainSettings, RunSettings, VQGANTrainSettings
+from inkgen.models.clip_config import ClipConfig
+from inkgen.models.cross_modal_config import CrossModalConfig
+from inkgen.models.vqgan.config import VQGANConfig
+from inkgen.settings import PriorTrainSettings, RunSettings, VQGANTrainSettings, section
 from inkgen.variants import stage_runs
-
-
-@dataclass(frozen=True)
-class ClipModelParams:
-    """The open_clip architecture (fields of ``inkgen.models.clip.ClipConfig``)."""
-
-    arch: str  # "" builds the custom model below; an open_clip name (e.g. ViT-B-32) uses its own config
-    name: str
-    embed_dim: int = _range(8, 4096)
-    image_size: int = _range(8, 1024)
-    patch_size: int = _range(1, 256)
-    vision_width: int = _range(8, 4096)
-    vision_layers: int = _range(1, 64)
-    vision_head_width: int = _range(1, 512)
-    text_width: int = _range(8, 4096)
-    text_layers: int = _range(1, 64)
-    text_heads: int = _range(1, 64)
-    context_length: int = _range(2, 77)
 
 
 @dataclass(frozen=True)
@@ -41,7 +26,7 @@ class ClipParams:
     weight_decay: float = _range(0.0, 10.0)
     warmup_fraction: float = _range(0.0, 1.0)
     threads: int = _range(1, 256)
-    model: ClipModelParams = None  # type: ignore[assignment]
+    model: ClipConfig = None  # type: ignore[assignment]  # the architecture (inkgen.models.clip_config)
 
 
 @dataclass(frozen=True)
@@ -61,47 +46,16 @@ class TextEncoderParams:
     finetune_lr: float = _range(1e-9, 1.0, doc="the BERT's learning rate when fine-tuned")
 
 
-@dataclass(frozen=True)
-class VQGANSizeParams:
-    """Sizes of the improved VQGAN (fields of ``inkgen.models.vqgan.VQGANConfig``). The resolution is
-    ``curate.target_size``, the text width is the text encoder's, and the four improvement flags come
-    from the variant name: none of them is written here."""
-
-    ch: int = _range(1, 4096, doc="channels at full resolution")
-    ch_mult: tuple[int, ...] = _range(doc="channel multiplier per level; len-1 downsamplings")
-    num_res_blocks: int = _range(1, 16)
-    attn_resolutions: tuple[int, ...] = _range(doc="taming attention inside levels at these resolutions")
-    mid_attention: bool = _range()
-    dropout: float = _range(0.0, 0.9)
-    norm_groups: int = _range(1, 1024)
-    z_channels: int = _range(1, 4096)
-    embed_dim: int = _range(1, 4096, doc="codebook vector width")
-    n_embed: int = _range(2, 1_000_000, doc="detail (or single) codebook size")
-    n_embed_global: int = _range(2, 1_000_000, doc="global-structure codebook size (eq. 10)")
-    global_factor: int = _range(1, 64, doc="pooling of the global view")
-    commitment: float = _range(0.0, 10.0, doc="beta inside L_vq, the commitment term's weight (corrected "
-                               "taming loss); not eq. 14's beta, vqgan_train.beta")
-    dead_code_steps: int = _range(0, 1_000_000, doc="steps unused before a code is re-initialised; 0 never")
-    code_buffer: int = _range(1, 10_000_000)
-    attn_gamma_init: float = _range(-10.0, 10.0, doc="gamma of eq. 6 at the start")
-    rdb_growth_ratio: float = _range(0.01, 8.0)
-    rdb_layers: int = _range(1, 16)
-    rdb_scale: float = _range(0.0, 1.0)
-    text_hidden: int = _range(1, 4096, doc="E(SC) width of eq. 8")
-    disc_ndf: int = _range(1, 4096)
-    disc_layers: int = _range(1, 8)
-
-
-@dataclass(frozen=True)
-class PriorSizeParams:
-    """Sizes of the Transformer stacked decoder (``inkgen.models.cross_modal.CrossModalConfig``); its code
-    grids, text width and alignment flag are decided by the VQGAN, the text encoder and the variant."""
-
-    d_model: int = _range(8, 8192)
-    n_layers: int = _range(1, 128)
-    n_heads: int = _range(1, 128)
-    dropout: float = _range(0.0, 0.9)
-    mlp_ratio: int = _range(1, 16)
+# The model sizes are the library's own dataclasses, less what the data, the text encoder and the variant decide:
+# each value's type, range and meaning is declared once, in the model's config module.
+VQGANSizeParams = section(VQGANConfig, name="VQGANSizeParams", omit=VQGANConfig.DECIDED_ELSEWHERE,
+                          doc="Section ``model.vqgan``: sizes of the improved VQGAN (``inkgen.models.vqgan.config."
+                              "VQGANConfig``); the resolution is ``curate.target_size``, the text width the text "
+                              "encoder's and the four improvement flags the variant's.")
+PriorSizeParams = section(CrossModalConfig, name="PriorSizeParams", omit=CrossModalConfig.DECIDED_ELSEWHERE,
+                          doc="Section ``model.prior``: sizes of the Transformer stacked decoder (``inkgen.models."
+                              "cross_modal_config.CrossModalConfig``); its code grids, text width and alignment flag "
+                              "are the VQGAN's, the text encoder's and the variant's.")
 
 
 @dataclass(frozen=True)

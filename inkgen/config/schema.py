@@ -39,7 +39,12 @@ def build(cls: type, data: Any, prefix: str) -> Any:
         value = check_value(data[f.name], hints[f.name], key, ParamsError, build)
         check_range(f, value, key, ParamsError)
         values[f.name] = value
-    obj = cls(**values)
+    try:  # a library dataclass checks what relates its fields (a patch that must divide the image, ...)
+        obj = cls(**values)
+    except ParamsError:
+        raise
+    except ValueError as exc:
+        raise ParamsError(f"{prefix}: {exc}") from None
     if hasattr(obj, "check"):
         obj.check(prefix)
     return obj

@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from inkgen.expert_kit.package import ORIGINS, ExpertKitError, KitConfig
+from inkgen.expert_kit.config import ExpertKitError, KitConfig
+from inkgen.expert_kit.package import ORIGINS
 from inkgen.metrics.stats import Estimate, bootstrap_ci, bootstrap_ci_indices
 
 TOTAL = "weighted_total"

@@ -27,51 +27,11 @@ from typing import Mapping, Sequence
 import numpy as np
 from PIL import Image
 
+from inkgen.expert_kit.config import ExpertKitError, KitConfig
+
 ORIGINS = ("generated", "authentic")
 SHEET = "rating_sheet.csv"
 KEY = "key.csv"
-
-
-class ExpertKitError(ValueError):
-    """A kit input, package or filled sheet that cannot be used; the message names the file, row, column."""
-
-
-@dataclass(frozen=True)
-class KitConfig:
-    """The ``expert:`` params: ``dimensions`` maps each sub-semantic dimension to its weight (the paper's
-    Table 2: painting_types_techniques 0.4, main_elements 0.3, element_relationship 0.1, composition
-    0.2; weights must sum to 1), ``scale_min``/``scale_max`` the integer scale (1..5), ``seed`` the
-    shuffle and id seed, ``display_size`` the side images are shown at, ``confidence`` and
-    ``n_resamples`` for the intervals of the analysis."""
-
-    dimensions: Mapping[str, float]
-    scale_min: int
-    scale_max: int
-    seed: int
-    display_size: int
-    confidence: float
-    n_resamples: int
-    authentic_source: str = ""  # what the authentic works are, as raters may be told (no claim of artists)
-
-    def __post_init__(self) -> None:
-        if not self.dimensions:
-            raise ExpertKitError("KitConfig.dimensions is empty")
-        for name, w in self.dimensions.items():
-            if not str(name).isidentifier() or name in ("item_id", "description", "notes"):
-                raise ExpertKitError(f"KitConfig.dimensions: {name!r} is not a usable column name")
-            if not w > 0:
-                raise ExpertKitError(f"KitConfig.dimensions[{name!r}] = {w}: weights must be positive")
-        total = sum(self.dimensions.values())
-        if abs(total - 1.0) > 1e-9:
-            raise ExpertKitError(f"KitConfig.dimensions: weights sum to {total}, not 1")
-        if not self.scale_min < self.scale_max:
-            raise ExpertKitError(f"KitConfig: scale {self.scale_min}..{self.scale_max} is empty")
-        if self.display_size < 8 or not 0 < self.confidence < 1 or self.n_resamples < 1:
-            raise ExpertKitError("KitConfig: display_size >= 8, 0 < confidence < 1, n_resamples >= 1 required")
-
-    @property
-    def names(self) -> list[str]:
-        return list(self.dimensions)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from typing import Sequence
 
 import pandas as pd
 
-from inkgen.expert_kit.package import ORIGINS, ExpertKitError, KitConfig
+from inkgen.expert_kit.config import ExpertKitError, KitConfig
+from inkgen.expert_kit.package import ORIGINS
 
 MAX_LISTED_ERRORS = 20
 

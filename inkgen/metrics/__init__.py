@@ -4,7 +4,7 @@ Modules: ``stats`` (Estimate, bootstrap and across-seed intervals), ``seeds`` (i
 seeds x test items, Holm), ``seeded`` (Table 1's metrics per seed, assembled across seeds), ``claims``
 (verdicts on directional claims), ``distribution`` (Fréchet distance and IS-formula scores; FID/IS only with local Inception
 weights), ``alignment`` (CLIP cosine, CLIPScore), ``reconstruction`` (PSNR), ``cost`` (parameters, MACs,
-inference time, convergence rounds), ``table1`` (EvalConfig, one variant's Table 1 row), ``paper`` (the
+inference time, convergence rounds), ``eval_config`` (EvalConfig: how it measures), ``table1`` (one variant's Table 1 row), ``paper`` (the
 paper's reported numbers and claims).
 """
 

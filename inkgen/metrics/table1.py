@@ -7,82 +7,24 @@ generated set against the real one (:mod:`inkgen.metrics.distribution`: ``freche
 (:mod:`inkgen.metrics.cost`) and convergence are added with :meth:`VariantMetrics.with_estimate`, because
 they need the model and the training curves, not images.
 
-Values the study tunes come from ``params.yaml`` (``evaluate:``) through :class:`EvalConfig`, which has no
-defaults of its own.
+Values the study tunes come from ``params.yaml`` (``evaluate:``) through
+:class:`inkgen.metrics.eval_config.EvalConfig`, which has no defaults of its own.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import torch
 
 from inkgen.metrics.alignment import clip_cosine, clip_score
 from inkgen.metrics.distribution import distribution_metrics
+from inkgen.metrics.eval_config import EvalConfig
 from inkgen.metrics.reconstruction import psnr_per_image
 from inkgen.metrics.stats import Estimate, bootstrap_ci
-
-CI_METHODS = ("BCa", "percentile", "basic")
-HEADS = ("primary", "painting_type")
-
-
-@dataclass(frozen=True)
-class EvalConfig:
-    """The ``evaluate:`` section of params.yaml, with ``inference.batch_size``.
-
-    - ``confidence``: level of every interval (0.95).
-    - ``n_resamples``: bootstrap resamples per interval.
-    - ``seed``: seed of the bootstrap resampling.
-    - ``ci_method``: scipy's bootstrap method for per-image metrics ("BCa", "percentile", "basic");
-      set-level metrics always use percentile.
-    - ``clip_score_w``: CLIPScore's ``w`` (Hessel et al. 2021: 2.5).
-    - ``classifier_head``: the curation classifier head of the classifier score ("primary" or
-      "painting_type").
-    - ``is_splits``: groups the IS formula averages over (Salimans et al.: 10; 1 suits small N).
-    - ``inception_weights``: local Inception-v3 weights file for FID/IS; "" = none (then only
-      ``frechet_clip`` / ``classifier_score``).
-    - ``batch_size``: images per forward pass.
-    - ``timing_warmup`` / ``timing_runs``: untimed and timed calls of the inference benchmark.
-    - ``set_resamples``: bootstrap resamples of the shared item indices for set-level metrics across
-      seeds (each resample recomputes a Fréchet distance per seed and variant).
-    """
-
-    confidence: float
-    n_resamples: int
-    seed: int
-    ci_method: str
-    clip_score_w: float
-    classifier_head: str
-    is_splits: int
-    inception_weights: str
-    batch_size: int
-    timing_warmup: int
-    timing_runs: int
-    set_resamples: int = 200
-
-    def __post_init__(self) -> None:
-        checks = {
-            "confidence": 0 < self.confidence < 1, "n_resamples": self.n_resamples >= 1,
-            "ci_method": self.ci_method in CI_METHODS, "clip_score_w": self.clip_score_w > 0,
-            "classifier_head": self.classifier_head in HEADS, "is_splits": self.is_splits >= 1,
-            "batch_size": self.batch_size >= 1, "timing_warmup": self.timing_warmup >= 0,
-            "timing_runs": self.timing_runs >= 1, "set_resamples": self.set_resamples >= 2,
-        }
-        for key, ok in checks.items():
-            if not ok:
-                raise ValueError(f"EvalConfig.{key}={getattr(self, key)!r} is out of range")
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "EvalConfig":
-        names = [f.name for f in dataclasses.fields(cls)]
-        unknown, missing = sorted(set(d) - set(names)), [n for n in names if n not in d]
-        if unknown or missing:
-            raise ValueError(f"evaluate params: unknown keys {unknown}, missing keys {missing}")
-        return cls(**{n: d[n] for n in names})
-
 
 @dataclass(frozen=True)
 class VariantMetrics:

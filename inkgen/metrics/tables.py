@@ -9,7 +9,8 @@ import pandas as pd
 
 from inkgen.metrics.paper import STAND_INS, PaperReported, judge_claims
 from inkgen.metrics.stats import Estimate, count_prefix, format_count
-from inkgen.metrics.table1 import EvalConfig, VariantMetrics
+from inkgen.metrics.eval_config import EvalConfig
+from inkgen.metrics.table1 import VariantMetrics
 
 # our Table 1 columns, in the paper's order; the paper's name of each is in inkgen.metrics.paper.STAND_INS
 COLUMNS = ("convergence_rounds", "vqgan_convergence_rounds", "classifier_score", "is", "frechet_clip", "fid",

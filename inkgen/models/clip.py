@@ -18,13 +18,10 @@ CLIP's normalisation and resizing to its input size happen inside, differentiabl
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import json
 import logging
 import math
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -33,84 +30,12 @@ import torch.nn.functional as F
 from torch import nn
 
 import inkgen  # noqa: F401  (open_clip imports torchvision: the CPU fix must be installed first)
+from inkgen.models.clip_config import ClipConfig, ClipError
 from inkgen.prompts import check_prompts
 import open_clip
 from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 
 CHECKPOINT_FORMAT = "inkgen.clip/1"
-VOCAB_SIZE = 49408  # open_clip's own BPE tokenizer; a different size would not match its token ids
-
-
-class ClipError(ValueError):
-    """A CLIP checkpoint, config or input that cannot be used; the message names it and says why."""
-
-
-@dataclass(frozen=True)
-class ClipConfig:
-    """Architecture of the CLIP model. ``arch == ""`` builds the small custom model from the sizes below;
-    a named open_clip architecture (e.g. ``"ViT-B-32"``) ignores them and uses open_clip's own config."""
-
-    arch: str = ""
-    name: str = "inkgen-clip-tiny"
-    embed_dim: int = 128
-    image_size: int = 64
-    patch_size: int = 16  # 4 x 4 patches at 64 px: ~1.3x the speed of 8 px patches on CPU
-    vision_width: int = 128
-    vision_layers: int = 4
-    vision_head_width: int = 32
-    text_width: int = 128
-    text_layers: int = 2
-    text_heads: int = 4
-    context_length: int = 77
-
-    def __post_init__(self) -> None:
-        if self.arch:
-            return
-        checks = {
-            "embed_dim": self.embed_dim >= 8, "image_size": self.image_size >= 8,
-            "patch_size": self.patch_size >= 1 and self.image_size % self.patch_size == 0,
-            "vision_width": self.vision_width >= 8 and self.vision_width % self.vision_head_width == 0,
-            "vision_layers": self.vision_layers >= 1, "vision_head_width": self.vision_head_width >= 1,
-            "text_width": self.text_width >= 8 and self.text_width % self.text_heads == 0,
-            "text_layers": self.text_layers >= 1, "text_heads": self.text_heads >= 1,
-            "context_length": 2 <= self.context_length <= 77,
-        }
-        why = {"patch_size": "must divide image_size", "vision_width": "must be a multiple of "
-               "vision_head_width", "text_width": "must be a multiple of text_heads",
-               "context_length": "must be within 2..77 (open_clip's tokenizer)"}
-        for key, ok in checks.items():
-            if not ok:
-                raise ClipError(f"ClipConfig.{key}={getattr(self, key)!r} {why.get(key, 'is too small')}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "ClipConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ClipError(f"ClipConfig: unknown keys {unknown} (known: {sorted(known)})")
-        return cls(**dict(d))
-
-    def open_clip_config(self) -> dict[str, Any]:
-        """The open_clip model-config JSON (``embed_dim``, ``vision_cfg``, ``text_cfg``) of these sizes."""
-        return {
-            "embed_dim": self.embed_dim,
-            "vision_cfg": {"image_size": self.image_size, "patch_size": self.patch_size,
-                           "width": self.vision_width, "layers": self.vision_layers,
-                           "head_width": self.vision_head_width},
-            "text_cfg": {"context_length": self.context_length, "vocab_size": VOCAB_SIZE,
-                         "width": self.text_width, "heads": self.text_heads, "layers": self.text_layers},
-        }
-
-    def model_name(self) -> str:
-        """The open_clip registry name: ``arch``, or ``name`` plus a digest of the sizes (so two
-        different custom configs never share a registry entry)."""
-        if self.arch:
-            return self.arch
-        digest = hashlib.sha256(json.dumps(self.open_clip_config(), sort_keys=True).encode()).hexdigest()
-        return f"{self.name}-{digest[:8]}"
 
 
 _REGISTRY_DIR: Path | None = None

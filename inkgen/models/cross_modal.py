@@ -50,79 +50,15 @@ per row) and the pooled vector (B, text_dim).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from inkgen.models.alignment import CrossModalAlignment, OnlineAlignment
+from inkgen.models.cross_modal_config import CrossModalConfig
 from inkgen.models.decoder_layer import DecoderLayer
-
-Stream = tuple[tuple[int, int], int]  # ((h, w), codebook size)
-
-
-def _norm_streams(streams: Any) -> tuple[Stream, ...]:
-    out = []
-    for s in streams:
-        if isinstance(s, Mapping):
-            shape, k = s["shape"], s["codebook_size"]
-        else:
-            shape, k = s
-        h, w = (int(v) for v in shape)
-        k = int(k)
-        if h < 1 or w < 1 or k < 2:
-            raise ValueError(f"bad stream {s!r}: need h, w >= 1 and codebook_size >= 2")
-        out.append(((h, w), k))
-    if not out:
-        raise ValueError("at least one stream (code grid) is needed")
-    return tuple(out)
-
-
-@dataclass(frozen=True)
-class CrossModalConfig:
-    """Hyper-parameters of :class:`TextToCodes`.
-
-    ``streams``: the code grids in prediction order (global first, then detail), each ``((h, w), K)``;
-    ``from_dict`` also accepts ``{"shape": [h, w], "codebook_size": K}`` items.
-    ``use_alignment=False`` is the ``no_transformer`` ablation (see the module docstring).
-    """
-
-    d_model: int = 128
-    n_layers: int = 4
-    n_heads: int = 4
-    dropout: float = 0.1
-    text_dim: int = 384
-    streams: tuple[Stream, ...] = (((16, 16), 256),)
-    use_alignment: bool = True
-    mlp_ratio: int = 4
-
-    def __post_init__(self):
-        object.__setattr__(self, "streams", _norm_streams(self.streams))
-        if self.d_model % self.n_heads:
-            raise ValueError(f"d_model {self.d_model} is not divisible by n_heads {self.n_heads}")
-        if self.n_layers < 1 or not 0.0 <= self.dropout < 1.0:
-            raise ValueError("n_layers must be >= 1 and dropout in [0, 1)")
-
-    @property
-    def seq_len(self) -> int:
-        """Number of code tokens over all streams (the BOS slot not counted)."""
-        return sum(h * w for (h, w), _ in self.streams)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["streams"] = [{"shape": [h, w], "codebook_size": k} for (h, w), k in self.streams]
-        return d
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "CrossModalConfig":
-        known = set(cls.__dataclass_fields__)
-        unknown = set(d) - known
-        if unknown:
-            raise ValueError(f"unknown CrossModalConfig keys: {sorted(unknown)}")
-        return cls(**dict(d))
-
 
 # ------------------------------------------------------------------------------------------------ model
 class TextToCodes(nn.Module):

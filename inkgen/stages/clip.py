@@ -23,7 +23,6 @@ from a file (``judge.pretrained``) must not be the guide's file, by path or by b
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +34,7 @@ from inkgen.config import Params, project_root
 from inkgen.data.dataset import load_split
 from inkgen.judge import check_judge_is_not_guide, resolve
 from inkgen.layout import Layout, write_metrics
-from inkgen.models.clip import ClipConfig, build_clip, load_clip, retrieval_recall, save_clip
+from inkgen.models.clip import build_clip, load_clip, retrieval_recall, save_clip
 from inkgen.models.clip_train import ClipTrainReport, train_clip
 
 RECALL_AT = (1, 5)  # the recall@1 / recall@5
@@ -74,7 +73,7 @@ def run(params: Params, root: str | Path | None = None, role: str = "guide") -> 
     cp = getattr(params, section)
     train = load_split(layout.manifest, "train", root)
     val = load_split(layout.manifest, "val", root)
-    config = ClipConfig(**dataclasses.asdict(cp.model))
+    config = cp.model
     report = None
     if cp.pretrained:
         weights = resolve(root, cp.pretrained)

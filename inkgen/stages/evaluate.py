@@ -43,14 +43,16 @@ from inkgen.curves import (curve_table, history_frame, snapshot_images, snapshot
                            write_plot_files)
 from inkgen.data.dataset import load_split, read_manifest
 from inkgen.determinism import deterministic
-from inkgen.expert_kit import KitConfig, Work, build_package
+from inkgen.expert_kit.config import KitConfig
+from inkgen.expert_kit.package import Work, build_package
 from inkgen.generate import to_pil
 from inkgen.heldout import held_out_prompts
 from inkgen.layout import Layout, write_metrics
 from inkgen.metrics.cost import count_macs, time_interleaved
 from inkgen.metrics.paper import load_paper_reported
 from inkgen.metrics.stats import exact
-from inkgen.metrics.table1 import EvalConfig, VariantMetrics
+from inkgen.metrics.eval_config import EvalConfig
+from inkgen.metrics.table1 import VariantMetrics
 from inkgen.metrics.claims import NOT_APPLICABLE, Seeded
 from inkgen.metrics.cost import device_name
 from inkgen.metrics.distribution import clip_image_features
@@ -80,9 +82,9 @@ def eval_config(params: Params) -> EvalConfig:
 def kit_config(params: Params, source: str) -> KitConfig:
     """Table 2's protocol for works collected from ``source`` (collect.json's ``source``)."""
     e = params.evaluate.expert
-    return KitConfig(dimensions=dataclasses.asdict(e.dimensions), scale_min=e.scale_min, scale_max=e.scale_max,
-                     seed=e.seed, display_size=e.display_size, confidence=params.evaluate.confidence,
-                     n_resamples=params.evaluate.n_resamples,
+    return KitConfig(**{f.name: getattr(e, f.name) for f in dataclasses.fields(KitConfig)
+                        if f.name not in KitConfig.DECIDED_ELSEWHERE},
+                     confidence=params.evaluate.confidence, n_resamples=params.evaluate.n_resamples,
                      authentic_source=AUTHENTIC_SOURCES.get(source, ""))
 
 

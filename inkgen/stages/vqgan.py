@@ -19,7 +19,7 @@ import torch
 
 from inkgen.config import Params, project_root
 from inkgen.layout import Layout, write_metrics
-from inkgen.models.vqgan import VQGANConfig
+from inkgen.models.vqgan.config import VQGANConfig
 from inkgen.training.config import TrainError, effective_lambda
 from inkgen.training.runs import (branch_source, fit_vqgan, load_data, parameter_table, params_hash, vqgan_run,
                                   vqgan_config, vqgan_owner)

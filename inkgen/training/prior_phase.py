@@ -20,8 +20,10 @@ from typing import Any, Callable
 
 import torch
 
-from inkgen.models.cross_modal import CrossModalConfig, TextToCodes
-from inkgen.models.vqgan import VQGAN, VQGANConfig
+from inkgen.models.cross_modal import TextToCodes
+from inkgen.models.cross_modal_config import CrossModalConfig
+from inkgen.models.vqgan.model import VQGAN
+from inkgen.models.vqgan.config import VQGANConfig
 from inkgen.training import distributed
 from inkgen.training.checkpoint import (CheckpointError, checkpoint_path, load_checkpoint, rng_state,
                                         save_checkpoint, set_rng_state)

@@ -26,7 +26,8 @@ from inkgen.config import Params
 from inkgen.data.dataset import Split, load_split
 from inkgen.layout import Layout
 from inkgen import variants
-from inkgen.models.vqgan import VQGAN, VQGANConfig
+from inkgen.models.vqgan.model import VQGAN
+from inkgen.models.vqgan.config import VQGANConfig
 from inkgen.training.checkpoint import branch_path
 from inkgen.settings import RunSettings
 from inkgen.training.config import PriorRun, TrainError, VQGANRun, effective_lambda

@@ -22,7 +22,9 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from inkgen.models.vqgan import VQGAN, VQGANConfig, VQGANLoss
+from inkgen.models.vqgan.model import VQGAN
+from inkgen.models.vqgan.config import VQGANConfig
+from inkgen.models.vqgan.losses import VQGANLoss
 from inkgen.training import distributed
 from inkgen.training.checkpoint import (CheckpointError, branch_path, checkpoint_path, load_checkpoint,
                                         rng_state, save_checkpoint, set_rng_state)

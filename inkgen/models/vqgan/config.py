@@ -13,58 +13,76 @@ variants of section 3 are configurations, not copies of the code:
 All False is the architecture of taming-transformers' VQModel (Esser et al. 2021, "Taming Transformers
 for High-Resolution Image Synthesis"); all True is the paper's improved VQGAN.
 
-The dataclass defaults are a small 64 px model for library users and tests (16 channels at full
-resolution, two downsamplings). The study's sizes come from ``params.yaml`` (``model.vqgan``; its ``paper`` profile expresses a taming
-f16-like 256 px model through the same fields): see ``inkgen.training.runs.vqgan_config``.
+Each field declares its type, range and meaning here, once (``inkgen.settings.setting``). params.yaml's
+``model.vqgan`` section is these fields less ``DECIDED_ELSEWHERE`` (the data's size, the text encoder's
+width, the variant's flags; ``inkgen.config`` builds it with ``inkgen.settings.section``), so the study's
+sizes are checked by this description; its ``paper`` profile expresses a taming f16-like 256 px model
+through the same fields (``inkgen.training.runs.vqgan_config``). The defaults are a small 64 px model for
+library users and tests (16 channels at full resolution, two downsamplings). This module imports no torch:
+the params file is validated without it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, fields
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
+
+from inkgen.settings import check_fields, setting
+
 
 @dataclass(frozen=True)
 class VQGANConfig:
-    # image and autoencoder trunk (taming's ddconfig names)
-    resolution: int = 64
-    in_channels: int = 3
-    out_channels: int = 3
-    ch: int = 16                                   # channels at full resolution
-    ch_mult: tuple[int, ...] = (1, 2, 4)           # per level; len-1 downsamplings (64 -> 32 -> 16)
-    num_res_blocks: int = 1                        # blocks per level (decoder uses num_res_blocks + 1)
-    attn_resolutions: tuple[int, ...] = ()         # taming attention inside levels at these resolutions
-    mid_attention: bool = True                     # taming's attention in the middle block
-    dropout: float = 0.0
-    norm_groups: int = 8                           # GroupNorm groups (taming uses 32 at >=128 channels)
-    z_channels: int = 32
-    embed_dim: int = 32                            # codebook vector dimension
+    # image and autoencoder trunk (taming's ddconfig names); resolution: params.yaml's curate.target_size
+    resolution: int = setting(8, 4096, default=64)
+    in_channels: int = setting(1, 64, default=3)
+    out_channels: int = setting(1, 64, default=3)
+    ch: int = setting(1, 4096, doc="channels at full resolution", default=16)
+    ch_mult: tuple[int, ...] = setting(doc="channel multiplier per level; len-1 downsamplings (64 -> 32 -> 16)",
+                                       default=(1, 2, 4))
+    num_res_blocks: int = setting(1, 16, doc="blocks per level (the decoder uses num_res_blocks + 1)", default=1)
+    attn_resolutions: tuple[int, ...] = setting(doc="taming attention inside levels at these resolutions",
+                                                default=())
+    mid_attention: bool = setting(doc="taming's attention in the middle block", default=True)
+    dropout: float = setting(0.0, 0.9, default=0.0)
+    norm_groups: int = setting(1, 1024, doc="GroupNorm groups (taming uses 32 at >=128 channels)", default=8)
+    z_channels: int = setting(1, 4096, default=32)
+    embed_dim: int = setting(1, 4096, doc="codebook vector width", default=32)
     # quantizer (eq. 7 / eq. 10)
-    n_embed: int = 256                             # detail (or single) codebook size
-    n_embed_global: int = 64                       # global-structure codebook size (dual only)
-    global_factor: int = 2                         # pooling factor of the global view (16x16 -> 8x8)
-    commitment: float = 0.25                       # beta of the corrected taming L_vq (its commitment term)
-    dead_code_steps: int = 25                      # training steps unused before a code is re-initialised (0: never)
-    code_buffer: int = 2048                        # recent encoder outputs kept for re-initialisation
+    n_embed: int = setting(2, 1_000_000, doc="detail (or single) codebook size", default=256)
+    n_embed_global: int = setting(2, 1_000_000, doc="global-structure codebook size (eq. 10; dual only)", default=64)
+    global_factor: int = setting(1, 64, doc="pooling of the global view (16x16 -> 8x8)", default=2)
+    commitment: float = setting(0.0, 10.0, doc="beta inside L_vq, the commitment term's weight (corrected taming "
+                                "loss); not eq. 14's beta, vqgan_train.beta", default=0.25)
+    dead_code_steps: int = setting(0, 1_000_000, doc="steps unused before a code is re-initialised; 0 never",
+                                   default=25)
+    code_buffer: int = setting(1, 10_000_000, doc="recent encoder outputs kept for re-initialisation", default=2048)
     # eq. 6 / eq. 9 / eq. 8
-    attn_gamma_init: float = 0.0                   # gamma of eq. 6 (SAGAN-style start at 0)
-    rdb_growth_ratio: float = 0.5                  # RDB growth channels = ratio * block width (ESRGAN: 32/64)
-    rdb_layers: int = 3                            # dense conv layers per RDB
-    rdb_scale: float = 0.2                         # residual scaling (ESRGAN)
-    text_dim: int = 384                            # text vector width (MiniLM: 384; BERT-base: 768)
-    text_hidden: int = 64                          # shared text embedding E(SC) width
+    attn_gamma_init: float = setting(-10.0, 10.0, doc="gamma of eq. 6 at the start (SAGAN: 0)", default=0.0)
+    rdb_growth_ratio: float = setting(0.01, 8.0, doc="RDB growth channels = ratio * block width (ESRGAN: 32/64)",
+                                      default=0.5)
+    rdb_layers: int = setting(1, 16, doc="dense conv layers per RDB", default=3)
+    rdb_scale: float = setting(0.0, 1.0, doc="residual scaling (ESRGAN)", default=0.2)
+    text_dim: int = setting(1, 8192, doc="text vector width (MiniLM: 384; BERT-base: 768): the text encoder's",
+                            default=384)
+    text_hidden: int = setting(1, 4096, doc="E(SC) width of eq. 8", default=64)
     # PatchGAN discriminator (taming's NLayerDiscriminator)
-    disc_ndf: int = 32
-    disc_layers: int = 2
-    # variant flags (all False = taming VQGAN)
-    rdb: bool = True
-    attention_encoder: bool = True
-    dual_codebook: bool = True
-    text_style_norm: bool = True
+    disc_ndf: int = setting(1, 4096, default=32)
+    disc_layers: int = setting(1, 8, default=2)
+    # variant flags (all False = taming VQGAN): the variant's (inkgen.variants), never params.yaml's sizes
+    rdb: bool = setting(default=True)
+    attention_encoder: bool = setting(default=True)
+    dual_codebook: bool = setting(default=True)
+    text_style_norm: bool = setting(default=True)
+
+    # the values params.yaml's model.vqgan does not set: the data's size, the text encoder's width, the variant
+    DECIDED_ELSEWHERE: ClassVar[tuple[str, ...]] = ("resolution", "in_channels", "out_channels", "text_dim", "rdb", "attention_encoder",
+                         "dual_codebook", "text_style_norm")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ch_mult", tuple(int(m) for m in self.ch_mult))
         object.__setattr__(self, "attn_resolutions", tuple(int(r) for r in self.attn_resolutions))
+        check_fields(self, "VQGANConfig")
         if not self.ch_mult:
             raise ValueError("ch_mult must have at least one level")
         down = 2 ** (len(self.ch_mult) - 1)
@@ -78,8 +96,6 @@ class VQGANConfig:
                 raise ValueError(f"norm_groups {self.norm_groups} does not divide channel count {c}")
         if not 0 < self.rdb_growth_ratio or int(round(self.ch * self.rdb_growth_ratio)) < 1:
             raise ValueError(f"rdb_growth_ratio {self.rdb_growth_ratio} gives no growth channels")
-        if self.n_embed < 1 or self.n_embed_global < 1 or self.embed_dim < 1:
-            raise ValueError("codebook sizes and embed_dim must be positive")
 
     @property
     def code_resolution(self) -> int:
