@@ -277,12 +277,7 @@ def _run(params: Params, root: Path) -> EvaluateResult:
     real_features = {k: clip_image_features(c, items.real, params.inference.batch_size) for k, c in clips.items()}
     classifier = load_classifier(layout.classifier)
     kw = generation_kwargs(params, clips["guide"])  # test-time refinement (if any) uses the guide, as in training
-    f11 = pick_landscape(test.rows, ev.figure11_item, ev.seed)
-    f11_image, f11_caption = test.as_float_tensor()[f11:f11 + 1], str(test.rows["caption"].iloc[f11])
-    figure11 = {"item_id": str(test.rows["item_id"].iloc[f11]), "caption": f11_caption,
-                "original": to_pil(f11_image)[0], "reconstructed": {}, "generated": {}}
-    first_seed = _FirstSeed(items, f11_image, f11_caption, items.captions[:ev.snapshot_prompts], kw, phash,
-                            clips["judge"], classifier, figure11)
+    first_seed = _first_seed(ev, test, items, kw, phash, clips["judge"], classifier)
 
     variants, judged_in, guided_in, generalisation = {}, {}, {}, None
     for v in VARIANTS:
@@ -306,14 +301,7 @@ def _run(params: Params, root: Path) -> EvaluateResult:
     snapshot_scores = pd.concat(first_seed.snapshot_rows, ignore_index=True)
     curves = curve_table(history_frame(first_seed.logs), snapshot_scores)
     plot_files = write_plot_files(curves, layout.metrics / PLOTS_DIR)
-    judged = verdicts(paper, judged_in, config, "evaluate")
-    guided = verdicts(paper, guided_in, config, "evaluate")
-    if generalisation is not None:
-        judged.update(verdicts(paper, generalisation, config, "generalisation"))
-    claims = claims_frame(paper, judged, {**judged_in, **(generalisation or {})})
-    # the generalisation claims use the judge only (both groups are full's paintings): not in this table
-    versus = judge_vs_guide({k: v for k, v in judged.items() if k in guided and v.verdict != NOT_APPLICABLE},
-                            guided)
+    claims, versus = _judgements(paper, config, judged_in, guided_in, generalisation)
 
     kit = _expert_kit(params, layout, items, test, first_seed.full_generated, source)
     dev = device_name(device)
@@ -323,7 +311,32 @@ def _run(params: Params, root: Path) -> EvaluateResult:
     corpus = f"{source} corpus, test split"
     return EvaluateResult(variants, table1_frame(variants), beside_paper(variants, paper),
                           table3_frame(variants, paper, corpus), claims, versus, paper, curves,
-                          snapshot_scores, figure11, first_seed.figure12, kit, dev, plot_files, metrics)
+                          snapshot_scores, first_seed.figure11, first_seed.figure12, kit, dev, plot_files, metrics)
+
+
+def _first_seed(ev: Any, test: Any, items: Any, kw: dict, phash: str, judge: Any, classifier: Any) -> "_FirstSeed":
+    """What only the first seed's models make: Figure 11's item (``evaluate.figure11_item``, else a seeded
+    landscape of the test split), Figure 12's snapshots, the timed calls and full's paintings for the kit."""
+    f11 = pick_landscape(test.rows, ev.figure11_item, ev.seed)
+    f11_image, f11_caption = test.as_float_tensor()[f11:f11 + 1], str(test.rows["caption"].iloc[f11])
+    figure11 = {"item_id": str(test.rows["item_id"].iloc[f11]), "caption": f11_caption,
+                "original": to_pil(f11_image)[0], "reconstructed": {}, "generated": {}}
+    return _FirstSeed(items, f11_image, f11_caption, items.captions[:ev.snapshot_prompts], kw, phash, judge,
+                      classifier, figure11)
+
+
+def _judgements(paper: Any, config: EvalConfig, judged_in: dict, guided_in: dict,
+                generalisation: dict | None) -> tuple[pd.DataFrame, Any]:
+    """The claims' verdicts measured with the judge (and the generalisation claims, judge only: both groups
+    are full's paintings), and which verdicts the guide's CLIP would have changed."""
+    judged = verdicts(paper, judged_in, config, "evaluate")
+    guided = verdicts(paper, guided_in, config, "evaluate")
+    if generalisation is not None:
+        judged.update(verdicts(paper, generalisation, config, "generalisation"))
+    claims = claims_frame(paper, judged, {**judged_in, **(generalisation or {})})
+    versus = judge_vs_guide({k: v for k, v in judged.items() if k in guided and v.verdict != NOT_APPLICABLE},
+                            guided)
+    return claims, versus
 
 
 def _expert_kit(params: Params, layout: Layout, items: Any, test: Any, full_generated: Any, source: str) -> Any:
