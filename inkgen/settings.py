@@ -100,6 +100,19 @@ def check_value(value: Any, tp: Any, key: str, error: type[Exception] = SettingE
     raise TypeError(f"{key}: unsupported parameter type {tp}")
 
 
+def from_mapping(cls: type, d: Mapping[str, Any], error: type[Exception] = SettingError, *,
+                 require_all: bool = False) -> Any:
+    """``cls(**d)`` for a dataclass ``cls``, refusing keys it does not have (and, with ``require_all``, missing
+    ones) by name: how a config read back from a checkpoint or a file is rebuilt."""
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown, missing = sorted(set(d) - set(names)), [n for n in names if n not in d]
+    if unknown:
+        raise error(f"{cls.__name__}: unknown keys {unknown} (known: {sorted(names)})")
+    if require_all and missing:
+        raise error(f"{cls.__name__}: missing keys {missing}")
+    return cls(**dict(d))
+
+
 def check_fields(obj: Any, prefix: str, error: type[Exception] = SettingError) -> None:
     """Every setting field of the dataclass instance ``obj`` (declared with :func:`setting`) checked against
     its type and range (not converted); other fields (a model's derived inputs) are the class's to check."""

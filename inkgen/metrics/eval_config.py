@@ -8,11 +8,10 @@ from params.yaml. This module imports no torch: the params file is validated wit
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal, Mapping
 
-from inkgen.settings import check_fields, setting
+from inkgen.settings import check_fields, from_mapping, setting
 
 
 @dataclass(frozen=True)
@@ -41,9 +40,5 @@ class EvalConfig:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "EvalConfig":
-        names = [f.name for f in dataclasses.fields(cls)]
-        unknown, missing = sorted(set(d) - set(names)), [n for n in names if n not in d]
-        if unknown or missing:
-            raise ValueError(f"evaluate params: unknown keys {unknown}, missing keys {missing}")
-        return cls(**{n: d[n] for n in names})
+        return from_mapping(cls, d, require_all=True)
 

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from inkgen.settings import check_fields, setting
+from inkgen.settings import check_fields, from_mapping, setting
 
 VOCAB_SIZE = 49408  # open_clip's own BPE tokenizer; a different size would not match its token ids
 
@@ -61,11 +61,7 @@ class ClipConfig:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "ClipConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ClipError(f"ClipConfig: unknown keys {unknown} (known: {sorted(known)})")
-        return cls(**dict(d))
+        return from_mapping(cls, d, ClipError)
 
     def open_clip_config(self) -> dict[str, Any]:
         """The open_clip model-config JSON (``embed_dim``, ``vision_cfg``, ``text_cfg``) of these sizes."""

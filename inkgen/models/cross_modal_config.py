@@ -9,10 +9,10 @@ module imports no torch: the params file is validated without it.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Mapping
 
-from inkgen.settings import check_fields, setting
+from inkgen.settings import check_fields, from_mapping, setting
 
 Stream = tuple[tuple[int, int], int]  # ((h, w), codebook size)
 
@@ -74,8 +74,4 @@ class CrossModalConfig:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "CrossModalConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ValueError(f"unknown CrossModalConfig keys: {sorted(unknown)}")
-        return cls(**dict(d))
+        return from_mapping(cls, d)

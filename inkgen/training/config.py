@@ -21,7 +21,7 @@ from typing import Any, Iterator, Mapping, TypeVar
 import torch
 
 from inkgen.determinism import deterministic
-from inkgen.settings import PriorTrainSettings, RunSettings, VQGANTrainSettings, check_fields, setting
+from inkgen.settings import PriorTrainSettings, RunSettings, VQGANTrainSettings, check_fields, from_mapping, setting
 from inkgen.variants import NAMES
 from inkgen.variants import variant as variant_of
 
@@ -55,13 +55,7 @@ class _Run(RunSettings):
 
     @classmethod
     def from_dict(cls: type[R], d: Mapping[str, Any]) -> R:
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown, missing = sorted(set(d) - names), sorted(names - set(d))
-        if unknown:
-            raise TrainError(f"{cls.__name__}: unknown keys {unknown} (known: {sorted(names)})")
-        if missing:
-            raise TrainError(f"{cls.__name__}: missing keys {missing}")
-        return cls(**dict(d))
+        return from_mapping(cls, d, TrainError, require_all=True)
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,10 @@ the params file is validated without it.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping
 
-from inkgen.settings import check_fields, setting
+from inkgen.settings import check_fields, from_mapping, setting
 
 
 @dataclass(frozen=True)
@@ -114,11 +114,7 @@ class VQGANConfig:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "VQGANConfig":
-        names = {f.name for f in fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise ValueError(f"unknown VQGANConfig fields: {sorted(unknown)}")
-        return cls(**dict(d))
+        return from_mapping(cls, d)
 
     @classmethod
     def with_flags(cls, flags: Mapping[str, bool], **sizes: Any) -> "VQGANConfig":
