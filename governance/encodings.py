@@ -26,6 +26,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from governance.ciphers import announced_readings, decode_numbers
+
 Chars = list[tuple[str, int]]  # (character, source offset), as in governance.normalize
 
 MORSE = {".-": "a", "-...": "b", "-.-.": "c", "-..": "d", ".": "e", "..-.": "f", "--.": "g", "....": "h",
@@ -249,9 +251,10 @@ def _substituted(text: str) -> str | None:
 
 def decoded_texts(text: str, chars: Chars) -> list[tuple[str, str]]:
     """Decodings that a whole prompt can hide behind (upside-down letters, Base64, hex, stretched letters;
-    escapes and Base64/Base32/hex/binary tokens decoded in place; named pieces joined), as plain text for a
-    full guardrail check: unlike reversal, ROT13 or Atbash, none of these turns an ordinary prompt into
-    other words."""
+    escapes, Base64/Base32/hex/binary tokens and character codes written as numbers decoded in place; Morse
+    and spelling-alphabet runs; named pieces joined; a cipher the prompt names), as plain text for a full
+    guardrail check: unlike reversal, ROT13 or Atbash read unasked, none of these turns an ordinary prompt
+    into other words."""
     out = []
     turned = turned_reading(chars)
     if turned is not None:
@@ -261,6 +264,13 @@ def decoded_texts(text: str, chars: Chars) -> list[tuple[str, str]]:
     substituted = _substituted(text)
     if substituted is not None:  # escapes and tokens decoded in place, the rest of the prompt kept
         out.append(("decoded in place", substituted))
+    numbers = decode_numbers(substituted if substituted is not None else text)
+    if numbers is not None:  # character codes written as numbers, decoded in place
+        out.append(("character codes", numbers))
+    out += announced_readings(text)  # a cipher the prompt names (governance.ciphers)
+    out += [(how, "".join(c for c, _ in r)) for how, readings_of in (("morse", morse_readings),
+                                                                    ("spelling alphabet", icao_readings))
+            for r in readings_of(text)]
     joined = joined_reading(text)
     if joined is not None:
         out.append(("joined values", text + " " + "".join(c for c, _ in joined)))
@@ -285,12 +295,14 @@ def morse_readings(text: str) -> list[Chars]:
 
 
 def icao_readings(text: str) -> list[Chars]:
-    """Runs of three or more ICAO spelling-alphabet words read as their letters ("Oscar Mike" is "om")."""
+    """Runs of three or more ICAO spelling-alphabet words read as their letters ("Oscar Mike" is "om"; a
+    "(space)" between them is a space)."""
     out, run = [], []
     for m in _WORD.finditer(text):
-        letter = ICAO.get(m.group().lower())
+        # "(space)" between spelled words is a word break of the spelled text
+        letter = " " if run and m.group().lower() == "space" else ICAO.get(m.group().lower())
         gap = text[run[-1][2]:m.start()] if run else ""
-        if letter and (not run or re.fullmatch(r"[\s,;.\-/|]*", gap)):
+        if letter and (not run or re.fullmatch(r"[\s,;.\-/|()]*", gap)):
             run.append((letter, m.start(), m.end()))
             continue
         if len(run) >= 3:
