@@ -27,6 +27,8 @@ prompts take). Figures are religious motifs and agents (people, animals, plants;
   motif (:func:`_nearest_motif`).
 - An object pronoun (him, her, them) that is the only figure of its clause stands for the nearest figure
   named before it ("Paint the Buddha. Then turn him upside down.").
+- A posture denied just before it, in its clause ("never upside down", "not trampled", 不要倒置; added after
+  blind set 4, whose respectful prompts said what must *not* be painted) belongs to no one.
 """
 
 from __future__ import annotations
@@ -131,6 +133,9 @@ def attribute(f: SacredFindings, mechanism: str = "clause", exempt: frozenset[st
         span = w.range(term)
         if span is None:
             continue
+        if negated(f.text, term.start):  # "never upside down", 不要倒置: the text denies it of everyone
+            out.append(Attribution(term, None))
+            continue
         clause = w.clause(term)
         local = by_clause.get(clause, [])
         k = bisect.bisect_left(clauses, clause)
@@ -146,6 +151,20 @@ def attribute(f: SacredFindings, mechanism: str = "clause", exempt: frozenset[st
             holder = _causative_object(term, span, clause, holder, f, w, figures)
         out.append(Attribution(term, _antecedent(holder, figures, w) if holder is not None else None))
     return out
+
+
+# a negator right before a posture ("not trampled", "never upside down", "isn't kicked", 不要倒置, 别踩)
+_NEGATED_EN = re.compile(r"(?:\b(?:not|never|no longer|without)|n't)\s+(?:(?:being|been|be|ever|at all)\s+)?$",
+                         re.IGNORECASE)
+_NEGATED_ZH = re.compile(r"(?:不要|不能|不可|不得|不|别|勿|没有|没|未|莫|非)$")
+
+
+def negated(text: str, start: int) -> bool:
+    """Whether the posture term at ``start`` is denied by a negator just before it, in its own clause."""
+    before = text[max(0, start - 40):start]
+    cut = max((i for i, c in enumerate(before) if c in BREAKS), default=-1)
+    before = before[cut + 1:]
+    return bool(_NEGATED_EN.search(before) or _NEGATED_ZH.search(before))
 
 
 def _pronoun_antecedent(term: Hit, span: tuple[int, int], f: SacredFindings, w: _Words, figures: list) -> Hit | None:

@@ -132,3 +132,23 @@ def test_blind4_is_in_the_default_evaluation_and_blind5_is_held_out():
     repo = Path(__file__).resolve().parents[1]
     assert not (repo / "redteam" / "blind4").exists()
     assert not list(EVAL_DIR.glob("blind5_*")) and (repo / "redteam" / "blind5" / "FIRST_PASS.txt").is_file()
+
+
+# -- a posture the text denies belongs to no one (governance.roles.negated) -------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "a seated Guanyin on a lotus, never upside down and never on the ground",
+    "the Medicine Buddha, not kicked, not mocked, serene in his hall",
+    "释迦牟尼佛端坐，不要倒置",
+])
+def test_a_denied_posture_leaves_a_respectful_prompt_held(text, policy):
+    assert check_prompt(text, policy).action == "hold"
+
+
+@pytest.mark.parametrize("text", [
+    "a Buddha statue that is not upright but upside down",
+    "the bodhisattva, not seated, trampled by a crowd",
+    "not a respectful picture: Guanyin upside down in a ditch",
+])
+def test_a_negator_elsewhere_does_not_excuse_the_posture(text, policy):
+    assert check_prompt(text, policy).action == "refuse"
