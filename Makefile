@@ -6,6 +6,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export DVC_NO_ANALYTICS := 1
+# The same CPU kernels on every AVX-512 processor (inkgen/_cpu_kernels.py): MKL reads MKL_CBWR from the
+# environment a process starts with, so it is set here, for `dvc repro` and every notebook kernel it starts.
+export MKL_CBWR ?= AVX512
+export ONEDNN_MAX_CPU_ISA ?= AVX512_CORE
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: study test setup clean-study lab plots restore

@@ -41,3 +41,12 @@ def test_the_environment_overrides_the_cap():
     log = _run(ONEDNN_MAX_CPU_ISA="AVX2", MKL_CBWR="AUTO")
     assert "CAPS AVX2 AUTO" in log
     assert "AVX-512" not in _isa(log)
+
+
+def test_make_exports_the_caps_for_every_process_it_starts(repo_root):
+    """MKL reads MKL_CBWR from the environment a process starts with: `make study` / `make test` export it."""
+    from inkgen._cpu_kernels import CAPS
+
+    makefile = (repo_root / "Makefile").read_text(encoding="utf-8")
+    for name, value in CAPS.items():
+        assert f"export {name} ?= {value}\n" in makefile
