@@ -173,10 +173,8 @@ def _generate_with(args: argparse.Namespace, painter) -> int:
         painter.load(checkpoint, threads=args.threads, text_encoder_path=args.text_encoder,
                      params_hash=args.params_hash)  # loads while the gate below checks the prompt
         gate = _gate(args, project)
-        # The prompt is checked before anything is painted: a refusal paints nothing.
-        gate.check(args.prompt, {"via": "inkgen generate"})
         result = governed_generate(painter, args.prompt, out, gate=gate, checkpoint=checkpoint, seed=args.seed,
-                                   count=args.count, **_sampling(args, project),
+                                   count=args.count, context={"via": "inkgen generate"}, **_sampling(args, project),
                                    clip_refine_steps=steps, clip=args.clip, clip_lr=args.clip_lr)
         for line in result.messages():
             print(line)

@@ -215,13 +215,14 @@ def release_paths(out: str | os.PathLike[str], n: int) -> list[Path]:
 
 def governed_generate(generator: Any, prompt: str, out: str | os.PathLike[str], *, gate: Gate,
                       checkpoint: str | os.PathLike[str], seed: int = 0, count: int = 1,
-                      **generate_kwargs: Any) -> GovernedResult:
+                      context: dict[str, Any] | None = None, **generate_kwargs: Any) -> GovernedResult:
     """Paint ``prompt`` with ``generator`` (an :class:`inkgen.generate.Generator`) through ``gate``.
 
     Raises :class:`PromptRefused` (nothing generated, the refusal entered in the ledger). Otherwise paints
     the decision's prompt (the anchored one when rewritten), then checks, writes and records each image:
     ``result.records[i].path`` is where image ``i`` went — ``out`` (or ``OUT-i.png``) when released, the
-    held folder when a religious motif or a copyright match holds it.
+    held folder when a religious motif or a copyright match holds it. ``context``: what the ledger records of
+    where a refused prompt came from (``{"via": "inkgen generate"}``).
     """
     paths = release_paths(Path(out).expanduser(), count)
     for p in paths:
@@ -233,7 +234,7 @@ def governed_generate(generator: Any, prompt: str, out: str | os.PathLike[str], 
             check_held_dir(gate.held_dir, p, gate.ledger.root)  # a held image must never land on a release path
         except GenerationError as exc:
             raise GenerateError(str(exc)) from None
-    decision = gate.check(prompt)
+    decision = gate.check(prompt, context)  # the one check of the prompt: a refusal paints nothing
     for p in paths:
         p.parent.mkdir(parents=True, exist_ok=True)
     gate.link_checkpoint(checkpoint)

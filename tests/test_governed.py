@@ -223,6 +223,8 @@ def test_cli_outside_a_project_needs_a_ledger_and_exits_1_on_refusal(project, tr
     err = capsys.readouterr().err
     assert err.startswith("refused:") and "upside down" in err and "Traceback" not in err
     assert not (project / "out.png").exists()
+    (refusal,) = Ledger(project / "gov" / "ledger.jsonl").find("prompt_decision")  # entered once, with its origin
+    assert refusal.payload["context"] == {"via": "inkgen generate"}
     assert _cli(project, trained, HOLD, "--ledger", "gov/ledger.jsonl", "--held-dir", "held") == 0
     out = capsys.readouterr().out
     assert "held " in out and (project / "held" / "out.png").is_file() and not (project / "out.png").exists()
