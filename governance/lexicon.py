@@ -136,7 +136,8 @@ def _phonetic(slots: Any, where: str) -> regex.Pattern:
     return regex.compile("".join(parts))
 
 
-_AS_EN = ("as a {}", "as an {}", "as the {}", "into a {}", "into an {}")
+# and without an article ("used as doorstop", "lined up as targets": a final -s is accepted in matching)
+_AS_EN = ("as a {}", "as an {}", "as the {}", "into a {}", "into an {}", "as {}", "into {}")
 _AS_ZH = ("当作{}", "当成{}", "当{}", "用作{}", "做成{}", "作为{}")
 
 

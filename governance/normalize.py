@@ -3,7 +3,9 @@
 Paper section 6.2, *spiritual dignity*: "exclusion of mantras" must survive the ways a determined user
 disguises text. The pipeline (applied identically to prompts and to every lexicon term):
 
-1. **decoding** — ``%20``-style percent escapes and HTML character references are decoded;
+1. **decoding** — ``%20``-style percent escapes and HTML character references are decoded, and Unicode tag
+   characters (U+E0020–E007E: invisible mirrors of ASCII that some text encoders read, "ASCII smuggling")
+   read as the ASCII they mirror;
 2. **bidi** — a right-to-left override (U+202E … U+202C/U+2069/end of line) shows its text reversed: the
    visual order is built as a second reading (:func:`readings`), so text a reviewer sees and text a
    model reads are both checked; text with letters of any other script (Cyrillic, Greek, Armenian,
@@ -96,12 +98,21 @@ def _decode(text: str) -> Chars:
     out: Chars = []
     last = 0
     for m in _ESCAPES.finditer(text):
-        out += [(c, i) for i, c in enumerate(text[last:m.start()], last)]
+        out += [(_untag(c), i) for i, c in enumerate(text[last:m.start()], last)]
         raw = m.group()
         decoded = urllib.parse.unquote(raw, errors="replace") if raw[0] == "%" else html.unescape(raw)
         out += [(c, m.start()) for c in decoded]
         last = m.end()
-    return out + [(c, i) for i, c in enumerate(text[last:], last)]
+    return out + [(_untag(c), i) for i, c in enumerate(text[last:], last)]
+
+
+# Unicode tag characters (U+E0020-U+E007E) mirror printable ASCII; invisible, yet a text encoder that keeps
+# them reads a hidden sentence ("ASCII smuggling"): decoded in place, in every reading, like an escape.
+_TAG_FIRST, _TAG_LAST = 0xE0020, 0xE007E
+
+
+def _untag(c: str) -> str:
+    return chr(ord(c) - 0xE0000) if _TAG_FIRST <= ord(c) <= _TAG_LAST else c
 
 
 def _visual(chars: Chars) -> Chars:

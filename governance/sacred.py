@@ -23,6 +23,8 @@ from typing import Any, Iterable
 import regex
 
 from governance.encodings import encoded_readings, shift_signature
+from governance.mantra_respellings import reordered, respelled
+from governance.misspellings import NameIndex, words_and_pairs
 from governance.normalize import Hanzi, Roman, hanzi, readings, roman, views
 
 _SURNAME = re.compile(r"[ \t]+[A-Z][a-z]")
@@ -165,6 +167,11 @@ class Lexicon:
     @property
     def mantra_names(self) -> dict[str, str]:
         return {m.ident: m.name for m in self.mantras}
+
+    @functools.cached_property
+    def names(self) -> NameIndex:
+        """The religious figures' names that a misspelling is compared with (not the ambiguous ones)."""
+        return NameIndex.of((ident, term) for ident, (_, terms) in self.motifs.items() for term, _ in terms.words)
 
     @functools.cached_property
     def shift_keys(self) -> tuple[tuple[str, str], ...]:
@@ -310,6 +317,8 @@ def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
     seen = set(found.hits)
     found.hits += [h for h in dict.fromkeys(_encoded_hits(text, readings(text)[0], lexicon)) if h not in seen]
     found.hits += _pattern_hits(text, lexicon)
+    found.hits += _misspelled(text, found.hits, lexicon)
+    found.hits += _reordered_or_respelled(text, lexicon)
     found.hits = _named_and_ambiguous(text, found.hits)
     found.hits = [h for h in found.hits if not _false_friend(text, h)]
     found.hits = _resolve_anaphora(found.hits)
@@ -350,6 +359,33 @@ def _reading_hits(r: Roman, h: Hanzi, chars: list[tuple[str, int]], lexicon: Lex
     hits += _both(r, h, "cue", "writing", lexicon.writing_cues)
     hits += _both(r, h, "heritage", "heritage", lexicon.heritage_context)
     return hits
+
+
+def _misspelled(text: str, hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
+    """Hits of words (or two adjacent words) that misspell a figure's name, where no name was found: read as
+    an ambiguous name (:func:`_named_and_ambiguous`), since one edit also reaches people's and places' names
+    (Guan Yinhua, Foping, Sa Pa): the figure beside religious context, else only for a degradation."""
+    named = [(x.start, x.end) for x in hits if x.group in ("motif", "motif_ambiguous")]
+    out = []
+    for spans in words_and_pairs(text):
+        start, end = spans[0][0], spans[-1][1]
+        if any(a < end and start < b for a, b in named):
+            continue
+        found = lexicon.names.closest([text[a:b] for a, b in spans])
+        if found is not None:
+            out.append(Hit("motif_ambiguous", found[0], f"{found[1]} (misspelt: {text[start:end]})", start, end))
+            named.append((start, end))
+    return out
+
+
+def _reordered_or_respelled(text: str, lexicon: Lexicon) -> list[Hit]:
+    """Mantra hits of a written form's words out of order, or respelled by ear (:mod:`governance.mantra_respellings`)."""
+    out = []
+    for m in lexicon.mantras:
+        forms = [term for term, _ in m.forms.words if term.isascii()]
+        out += [Hit("mantra", m.ident, f"reordered: {form}", a, b) for form, a, b in reordered(text, forms)]
+        out += [Hit("mantra", m.ident, f"respelled: {form}", a, b) for form, a, b in respelled(text, forms)]
+    return out
 
 
 def _pattern_hits(text: str, lexicon: Lexicon) -> list[Hit]:
