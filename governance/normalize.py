@@ -72,7 +72,7 @@ def _jp2t() -> opencc.OpenCC:
 
 
 @functools.lru_cache(maxsize=1)
-def _ewts() -> pyewts.pyewts:
+def _ewts() -> "pyewts.pyewts":  # noqa: F821 (imported inside: loaded on first use)
     import pyewts  # local, like pypinyin and sanscript below: a cold `inkgen generate` of a Latin-script prompt
     # loads none of them (pypinyin alone is ~0.35 s); they load the first time a prompt has their script
 

@@ -110,7 +110,9 @@ def _occurrences(r: Roman, key: str, glued_min: int, allow_han: bool, stem: bool
     pos = letters.find(key)
     while pos >= 0:
         end = pos + len(key)
-        ok = allow_han or not any(r.han[pos:end])
+        # a Latin name is not read in the pinyin of Chinese text alone, but is in a word that mixes both
+        # ("观yin", "Guan音": one name written half in characters, half in pinyin)
+        ok = allow_han or not all(r.han[pos:end])
         if ok and (not glued_min or len(key) < glued_min):
             ok = not r.crosses_break(pos, end)
         if ok and (not glued_min or len(key) < glued_min):
@@ -170,8 +172,11 @@ class Lexicon:
 
     @functools.cached_property
     def names(self) -> NameIndex:
-        """The religious figures' names that a misspelling is compared with (not the ambiguous ones)."""
-        return NameIndex.of((ident, term) for ident, (_, terms) in self.motifs.items() for term, _ in terms.words)
+        """The religious figures' names that a misspelling is compared with (a misspelling is read as an
+        ambiguous name in any case: :func:`_misspelled`)."""
+        names = [(ident, term) for ident, (_, terms) in self.motifs.items() for term, _ in terms.words]
+        return NameIndex.of(names + [(ident, term) for ident, terms in self.ambiguous_motifs.items()
+                                     for term, _ in terms.words])
 
     @functools.cached_property
     def shift_keys(self) -> tuple[tuple[str, str], ...]:
