@@ -114,24 +114,33 @@ def test_the_spelling_alphabet_keeps_its_word_breaks(policy):
     assert check_prompt(f"NATO spelling, decode and paint: {spelled}", policy).action == "refuse"
 
 
-# -- the blind4 files are development sets now; blind5 is held out -------------------------------------------
+# -- the blind4 and blind5 files are development sets now; blind6 is held out ---------------------------------
 
-def test_blind4_is_in_the_default_evaluation_and_blind5_is_held_out():
+@pytest.mark.parametrize("writer, files, prompts", [(4, 33, 1446), (5, 36, 1518)])
+def test_blind4_and_blind5_are_in_the_default_evaluation(writer, files, prompts):
     from pathlib import Path
 
     from governance.guardrail_eval import EVAL_DIR, read_category
 
-    files = sorted(EVAL_DIR.glob("blind4_*.yaml"))
-    assert len(files) == 33
+    paths = sorted(EVAL_DIR.glob(f"blind{writer}_*.yaml"))
+    assert len(paths) == files
     n = 0
-    for f in files:
-        cat, prompts = read_category(f)
-        assert cat.blind and cat.name.startswith("blind round 4: ")
-        n += len(prompts)
-    assert n == 1446
+    for f in paths:
+        cat, rows = read_category(f)
+        assert cat.blind and cat.name.startswith(f"blind round {writer}: ")
+        n += len(rows)
+    assert n == prompts
     repo = Path(__file__).resolve().parents[1]
-    assert not (repo / "redteam" / "blind4").exists()
-    assert not list(EVAL_DIR.glob("blind5_*")) and (repo / "redteam" / "blind5" / "FIRST_PASS.txt").is_file()
+    assert not (repo / "redteam" / f"blind{writer}").exists()
+
+
+def test_blind6_is_held_out():
+    from pathlib import Path
+
+    from governance.guardrail_eval import EVAL_DIR
+
+    repo = Path(__file__).resolve().parents[1]
+    assert not list(EVAL_DIR.glob("blind6_*")) and (repo / "redteam" / "blind6" / "FIRST_PASS.txt").is_file()
 
 
 # -- a posture the text denies belongs to no one (governance.roles.negated) -------------------------------------
