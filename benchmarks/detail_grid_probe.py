@@ -38,8 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 
 from inkgen import config  # noqa: E402
-from inkgen.data.dataset import load_split  # noqa: E402
-from inkgen.heldout import held_out_prompts, judge  # noqa: E402
+from inkgen.heldout import judge  # noqa: E402
 from inkgen.layout import Layout  # noqa: E402
 from inkgen.models.classifier import load_classifier  # noqa: E402
 from inkgen.generate import Generator  # noqa: E402
@@ -47,6 +46,7 @@ from inkgen.training import PhaseData, effective_lambda, prior_config, train_pri
 from inkgen.training.features import encode_captions  # noqa: E402
 from inkgen.training.runs import prior_run, text_encoder, vqgan_config, vqgan_run  # noqa: E402
 from phase1_throughput import load_inputs  # noqa: E402
+from study_workspace import every_test_item  # noqa: E402
 
 
 def main() -> None:
@@ -79,9 +79,7 @@ def main() -> None:
                          clip=clip if effective_lambda(run) > 0 else None, progress=False)
     wall = time.perf_counter() - t0
 
-    layout = Layout(params, root)
-    test = load_split(layout.manifest, "test", root)
-    items = held_out_prompts(test, len(test.rows), params.generate.seed)  # every test item
+    layout, test, items = every_test_item(params, root)  # every test item, the study's stratified order
     originals = test.as_float_tensor()[torch.as_tensor(items["index"].to_numpy(copy=True))]
     pooled = encode_captions(text_encoder(params, root).eval(), list(items["caption"])).pooled
     model = result.model.eval()

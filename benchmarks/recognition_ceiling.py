@@ -26,13 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 
 from inkgen.config import load  # noqa: E402
-from inkgen.data.dataset import load_split  # noqa: E402
-from inkgen.heldout import held_out_prompts, judge  # noqa: E402
-from inkgen.layout import Layout  # noqa: E402
+from inkgen.heldout import judge  # noqa: E402
 from inkgen.models.classifier import load_classifier  # noqa: E402
 from inkgen.trained import load_generator  # noqa: E402
 from inkgen.training.features import encode_captions  # noqa: E402
 from inkgen.training.runs import load_vqgan, text_encoder  # noqa: E402
+from study_workspace import every_test_item  # noqa: E402
 
 
 def main() -> None:
@@ -46,9 +45,7 @@ def main() -> None:
     root = Path(args.root).resolve()
     params = load(root / "params.yaml")
     seed = args.seed if args.seed is not None else params.seeds[0]
-    layout = Layout(params, root)
-    test = load_split(layout.manifest, "test", root)
-    items = held_out_prompts(test, len(test.rows), params.generate.seed)  # every test item, stratified order
+    layout, test, items = every_test_item(params, root)  # every test item, the study's stratified order
     originals = test.as_float_tensor()[torch.as_tensor(items["index"].to_numpy(copy=True))]
     classifier = load_classifier(layout.classifier)
     encoder = text_encoder(params, root).eval()
