@@ -10,7 +10,9 @@ Latin-script terms are compared on the letter stream of :mod:`governance.normali
 at both ends (a plural -s/-es accepted), across spaces and hyphens — "Kuan-yin", "B u d d h a" and
 "Buddha-statue" all match; a mantra form of ``glued_min_letters`` or more letters matches without
 boundaries (glued into other text). Chinese terms are compared on the simplified text (OpenCC), minus
-listed compounds that only look religious (佛手 citron, 睡莲 water lily).
+listed compounds that only look religious (佛手 citron, 睡莲 water lily). Beyond exact forms: a misspelt
+name (:mod:`governance.misspellings`, read as an ambiguous name) and a mantra reordered or respelled by ear
+(:mod:`governance.mantra_respellings`).
 """
 
 from __future__ import annotations
