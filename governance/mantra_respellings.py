@@ -44,55 +44,62 @@ def skeleton(word: str) -> str:
     return out
 
 
-def _words(text: str) -> list[tuple[str, int, int]]:
-    return [(plain(m.group()), m.start(), m.end()) for m in _WORD.finditer(text) if plain(m.group())]
-
-
-def reordered(text: str, forms: Iterable[str]) -> list[tuple[str, int, int]]:
-    """``(form, start, end)``: every form of four or more words whose words all occur, in any order, in a run
-    of at most twice as many consecutive words of ``text``."""
-    words = _words(text)
+def _words(text: str) -> list[tuple[str, str, int, int]]:
+    """``(plain letters, consonant skeleton, start, end)`` of every Latin-script word of ``text``."""
     out = []
-    for form in forms:
+    for m in _WORD.finditer(text):
+        letters = plain(m.group())
+        if letters:
+            out.append((letters, skeleton(letters), m.start(), m.end()))
+    return out
+
+
+def reordered(text: str, forms: Iterable[tuple[str, str]]) -> list[tuple[str, str, int, int]]:
+    """``(entry, form, start, end)``: every ``(entry, form)`` of four or more words whose words all occur, in
+    any order, in a run of at most twice as many consecutive words of ``text``."""
+    words = _words(text)
+    present = {w for w, _, _, _ in words}
+    out = []
+    for ident, form in forms:
         need = Counter(plain(w) for w in form.split())
         n = sum(need.values())
-        if n < MIN_REORDERED_WORDS or len(need) < 2:
+        if n < MIN_REORDERED_WORDS or len(need) < 2 or not need.keys() <= present:
             continue
         for i in range(len(words)):
             if words[i][0] not in need:
                 continue
-            window = [w for w, _, _ in words[i:i + 2 * n]]
+            window = [w for w, _, _, _ in words[i:i + 2 * n]]
             if not need - Counter(window):
                 last = max(k for k, w in enumerate(window) if w in need)
-                out.append((form, words[i][1], words[i + last][2]))
+                out.append((ident, form, words[i][2], words[i + last][3]))
                 break
     return out
 
 
-def respelled(text: str, forms: Iterable[str]) -> list[tuple[str, int, int]]:
-    """``(form, start, end)``: every run of three or more consecutive words whose consonant skeleton is that
-    of a form of three or more words (and whose letters are not the form's own)."""
-    words = _words(text)
-    keys: dict[str, str] = {}
-    for form in forms:
+def respelled(text: str, forms: Iterable[tuple[str, str]]) -> list[tuple[str, str, int, int]]:
+    """``(entry, form, start, end)``: every run of three or more consecutive words whose consonant skeleton is
+    that of a form of three or more words (and whose letters are not the form's own)."""
+    keys: dict[str, tuple[str, str]] = {}
+    for ident, form in forms:
         parts = form.split()
         key = "".join(skeleton(w) for w in parts)
         if len(parts) >= 3 and len(key) >= MIN_SKELETON and all(p.isascii() for p in parts):
-            keys.setdefault(key, form)
+            keys.setdefault(key, (ident, form))
     if not keys:
         return []
+    words = _words(text)
     longest = max(map(len, keys))
     out = []
     for i in range(len(words)):
-        if not skeleton(words[i][0]):
+        if not words[i][1]:
             continue
         acc, letters = "", ""
         for j in range(i, len(words)):
-            acc += skeleton(words[j][0])
+            acc += words[j][1]
             letters += words[j][0]
             if len(acc) > longest:
                 break
-            form = keys.get(acc)
-            if form is not None and j - i >= 2 and skeleton(words[j][0]) and letters != plain(form):
-                out.append((form, words[i][1], words[j][2]))
+            found = keys.get(acc)
+            if found is not None and j - i >= 2 and words[j][1] and letters != plain(found[1]):
+                out.append((found[0], found[1], words[i][2], words[j][3]))
     return out

@@ -181,6 +181,11 @@ class Lexicon:
                                      for term, _ in terms.words])
 
     @functools.cached_property
+    def latin_mantra_forms(self) -> tuple[tuple[str, str], ...]:
+        """``(mantra id, written form)`` of every mantra form in Latin letters (reordered, respelled)."""
+        return tuple((m.ident, term) for m in self.mantras for term, _ in m.forms.words if term.isascii())
+
+    @functools.cached_property
     def shift_keys(self) -> tuple[tuple[str, str], ...]:
         """:func:`_shift_keys`, computed once per lexicon (the same for every prompt)."""
         return _shift_keys(self)
@@ -372,27 +377,27 @@ def _misspelled(text: str, hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
     """Hits of words (or two adjacent words) that misspell a figure's name, where no name was found: read as
     an ambiguous name (:func:`_named_and_ambiguous`), since one edit also reaches people's and places' names
     (Guan Yinhua, Foping, Sa Pa): the figure beside religious context, else only for a degradation."""
-    named = [(x.start, x.end) for x in hits if x.group in ("motif", "motif_ambiguous")]
+    named = bytearray(len(text))   # characters inside a name already found (linear in the text, not hits x words)
+    for x in hits:
+        if x.group in ("motif", "motif_ambiguous"):
+            named[x.start:x.end] = b"\x01" * (x.end - x.start)
     out = []
     for spans in words_and_pairs(text):
         start, end = spans[0][0], spans[-1][1]
-        if any(a < end and start < b for a, b in named):
+        if any(named[start:end]):
             continue
         found = lexicon.names.closest([text[a:b] for a, b in spans])
         if found is not None:
             out.append(Hit("motif_ambiguous", found[0], f"{found[1]} (misspelt: {text[start:end]})", start, end))
-            named.append((start, end))
+            named[start:end] = b"\x01" * (end - start)
     return out
 
 
 def _reordered_or_respelled(text: str, lexicon: Lexicon) -> list[Hit]:
     """Mantra hits of a written form's words out of order, or respelled by ear (:mod:`governance.mantra_respellings`)."""
-    out = []
-    for m in lexicon.mantras:
-        forms = [term for term, _ in m.forms.words if term.isascii()]
-        out += [Hit("mantra", m.ident, f"reordered: {form}", a, b) for form, a, b in reordered(text, forms)]
-        out += [Hit("mantra", m.ident, f"respelled: {form}", a, b) for form, a, b in respelled(text, forms)]
-    return out
+    forms = lexicon.latin_mantra_forms
+    return ([Hit("mantra", ident, f"reordered: {form}", a, b) for ident, form, a, b in reordered(text, forms)]
+            + [Hit("mantra", ident, f"respelled: {form}", a, b) for ident, form, a, b in respelled(text, forms)])
 
 
 def _pattern_hits(text: str, lexicon: Lexicon) -> list[Hit]:

@@ -83,7 +83,7 @@ def test_name_index_rules():
 # -- mantras reordered or respelled ------------------------------------------------------------------------
 
 def test_reordered_and_respelled_mantra_forms():
-    forms = ["om mani padme hum"]
+    forms = [("six_syllable", "om mani padme hum")]
     assert reordered("padme hum om mani, in the proper order, on a mat", forms)
     assert reordered("om, then mani, then padme, then hum", forms)
     assert not reordered("om mani and a hum", forms)
