@@ -3,9 +3,12 @@
 Paper section 6.2, *spiritual dignity*: "exclusion of mantras" must survive the ways a determined user
 disguises text. The pipeline (applied identically to prompts and to every lexicon term):
 
-1. **decoding** — ``%20``-style percent escapes and HTML character references are decoded, and Unicode tag
+1. **decoding** — ``%20``-style percent escapes and HTML character references are decoded, Unicode tag
    characters (U+E0020–E007E: invisible mirrors of ASCII that some text encoders read, "ASCII smuggling")
-   read as the ASCII they mirror;
+   read as the ASCII they mirror, and an emoji that stands as a word is read as its CLDR short name (the
+   ``emoji`` package: 🚽 "toilet", 💩 "pile of poo"), so a degradation said in pictures ("Guanyin 👉🚽") is
+   read in words; emoji that are letters (ⓄⓂ, 🅾🅼, regional indicators), sacred signs (🕉 ☸ ☯) or a gap
+   inside a word ("B👏U👏D👏D👏H👏A", "G🙏uanyin") stay as they are, for the steps below;
 2. **bidi** — a right-to-left override (U+202E … U+202C/U+2069/end of line) shows its text reversed: the
    visual order is built as a second reading (:func:`readings`), so text a reviewer sees and text a
    model reads are both checked; text with letters of any other script (Cyrillic, Greek, Armenian,
@@ -35,6 +38,7 @@ import unicodedata
 import urllib.parse
 from dataclasses import dataclass
 
+import emoji
 import opencc
 from anyascii import anyascii
 import regex
@@ -103,7 +107,33 @@ def _decode(text: str) -> Chars:
         decoded = urllib.parse.unquote(raw, errors="replace") if raw[0] == "%" else html.unescape(raw)
         out += [(c, m.start()) for c in decoded]
         last = m.end()
-    return out + [(_untag(c), i) for i, c in enumerate(text[last:], last)]
+    return _emoji_named(out + [(_untag(c), i) for i, c in enumerate(text[last:], last)])
+
+
+# Emoji that are not named: letters in boxes and circles (Enclosed Alphanumerics and its Supplement, with the
+# regional indicators; NFKC or the skeleton reads them as letters) and sacred signs the lexicon matches as
+# characters (mantras.yaml `symbols`).
+_LETTER_EMOJI = regex.compile(r"[\u2460-\u24ff\U0001f100-\U0001f1ff\u3200-\u32ff]")
+_SIGN_EMOJI = frozenset("\U0001f549\u2638\u262f\u2721\u271d\u2626\u262a\u262c\U0001f6d0")
+
+
+def _emoji_named(chars: Chars) -> Chars:
+    """Each emoji (with its modifiers and joiners) that stands as a word replaced by its English CLDR name,
+    as separate words, every letter at the emoji's source offset: "🤮" reads " face vomiting "."""
+    text = "".join(c for c, _ in chars)
+    if text.isascii():
+        return chars
+    out: Chars = []
+    last = 0
+    for e in emoji.emoji_list(text):
+        start, end = e["match_start"], e["match_end"]
+        glued = 0 < start and end < len(text) and text[start - 1].isalpha() and text[end].isalpha()
+        if glued or _LETTER_EMOJI.match(e["emoji"]) or e["emoji"][0] in _SIGN_EMOJI:
+            continue
+        name = emoji.demojize(e["emoji"], delimiters=(" ", " ")).replace("_", " ")
+        out += chars[last:start] + [(c, chars[start][1]) for c in name]
+        last = end
+    return out + chars[last:] if last else chars
 
 
 # Unicode tag characters (U+E0020-U+E007E) mirror printable ASCII; invisible, yet a text encoder that keeps
@@ -154,8 +184,9 @@ def _transliterated(chars: Chars) -> Chars:
 
 
 def readings(text: str) -> list[Chars]:
-    """The logical reading of ``text`` (escapes decoded); the visual one when an override reorders it; and
-    one by sound when the text has letters of another script (the skeleton reads them by shape)."""
+    """The logical reading of ``text`` (escapes decoded); the visual one when an override reorders it; one
+    with invisibles as word gaps; and one by sound of each when the text has letters of another script
+    (the skeleton reads them by shape)."""
     chars = _decode(text)
     out = [chars]
     if any(c == _RLO for c, _ in chars):

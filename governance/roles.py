@@ -22,6 +22,9 @@ prompts take). Figures are religious motifs and agents (people, animals, plants;
   belongs to the figure after the 的 (醉倒在地上的释迦牟尼, 头朝下的观音像 — a Chinese term ending in a
   linker character such as 下 is not a complement marker); the disposal construction 把/将 X + verb puts
   the object X *before* the act (把佛像踢倒).
+- A *near* term (company that degrades: a beer label, a toilet) belongs to the nearest figure of its
+  clause, either side; in a clause with no figure, to the last figure before it, or, when none was named
+  yet, to the first figure of the next clause that names one ("artwork for a rum label: Guanyin").
 - Terms of other languages (``multilingual.yaml``) are attributed by company, since their word orders do
   not fit the rules above: a state to the nearest figure of its clause, an act to its nearest religious
   motif (:func:`_nearest_motif`).
@@ -142,7 +145,8 @@ def attribute(f: SacredFindings, mechanism: str = "clause", exempt: frozenset[st
         previous = clauses[k - 1] if k else None
         fallback = max(by_clause[previous], key=lambda x: x[1][1]) if previous is not None else None
         if term.role == "near":
-            holder = _nearest(span, local) or (fallback[0] if fallback is not None else None)
+            holder = _nearest(span, local) or (fallback[0] if fallback is not None else
+                                               _first_after(clause, by_clause, clauses, k))
         elif term.role == "act":
             holder = _nearest_motif(span, local, by_clause, clauses, k)
         else:
@@ -188,6 +192,13 @@ def _nearest(span: tuple[int, int], figures: list) -> Hit | None:
     ps, pe = span
     scored = [(max(fs - pe, ps - fe, 0), h.group != "motif", fs, h) for h, (fs, fe), _ in figures]
     return min(scored, key=lambda x: x[:3])[3] if scored else None
+
+
+def _first_after(clause: int, by_clause: dict[int, list], clauses: list[int], k: int) -> Hit | None:
+    """For company named before any figure ("Need artwork for a rum bottle label: Guanyin, minimalist ink"):
+    the first figure of the next clause that names one."""
+    later = [c for c in clauses[k:k + 2] if c > clause]
+    return min(by_clause[later[0]], key=lambda x: x[1][0])[0] if later else None
 
 
 def _nearest_motif(span: tuple[int, int], local: list, by_clause: dict[int, list], clauses: list[int],

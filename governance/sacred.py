@@ -87,10 +87,12 @@ class Terms:
                 if not any(a < j and i < b for a, b in blocked):
                     yield term, i, j
 
-    def find_zh(self, h: Hanzi) -> Iterable[tuple[str, int, int]]:
+    def find_zh(self, h: Hanzi, words: tuple[tuple[int, int], ...] = ()) -> Iterable[tuple[str, int, int]]:
         """Occurrences of the Chinese terms; one lying wholly inside a listed compound (佛 in 佛手 "citron")
         is discarded, one that only overlaps it is kept (药师佛 in 药师佛手持药钵: the compound is a false
-        reading across a word boundary)."""
+        reading across a word boundary). ``words``: the text's word segmentation, for names; a name it cuts
+        across is not there either: 景观|音乐 holds no 观音, 比如|来自 no 如来, 妈妈|祖传 no 妈祖
+        (:func:`_crosses_words`)."""
         text = h.text
         inside = set()
         for ex in self.zh_exceptions:
@@ -102,9 +104,43 @@ class Terms:
             pos = text.find(term)
             while pos >= 0:
                 end = pos + len(term)
-                if not any(a <= pos and end <= b for a, b in inside):
+                if not any(a <= pos and end <= b for a, b in inside) and not _crosses_words(words, pos, end):
                     yield term, h.src[pos], h.src[end - 1] + 1
                 pos = text.find(term, pos + 1)
+
+
+_HAN_CHAR = regex.compile(r"\p{Han}")
+
+
+@functools.lru_cache(maxsize=4)
+def _segmenter(names: tuple[str, ...]) -> Any:
+    """jieba's segmenter (dictionary + HMM; jieba-rs through the rjieba binding) that also knows every
+    name the lexicon looks for: a name it has not heard of (坛城 "mandala") would be cut as two words."""
+    import rjieba  # local: ~0.4 s to load, only when a prompt has Chinese characters
+
+    segmenter = rjieba.Jieba()
+    for name in names:  # a name jieba knows keeps its own frequency (景观|音乐 stays two words, not 景|观音|乐)
+        if not segmenter.has_word(name):
+            segmenter.add_word(name, segmenter.suggest_freq(name), None)
+    return segmenter
+
+
+def zh_words(text: str, names: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
+    """Word spans of ``text`` (:func:`_segmenter` with ``names``); () for text without Chinese characters."""
+    if not _HAN_CHAR.search(text):
+        return ()
+    return tuple((start, end) for _, start, end in _segmenter(names).tokenize(text))
+
+
+def _crosses_words(words: tuple[tuple[int, int], ...], pos: int, end: int) -> bool:
+    """Whether ``text[pos:end]`` begins or ends inside a segmented word that runs past it on that side:
+    the characters belong to two words, not to one name. A term inside a longer word (观音 in 观音像) or
+    spanning whole words (南无|阿弥陀佛) does not cross. Only names of two or three characters are read
+    so: a longer term (释迦牟尼, a mantra glued into a sentence) is no accident of adjacent words, and a
+    segmenter's dictionary does not know every mantra."""
+    if not 2 <= end - pos <= 3:
+        return False
+    return any((a < pos < b < end) or (pos < a < end < b) for a, b in words)
 
 
 def _occurrences(r: Roman, key: str, glued_min: int, allow_han: bool, stem: bool = False) -> Iterable[tuple[int, int]]:
@@ -173,6 +209,14 @@ class Lexicon:
         return {m.ident: m.name for m in self.mantras}
 
     @functools.cached_property
+    def zh_names(self) -> tuple[str, ...]:
+        """The Chinese names (of figures, protected objects, mantras' indirect names, sacred context) that
+        are read against the word segmentation, which is taught them (:func:`_segmenter`)."""
+        groups = [t for _, t in self.motifs.values()] + list(self.protected.values()) + \
+            [m.names for m in self.mantras] + ([self.sacred_context] if self.sacred_context else [])
+        return tuple(sorted({z for t in groups for z in t.zh}))
+
+    @functools.cached_property
     def names(self) -> NameIndex:
         """The religious figures' names that a misspelling is compared with (a misspelling is read as an
         ambiguous name in any case: :func:`_misspelled`)."""
@@ -232,22 +276,28 @@ def _roman_hits(r: Roman, group: str, ident: str, terms: Terms, role: str = "sta
     return [Hit(group, ident, term, *r.span(i, j), role) for term, i, j in terms.find_words(r, **kw)]
 
 
-def _zh_hits(h: Hanzi, group: str, ident: str, terms: Terms, role: str = "state") -> list[Hit]:
-    return [Hit(group, ident, term, s, e, role) for term, s, e in terms.find_zh(h)]
+def _zh_hits(h: Hanzi, group: str, ident: str, terms: Terms, role: str = "state",
+             words: tuple[tuple[int, int], ...] = ()) -> list[Hit]:
+    return [Hit(group, ident, term, s, e, role) for term, s, e in terms.find_zh(h, words)]
 
 
-def _both(r: Roman, h: Hanzi, group: str, ident: str, terms: Terms, role: str = "state", **kw: Any) -> list[Hit]:
-    return _roman_hits(r, group, ident, terms, role, **kw) + _zh_hits(h, group, ident, terms, role)
+def _both(r: Roman, h: Hanzi, group: str, ident: str, terms: Terms, role: str = "state",
+          words: tuple[tuple[int, int], ...] = (), **kw: Any) -> list[Hit]:
+    """Hits in the letters and in the Chinese text; ``words``, the segmentation, only for names: a
+    degradation or a place word is kept even where jieba glues it to the word before (菩萨cos|成夜店: yet
+    夜店 "nightclub" is there), since missing one costs more than a spurious one."""
+    return _roman_hits(r, group, ident, terms, role, **kw) + _zh_hits(h, group, ident, terms, role, words)
 
 
-def _mantra_hits(r: Roman, h: Hanzi, lex: Lexicon, han_forms: bool = True) -> list[Hit]:
+def _mantra_hits(r: Roman, h: Hanzi, lex: Lexicon, han_forms: bool = True,
+                 words: tuple[tuple[int, int], ...] = ()) -> list[Hit]:
     out = []
     for m in lex.mantras:
         out += _roman_hits(r, "mantra", m.ident, m.forms, glued_min=lex.glued_min_letters, allow_han=True)
         if han_forms:
             out += _zh_hits(h, "mantra", m.ident, m.forms)
         out += _roman_hits(r, "mantra_ambiguous", m.ident, m.ambiguous, allow_han=True)
-        out += _both(r, h, "mantra_name", m.ident, m.names)
+        out += _both(r, h, "mantra_name", m.ident, m.names, words=words)
         for pattern in m.phonetic:
             for match in pattern.finditer(r.letters, overlapped=True):
                 i, j = match.span()
@@ -341,14 +391,15 @@ def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
 def _reading_hits(r: Roman, h: Hanzi, chars: list[tuple[str, int]], lexicon: Lexicon) -> list[Hit]:
     """The hits of every lexicon entry in one reading of the text (its letter stream and its Chinese)."""
     hits: list[Hit] = []
+    words = zh_words(h.text, lexicon.zh_names)
     for mid, (_, terms) in lexicon.motifs.items():
-        hits += _both(r, h, "motif", mid, terms)
+        hits += _both(r, h, "motif", mid, terms, words=words)
     for mid, terms in lexicon.ambiguous_motifs.items():
         hits += _roman_hits(r, "motif_ambiguous", mid, terms)
     for mid, terms in lexicon.protected.items():
-        hits += _both(r, h, "motif", mid, terms, role="weak")
+        hits += _both(r, h, "motif", mid, terms, role="weak", words=words)
     if lexicon.sacred_context is not None:
-        hits += _both(r, h, "sacred_context", "context", lexicon.sacred_context)
+        hits += _both(r, h, "sacred_context", "context", lexicon.sacred_context, words=words)
     for group, table in (("posture", lexicon.postures), ("facing", lexicon.facings)):
         for pid, (state, obj) in table.items():
             hits += _both(r, h, group, pid, state) + _both(r, h, group, pid, obj, role="object")
@@ -365,7 +416,7 @@ def _reading_hits(r: Roman, h: Hanzi, chars: list[tuple[str, int]], lexicon: Lex
         hits += _roman_hits(r, "depiction", "depiction", lexicon.depictions)
     if lexicon.anaphora is not None:
         hits += _both(r, h, "anaphor", "anaphor", lexicon.anaphora)
-    hits += _mantra_hits(r, h, lexicon)
+    hits += _mantra_hits(r, h, lexicon, words=words)
     hits += [Hit("mantra", "om_symbol", c, i, i + 1) for c, i in chars if c in lexicon.symbols]
     hits += _both(r, h, "generic", "generic", lexicon.generic_mantra)
     hits += _both(r, h, "cue", "writing", lexicon.writing_cues)
