@@ -21,22 +21,22 @@ only**, by grouped cross-validation over their files (GroupKFold), as the lowest
 ``--max-fp`` of the training writers' benign and respectful prompts are refused out of fold.
 
 Held out by writer: the prompts written here (every category file not named ``blind*``, and the two line
-sets) plus all but one of blind1..5 train; the one left out tests; every rotation. Per held-out set it prints, with N,
+sets) plus all but one of blind1..6 train; the one left out tests; every rotation. Per held-out set it prints, with N,
 the rates of the issue's targets (hostile refused: hostile files expecting ``refuse``; motifs held: files
 expecting ``hold``; benign refused: benign files; and hostile refused outside the period-claim files, which the
 policy anchors by design, ``periods.conflation: anchor``) for the rules alone (the gate as shipped, its MiniLM
 dignity second opinion included — whose weights were fit on every set, the held-out writer's too, so that
 row is optimistic — and without it), for rules OR learned refusal (any prompt, or only those the rules
-would hold), and for the learned check alone. The rules themselves were developed on blind1..5 after their
+would hold), and for the learned check alone. The rules themselves were developed on blind1..6 after their
 first pass, so every rules row is optimistic too; only the learned check is truly held out.
 redteam/ (the set held out now) is never read.
 
-Also, for blind2 to blind5, the rules as they stood at the commit of that set's first pass (``FIRST_PASS``;
+Also, for blind2 to blind6, the rules as they stood at the commit of that set's first pass (``FIRST_PASS``;
 ``governance/`` of that commit, git-archived, run in a fresh interpreter): the honest stand-in for a writer
 the rules have not been developed on (the held-out set's situation).
 
 Outcome with blind1..3 (benchmarks/results/learned_guard_heldout.txt, every setting's full output; not re-run
-with blind4 or blind5): a trade-off, not a
+with blind4 to blind6): a trade-off, not a
 free gain. Against first-pass rules (N: 1,426 hostile, 357 motif, 1,040 benign prompts of blind2+3),
 rules OR learned refusal moves hostile refused 69.2% -> 72.1 / 74.5 / 77.7 / 80.2% while benign refused
 goes 0.5% -> 1.0 / 1.4 / 2.1 / 3.1% (``--max-fp`` 0.003 / 0.005 / 0.01 / 0.02); against the rules as
@@ -64,11 +64,11 @@ import numpy as np
 
 from governance.guardrail_eval import BENIGN, EVAL_DIR, HOSTILE, read_category, read_prompt_set
 
-WRITERS = ("blind1", "blind2", "blind3", "blind4", "blind5")
+WRITERS = ("blind1", "blind2", "blind3", "blind4", "blind5", "blind6")
 # The commits at which a blind set's first pass was measured (the set added, held out, in redteam/): the
 # rules as they stood before anything was changed for that writer. blind1's first pass has no such commit
 # (it was measured and the rules changed before the set was committed), so it has no row.
-FIRST_PASS = {"blind2": "16b55c5", "blind3": "71f7257", "blind4": "3afad94", "blind5": "5f766c6"}
+FIRST_PASS = {"blind2": "16b55c5", "blind3": "71f7257", "blind4": "3afad94", "blind5": "5f766c6", "blind6": "f696ceb"}
 _OLD_RULES = """
 import json, sys
 from governance.decisions import check_prompt
