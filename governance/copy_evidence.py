@@ -24,6 +24,16 @@ transform (:func:`governance.copy_verify._transform`), so each measure below is 
 * ``colour_agreement`` — histogram intersection of the aligned colour (hue/saturation) over the overlap,
   and ``low_frequency`` — correlation of the 8 x 8 lowest DCT coefficients of the aligned grey picture
   (the layout, as in pHash, but after alignment so rotation and crop no longer move it);
+* ``colour_unexplained`` — the share of the overlap whose aligned colour no copier's edit explains: the
+  query's colours are fitted to the candidate's by the colour attacks' model (one gain, one desaturation,
+  an offset per channel — brightness, contrast, saturation and channel shifts are all of this form; least
+  squares, refitted without the worst 30% of pixels so an overlay does not bend the fit), and a pixel's
+  residual is what remains once it may also be blended toward white or black (an overlaid watermark
+  text, a semi-transparent stamp); a pixel is unexplained when that remainder exceeds
+  :data:`UNEXPLAINED_LEVELS`. A copy leaves next to nothing unexplained; the same drawing with a robe
+  painted another colour, or a tomato where the other has a radish, leaves that region; and
+  ``colour_saturation``, the fit's saturation factor: a brown robe turned red *is* explained, but only by
+  tripling the saturation, which no copier's colour edit needs;
 * ``scale``, ``angle``, ``shift``, ``overlap`` — the transform itself and how much of the candidate it covers.
 
 The fusion of these into one score (logistic regression fitted on a calibration split of works) is
@@ -53,6 +63,11 @@ BLOCK_CONFLICT = 0.2
 INK_SIGMA, INK_SHARE = 8.0, 0.3
 #: A stroke is found when the other picture has ink within this many pixels (at the working side).
 INK_TOLERANCE = 6
+#: A pixel's colour is unexplained when, after the colour fit and the overlay blend, it is still this far
+#: (Euclidean, 0-255 RGB levels) from the candidate's.
+UNEXPLAINED_LEVELS = 30.0
+#: The colour fit's second pass keeps the pixels whose first-pass residual is below this quantile.
+COLOUR_FIT_KEEP = 0.7
 #: Hue x saturation histogram bins for ``colour_agreement``.
 HIST_BINS = (12, 4)
 #: DCT coefficients per side kept by ``low_frequency``.
@@ -79,6 +94,8 @@ class Evidence:
     ink_precision: float = 0.0         # share of the aligned query's ink strokes found in the candidate
     block_median: float = -1.0         # median block correlation
     block_conflict: float = 1.0        # share of blocks whose correlation is below BLOCK_CONFLICT
+    colour_unexplained: float = 1.0    # share of the overlap whose colour no colour edit or overlay explains
+    colour_saturation: float = 0.0     # the colour fit's saturation factor (1: unchanged)
     variant: str = "original"
 
     def to_dict(self) -> dict[str, Any]:
@@ -136,6 +153,46 @@ def _chroma(warped: np.ndarray, ref: np.ndarray, valid: np.ndarray) -> tuple[flo
     return (float((a * b).sum() / denom) if denom > 0 else 0.0), float(np.sqrt((b * b).sum(axis=1).mean()))
 
 
+def _colour_fit(query: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, float]:
+    """The ref's colours mapped as the colour attacks map them, ``gain * ref + desaturation * grey(ref) +
+    offset`` (one offset per channel), fitted by least squares to ``query`` (both n x 3); and the fit's
+    saturation factor ``gain / (gain + desaturation)`` (PIL's ``ImageEnhance.Color`` factor times nothing
+    else: brightness and contrast scale both terms alike)."""
+    n = len(ref)
+    grey = ref.mean(axis=1)
+    design = np.zeros((3 * n, 5))
+    design[:, 0] = ref.T.ravel()
+    design[:, 1] = np.tile(grey, 3)
+    for c in range(3):
+        design[c * n:(c + 1) * n, 2 + c] = 1.0
+    target = query.T.ravel()
+    keep = np.ones(3 * n, bool)
+    for _ in range(2):   # the second pass without the pixels an overlay or new content put far off
+        theta = np.linalg.lstsq(design[keep], target[keep], rcond=None)[0]
+        fitted = (design @ theta).reshape(3, n).T
+        err = np.linalg.norm(query - fitted, axis=1)
+        keep = np.tile(err <= np.quantile(err, COLOUR_FIT_KEEP), 3)
+    gain, desaturation = theta[0], theta[1]
+    total = gain + desaturation
+    return fitted, float(gain / total) if total > 1e-6 else 0.0
+
+
+def _colour_unexplained(warped: np.ndarray, ref: np.ndarray, valid: np.ndarray) -> tuple[float, float]:
+    """Share of the valid pixels whose colour neither the colour fit nor a blend toward white or black
+    explains (see the module doc), and the fit's saturation factor."""
+    q, r = warped[valid].astype(np.float64), ref[valid].astype(np.float64)
+    if len(q) < 16:
+        return 1.0, 0.0
+    fitted, saturation = _colour_fit(q, r)
+    d = q - fitted
+    remainder = np.full(len(q), np.inf)
+    for target in (0.0, 255.0):              # an overlay blends toward black or toward white
+        u = target - fitted
+        alpha = np.clip((d * u).sum(axis=1) / np.maximum((u * u).sum(axis=1), 1e-9), 0.0, 1.0)
+        remainder = np.minimum(remainder, np.linalg.norm(d - alpha[:, None] * u, axis=1))
+    return float(np.mean(remainder > UNEXPLAINED_LEVELS)), saturation
+
+
 def ink(grey: np.ndarray) -> np.ndarray:
     """Ink strokes: pixels darker than their neighbourhood by INK_SHARE of the picture's strongest contrast."""
     d = cv2.GaussianBlur(grey, (0, 0), INK_SIGMA) - grey
@@ -184,6 +241,8 @@ def measure(query: Any, ref: Any, model: np.ndarray, inlier_points: np.ndarray, 
     chroma_corr, chroma_energy = _chroma(cv2.warpAffine(query.chroma, small, csize, flags=cv2.INTER_LINEAR),
                                          ref.chroma, cvalid)
     recall, precision = _ink(warped, ref.ink, valid)
+    colour_unexplained, saturation = _colour_unexplained(cv2.warpAffine(query.rgb, small, csize, flags=cv2.INTER_LINEAR),
+                                             ref.rgb, cvalid)
     return Evidence(
         inliers=n, matches=n_matches, inlier_ratio=n / max(n_matches, 1),
         coverage=_coverage(inlier_points, float(valid.sum())),
@@ -194,4 +253,5 @@ def measure(query: Any, ref: Any, model: np.ndarray, inlier_points: np.ndarray, 
         scale=scale, angle=angle, shift=shift, overlap=overlap, chroma_correlation=chroma_corr,
         chroma_energy=chroma_energy, ink_recall=recall, ink_precision=precision,
         block_median=float(np.median(blocks)) if len(blocks) else -1.0,
-        block_conflict=float(np.mean(blocks < BLOCK_CONFLICT)) if len(blocks) else 1.0, variant=variant)
+        block_conflict=float(np.mean(blocks < BLOCK_CONFLICT)) if len(blocks) else 1.0,
+        colour_unexplained=colour_unexplained, colour_saturation=saturation, variant=variant)

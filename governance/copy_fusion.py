@@ -42,6 +42,7 @@ FEATURES: dict[str, Any] = {
     "ink_precision": lambda e: e.ink_precision,
     "block_median": lambda e: e.block_median,
     "block_conflict": lambda e: e.block_conflict,
+    "colour_unexplained": lambda e: e.colour_unexplained,
 }
 
 

@@ -43,6 +43,10 @@ REPROJ_PX = 6.0
 #: differ pixel by pixel, the picture does not.
 SMOOTH_SIGMA = 2.0
 
+#: Gaussian smoothing (pixels at CHROMA_SIDE) of the colour image the residual is measured on: a JPEG's
+#: 8 x 8 blocks and chroma subsampling are noise at this scale, a robe painted another colour is not.
+RESIDUAL_SIGMA = 1.0
+
 _SIFT = cv2.SIFT_create()
 _MATCHER = cv2.BFMatcher(cv2.NORM_L2)
 
@@ -55,6 +59,7 @@ class Features:
     hsv: np.ndarray               # WORK_SIDE x WORK_SIDE x 3 uint8 (OpenCV HSV): for the colour agreement
     chroma: np.ndarray            # CHROMA_SIDE squared x 2 float32 opponent colours (R-G, (R+G)/2-B)
     ink: np.ndarray               # WORK_SIDE x WORK_SIDE bool: ink strokes (copy_evidence.ink)
+    rgb: np.ndarray               # CHROMA_SIDE squared x 3 float32, smoothed: for the colour residual
 
     def __len__(self) -> int:
         return 0 if self.descriptors is None else len(self.descriptors)
@@ -80,8 +85,10 @@ def features(image: Image.Image, image_file: Any = None) -> Features:
     c = rgb.astype(np.float32)
     chroma = np.dstack([c[..., 0] - c[..., 1], (c[..., 0] + c[..., 1]) / 2 - c[..., 2]])
     chroma = cv2.resize(chroma, (CHROMA_SIDE, CHROMA_SIDE), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(cv2.resize(c, (CHROMA_SIDE, CHROMA_SIDE), interpolation=cv2.INTER_AREA), (0, 0),
+                             RESIDUAL_SIGMA)
     return Features(points, desc, smooth,
-                    cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV), chroma, ink(smooth))
+                    cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV), chroma, ink(smooth), small)
 
 
 @dataclass(frozen=True)

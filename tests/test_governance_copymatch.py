@@ -93,6 +93,22 @@ def test_evidence_separates_a_copy_from_another_painting():
     assert flipped[1].variant == "hflip" and flipped[1].inliers > flipped[0].inliers
 
 
+def test_colour_residual_explains_a_copiers_edits_but_not_a_repainted_region():
+    """A watermark, a colour edit or a JPEG leave next to no colour unexplained; the same picture with its
+    middle repainted (red and blue swapped in a 32 px square) leaves that square."""
+    from governance.copy_verify import evidence, features, query_features
+    work = procedural_work(0, 64)
+    ref = features(work)
+
+    def unexplained(img: Image.Image) -> float:
+        return max(evidence(query_features(img), ref), key=lambda e: e.inliers).colour_unexplained
+    for attack in ("watermark", "colour", "jpeg"):
+        assert unexplained(ATTACKS[attack](work, np.random.default_rng(1))) < 0.02, attack
+    repainted = np.asarray(work.convert("RGB")).copy()
+    repainted[16:48, 16:48] = repainted[16:48, 16:48][..., ::-1]
+    assert unexplained(Image.fromarray(repainted)) > 0.1
+
+
 def test_fusion_weights_are_validated_and_fit_separates(tmp_path):
     import yaml
 
