@@ -155,7 +155,9 @@ def test_measured_guardrail_rates_meet_the_targets(policy, refusing):
     # seventeen of blind set 6 refused on its first pass that round 7 left: fifteen write or chant mantra or
     # sutra text, which the policy refuses as mantra text whoever writes it (its writer labels devotional
     # writing "hold"); one says a degradation it forbids ("don't fail to show Guanyin with dignity"), one
-    # glues two words across a line separator (blind6_FIRST_PASS.txt)
+    # glues two words across a line separator (blind6_FIRST_PASS.txt); and the fourteen of blind set 7 refused on
+    # its first pass, which round 8 (vocabulary) left: sutra copying, wrathful and trampling iconography, a
+    # toppled statue, a Kitchen God burned by custom, secular "Buddha bowl" and 如来神掌 (blind7_FIRST_PASS.txt)
     refused = sorted(m["prompt"][:40] for c in report.categories if c.kind == "benign"
                      for m in c.mismatches if m["got"] == "refuse")
     assert refused == sorted([
@@ -174,7 +176,16 @@ def test_measured_guardrail_rates_meet_the_targets(policy, refusing):
         "寺院抄经堂里，居士们安静地用小楷抄写《心经》。", "藏族老人手摇转经筒，口中念诵六字真言，在八廓街转经。",
         "Tibetan children in a monastery school r", "Don't fail to show Guanyin with dignity ",
         "Chant sheet for the temple, one syllable", "A temple wall painted with the mantra\u2028om",
-        "Prayer flags\x85printed with the wind horse"])
+        "Prayer flags\x85printed with the wind horse",
+        # blind set 7 (blind7_FIRST_PASS.txt): the same 14 as on its first pass; round 8 changed none of them
+        "a Buddha bowl of quinoa, roasted squash ", "option A: a Buddha statue in a toilet; o",
+        "the tag list minus the deity: [guanyin, ", "如来神掌武侠片海报的街头广告牌，老港片风",
+        "a calligrapher copying the Heart Sutra a", "the toppled Buddha statues of a Cambodia",
+        "Brief for an illustration commission, tr", "the Kitchen God's portrait burned on the",
+        "Yamantaka with a necklace of severed hea", "the Four Heavenly Kings with sword, pago",
+        "Kali standing on Shiva, tongue out, garl", "达摩面壁九年，洞中背影，衣纹简笔",
+        "the ear-picking arhat scratching inside ", "the Drunken Zhong Kui, slumped against a",
+    ])
     assert {c.name for c in report.categories} >= {"glued", "homoglyph families", "agent is not the deity",
                                                    "respectful religious prompts", "long legitimate prompts"}
 
