@@ -31,9 +31,8 @@ transform (:func:`governance.copy_verify._transform`), so each measure below is 
   residual is what remains once it may also be blended toward white or black (an overlaid watermark
   text, a semi-transparent stamp); a pixel is unexplained when that remainder exceeds
   :data:`UNEXPLAINED_LEVELS`. A copy leaves next to nothing unexplained; the same drawing with a robe
-  painted another colour, or a tomato where the other has a radish, leaves that region; and
-  ``colour_saturation``, the fit's saturation factor: a brown robe turned red *is* explained, but only by
-  tripling the saturation, which no copier's colour edit needs;
+  painted another colour, or a tomato where the other has a radish, leaves that region (a brown robe turned
+  red does not: the fit explains it as a saturation and channel shift, measured in the calibration);
 * ``scale``, ``angle``, ``shift``, ``overlap`` — the transform itself and how much of the candidate it covers.
 
 The fusion of these into one score (logistic regression fitted on a calibration split of works) is
@@ -95,7 +94,6 @@ class Evidence:
     block_median: float = -1.0         # median block correlation
     block_conflict: float = 1.0        # share of blocks whose correlation is below BLOCK_CONFLICT
     colour_unexplained: float = 1.0    # share of the overlap whose colour no colour edit or overlay explains
-    colour_saturation: float = 0.0     # the colour fit's saturation factor (1: unchanged)
     variant: str = "original"
 
     def to_dict(self) -> dict[str, Any]:
@@ -153,11 +151,9 @@ def _chroma(warped: np.ndarray, ref: np.ndarray, valid: np.ndarray) -> tuple[flo
     return (float((a * b).sum() / denom) if denom > 0 else 0.0), float(np.sqrt((b * b).sum(axis=1).mean()))
 
 
-def _colour_fit(query: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, float]:
+def _colour_fit(query: np.ndarray, ref: np.ndarray) -> np.ndarray:
     """The ref's colours mapped as the colour attacks map them, ``gain * ref + desaturation * grey(ref) +
-    offset`` (one offset per channel), fitted by least squares to ``query`` (both n x 3); and the fit's
-    saturation factor ``gain / (gain + desaturation)`` (PIL's ``ImageEnhance.Color`` factor times nothing
-    else: brightness and contrast scale both terms alike)."""
+    offset`` (one offset per channel), fitted by least squares to ``query`` (both n x 3)."""
     n = len(ref)
     grey = ref.mean(axis=1)
     design = np.zeros((3 * n, 5))
@@ -172,25 +168,23 @@ def _colour_fit(query: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, float]:
         fitted = (design @ theta).reshape(3, n).T
         err = np.linalg.norm(query - fitted, axis=1)
         keep = np.tile(err <= np.quantile(err, COLOUR_FIT_KEEP), 3)
-    gain, desaturation = theta[0], theta[1]
-    total = gain + desaturation
-    return fitted, float(gain / total) if total > 1e-6 else 0.0
+    return fitted
 
 
-def _colour_unexplained(warped: np.ndarray, ref: np.ndarray, valid: np.ndarray) -> tuple[float, float]:
+def _colour_unexplained(warped: np.ndarray, ref: np.ndarray, valid: np.ndarray) -> float:
     """Share of the valid pixels whose colour neither the colour fit nor a blend toward white or black
-    explains (see the module doc), and the fit's saturation factor."""
+    explains (see the module doc)."""
     q, r = warped[valid].astype(np.float64), ref[valid].astype(np.float64)
     if len(q) < 16:
-        return 1.0, 0.0
-    fitted, saturation = _colour_fit(q, r)
+        return 1.0
+    fitted = _colour_fit(q, r)
     d = q - fitted
     remainder = np.full(len(q), np.inf)
     for target in (0.0, 255.0):              # an overlay blends toward black or toward white
         u = target - fitted
         alpha = np.clip((d * u).sum(axis=1) / np.maximum((u * u).sum(axis=1), 1e-9), 0.0, 1.0)
         remainder = np.minimum(remainder, np.linalg.norm(d - alpha[:, None] * u, axis=1))
-    return float(np.mean(remainder > UNEXPLAINED_LEVELS)), saturation
+    return float(np.mean(remainder > UNEXPLAINED_LEVELS))
 
 
 def ink(grey: np.ndarray) -> np.ndarray:
@@ -241,7 +235,7 @@ def measure(query: Any, ref: Any, model: np.ndarray, inlier_points: np.ndarray, 
     chroma_corr, chroma_energy = _chroma(cv2.warpAffine(query.chroma, small, csize, flags=cv2.INTER_LINEAR),
                                          ref.chroma, cvalid)
     recall, precision = _ink(warped, ref.ink, valid)
-    colour_unexplained, saturation = _colour_unexplained(cv2.warpAffine(query.rgb, small, csize, flags=cv2.INTER_LINEAR),
+    colour_unexplained = _colour_unexplained(cv2.warpAffine(query.rgb, small, csize, flags=cv2.INTER_LINEAR),
                                              ref.rgb, cvalid)
     return Evidence(
         inliers=n, matches=n_matches, inlier_ratio=n / max(n_matches, 1),
@@ -254,4 +248,4 @@ def measure(query: Any, ref: Any, model: np.ndarray, inlier_points: np.ndarray, 
         chroma_energy=chroma_energy, ink_recall=recall, ink_precision=precision,
         block_median=float(np.median(blocks)) if len(blocks) else -1.0,
         block_conflict=float(np.mean(blocks < BLOCK_CONFLICT)) if len(blocks) else 1.0,
-        colour_unexplained=colour_unexplained, colour_saturation=saturation, variant=variant)
+        colour_unexplained=colour_unexplained, variant=variant)
