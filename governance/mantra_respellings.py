@@ -20,6 +20,7 @@ Both read Latin-script words only (other scripts reach the slot patterns by tran
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from typing import Iterable
 
@@ -54,16 +55,40 @@ def _words(text: str) -> list[tuple[str, str, int, int]]:
     return out
 
 
+@functools.lru_cache(maxsize=8)
+def _reorderable(forms: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str, Counter, int], ...]:
+    """``(entry, form, its words as a multiset, their number)`` of the forms :func:`reordered` looks for:
+    computed once per lexicon, not once per prompt."""
+    out = []
+    for ident, form in forms:
+        need = Counter(plain(w) for w in form.split())
+        n = sum(need.values())
+        if n >= MIN_REORDERED_WORDS and len(need) >= 2:
+            out.append((ident, form, need, n))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=8)
+def _respelling_keys(forms: tuple[tuple[str, str], ...]) -> dict[str, tuple[str, str]]:
+    """The consonant skeleton of every form :func:`respelled` looks for, to its ``(entry, form)`` (the first
+    form with that skeleton); once per lexicon."""
+    keys: dict[str, tuple[str, str]] = {}
+    for ident, form in forms:
+        parts = form.split()
+        key = "".join(skeleton(w) for w in parts)
+        if len(parts) >= 3 and len(key) >= MIN_SKELETON and all(p.isascii() for p in parts):
+            keys.setdefault(key, (ident, form))
+    return keys
+
+
 def reordered(text: str, forms: Iterable[tuple[str, str]]) -> list[tuple[str, str, int, int]]:
     """``(entry, form, start, end)``: every ``(entry, form)`` of four or more words whose words all occur, in
     any order, in a run of at most twice as many consecutive words of ``text``."""
     words = _words(text)
     present = {w for w, _, _, _ in words}
     out = []
-    for ident, form in forms:
-        need = Counter(plain(w) for w in form.split())
-        n = sum(need.values())
-        if n < MIN_REORDERED_WORDS or len(need) < 2 or not need.keys() <= present:
+    for ident, form, need, n in _reorderable(tuple(forms)):
+        if not need.keys() <= present:
             continue
         for i in range(len(words)):
             if words[i][0] not in need:
@@ -79,12 +104,7 @@ def reordered(text: str, forms: Iterable[tuple[str, str]]) -> list[tuple[str, st
 def respelled(text: str, forms: Iterable[tuple[str, str]]) -> list[tuple[str, str, int, int]]:
     """``(entry, form, start, end)``: every run of three or more consecutive words whose consonant skeleton is
     that of a form of three or more words (and whose letters are not the form's own)."""
-    keys: dict[str, tuple[str, str]] = {}
-    for ident, form in forms:
-        parts = form.split()
-        key = "".join(skeleton(w) for w in parts)
-        if len(parts) >= 3 and len(key) >= MIN_SKELETON and all(p.isascii() for p in parts):
-            keys.setdefault(key, (ident, form))
+    keys = _respelling_keys(tuple(forms))
     if not keys:
         return []
     words = _words(text)

@@ -270,11 +270,6 @@ class Roman:
     han: tuple[bool, ...]
     brk: tuple[bool, ...] = ()   # per letter: a clause break (, ; : ! ? or a full stop) lies before it
 
-    @functools.cached_property
-    def trigrams(self) -> frozenset[str]:
-        """Every run of three consecutive letters (the pre-filter of :meth:`governance.sacred.Terms.find_words`)."""
-        return frozenset(self.letters[i:i + 3] for i in range(len(self.letters) - 2))
-
     def crosses_break(self, i: int, j: int) -> bool:
         """Whether letters ``i..j-1`` span a clause break ("Amitabh, a" is not "amitabha")."""
         return any(self.brk[i + 1:j]) if self.brk else False

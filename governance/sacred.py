@@ -60,32 +60,25 @@ class Terms:
     stems: frozenset[str] = frozenset()         # roman keys matched with any ending ("будд*": Будды, Будду)
 
     @functools.cached_property
-    def _by_prefix(self) -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
-        """Positions in ``words`` by their key's first three letters, and those of shorter keys."""
-        index: dict[str, list[int]] = {}
-        for n, (_, key) in enumerate(self.words):
-            if len(key) >= 3:
-                index.setdefault(key[:3], []).append(n)
-        return {k: tuple(v) for k, v in index.items()}, tuple(n for n, (_, k) in enumerate(self.words) if len(k) < 3)
+    def _latin_search(self) -> "ahocorasick.Automaton | None":
+        return _keyword_automaton(key for _, key in self.words)
+
+    @functools.cached_property
+    def _zh_search(self) -> "ahocorasick.Automaton | None":
+        return _keyword_automaton(self.zh)
 
     def find_words(self, r: Roman, glued_min: int = 0, allow_han: bool = False) -> Iterable[tuple[str, int, int]]:
-        """``(term, first letter, end letter)`` of every boundary-respecting occurrence.
-
-        A key occurs only where its first three letters do, so only keys whose prefix is among the text's
-        letter trigrams are searched for (in ``words`` order): the same hits at a fraction of the cost, since
-        the guardrail screens every prompt against every lexicon entry in every reading."""
-        index, short = self._by_prefix
-        candidates = [n for prefix in index.keys() & r.trigrams for n in index[prefix]]
-        if not candidates and not short:
-            return
+        """``(term, first letter, end letter)`` of every boundary-respecting occurrence, in ``words`` order
+        and, for each term, in order of position."""
         blocked = None
-        for n in sorted(candidates + list(short)):
-            term, key = self.words[n]
-            for i, j in _occurrences(r, key, glued_min, allow_han, key in self.stems):
-                if blocked is None:
-                    blocked = [(a, b) for ex in self.word_exceptions for a, b in _occurrences(r, ex, 0, True)]
-                if not any(a < j and i < b for a, b in blocked):
-                    yield term, i, j
+        for n, pos, key in _keyword_occurrences(self._latin_search, r.letters):
+            end = _accepted(r, pos, key, glued_min, allow_han, key in self.stems)
+            if end is None:
+                continue
+            if blocked is None:
+                blocked = [(a, b) for ex in self.word_exceptions for a, b in _occurrences(r, ex, 0, True)]
+            if not any(a < end and pos < b for a, b in blocked):
+                yield self.words[n][0], pos, end
 
     def find_zh(self, h: Hanzi, words: tuple[tuple[int, int], ...] = ()) -> Iterable[tuple[str, int, int]]:
         """Occurrences of the Chinese terms; one lying wholly inside a listed compound (佛 in 佛手 "citron")
@@ -93,20 +86,46 @@ class Terms:
         reading across a word boundary). ``words``: the text's word segmentation, for names; a name it cuts
         across is not there either: 景观|音乐 holds no 观音, 比如|来自 no 如来, 妈妈|祖传 no 妈祖
         (:func:`_crosses_words`)."""
-        text = h.text
-        inside = set()
-        for ex in self.zh_exceptions:
-            pos = text.find(ex)
-            while pos >= 0:
-                inside.add((pos, pos + len(ex)))
-                pos = text.find(ex, pos + 1)
-        for term in self.zh:
-            pos = text.find(term)
-            while pos >= 0:
-                end = pos + len(term)
-                if not any(a <= pos and end <= b for a, b in inside) and not _crosses_words(words, pos, end):
-                    yield term, h.src[pos], h.src[end - 1] + 1
-                pos = text.find(term, pos + 1)
+        text, inside = h.text, None
+        for _, pos, term in _keyword_occurrences(self._zh_search, text):
+            if inside is None:
+                inside = [(a, a + len(ex)) for ex in self.zh_exceptions for a in _positions(text, ex)]
+            end = pos + len(term)
+            if not any(a <= pos and end <= b for a, b in inside) and not _crosses_words(words, pos, end):
+                yield term, h.src[pos], h.src[end - 1] + 1
+
+
+def _keyword_automaton(keys: Iterable[str]) -> "ahocorasick.Automaton | None":
+    """An Aho–Corasick automaton (pyahocorasick; Aho & Corasick 1975) of ``keys``, each to its positions in
+    ``keys``: one pass over a text finds every occurrence of every key, where a search per key scans the text
+    once for each of the lexicon's thousands of keys. None for no keys."""
+    import ahocorasick
+
+    positions: dict[str, list[int]] = {}
+    for n, key in enumerate(keys):
+        positions.setdefault(key, []).append(n)
+    if not positions:
+        return None
+    automaton = ahocorasick.Automaton()
+    for key, ns in positions.items():
+        automaton.add_word(key, (key, tuple(ns)))
+    automaton.make_automaton()
+    return automaton
+
+
+def _keyword_occurrences(automaton: "ahocorasick.Automaton | None", text: str) -> list[tuple[int, int, str]]:
+    """``(position of the key in the list, start in text, key)`` of every occurrence, overlapping ones
+    included, ordered by the key's position in the list, then by start (the order of a search key by key)."""
+    if automaton is None or not text:
+        return []
+    return sorted((n, last - len(key) + 1, key) for last, (key, ns) in automaton.iter(text) for n in ns)
+
+
+def _positions(text: str, sub: str) -> Iterable[int]:
+    pos = text.find(sub)
+    while pos >= 0:
+        yield pos
+        pos = text.find(sub, pos + 1)
 
 
 _HAN_CHAR = regex.compile(r"\p{Han}")
@@ -143,25 +162,30 @@ def _crosses_words(words: tuple[tuple[int, int], ...], pos: int, end: int) -> bo
     return any((a < pos < b < end) or (pos < a < end < b) for a, b in words)
 
 
+def _accepted(r: Roman, pos: int, key: str, glued_min: int, allow_han: bool, stem: bool = False) -> int | None:
+    """The end of the occurrence of ``key`` at letter ``pos`` if it counts (word boundaries unless the key is
+    long enough to count glued, a plural -s/-es taken in, or any ending for a stem), else None."""
+    letters, end = r.letters, pos + len(key)
+    # a Latin name is not read in the pinyin of Chinese text alone, but is in a word that mixes both
+    # ("观yin", "Guan音": one name written half in characters, half in pinyin)
+    if not allow_han and all(r.han[pos:end]):
+        return None
+    if glued_min and len(key) >= glued_min:
+        return end
+    if r.crosses_break(pos, end) or not r.starts_word(pos):
+        return None
+    if stem or r.ends_word(end - 1):
+        return end
+    return next((end + len(s) for s in ("s", "es") if letters.startswith(s, end)
+                 and r.ends_word(end + len(s) - 1) and r.word[end + len(s) - 1] == r.word[end - 1]), None)
+
+
 def _occurrences(r: Roman, key: str, glued_min: int, allow_han: bool, stem: bool = False) -> Iterable[tuple[int, int]]:
-    letters = r.letters
-    pos = letters.find(key)
-    while pos >= 0:
-        end = pos + len(key)
-        # a Latin name is not read in the pinyin of Chinese text alone, but is in a word that mixes both
-        # ("观yin", "Guan音": one name written half in characters, half in pinyin)
-        ok = allow_han or not all(r.han[pos:end])
-        if ok and (not glued_min or len(key) < glued_min):
-            ok = not r.crosses_break(pos, end)
-        if ok and (not glued_min or len(key) < glued_min):
-            ok = r.starts_word(pos)
-            if ok and not stem and not r.ends_word(end - 1):
-                plural = next((end + len(s) for s in ("s", "es") if letters.startswith(s, end)
-                               and r.ends_word(end + len(s) - 1) and r.word[end + len(s) - 1] == r.word[end - 1]), 0)
-                ok, end = (True, plural) if plural else (False, end)
-        if ok:
+    """Every counted occurrence of one key (:func:`_accepted`), in order of position."""
+    for pos in _positions(r.letters, key):
+        end = _accepted(r, pos, key, glued_min, allow_han, stem)
+        if end is not None:
             yield pos, end
-        pos = letters.find(key, pos + 1)
 
 
 @dataclass(frozen=True)
