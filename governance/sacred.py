@@ -26,6 +26,7 @@ import regex
 
 from governance.encodings import encoded_readings, shift_signature
 from governance.mantra_respellings import reordered, respelled
+from governance.masked_names import MaskedNames
 from governance.misspellings import NameIndex, words_and_pairs
 from governance.normalize import Hanzi, Roman, hanzi, readings, roman, views
 
@@ -249,6 +250,13 @@ class Lexicon:
                                      for term, _ in terms.words])
 
     @functools.cached_property
+    def masked_names(self) -> MaskedNames:
+        """The same names, for words with letters blanked out (:func:`_masked`)."""
+        names = [(ident, term) for ident, (_, terms) in self.motifs.items() for term, _ in terms.words]
+        return MaskedNames.of(names + [(ident, term) for ident, terms in self.ambiguous_motifs.items()
+                                       for term, _ in terms.words])
+
+    @functools.cached_property
     def latin_mantra_forms(self) -> tuple[tuple[str, str], ...]:
         """``(mantra id, written form)`` of every mantra form in Latin letters (reordered, respelled)."""
         return tuple((m.ident, term) for m in self.mantras for term, _ in m.forms.words if term.isascii())
@@ -404,6 +412,7 @@ def analyse(text: str, lexicon: Lexicon) -> SacredFindings:
     found.hits += [h for h in dict.fromkeys(_encoded_hits(text, readings(text)[0], lexicon)) if h not in seen]
     found.hits += _pattern_hits(text, lexicon)
     found.hits += _misspelled(text, found.hits, lexicon)
+    found.hits += _masked(text, lexicon)
     found.hits += _reordered_or_respelled(text, lexicon)
     found.hits = _named_and_ambiguous(text, found.hits)
     found.hits = [h for h in found.hits if not _false_friend(text, h)]
@@ -466,6 +475,12 @@ def _misspelled(text: str, hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
             out.append(Hit("motif_ambiguous", found[0], f"{found[1]} (misspelt: {text[start:end]})", start, end))
             named[start:end] = b"\x01" * (end - start)
     return out
+
+
+def _masked(text: str, lexicon: Lexicon) -> list[Hit]:
+    """A figure's name with letters blanked out (B*ddha, J█de Emp█ror): the figure, not an ambiguous name —
+    censoring it is no accident (:mod:`governance.masked_names`)."""
+    return [Hit("motif", ident, f"{term} (masked: {text[a:b]})", a, b) for ident, term, a, b in lexicon.masked_names.find(text)]
 
 
 def _reordered_or_respelled(text: str, lexicon: Lexicon) -> list[Hit]:
