@@ -41,6 +41,13 @@ _SCENE = ("costume", "architecture", "pigments", "objects")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _SUFFIX = r"(?:[-\s]+(?:dynasty|dynasties|period|era|times|court))?"
 _STYLE_BEFORE = re.compile(r"(?:style|manner|school|tradition|taste)\s+of\s+(?:the\s+)?$", re.IGNORECASE)
+# Words that claim a picture *is* a work of the period rather than one painted in its manner ("an authentic
+# Song scroll", 唐代真品): a forger's wording. The period named beside them is the picture's own, so its scene
+# is judged for anachronisms as a subject is (blind set 8's period-authenticity claims: a "certified" Song
+# scroll with a selfie stick was read as a Song-style picture of a modern scene and allowed).
+_CLAIMED = re.compile(r"\b(?:authentic|genuine|certified|authenticated|museum-certified|auction-grade|verified|"
+                      r"period original|period work)\b|真迹|真跡|真品|原作|原件", re.IGNORECASE)
+_CLAIM_WINDOW = 60
 _TOKEN = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 
 
@@ -151,6 +158,14 @@ def _domain_after(text: str, end: int, onto: Ontology, zh: bool) -> tuple[str, i
     return "subject", end, ""
 
 
+def _claimed(text: str, start: int, end: int, domain: str) -> str:
+    """``subject`` for a period read as a style (a "Song scroll") where the text claims the picture is a work
+    of the period (:data:`_CLAIMED` within :data:`_CLAIM_WINDOW` characters); else ``domain`` unchanged."""
+    if domain == "style" and _CLAIMED.search(text, max(0, start - _CLAIM_WINDOW), end + _CLAIM_WINDOW):
+        return "subject"
+    return domain
+
+
 def find_mentions(text: str, onto: Ontology) -> list[Mention]:
     """Every period mention in (lightly normalised) ``text``, in order of position."""
     out: list[Mention] = []
@@ -181,6 +196,7 @@ def find_mentions(text: str, onto: Ontology) -> list[Mention]:
                     out.append(Mention(p.id, m.start(), m.end(), m.group(), "style", "name", False))
                     continue
                 domain, dend, dword = _domain_after(text, m.end(), onto, zh=False)
+                domain = _claimed(text, m.start(), dend, domain)
                 out.append(Mention(p.id, m.start(), dend if domain in _SCENE else m.end(), m.group(), domain,
                                    "name", False, dword))
         for name in p.zh_names:
@@ -188,6 +204,7 @@ def find_mentions(text: str, onto: Ontology) -> list[Mention]:
                 if any(s <= m.start() < e for s, e in taken):
                     continue
                 domain, dend, dword = _domain_after(text, m.end(), onto, zh=True)
+                domain = _claimed(text, m.start(), dend, domain)
                 out.append(Mention(p.id, m.start(), dend if domain in _SCENE else m.end(), m.group(), domain,
                                    "name", True, dword))
     return sorted(out, key=lambda m: (m.start, -m.end))

@@ -71,3 +71,17 @@ def test_round9_figures_in_respectful_scenes_are_held(policy, text):
 ])
 def test_round9_near_misses_are_allowed(policy, text):
     assert check_prompt(text, policy).action == "allow", text
+
+
+@pytest.mark.parametrize("text", [
+    "an authentic Song handscroll of a scholar with a laptop, museum-certified",   # claims to be a Song work
+    "唐代真品仕女图，仕女手拿塑料水瓶",                                              # 真品: a genuine Tang work
+    "a Kangxi-era lady holding a smartphone",                                    # a reign period names the Qing
+])
+def test_a_picture_claimed_as_a_period_work_has_its_anachronisms_anchored(policy, text):
+    assert check_prompt(text, policy).action == "anchor", text
+
+
+def test_a_period_style_without_a_claim_may_paint_a_modern_scene(policy):
+    # a Song-style scroll of today's scene is a pastiche, not a conflation
+    assert check_prompt("a Song handscroll of scholars with a laptop", policy).action == "allow"
