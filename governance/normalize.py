@@ -43,6 +43,7 @@ import opencc
 from anyascii import anyascii
 import regex
 
+from governance.keyboard_layouts import layout_readings
 from governance.uts39 import fold_char, skeleton
 
 _ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+|&#?[A-Za-z0-9]{1,8};")
@@ -185,7 +186,8 @@ def _transliterated(chars: Chars) -> Chars:
 
 def readings(text: str) -> list[Chars]:
     """The logical reading of ``text`` (escapes decoded); the visual one when an override reorders it; one
-    with invisibles as word gaps; and one by sound of each when the text has letters of another script
+    with invisibles as word gaps; one per keyboard layout the text reads as typed on
+    (:mod:`governance.keyboard_layouts`); and one by sound of each when the text has letters of another script
     (the skeleton reads them by shape)."""
     chars = _decode(text)
     out = [chars]
@@ -196,6 +198,8 @@ def readings(text: str) -> list[Chars]:
     spaced = _spaced(chars)
     if spaced is not None:
         out.append(spaced)
+    # text keyed with the wrong layout on, read as meant (qncjsla: 부처님 on the Korean 2-set layout)
+    out += [r for _, r in layout_readings(chars)]
     if any(_SOUND.match(c) for c, _ in chars):
         out += [_transliterated(r) for r in list(out)]
     return out

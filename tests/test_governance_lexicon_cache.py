@@ -77,8 +77,9 @@ def test_the_cache_key_covers_every_module_the_compiler_loads():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=SRC, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     loaded = {m.split(".", 1)[1] + ".py" for m in json.loads(proc.stdout)}
-    # the cache folder; decodings, misspellings and respellings searched per prompt
-    not_compiled_in = {"cache.py", "encodings.py", "ciphers.py", "misspellings.py", "mantra_respellings.py"}
+    # the cache folder; decodings, misspellings, respellings, masked names and keyboard readings searched per prompt
+    not_compiled_in = {"cache.py", "encodings.py", "ciphers.py", "misspellings.py", "mantra_respellings.py",
+                       "masked_names.py", "keyboard_layouts.py"}
     assert loaded - not_compiled_in == set(lc.MODULES)
 
 
