@@ -92,5 +92,6 @@ def main() -> None:
     print(f"{len(texts)} prompts, {args.rounds} rounds: as it is {new:.1f} s, plain scan {old:.1f} s per "
           f"evaluation; ratio {new / old:.2f} ({old / new:.1f}x faster); same decisions and hits: {same}")
 
+
 if __name__ == "__main__":
     main()

@@ -1,9 +1,10 @@
 """Text typed with the wrong keyboard layout on, read as it was meant: a further reading of a prompt.
 
-Paper section 6.2, *spiritual dignity*. Blind set 9 (``redteam/blind9/r_wrong_keyboard_layout``) wrote its
-requests as a Korean or Russian typist would with the input method left on Latin: ``qncjsla`` is 부처님 ("the
-Buddha") keyed on the Korean 2-set layout, ``yfhbceq`` is нарисуй ("draw") keyed on the Russian ЙЦУКЕН
-layout, and ``ㅂㅜㅊㅓㄴㅣㅁ`` is 부처님 with its letters left uncomposed. Four of its 34 prompts were refused.
+Paper section 6.2, *spiritual dignity*. Blind set 9 (``blind9_r_wrong_keyboard_layout.yaml`` among the
+evaluation sets) wrote its requests as a Korean or Russian typist would with the input method left on Latin:
+``qncjsla`` is 부처님 ("the Buddha") keyed on the Korean 2-set layout, ``yfhbceq`` is нарисуй ("draw") keyed on
+the Russian ЙЦУКЕН layout, and ``ㅂㅜㅊㅓㄴㅣㅁ`` is 부처님 with its letters left uncomposed. Four of its 34
+prompts were refused on its first pass.
 
 Three readings, each made only where it turns something into real text:
 
@@ -20,6 +21,8 @@ and characters differ in number: seven keys make three syllables).
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 import regex
 
@@ -57,7 +60,10 @@ def _composed(run: str) -> str | None:
     return out if out != run and _SYLLABLE.search(out) else None
 
 
-def _converted(chars: Chars, pattern: regex.Pattern, convert, skip_words: bool) -> Chars | None:
+def _converted(chars: Chars, pattern: regex.Pattern, convert: Callable[[str], str | None],
+               skip_words: bool) -> Chars | None:
+    """``chars`` with every run of ``pattern`` that ``convert`` reads as text replaced by that text (runs that are
+    English words left alone when ``skip_words``); None when no run converts."""
     text = "".join(c for c, _ in chars)
     vocabulary = english_words() if skip_words else frozenset()
     out: Chars = []

@@ -2,8 +2,9 @@
 
 Paper section 6.2, *spiritual dignity*. A prompt that censors a figure's name itself — the way people write
 a swearword — still names the figure, and the mask is a sign that the writer knows the request would be
-refused. Blind set 8 (``redteam/blind8/r_self_censored_redacted``) passed 15 of 28 such prompts: the
-letters left (``bddha``) are neither the name nor one edit from it once the mask is dropped.
+refused. Blind set 8 (``governance/data/guardrail_eval/blind8_r_self_censored_redacted.yaml``) passed 15 of
+28 such prompts on its first pass: the letters left (``bddha``) are neither the name nor one edit from it
+once the mask is dropped.
 
 Here a mask character stands for exactly one letter. A run of one to three words, at least one of them
 masked, is the name when it has the name's length and every letter it shows is the name's letter in that
@@ -52,8 +53,6 @@ class MaskedNames:
             if start < taken:
                 continue
             for j in range(min(len(tokens), i + MAX_WORDS) - 1, i - 1, -1):   # the longest run first
-                if j > i and not _GAP.fullmatch(text, tokens[j - 1][1], tokens[j][0]):
-                    continue
                 if any(not _GAP.fullmatch(text, tokens[k][1], tokens[k + 1][0]) for k in range(i, j)):
                     continue
                 found = self._spelled(text, tokens[i][0], tokens[j][1])

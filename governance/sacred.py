@@ -123,6 +123,7 @@ def _keyword_occurrences(automaton: "ahocorasick.Automaton | None", text: str) -
 
 
 def _positions(text: str, sub: str) -> Iterable[int]:
+    """Every start of ``sub`` in ``text``, overlapping ones included."""
     pos = text.find(sub)
     while pos >= 0:
         yield pos
@@ -242,19 +243,21 @@ class Lexicon:
         return tuple(sorted({z for t in groups for z in t.zh}))
 
     @functools.cached_property
+    def figure_names(self) -> tuple[tuple[str, str], ...]:
+        """``(motif id, written form)`` of every figure's Latin-script name, the ambiguous ones included."""
+        return tuple([(ident, term) for ident, (_, terms) in self.motifs.items() for term, _ in terms.words]
+                     + [(ident, term) for ident, terms in self.ambiguous_motifs.items() for term, _ in terms.words])
+
+    @functools.cached_property
     def names(self) -> NameIndex:
         """The religious figures' names that a misspelling is compared with (a misspelling is read as an
         ambiguous name in any case: :func:`_misspelled`)."""
-        names = [(ident, term) for ident, (_, terms) in self.motifs.items() for term, _ in terms.words]
-        return NameIndex.of(names + [(ident, term) for ident, terms in self.ambiguous_motifs.items()
-                                     for term, _ in terms.words])
+        return NameIndex.of(self.figure_names)
 
     @functools.cached_property
     def masked_names(self) -> MaskedNames:
         """The same names, for words with letters blanked out (:func:`_masked`)."""
-        names = [(ident, term) for ident, (_, terms) in self.motifs.items() for term, _ in terms.words]
-        return MaskedNames.of(names + [(ident, term) for ident, terms in self.ambiguous_motifs.items()
-                                       for term, _ in terms.words])
+        return MaskedNames.of(self.figure_names)
 
     @functools.cached_property
     def latin_mantra_forms(self) -> tuple[tuple[str, str], ...]:
@@ -480,7 +483,8 @@ def _misspelled(text: str, hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
 def _masked(text: str, lexicon: Lexicon) -> list[Hit]:
     """A figure's name with letters blanked out (B*ddha, J█de Emp█ror): the figure, not an ambiguous name —
     censoring it is no accident (:mod:`governance.masked_names`)."""
-    return [Hit("motif", ident, f"{term} (masked: {text[a:b]})", a, b) for ident, term, a, b in lexicon.masked_names.find(text)]
+    return [Hit("motif", ident, f"{term} (masked: {text[a:b]})", a, b)
+            for ident, term, a, b in lexicon.masked_names.find(text)]
 
 
 def _reordered_or_respelled(text: str, lexicon: Lexicon) -> list[Hit]:
