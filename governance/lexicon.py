@@ -217,19 +217,22 @@ def _merge(a: Terms | None, b: Terms | None) -> Terms | None:
 
 def _translated(entry: Any, where: str) -> Terms:
     """One entry of ``multilingual.yaml``: ``latin`` terms word-wise (a final ``*``: a stem, any ending),
-    ``native`` terms as substrings, ``native_exceptions`` compounds that only contain a term."""
+    ``native`` terms as substrings, ``native_exceptions`` compounds that only contain a term, and
+    ``latin_exceptions`` phrases in which a ``latin`` term means something else."""
     if not isinstance(entry, dict):
         raise LexiconError(f"{where}: expected a mapping")
-    unknown = sorted(set(entry) - {"latin", "native", "native_exceptions", "ambiguous"})
+    unknown = sorted(set(entry) - {"latin", "native", "native_exceptions", "latin_exceptions", "ambiguous"})
     if unknown:
-        raise LexiconError(f"{where}.{unknown[0]}: unknown key (known: ambiguous, latin, native, native_exceptions)")
+        raise LexiconError(f"{where}.{unknown[0]}: unknown key "
+                           "(known: ambiguous, latin, latin_exceptions, native, native_exceptions)")
     latin = [str(x) for x in entry.get("latin") or []]
     for x in latin + [str(x) for x in entry.get("native") or []]:
         if "*" in x.rstrip("*") or not x.strip("* "):
             raise LexiconError(f"{where}: {x!r}: a stem's '*' goes at its end only")
     stems = frozenset(roman_key(x.rstrip("*")) for x in latin if x.endswith("*"))
     terms = _terms({"en": [x.rstrip("*") for x in latin], "zh": entry.get("native"),
-                    "zh_exceptions": entry.get("native_exceptions")}, where, ("en",))
+                    "zh_exceptions": entry.get("native_exceptions"),
+                    "en_exceptions": entry.get("latin_exceptions")}, where, ("en",))
     return Terms(terms.words, terms.zh, terms.zh_exceptions, terms.word_exceptions, stems)
 
 

@@ -49,6 +49,14 @@ def test_round10_degradations_are_refused(policy, text):
 
 
 @pytest.mark.parametrize("text", [
+    "Phật Bà Quan Âm đứng trên mây, tranh lụa",               # standing on clouds: "đứng trên" is not "standing on her"
+    "お地蔵さまが六体並ぶ山道、そばに石の腰掛けが二つ",          # a stone bench by the Jizō statues, not a seat made of one
+])
+def test_round10_respectful_scenes_with_former_false_friends_are_held(policy, text):
+    assert check_prompt(text, policy).action == "hold", text
+
+
+@pytest.mark.parametrize("text", [
     "zoom in on the rice terraces at dawn, xieyi style",
     "Qingming scroll, vendors and boats, gongbi detail",
     "a blasphemous-sounding title for a still life: apples and a jug",
