@@ -1,7 +1,7 @@
-"""Round 10 of the guardrails (after blind set 9, measured once in redteam/blind9/FIRST_PASS.txt): text keyed with
-the wrong keyboard layout on, read as meant (governance/keyboard_layouts.py), and the vocabulary of intent words
-and toilet and nudity euphemisms (governance/data/motifs.yaml and multilingual.yaml, "round 10"). The prompts
-here are written for these tests, not copied from the blind set."""
+"""Round 10 of the guardrails (after blind set 9, measured once: governance/data/guardrail_eval/blind9_FIRST_PASS.txt):
+text keyed with the wrong keyboard layout on, read as meant (governance/keyboard_layouts.py), and the vocabulary of
+intent words and toilet and nudity euphemisms (governance/data/motifs.yaml and multilingual.yaml, "round 10"). The
+prompts here are written for these tests, not copied from the blind set."""
 
 from __future__ import annotations
 
