@@ -43,7 +43,7 @@ from inkgen.layout import Layout  # noqa: E402
 from inkgen.models.classifier import load_classifier  # noqa: E402
 from inkgen.generate import Generator  # noqa: E402
 from inkgen.training import PhaseData, effective_lambda, prior_config, train_prior, train_vqgan  # noqa: E402
-from inkgen.training.features import encode_captions  # noqa: E402
+from inkgen.training.features import empty_caption_features, encode_captions  # noqa: E402
 from inkgen.training.runs import prior_run, text_encoder, vqgan_config, vqgan_run  # noqa: E402
 from phase1_throughput import load_inputs  # noqa: E402
 from study_workspace import every_test_item  # noqa: E402
@@ -101,13 +101,17 @@ def _phase2(params, root, vqgan, x, text, vx, vtext, seed, threads, items) -> di
     """The study's prior recipe on ``vqgan``'s codes; one painting per test caption, judged."""
     run = dataclasses.replace(prior_run(params, "full"), threads=threads, seed=seed)
     t0 = time.perf_counter()
+    encoder = text_encoder(params, root, lite=True).eval()
+    empty = empty_caption_features(encoder) if run.uncond_prob > 0 else None
     result = train_prior(run, vqgan, prior_config(vqgan, text.dim, "full", **dataclasses.asdict(params.model.prior)),
-                         PhaseData(x, text, val_images=vx, val_text=vtext), params_hash="probe", progress=False)
+                         PhaseData(x, text, val_images=vx, val_text=vtext, empty_text=empty), params_hash="probe",
+                         progress=False)
     wall = time.perf_counter() - t0
     g = params.generate
     t0 = time.perf_counter()
-    images = Generator(vqgan, result.model.eval(), text_encoder(params, root, lite=True).eval()).generate_tensors(
-        list(items["caption"]), seed=g.seed, count=1, temperature=g.temperature, top_k=g.top_k or None)
+    images = Generator(vqgan, result.model.eval(), encoder, guidable=empty is not None).generate_tensors(
+        list(items["caption"]), seed=g.seed, count=1, temperature=g.temperature, top_k=g.top_k or None,
+        guidance_scale=g.guidance_scale)
     gen = time.perf_counter() - t0
     judged = judge(load_classifier(Layout(params, root).classifier), images, items)
     return {"prior_epochs": len(result.history), "prior_val_loss": round(result.history[-1]["val_loss"], 4),

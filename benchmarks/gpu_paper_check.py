@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> dict:
     from inkgen.training.runs import prior_run, vqgan_config, vqgan_run
     from inkgen.training import (PhaseData, autocast_dtype, effective_lambda, encode_captions, prior_config,
                                  resolve_device, train_prior, train_vqgan)
+    from inkgen.training.features import empty_caption_features
 
     start = time.perf_counter()
     params = profile_params(args.profile, args.params)
@@ -102,18 +103,19 @@ def main(argv: list[str] | None = None) -> dict:
     epochs = []
     cm = prior_config(vq.model, encoder.dim, "full", **dataclasses.asdict(params.model.prior))
     with PeakMemory() as mem:
+        empty = empty_caption_features(encoder) if prior_settings.uncond_prob > 0 else None
         pr = train_prior(prior_settings, vq.model, cm, PhaseData(images, text, val_images=images[val],
-                                                                  val_text=_rows(text, val)),
+                                                                  val_text=_rows(text, val), empty_text=empty),
                          params_hash=args.profile, on_epoch=epochs.append, progress=False)
     phases["prior"] = _phase(epochs, mem)
     report["phases"] = phases
 
-    generator = Generator(vq.model, pr.model, encoder, device=device)
+    generator = Generator(vq.model, pr.model, encoder, device=device, guidable=empty is not None)
     times = []
     for i in range(3 + args.latency_runs):  # 3 untimed warm-up calls
         _sync(device)
         t0 = time.perf_counter()
-        generator.generate_tensors([PROMPT], seed=i)
+        generator.generate_tensors([PROMPT], seed=i, guidance_scale=params.generate.guidance_scale)
         _sync(device)
         if i >= 3:
             times.append((time.perf_counter() - t0) * 1000)

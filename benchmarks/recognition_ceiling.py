@@ -65,7 +65,8 @@ def main() -> None:
         row(f"{variant}: VQGAN reconstructions ({psnr:.2f} dB)", recon)
         g = params.generate
         generated = load_generator(params, root, variant, seed).generate_tensors(
-            list(items["caption"]), seed=g.seed, temperature=g.temperature, top_k=g.top_k or None)
+            list(items["caption"]), seed=g.seed, temperature=g.temperature, top_k=g.top_k or None,
+            guidance_scale=g.guidance_scale)
         row(f"{variant}: generations from the captions", generated)
 
 

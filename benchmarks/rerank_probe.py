@@ -58,7 +58,7 @@ def main() -> None:
 
     t0 = time.perf_counter()
     images = generator.generate_tensors(captions, seed=g.seed, count=k_max, temperature=g.temperature,
-                                        top_k=g.top_k or None)          # (n * k_max, 3, R, R), caption-major
+                                        top_k=g.top_k or None, guidance_scale=g.guidance_scale)  # caption-major
     paint_seconds = time.perf_counter() - t0
     t0 = time.perf_counter()
     with torch.no_grad():

@@ -72,6 +72,9 @@ def _add_generate(sub) -> None:
                      help="sampling temperature (0: greedy; default: params.yaml's generate.temperature, else 1)")
     gen.add_argument("--top-k", type=int, default=None,
                      help="sample only among the k most likely codes (default: generate.top_k, else all)")
+    gen.add_argument("--guidance-scale", type=float, default=None,
+                     help="classifier-free guidance weight (1: none; default: generate.guidance_scale, else 1); "
+                          "needs a prior trained with condition dropout")
     gen.add_argument("--text-encoder", default=None,
                      help="local BERT directory (default: the one the checkpoint was trained with)")
     gen.add_argument("--params-hash", default=None, help="refuse a checkpoint written under other params")
@@ -199,12 +202,12 @@ def _project():
 
 
 def _sampling(args, project) -> dict:
-    """Temperature and top-k: the command line's, else the study's (``generate:``, what its images were painted
-    with), else plain sampling (outside a project)."""
+    """Temperature, top-k and guidance: the command line's, else the study's (``generate:``, what its images
+    were painted with), else plain sampling (outside a project)."""
     g = project[0].generate if project is not None else None
-    studied = {"temperature": g.temperature, "top_k": g.top_k or None} if g is not None \
-        else {"temperature": 1.0, "top_k": None}
-    given = {"temperature": args.temperature, "top_k": args.top_k}
+    studied = {"temperature": g.temperature, "top_k": g.top_k or None, "guidance_scale": g.guidance_scale} \
+        if g is not None else {"temperature": 1.0, "top_k": None, "guidance_scale": 1.0}
+    given = {"temperature": args.temperature, "top_k": args.top_k, "guidance_scale": args.guidance_scale}
     return {k: given[k] if given[k] is not None else studied[k] for k in given}
 
 

@@ -85,7 +85,8 @@ def _snapshot_generator(generator, path: Path, params_hash: str | None):
     from inkgen.training import load_snapshot
 
     prior = load_snapshot(path, generator.prior, params_hash=params_hash)
-    return Generator(generator.vqgan, prior, generator.text_encoder, source=str(path), device=generator.device)
+    return Generator(generator.vqgan, prior, generator.text_encoder, source=str(path), device=generator.device,
+                     guidable=generator.guidable)
 
 
 def snapshot_quality(variant: str, generator, snapshots: Sequence[tuple[int, Path]], prompts: Sequence[str], *,

@@ -58,8 +58,11 @@ class Generator:
     """A trained VQGAN + text -> codes prior + frozen BERT, ready to turn prompts into images."""
 
     def __init__(self, vqgan: VQGAN, prior: TextToCodes, text_encoder, *, source: str = "<in memory>",
-                 device: str | torch.device = "cpu"):
+                 device: str | torch.device = "cpu", guidable: bool = False):
+        """``guidable``: the prior was trained with condition dropout (``prior_train.uncond_prob`` > 0), so
+        classifier-free guidance (``guidance_scale`` != 1) has an unconditional model to steer from."""
         self.source = source
+        self.guidable = bool(guidable)
         self.device = torch.device(device)
         width = int(text_encoder.dim)
         if prior.config.text_dim != width:
@@ -120,7 +123,8 @@ class Generator:
                 except RuntimeError as exc:
                     raise GenerateError(f"{path}: its fine-tuned text encoder does not fit the BERT at "
                                         f"{str(text_encoder.path)!r} ({str(exc).splitlines()[0]})") from exc
-        return cls(vqgan, prior, text_encoder, source=str(path), device=device)
+        guidable = float((ck.get("train_config") or {}).get("uncond_prob", 0.0)) > 0
+        return cls(vqgan, prior, text_encoder, source=str(path), device=device, guidable=guidable)
 
     # ---------------------------------------------------------------------------------- generating
     def _check(self, prompts: Sequence[str], count: int, clip_refine_steps: int) -> list[str]:
@@ -141,14 +145,25 @@ class Generator:
         return tokens.float().to(self.device), mask.long().to(self.device), pooled.float().to(self.device)
 
     def generate_tensors(self, prompts: Sequence[str], *, seed: int = 0, count: int = 1, temperature: float = 1.0,
-                         top_k: int | None = None, clip_refine_steps: int = 0, clip=None, clip_lr: float = 0.05,
-                         batch: int = 16) -> torch.Tensor:
+                         top_k: int | None = None, guidance_scale: float = 1.0, clip_refine_steps: int = 0,
+                         clip=None, clip_lr: float = 0.05, batch: int = 16) -> torch.Tensor:
         """Like :meth:`generate`, but returns the images as a (N, 3, R, R) float tensor in [-1, 1]."""
         prompts = self._check(prompts, count, clip_refine_steps)
         if temperature is None or not float(temperature) >= 0:
             raise GenerateError(f"temperature={temperature!r} must be a number >= 0")
         if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
             raise GenerateError(f"top_k={top_k!r} must be an integer >= 1 or None")
+        if isinstance(guidance_scale, bool) or not isinstance(guidance_scale, (int, float)) \
+                or not 0 <= guidance_scale <= 100:
+            raise GenerateError(f"guidance_scale={guidance_scale!r} must be a number in [0, 100] (1: no guidance)")
+        empty = None
+        if guidance_scale != 1:
+            if not self.guidable:
+                raise GenerateError(f"{self.source}: guidance_scale={guidance_scale} needs a prior trained with "
+                                    "condition dropout (prior_train.uncond_prob > 0); this one was not: use "
+                                    "guidance_scale 1")
+            with torch.no_grad():
+                empty = tuple(t.float().to(self.device) for t in self.text_encoder.empty_caption())
         guide = None
         if clip_refine_steps > 0:
             if clip is None:
@@ -161,7 +176,7 @@ class Generator:
             tokens, mask, pooled = (t.repeat_interleave(count, dim=0) for t in (tokens, mask, pooled))
         rows = [p for p in prompts for _ in range(count)]
         codes = generate_codes(self.prior, tokens, mask, pooled, temperature=float(temperature), top_k=top_k,
-                               seed=int(seed), batch=batch)
+                               seed=int(seed), batch=batch, guidance_scale=float(guidance_scale), empty=empty)
         text_vec = pooled if self.vqgan.config.text_style_norm else None
         out = []
         for r0 in range(0, len(rows), max(1, int(batch))):
@@ -200,14 +215,15 @@ class Generator:
         return z.detach()
 
     def generate(self, prompts: Sequence[str], *, seed: int = 0, count: int = 1, temperature: float = 1.0,
-                 top_k: int | None = None, clip_refine_steps: int = 0, clip=None, clip_lr: float = 0.05,
-                 batch: int = 16) -> list[Image.Image]:
+                 top_k: int | None = None, guidance_scale: float = 1.0, clip_refine_steps: int = 0, clip=None,
+                 clip_lr: float = 0.05, batch: int = 16) -> list[Image.Image]:
         """``count`` RGB images per prompt (prompt-major order), ``R x R`` with R the VQGAN's resolution.
 
-        ``temperature`` 0 is greedy; ``top_k`` keeps the k most likely codes per step. ``clip_refine_steps``
+        ``temperature`` 0 is greedy; ``top_k`` keeps the k most likely codes per step; ``guidance_scale`` s
+        != 1 is classifier-free guidance (:mod:`inkgen.models.sampling`). ``clip_refine_steps``
         > 0 (with ``clip``, an ``InkClip`` or a local CLIP checkpoint path) refines each image's latent
         with eq. 13 at learning rate ``clip_lr`` before decoding.
         """
         return to_pil(self.generate_tensors(prompts, seed=seed, count=count, temperature=temperature, top_k=top_k,
-                                            clip_refine_steps=clip_refine_steps, clip=clip, clip_lr=clip_lr,
-                                            batch=batch))
+                                            guidance_scale=guidance_scale, clip_refine_steps=clip_refine_steps,
+                                            clip=clip, clip_lr=clip_lr, batch=batch))

@@ -199,8 +199,9 @@ def train_steps(params: config.Params, text_dim: int, *, batch: int = 2, steps: 
     if "prior" in only:
         frozen = trained.get("vqgan") or VQGAN(vq_cfg, seed=0)
         sizes = dataclasses.asdict(params.model.prior)
+        empty = _text(1, text_dim, 1, length=2) if prior.uncond_prob > 0 else None  # the empty caption: [CLS] [SEP]
         measure("prior", lambda: train_prior(prior, frozen, prior_config(frozen, text_dim, variant, **sizes),
-                                             PhaseData(x, text), params_hash="paper-shapes",
+                                             PhaseData(x, text, empty_text=empty), params_hash="paper-shapes",
                                              progress=False).images_per_second)
     if max(2, batch) > batch:  # CLIP and the classifier: 2 images per batch at least
         x, captions = _images(2 * steps, res, 0), [f"a landscape painting number {i}" for i in range(2 * steps)]

@@ -163,3 +163,6 @@ class PriorTrainSettings:
     convergence_window: int = setting(1, 1000)
     convergence_min_rel_improvement: float = setting(0.0, 1.0)
     snapshots: bool = setting(doc="keep the prior's weights after every epoch (Figure 12)")
+    uncond_prob: float = setting(0.0, 0.9, doc="share of training captions replaced by the empty caption, so that "
+                                 "the prior also learns the unconditional code distribution that classifier-free "
+                                 "guidance (generate.guidance_scale) steers away from; 0: never", default=0.0)

@@ -33,7 +33,7 @@ def load_clips(params: Params, root: Path) -> dict[str, Any]:
 def generation_kwargs(params: Params, clip) -> dict[str, Any]:
     """The ``generate:`` settings every painting of the evaluation is made with."""
     g = params.generate
-    return dict(seed=g.seed, temperature=g.temperature, top_k=g.top_k or None,
+    return dict(seed=g.seed, temperature=g.temperature, top_k=g.top_k or None, guidance_scale=g.guidance_scale,
                 clip_refine_steps=g.clip_refine_steps, clip=clip if g.clip_refine_steps else None,
                 clip_lr=g.clip_refine_lr, batch=params.inference.batch_size)
 

@@ -348,7 +348,8 @@ def study(tmp_path_factory, repo_root):
     captions = [r["caption"] for r in rows[:8]]
     for seed in params.seeds:
         train_tiny_generator(root / f"run{seed}", enc, x, captions, prior_epochs=2, snapshots=True, seed=seed,
-                             vqgan_hash=params_hash(params, "vqgan"), prior_hash=params_hash(params, "prior"))
+                             vqgan_hash=params_hash(params, "vqgan"), prior_hash=params_hash(params, "prior"),
+                             uncond_prob=params.prior_train.uncond_prob)  # so generate.guidance_scale applies
         ck = root / f"run{seed}" / "ck"
         for v in VARIANTS:  # every variant shares the tiny runs: the plumbing is tested, not the ablation
             vq = Layout(params, root).vqgan_checkpoint(vqgan_owner(params, v), seed)

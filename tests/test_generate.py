@@ -198,10 +198,13 @@ def test_cli_writes_pngs(setup, tmp_path, capsys, monkeypatch):
     ([PROMPT, "--count", "0"], "count"),
     ([PROMPT, "--clip-steps", "3"], "needs --clip"),
     ([PROMPT, "--checkpoint", "/no/such/ckpt.pt"], "does not exist"),
+    ([PROMPT, "--guidance-scale", "2"], "needs a prior trained with condition dropout"),  # this one was not
+    ([PROMPT, "--guidance-scale", "-1"], "guidance_scale=-1.0 must be a number in [0, 100]"),
 ])
 def test_cli_errors_exit_2_without_traceback(setup, tmp_path, capsys, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
-    argv = ["generate", args[0], "--checkpoint", str(setup["prior"]), "--text-encoder", str(setup["bert"]),
+    shutil.copy(setup["prior"], tmp_path / "prior-last.pt")  # under the ledger's root, as the ledger requires
+    argv = ["generate", args[0], "--checkpoint", str(tmp_path / "prior-last.pt"), "--text-encoder", str(setup["bert"]),
             "--out", str(tmp_path / "y.png"), "--ledger", str(tmp_path / "ledger.jsonl"), *args[1:]]
     assert cli_main(argv) == 2
     err = capsys.readouterr().err

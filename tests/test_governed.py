@@ -53,7 +53,8 @@ def trained(tmp_path_factory):
     g = torch.Generator().manual_seed(0)
     x = (torch.rand(8, 3, 16, 16, generator=g) * 0.4 - 0.2).clamp(-1, 1)
     captions = [f"a {c} painting" for c in ("red", "blue", "green", "black")] * 2
-    vq, pr = train_tiny_generator(root, enc, x, captions)
+    # condition dropout as the study's prior has it, so that the project's generate.guidance_scale applies
+    vq, pr = train_tiny_generator(root, enc, x, captions, uncond_prob=0.15)
     return dict(prior=pr.checkpoint, bert=bert, gen=Generator.from_checkpoint(pr.checkpoint, text_encoder=enc))
 
 

@@ -36,22 +36,25 @@ def write_tiny_bert(directory: Path, hidden: int = 32, max_positions: int = 64) 
 
 
 def train_tiny_generator(root: Path, encoder, images, captions, *, prior_epochs: int = 1, snapshots: bool = False,
-                         seed: int = 0, vqgan_hash: str = HASH, prior_hash: str = HASH):
+                         seed: int = 0, vqgan_hash: str = HASH, prior_hash: str = HASH, uncond_prob: float = 0.0):
     """A tiny ``no_clip`` VQGAN and text -> codes prior trained on ``images`` (N, 3, 16, 16) and ``captions``
     with ``encoder`` (a 12-d BERT), checkpoints under ``root / "ck"``: what the generation, governance and
     evaluation tests paint with (``seed``: the training seed; the hashes: the params hashes the checkpoints
-    are written under). Returns the two phases' ``TrainResult``s."""
+    are written under; ``uncond_prob``: condition dropout, for classifier-free guidance). Returns the two
+    phases' ``TrainResult``s."""
     from inkgen.models.vqgan.config import VQGANConfig
     from inkgen.training import PhaseData, PriorRun, VQGANRun, encode_captions, prior_config, train_prior, train_vqgan
+    from inkgen.training.features import empty_caption_features
 
     text = encode_captions(encoder, captions)
     run = dict(variant="no_clip", seed=seed, device="cpu", threads=1, checkpoint_every=0, batch_size=4,
                lr_schedule="constant", convergence_window=1, convergence_min_rel_improvement=0.01)
     cfg = VQGANRun(**run, epochs=1, lr=2e-3, beta=1.0, eta=0.5, lambda_clip=0.0, disc_start=100, clip_start=0)
-    prior_cfg = PriorRun(**run, epochs=prior_epochs, lr=3e-3, snapshots=snapshots)
+    prior_cfg = PriorRun(**run, epochs=prior_epochs, lr=3e-3, snapshots=snapshots, uncond_prob=uncond_prob)
     vq = train_vqgan(cfg, VQGANConfig.with_flags(variants.variant("no_clip").vqgan, **TINY),
                      PhaseData(images, text, captions), params_hash=vqgan_hash, checkpoint_dir=root / "ck",
                      progress=False)
     pr = train_prior(prior_cfg, vq.model, prior_config(vq.model, 12, "no_clip", **PRIOR_SIZES),
-                     PhaseData(images, text), params_hash=prior_hash, checkpoint_dir=root / "ck", progress=False)
+                     PhaseData(images, text, empty_text=empty_caption_features(encoder) if uncond_prob else None),
+                     params_hash=prior_hash, checkpoint_dir=root / "ck", progress=False)
     return vq, pr

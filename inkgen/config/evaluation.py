@@ -24,6 +24,8 @@ class GenerateParams:
     seed: int = _range(0, 2**31 - 1)
     temperature: float = _range(0.0, 10.0, doc="0 = greedy")
     top_k: int = _range(0, 1_000_000, doc="keep the k most likely codes per step; 0 = all")
+    guidance_scale: float = _range(0.0, 100.0, doc="classifier-free guidance weight s (Ho & Salimans 2022): "
+                                   "logits_empty + s (logits_caption - logits_empty); 1 = off")
     clip_refine_steps: int = _range(0, 10_000, doc="test-time eq. 13 steps on the latent; 0 = off")
     clip_refine_lr: float = _range(1e-6, 10.0)
     samples_per_prompt: int = _range(1, 1000, doc="images per held-out prompt in the training notebook")

@@ -203,6 +203,14 @@ class TextEncoder(nn.Module):
         """Prompts -> (token features (B, L, D), attention mask (B, L) long, mean-pooled (B, D))."""
         return self.encode_tokens(self.tokenize(texts))
 
+    def empty_caption(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The features of the empty caption, ``[CLS] [SEP]`` alone: (tokens (1, 2, D), mask, pooled). The
+        "no text" input of classifier-free guidance (Ho & Salimans 2022, sec. 3.2, the null token): what the
+        prior learns unconditioned from and is steered away from. No prompt can be empty (:meth:`tokenize`
+        refuses one), so it never stands for a user's text."""
+        batch = self.tokenizer([""], return_tensors="pt")
+        return self.encode_tokens({k: v.to(self.device) for k, v in batch.items()})
+
     def forward(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         return self.encode(texts)
 

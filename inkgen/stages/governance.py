@@ -288,7 +288,8 @@ def _paint_through_gate(params: Params, root: Path, gate: Gate, checkpoint: Path
         try:
             res = governed_generate(gen, prompt, images / f"{i:02d}.png", gate=gate, checkpoint=checkpoint,
                                     seed=g.seed, count=1, temperature=params.generate.temperature,
-                                    top_k=params.generate.top_k or None)
+                                    top_k=params.generate.top_k or None,
+                                    guidance_scale=params.generate.guidance_scale)
         except PromptRefused as exc:
             row.update(action="refuse", status="refused: nothing generated", **{"held for": "", "path": "",
                        "provenance id": "", "nearest registered (bits)": None, "nearest training (bits)": None,

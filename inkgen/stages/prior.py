@@ -63,10 +63,12 @@ def run(params: Params, root: str | Path | None, variant: str, seed: int, *, pro
     g = params.generate
     prompts = held_out_prompts(test, g.n_prompts, g.seed)
     data.encoder.eval()
-    generator = Generator(vqgan, result.model, data.encoder, source=f"prior@{variant}-{seed}")
+    generator = Generator(vqgan, result.model, data.encoder, source=f"prior@{variant}-{seed}",
+                          guidable=params.prior_train.uncond_prob > 0)
     gen_start = time.perf_counter()
     images = generator.generate_tensors(list(prompts["caption"]), seed=g.seed, count=g.samples_per_prompt,
-                                        temperature=g.temperature, top_k=g.top_k or None)
+                                        temperature=g.temperature, top_k=g.top_k or None,
+                                        guidance_scale=g.guidance_scale)
     gen_seconds = time.perf_counter() - gen_start
     requested = prompts.loc[prompts.index.repeat(g.samples_per_prompt)]
     judged = judge(load_classifier(layout.classifier), images, requested)

@@ -51,6 +51,34 @@ class TextFeatures:
         return (self.tokens[idx, :n].to(device), mask[:, :n].to(device), self.pooled[idx].to(device))
 
 
+def empty_caption_features(encoder) -> TextFeatures:
+    """The frozen encoder's features of the empty caption (:meth:`TextEncoder.empty_caption`), one row."""
+    with torch.no_grad():
+        tokens, mask, pooled = encoder.empty_caption()
+    return TextFeatures(tokens.float().cpu(), mask.long().cpu(), pooled.float().cpu())
+
+
+def drop_captions(batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor], empty: TextFeatures,
+                  drop: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A (tokens (B, L, D), mask (B, L), pooled (B, D)) batch with the rows where ``drop`` (B,) is True
+    replaced by the empty caption ``empty`` (padded to L): classifier-free guidance's condition dropout
+    (Ho & Salimans 2022, Algorithm 1)."""
+    tokens, mask, pooled = batch
+    if not bool(drop.any()):
+        return batch
+    n = empty.tokens.shape[1]
+    if tokens.shape[1] < n:
+        raise TrainError(f"a batch of {tokens.shape[1]} text positions cannot hold the empty caption's {n}")
+    tokens, mask, pooled = tokens.clone(), mask.clone(), pooled.clone()
+    device = tokens.device
+    tokens[drop] = 0.0
+    tokens[drop, :n] = empty.tokens[0].to(device, tokens.dtype)
+    mask[drop] = 0
+    mask[drop, :n] = empty.mask[0].to(device, mask.dtype)
+    pooled[drop] = empty.pooled[0].to(device, pooled.dtype)
+    return tokens, mask, pooled
+
+
 def encode_captions(encoder, captions: Sequence[str], batch_size: int = 64) -> TextFeatures:
     """Every caption through a frozen :class:`inkgen.models.text_encoder.TextEncoder`, once, in
     batches; padded to the longest caption of all."""
@@ -152,8 +180,9 @@ class PhaseData:
     """What a training phase learns from, passed whole: ``images`` (N, 3, R, R) in [-1, 1]; ``text``, their
     captions' BERT features (phase 2 always; phase 1 when the VQGAN has eq. 8's text style norm); for a
     CLIP-guided phase 1 the ``captions`` themselves or their precomputed CLIP embeddings ``clip_text``
-    (N, D); and the validation images with their features (``val_images``, ``val_text``; default: the
-    training ones)."""
+    (N, D); the validation images with their features (``val_images``, ``val_text``; default: the
+    training ones); and for a prior trained with condition dropout, the empty caption's features
+    (``empty_text``, :func:`empty_caption_features`)."""
 
     images: torch.Tensor
     text: TextFeatures | FineTunedTextFeatures | None = None
@@ -161,3 +190,4 @@ class PhaseData:
     clip_text: torch.Tensor | None = None
     val_images: torch.Tensor | None = None
     val_text: TextFeatures | FineTunedTextFeatures | None = None
+    empty_text: TextFeatures | None = None  # phase 2 with condition dropout: the empty caption's features

@@ -30,7 +30,7 @@ from inkgen.training.checkpoint import (CheckpointError, checkpoint_path, load_c
 from inkgen.training.config import (PriorRun, TrainError, autocast, execution, grad_scaler, lr_factor,
                                     resolve_device, set_lr, uses_alignment)
 from inkgen.training.convergence import convergence_epoch
-from inkgen.training.features import FineTunedTextFeatures, PhaseData, TextFeatures
+from inkgen.training.features import FineTunedTextFeatures, PhaseData, TextFeatures, drop_captions
 from inkgen.training.loop import LoopState, run_epochs
 from inkgen.training.vqgan_phase import TrainResult, _check_images, _fork_rng
 
@@ -158,6 +158,16 @@ def _check_prior_inputs(config: PriorRun, vqgan: VQGAN, cross_modal_config: Cros
                              f"{getattr(expected, field)!r}); build it with prior_config()")
     if isinstance(text, FineTunedTextFeatures) and not (finetune_lr and finetune_lr > 0):
         raise TrainError(f"fine-tuning the text encoder needs finetune_lr > 0, got {finetune_lr!r}")
+    if config.uncond_prob > 0:
+        if isinstance(text, FineTunedTextFeatures):
+            raise TrainError("prior_train.uncond_prob > 0 with text_encoder.finetune: condition dropout uses the "
+                             "frozen BERT's features of the empty caption, which a fine-tuned BERT would leave "
+                             "stale; set uncond_prob 0 or keep the BERT frozen")
+        empty = data.empty_text
+        if empty is None or len(empty) != 1 or empty.dim != text.dim:
+            raise TrainError(f"prior_train.uncond_prob={config.uncond_prob} needs PhaseData.empty_text, the empty "
+                             f"caption's {text.dim}-d features in one row (empty_caption_features), got "
+                             f"{None if empty is None else tuple(empty.tokens.shape)}")
     if isinstance(text, FineTunedTextFeatures) and distributed.world().active:
         raise TrainError("text_encoder.finetune with train.nproc > 1: fine-tuning the BERT is not data-parallel "
                          "yet (its gradients would not be synchronised); train with nproc 1 or a frozen BERT")
@@ -175,6 +185,7 @@ class _PriorRun:
         prior, whose initialisation draws from the global RNG seeded with ``config.seed``."""
         self.config, self.vqgan, self.cross_modal_config, self.device = config, vqgan, cross_modal_config, device
         self.text, self.val_text, self.params_hash, self.meta = data.text, val_text, params_hash, meta
+        self.empty_text = data.empty_text if config.uncond_prob > 0 else None
         images = data.images
         vqgan.to(device).eval().requires_grad_(False)  # frozen: phase 2 never changes it
         self.codes = encode_codes(vqgan, images, config.batch_size, device)
@@ -241,9 +252,14 @@ class _PriorRun:
         """One optimisation step on the samples ``idx``: the learning rate of the schedule, then AdamW on the
         teacher-forced cross-entropy of the codes given the text (the Transformer stacked decoder with eq.
         11's cross-modal alignment, or without it for ``no_transformer``), the gradient norm clipped to 1;
-        the batch's losses."""
+        the batch's losses. With ``uncond_prob`` > 0 each caption is replaced by the empty one with that
+        probability (a draw of the global RNG, which checkpoints keep), so the same network also learns the
+        codes' distribution without text, the other half of classifier-free guidance."""
         set_lr(self.opt, self.base_lrs, lr_factor(self.config.lr_schedule, self.state.step, self.total_steps))
-        tokens, mask, pooled = self.text.batch(idx, self.device)
+        batch = self.text.batch(idx, self.device)
+        if self.empty_text is not None:
+            batch = drop_captions(batch, self.empty_text, torch.rand(len(idx)) < self.config.uncond_prob)
+        tokens, mask, pooled = batch
         with autocast(self.device):
             out = self.prior_loss([c[idx].to(self.device) for c in self.codes], tokens, mask, pooled)
         self.opt.zero_grad(set_to_none=True)

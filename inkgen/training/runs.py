@@ -32,7 +32,8 @@ from inkgen.training.checkpoint import branch_path
 from inkgen.settings import RunSettings
 from inkgen.training.config import PriorRun, TrainError, VQGANRun, effective_lambda
 from inkgen.training.distributed import is_main
-from inkgen.training.features import FineTunedTextFeatures, PhaseData, TextFeatures, load_text_features
+from inkgen.training.features import (FineTunedTextFeatures, PhaseData, TextFeatures, empty_caption_features,
+                                      load_text_features)
 from inkgen.training.prior_phase import load_trained, prior_config, train_prior
 from inkgen.training.vqgan_phase import TrainResult, train_vqgan
 
@@ -265,8 +266,9 @@ def fit_prior(params: Params, variant: str, seed: int, root: Path, data: StageDa
         val_text = FineTunedTextFeatures(data.encoder, data.val.captions)
     on_epoch, close = live_logger(layout.live_dir("prior", variant, seed) if is_main() else None)
     try:
+        empty = empty_caption_features(data.encoder) if params.prior_train.uncond_prob > 0 else None
         phase_data = PhaseData(data.train.as_float_tensor(), train_text, val_images=data.val.as_float_tensor(),
-                               val_text=val_text)
+                               val_text=val_text, empty_text=empty)
         return train_prior(prior_run(params, variant, seed), vqgan,
                            prior_config(vqgan, data.encoder.dim, variant, **dataclasses.asdict(params.model.prior)),
                            phase_data, params_hash=params_hash(params, "prior"),
