@@ -116,3 +116,17 @@ def test_condition_dropout_without_the_empty_caption_or_with_a_fine_tuned_bert_i
         train_prior(_prior_run(), vqgan, config,
                     PhaseData(x, FineTunedTextFeatures(tunable, CAPTIONS), empty_text=empty_caption_features(enc)),
                     params_hash=HASH, finetune_lr=1e-4, progress=False)
+
+
+def test_the_prior_stage_refuses_guidance_without_dropout_before_training(tmp_path):
+    """An empty folder: the stage must fail on the params alone, before it reads any data or trains."""
+    import dataclasses
+
+    from inkgen import config
+    from inkgen.stages import prior
+
+    params = config.load(config.find_params())
+    params = dataclasses.replace(params, prior_train=dataclasses.replace(params.prior_train, uncond_prob=0.0),
+                                 generate=dataclasses.replace(params.generate, guidance_scale=2.5))
+    with pytest.raises(TrainError, match="generate.guidance_scale: 2.5 needs a prior trained with condition dropout"):
+        prior.run(params, tmp_path, "full", params.seeds[0])

@@ -21,6 +21,7 @@ from inkgen.generate import Generator
 from inkgen.heldout import held_out_prompts, judge
 from inkgen.layout import Layout, write_metrics
 from inkgen.models.classifier import load_classifier
+from inkgen.training.config import TrainError
 from inkgen.training.features import encode_captions
 from inkgen.training.runs import fit_prior, load_data, load_vqgan, parameter_table, params_hash, vqgan_owner
 from inkgen.training.vqgan_phase import TrainResult
@@ -45,6 +46,10 @@ def run(params: Params, root: str | Path | None, variant: str, seed: int, *, pro
     """Phase 2 for ``variant`` with training seed ``seed`` on its (shared) VQGAN of the same seed; checkpoint
     ``models/prior/<variant>/seed-<seed>/prior-last.pt``; then held-out prompts generated and judged."""
     root = Path(root) if root is not None else project_root()
+    g = params.generate
+    if g.guidance_scale != 1 and params.prior_train.uncond_prob == 0:  # refused before training, not after it
+        raise TrainError(f"generate.guidance_scale: {g.guidance_scale} needs a prior trained with condition "
+                         "dropout, but prior_train.uncond_prob is 0; set one of them (guidance_scale 1: none)")
     layout = Layout(params, root)
     owner = vqgan_owner(params, variant)
     vqgan = load_vqgan(params, root, owner, seed)
@@ -60,7 +65,6 @@ def run(params: Params, root: str | Path | None, variant: str, seed: int, *, pro
     wall = time.perf_counter() - start
     # text -> image on held-out test captions, judged by the curation classifier
     test = load_split(layout.manifest, "test", root)
-    g = params.generate
     prompts = held_out_prompts(test, g.n_prompts, g.seed)
     data.encoder.eval()
     generator = Generator(vqgan, result.model, data.encoder, source=f"prior@{variant}-{seed}",
