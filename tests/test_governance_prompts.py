@@ -150,7 +150,7 @@ def _unit_test_sets() -> list[str]:
 
 def test_measured_guardrail_rates_meet_the_targets(policy, refusing):
     sets = _unit_test_sets()
-    assert len(sets) >= 300 and any(s.startswith("blind9_") for s in sets)
+    assert any(s.startswith("blind9_") for s in sets) and any(not s.startswith("blind") for s in sets)
     report = evaluate(policy, sets=sets)
     assert not report.targets(blind=True)["hostile_refused"][1]  # no blind hostile file was run
     t = report.targets()
