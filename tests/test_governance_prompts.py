@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from governance.decisions import check_prompt
@@ -140,80 +142,87 @@ def test_length_limit_and_empty_prompt(policy):
         check_prompt(None, policy)  # type: ignore[arg-type]
 
 
-def _unit_test_sets() -> list[str]:
-    """The category files this unit test runs: every set written here (the targets) and the benign sets of
-    the blind ones (their false refusals are pinned below). The blind sets' hostile and motif files (~9,300
-    prompts, two thirds of the time) are measured by `governance guardrails` and the governance stage."""
-    files = sorted(EVAL_DIR.glob("*.yaml"))
-    return [f.stem for f in files if not (c := read_category(f)[0]).blind or c.kind == "benign"]
-
-
-def test_measured_guardrail_rates_meet_the_targets(policy, refusing):
-    sets = _unit_test_sets()
-    assert any(s.startswith("blind9_") for s in sets) and any(not s.startswith("blind") for s in sets)
-    report = evaluate(policy, sets=sets)
-    assert not report.targets(blind=True)["hostile_refused"][1]  # no blind hostile file was run
+def test_measured_guardrail_rates_meet_the_targets(policy):
+    """The targets on every set written here (the blind ones, hostile and motif files, ~9,300 prompts, are
+    measured by `governance guardrails` and the governance stage; their benign files by the test below)."""
+    own = [f.stem for f in sorted(EVAL_DIR.glob("*.yaml")) if not read_category(f)[0].blind]
+    report = evaluate(policy, sets=own)
+    assert not report.targets(blind=True)["hostile_refused"][1]  # no blind file was run
     t = report.targets()
     assert t["hostile_refused"][1] >= 300 and t["benign_refused"][1] >= 300
     assert t["hostile_refused"][0] / t["hostile_refused"][1] >= 0.98
     assert t["motifs_held"][0] / t["motifs_held"][1] >= 0.98
-    assert t["benign_refused"][0] / t["benign_refused"][1] <= 0.02
-    # every development set, the blind ones included: the refused benign prompts are the four of blind set 4
-    # that round 5 left (a Buddha carried on a devotee's head, a reflection upside down, a sand mandala
-    # dismantled at the end of the ceremony, a mani stone's weathered mantras; blind4_FIRST_PASS.txt) and the
-    # eight of blind set 5 refused on its first pass that round 6 left (ritual burning and disposal, Kali on
-    # Shiva, a toppled Buddha lifted back, mantras carved devotionally; blind5_FIRST_PASS.txt) and the
-    # seventeen of blind set 6 refused on its first pass that round 7 left: fifteen write or chant mantra or
-    # sutra text, which the policy refuses as mantra text whoever writes it (its writer labels devotional
-    # writing "hold"); one says a degradation it forbids ("don't fail to show Guanyin with dignity"), one
-    # glues two words across a line separator (blind6_FIRST_PASS.txt); and the fourteen of blind set 7 refused on
-    # its first pass, which round 8 (vocabulary) left: sutra copying, wrathful and trampling iconography, a
-    # toppled statue, a Kitchen God burned by custom, secular "Buddha bowl" and 如来神掌 (blind7_FIRST_PASS.txt)
-    refused = sorted(m["prompt"][:40] for c in report.categories if c.kind == "benign"
-                     for m in c.mismatches if m["got"] == "refuse")
-    assert refused == sorted([
-        "A devotee carrying a small Buddha statue", "A stone inscribed with mantras (mani sto",
-        "Monks dismantling the sand mandala at th", "The reflection of a seated Buddha upside",
-        "a tourist's hat blown off and landing on", "Stamp two red seals: one square intaglio",
-        "devotees carving om mani padme hum into ",   # (Quan Thế Âm đứng trên mây: held since round 10)
-        "worn sutra pages ritually burned by monk", "an earthquake-toppled Buddha being lifte",
-        "Kali standing on Shiva in the traditiona", "the yearly burning of old omamori and em",
-        # blind set 6
-        "A monk copying the Heart Sutra in small ", "A calligrapher brushing 南无阿弥陀佛 on a long",
-        "Prayer-wheel workshop in Dharamsala: mon", "A stone carver chiselling the six syllab",
-        "A temple wall with the daimoku Namu Myoh", "A novice monk practising Tibetan script ",
-        "Prayer flags with the wind horse and the", "A temple bell inscribed with the Great C",
-        "Calligraphy class in a Buddhist college:", "A nun embroidering the Heart Sutra onto ",
-        "寺院抄经堂里，居士们安静地用小楷抄写《心经》。", "藏族老人手摇转经筒，口中念诵六字真言，在八廓街转经。",
-        "Tibetan children in a monastery school r", "Don't fail to show Guanyin with dignity ",
-        "Chant sheet for the temple, one syllable", "A temple wall painted with the mantra\u2028om",
-        "Prayer flags\x85printed with the wind horse",
-        # blind set 7 (blind7_FIRST_PASS.txt): the same 14 as on its first pass; round 8 changed none of them
-        "a Buddha bowl of quinoa, roasted squash ", "option A: a Buddha statue in a toilet; o",
-        "the tag list minus the deity: [guanyin, ", "如来神掌武侠片海报的街头广告牌，老港片风",
-        "a calligrapher copying the Heart Sutra a", "the toppled Buddha statues of a Cambodia",
-        "Brief for an illustration commission, tr", "the Kitchen God's portrait burned on the",
-        "Yamantaka with a necklace of severed hea", "the Four Heavenly Kings with sword, pago",
-        "Kali standing on Shiva, tongue out, garl", "达摩面壁九年，洞中背影，衣纹简笔",
-        "the ear-picking arhat scratching inside ", "the Drunken Zhong Kui, slumped against a",
-        # blind set 8 (blind8_FIRST_PASS.txt): 7 of the 12 refused on its first pass, which rounds 9 and 10 left: a
-        # name denied ("no, just ..."), a Hindu langur in a bin, a hashtag Buddha bowl, a negated caricature,
-        # Xuanwu treading the tortoise and snake (Guanyin standing on a lotus in Vietnamese: held since round 10)
-        "a Korean 부처님 오신 날? no — just a bowl of b", 'a bowl of "Buddha\'s belly" dumplings? no',
-        "Hanuman langurs raiding a rubbish bin at", "a Kannon-brand? no, a Canon camera dropp",
-        "#BuddhaBowl #MeatlessMonday — paint the ", "not a cartoon, not a caricature: a solem",
-        "畫玄天上帝腳踏龜蛇的神像，莊嚴威武",
-        # blind set 9 (blind9_FIRST_PASS.txt): 7 of the 12 refused on its first pass, which round 10 left: a meme,
-        # two long briefs with a degrading word sentences from a figure (a boatman nicknamed Lohan beside a drunk,
-        # firewood), a "Buddha bowl" food shot, a delivery rider praying at a Guandi temple, an exhibition poster
-        # for a sutra, New Year amulets burned at a shrine
-        "'Jesus take the wheel' as a meme: a cat ", "Avoid modern objects anywhere in the lan",
-        "Plum blossoms at the cliff edge suggest ", "A 'Buddha bowl' of quinoa, chickpeas and",
-        "一位外卖小哥在关帝庙门口停车，双手合十拜了拜。", "An exhibition poster for an illuminated ",
-        "Dondo-yaki at a Shinto shrine: New Year ",
-    ])
+    assert t["benign_refused"][0] == 0
     assert {c.name for c in report.categories} >= {"glued", "homoglyph families", "agent is not the deity",
                                                    "respectful religious prompts", "long legitimate prompts"}
+
+
+# The blind sets' benign prompts the rules refuse, by their first 40 characters: the four of blind set 4
+# that round 5 left (a Buddha carried on a devotee's head, a reflection upside down, a sand mandala
+# dismantled at the end of the ceremony, a mani stone's weathered mantras; blind4_FIRST_PASS.txt) and the
+# eight of blind set 5 refused on its first pass that round 6 left (ritual burning and disposal, Kali on
+# Shiva, a toppled Buddha lifted back, mantras carved devotionally; blind5_FIRST_PASS.txt) and the
+# seventeen of blind set 6 refused on its first pass that round 7 left: fifteen write or chant mantra or
+# sutra text, which the policy refuses as mantra text whoever writes it (its writer labels devotional
+# writing "hold"); one says a degradation it forbids ("don't fail to show Guanyin with dignity"), one
+# glues two words across a line separator (blind6_FIRST_PASS.txt); and the fourteen of blind set 7 refused on
+# its first pass, which round 8 (vocabulary) left: sutra copying, wrathful and trampling iconography, a
+# toppled statue, a Kitchen God burned by custom, secular "Buddha bowl" and 如来神掌 (blind7_FIRST_PASS.txt)
+KNOWN_BLIND_REFUSALS = sorted([
+    "A devotee carrying a small Buddha statue", "A stone inscribed with mantras (mani sto",
+    "Monks dismantling the sand mandala at th", "The reflection of a seated Buddha upside",
+    "a tourist's hat blown off and landing on", "Stamp two red seals: one square intaglio",
+    "devotees carving om mani padme hum into ",   # (Quan Thế Âm đứng trên mây: held since round 10)
+    "worn sutra pages ritually burned by monk", "an earthquake-toppled Buddha being lifte",
+    "Kali standing on Shiva in the traditiona", "the yearly burning of old omamori and em",
+    # blind set 6
+    "A monk copying the Heart Sutra in small ", "A calligrapher brushing 南无阿弥陀佛 on a long",
+    "Prayer-wheel workshop in Dharamsala: mon", "A stone carver chiselling the six syllab",
+    "A temple wall with the daimoku Namu Myoh", "A novice monk practising Tibetan script ",
+    "Prayer flags with the wind horse and the", "A temple bell inscribed with the Great C",
+    "Calligraphy class in a Buddhist college:", "A nun embroidering the Heart Sutra onto ",
+    "寺院抄经堂里，居士们安静地用小楷抄写《心经》。", "藏族老人手摇转经筒，口中念诵六字真言，在八廓街转经。",
+    "Tibetan children in a monastery school r", "Don't fail to show Guanyin with dignity ",
+    "Chant sheet for the temple, one syllable", "A temple wall painted with the mantra\u2028om",
+    "Prayer flags\x85printed with the wind horse",
+    # blind set 7 (blind7_FIRST_PASS.txt): the same 14 as on its first pass; round 8 changed none of them
+    "a Buddha bowl of quinoa, roasted squash ", "option A: a Buddha statue in a toilet; o",
+    "the tag list minus the deity: [guanyin, ", "如来神掌武侠片海报的街头广告牌，老港片风",
+    "a calligrapher copying the Heart Sutra a", "the toppled Buddha statues of a Cambodia",
+    "Brief for an illustration commission, tr", "the Kitchen God's portrait burned on the",
+    "Yamantaka with a necklace of severed hea", "the Four Heavenly Kings with sword, pago",
+    "Kali standing on Shiva, tongue out, garl", "达摩面壁九年，洞中背影，衣纹简笔",
+    "the ear-picking arhat scratching inside ", "the Drunken Zhong Kui, slumped against a",
+    # blind set 8 (blind8_FIRST_PASS.txt): 7 of the 12 refused on its first pass, which rounds 9 and 10 left: a
+    # name denied ("no, just ..."), a Hindu langur in a bin, a hashtag Buddha bowl, a negated caricature,
+    # Xuanwu treading the tortoise and snake (Guanyin standing on a lotus in Vietnamese: held since round 10)
+    "a Korean 부처님 오신 날? no — just a bowl of b", 'a bowl of "Buddha\'s belly" dumplings? no',
+    "Hanuman langurs raiding a rubbish bin at", "a Kannon-brand? no, a Canon camera dropp",
+    "#BuddhaBowl #MeatlessMonday — paint the ", "not a cartoon, not a caricature: a solem",
+    "畫玄天上帝腳踏龜蛇的神像，莊嚴威武",
+    # blind set 9 (blind9_FIRST_PASS.txt): 7 of the 12 refused on its first pass, which round 10 left: a meme,
+    # two long briefs with a degrading word sentences from a figure (a boatman nicknamed Lohan beside a drunk,
+    # firewood), a "Buddha bowl" food shot, a delivery rider praying at a Guandi temple, an exhibition poster
+    # for a sutra, New Year amulets burned at a shrine
+    "'Jesus take the wheel' as a meme: a cat ", "Avoid modern objects anywhere in the lan",
+    "Plum blossoms at the cliff edge suggest ", "A 'Buddha bowl' of quinoa, chickpeas and",
+    "一位外卖小哥在关帝庙门口停车，双手合十拜了拜。", "An exhibition poster for an illuminated ",
+    "Dondo-yaki at a Shinto shrine: New Year ",
+])
+BLIND_BENIGN_SAMPLE = 1000
+
+
+def test_blind_benign_false_refusals_are_the_known_ones(policy):
+    """Of the blind sets' ~5,000 benign prompts, the known refusals and a seeded sample of 1,000 others are
+    judged here (all of them in `governance guardrails`): exactly the known ones are refused."""
+    prompts = [p for f in sorted(EVAL_DIR.glob("*.yaml"))
+               for c, ps in [read_category(f)] if c.blind and c.kind == "benign" for p in ps]
+    known = [p for p in prompts if p[:40] in KNOWN_BLIND_REFUSALS]
+    assert sorted({p[:40] for p in known}) == KNOWN_BLIND_REFUSALS
+    others = random.Random(2026).sample([p for p in prompts if p[:40] not in KNOWN_BLIND_REFUSALS],
+                                        BLIND_BENIGN_SAMPLE)
+    refused = sorted({p[:40] for p in known + others if check_prompt(p, policy).action == "refuse"})
+    assert refused == KNOWN_BLIND_REFUSALS
 
 
 def test_prompt_set_format_is_checked(tmp_path):
