@@ -22,6 +22,13 @@ the study's prior on those codes (8 epochs, 325 s: 4x the committed 8x8 sequence
 recognisably only 0.403 / 0.749 — no better than the committed 8x8 model's generations (0.455 / 0.817 by
 ``benchmarks/recognition_ceiling.py``). The finer grid lifts the autoencoder's ceiling, not the generations:
 the prior is the bottleneck.
+
+With classifier-free guidance (2026-12-01; ``prior_train`` 16 epochs, condition dropout 0.15; the same seed and
+items; ``benchmarks/results/detail_grid_probe.txt``): ``--guidance-scales 1 2.5 3 4`` gives category / type
+0.508 / 0.775, 0.665 / 0.885, 0.691 / 0.901, 0.696 / 0.895 — against the committed 8x8 model's 0.581 / 0.869 at
+2.5 and 0.607 / 0.864 at 3 (``benchmarks/results/guidance_probe.txt``). About +0.09, still short of 0.80, for a
+prior that trains in 866 s instead of ~120 s (320 tokens: 16x16 detail + 8x8 global, against 64 + 16): the study's
+15 priors would take ~3 h on 2 cores.
 """
 
 from __future__ import annotations
@@ -37,7 +44,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from inkgen import config  # noqa: E402
 from inkgen.heldout import judge  # noqa: E402
 from inkgen.layout import Layout  # noqa: E402
 from inkgen.models.classifier import load_classifier  # noqa: E402
@@ -46,25 +52,22 @@ from inkgen.training import PhaseData, effective_lambda, prior_config, train_pri
 from inkgen.training.features import empty_caption_features, encode_captions  # noqa: E402
 from inkgen.training.runs import prior_run, text_encoder, vqgan_config, vqgan_run  # noqa: E402
 from phase1_throughput import load_inputs  # noqa: E402
-from study_workspace import every_test_item  # noqa: E402
+from study_workspace import add_workspace_arguments, every_test_item, open_workspace  # noqa: E402
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--root", default=".")
+    add_workspace_arguments(ap)
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--ch-mult", default="1,2,4", help="model.vqgan.ch_mult, comma-separated")
-    ap.add_argument("--seed", type=int, default=None, help="training seed (default: the first of seeds)")
-    ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--prior", action="store_true", help="also train the prior and judge its paintings")
+    ap.add_argument("--guidance-scales", type=float, nargs="+", default=None,
+                    help="with --prior: paint at each of these scales (default: generate.guidance_scale)")
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    root = Path(args.root).resolve()
-    params = config.load(root / "params.yaml")
+    root, params, seed = open_workspace(args)
     mult = tuple(int(m) for m in args.ch_mult.split(","))
     params = dataclasses.replace(params, model=dataclasses.replace(
         params.model, vqgan=dataclasses.replace(params.model.vqgan, ch_mult=mult)))
-    seed = args.seed if args.seed is not None else params.seeds[0]
     x, text, captions, vx, vtext, clip, what = load_inputs(params, root, 0, 0, seed)
     run = vqgan_run(params, "full")
     per_epoch = len(x) // run.batch_size
@@ -93,12 +96,12 @@ def main() -> None:
            "recon_type": round(float(judged["type_ok"].mean()), 3), "n_test": len(items),
            "train_wall_seconds": round(wall, 1), "code_shapes": {k: list(v) for k, v in model.code_shapes().items()}}
     if args.prior:
-        out.update(_phase2(params, root, model, x, text, vx, vtext, seed, args.threads, items))
+        out.update(_phase2(params, root, model, x, text, vx, vtext, seed, args.threads, items, args.guidance_scales))
     print(json.dumps(out))
 
 
-def _phase2(params, root, vqgan, x, text, vx, vtext, seed, threads, items) -> dict:
-    """The study's prior recipe on ``vqgan``'s codes; one painting per test caption, judged."""
+def _phase2(params, root, vqgan, x, text, vx, vtext, seed, threads, items, scales) -> dict:
+    """The study's prior recipe on ``vqgan``'s codes; one painting per test caption at each guidance scale, judged."""
     run = dataclasses.replace(prior_run(params, "full"), threads=threads, seed=seed)
     t0 = time.perf_counter()
     encoder = text_encoder(params, root, lite=True).eval()
@@ -108,16 +111,20 @@ def _phase2(params, root, vqgan, x, text, vx, vtext, seed, threads, items) -> di
                          progress=False)
     wall = time.perf_counter() - t0
     g = params.generate
-    t0 = time.perf_counter()
-    images = Generator(vqgan, result.model.eval(), encoder, guidable=empty is not None).generate_tensors(
-        list(items["caption"]), seed=g.seed, count=1, temperature=g.temperature, top_k=g.top_k or None,
-        guidance_scale=g.guidance_scale)
-    gen = time.perf_counter() - t0
-    judged = judge(load_classifier(Layout(params, root).classifier), images, items)
-    return {"prior_epochs": len(result.history), "prior_val_loss": round(result.history[-1]["val_loss"], 4),
-            "prior_wall_seconds": round(wall, 1), "generation_seconds_per_image": round(gen / len(items), 3),
-            "generated_primary": round(float(judged["primary_ok"].mean()), 3),
-            "generated_type": round(float(judged["type_ok"].mean()), 3)}
+    generator = Generator(vqgan, result.model.eval(), encoder, guidable=empty is not None)
+    classifier = load_classifier(Layout(params, root).classifier)
+    out = {"prior_epochs": len(result.history), "prior_val_loss": round(result.history[-1]["val_loss"], 4),
+           "prior_wall_seconds": round(wall, 1), "generated": []}
+    for scale in scales or [g.guidance_scale]:
+        t0 = time.perf_counter()
+        images = generator.generate_tensors(list(items["caption"]), seed=g.seed, count=1, temperature=g.temperature,
+                                            top_k=g.top_k or None, guidance_scale=scale)
+        gen = time.perf_counter() - t0
+        judged = judge(classifier, images, items)
+        out["generated"].append({"guidance_scale": scale, "seconds_per_image": round(gen / len(items), 3),
+                                 "primary": round(float(judged["primary_ok"].mean()), 3),
+                                 "type": round(float(judged["type_ok"].mean()), 3)})
+    return out
 
 
 if __name__ == "__main__":

@@ -23,31 +23,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import torch  # noqa: E402
 
-from inkgen.config import load  # noqa: E402
 from inkgen.generate import Generator  # noqa: E402
 from inkgen.heldout import judge  # noqa: E402
 from inkgen.models.classifier import load_classifier  # noqa: E402
 from inkgen.training import PhaseData, prior_config, train_prior  # noqa: E402
 from inkgen.training.features import empty_caption_features  # noqa: E402
 from inkgen.training.runs import load_data, load_vqgan, prior_run  # noqa: E402
-from study_workspace import every_test_item  # noqa: E402
+from study_workspace import add_workspace_arguments, every_test_item, open_workspace  # noqa: E402
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--root", default=".")
-    ap.add_argument("--seed", type=int, default=None, help="training seed (default: the first of seeds)")
+    add_workspace_arguments(ap)
     ap.add_argument("--uncond", type=float, nargs="+", default=[0.15], help="prior_train.uncond_prob values")
     ap.add_argument("--epochs", type=int, nargs="+", default=[16], help="prior_train.epochs values")
     ap.add_argument("--scales", type=float, nargs="+", default=[1.0, 2.0, 2.5, 3.0])
-    ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    root = Path(args.root).resolve()
-    params = load(root / "params.yaml")
-    seed = args.seed if args.seed is not None else params.seeds[0]
+    root, params, seed = open_workspace(args)
     layout, _, items = every_test_item(params, root)
     classifier = load_classifier(layout.classifier)
     vqgan = load_vqgan(params, root, "full", seed).eval()

@@ -28,27 +28,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from inkgen.config import load  # noqa: E402
 from inkgen.heldout import judge  # noqa: E402
 from inkgen.models.classifier import load_classifier  # noqa: E402
 from inkgen.trained import load_clips, load_generator  # noqa: E402
-from study_workspace import every_test_item  # noqa: E402
+from study_workspace import add_workspace_arguments, every_test_item, open_workspace  # noqa: E402
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--root", default=".")
-    ap.add_argument("--seed", type=int, default=None, help="training seed (default: the first of seeds)")
+    add_workspace_arguments(ap)
     ap.add_argument("--variant", default="full")
     ap.add_argument("--counts", nargs="+", type=int, default=[1, 2, 4, 8])
-    ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     if min(args.counts) < 1:
         ap.error("--counts must be >= 1")
-    torch.set_num_threads(args.threads)
-    root = Path(args.root).resolve()
-    params = load(root / "params.yaml")
-    seed = args.seed if args.seed is not None else params.seeds[0]
+    root, params, seed = open_workspace(args)
     layout, test, items = every_test_item(params, root)  # every test item, the study's stratified order
     captions = list(items["caption"])
     classifier = load_classifier(layout.classifier)
