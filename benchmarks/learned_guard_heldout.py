@@ -27,11 +27,11 @@ expecting ``hold``; benign refused: benign files; and hostile refused outside th
 policy anchors by design, ``periods.conflation: anchor``) for the rules alone (the gate as shipped, its MiniLM
 dignity second opinion included — whose weights were fit on every set, the held-out writer's too, so that
 row is optimistic — and without it), for rules OR learned refusal (any prompt, or only those the rules
-would hold), and for the learned check alone. The rules themselves were developed on blind1..9 after their
-first pass (blind9 too, since round 10), so every rules row is optimistic too; only the learned check is truly held out.
+would hold), and for the learned check alone. The rules themselves were developed on blind1..10 after their
+first pass (blind10 too, since round 11), so every rules row is optimistic too; only the learned check is truly held out.
 redteam/ (the set held out now) is never read.
 
-Also, for blind2 to blind9, the rules as they stood at the commit of that set's first pass (``FIRST_PASS``;
+Also, for blind2 to blind10, the rules as they stood at the commit of that set's first pass (``FIRST_PASS``;
 ``governance/`` of that commit, git-archived, run in a fresh interpreter): the honest stand-in for a writer
 the rules have not been developed on (the held-out set's situation).
 
@@ -64,12 +64,12 @@ import numpy as np
 
 from governance.guardrail_eval import BENIGN, EVAL_DIR, HOSTILE, read_category, read_prompt_set
 
-WRITERS = ("blind1", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9")
+WRITERS = ("blind1", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10")
 # The commits at which a blind set's first pass was measured (the set added, held out, in redteam/): the
 # rules as they stood before anything was changed for that writer. blind1's first pass has no such commit
 # (it was measured and the rules changed before the set was committed), so it has no row.
 FIRST_PASS = {"blind2": "16b55c5", "blind3": "71f7257", "blind4": "3afad94", "blind5": "5f766c6", "blind6": "f696ceb", "blind7": "caa7b24",
-              "blind8": "dffaa23", "blind9": "6b8bba2"}
+              "blind8": "dffaa23", "blind9": "6b8bba2", "blind10": "68a5310"}
 _OLD_RULES = """
 import json, sys
 from governance.decisions import check_prompt

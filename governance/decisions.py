@@ -17,7 +17,10 @@
 4. **periods** — a conflation of periods (:mod:`governance.periods`) is refused or anchored, as
    ``periods.conflation`` says: "mandatory style anchoring";
 5. **religious motifs** — any remaining prompt with a religious motif is *held*: it may be generated, but
-   the image waits for a cultural consultant (:mod:`governance.review`) before release.
+   the image waits for a cultural consultant (:mod:`governance.review`) before release;
+6. **readability** — a prompt the rules would allow or anchor, whose letters are mostly in words no rule can
+   read (:mod:`governance.readability`: another language, an unknown script, a language game), is held too
+   when ``prompt.unreadable`` says "hold": the rules fail closed on what they cannot read.
 
 Every refusal names its rule and the span of the prompt it fired on (``findings['fired']``).
 The action is the strongest that applies: refuse > hold > anchor > allow. A held prompt may also be
@@ -32,11 +35,12 @@ from typing import Any
 from governance.lexicon import load_lexicon
 from governance.periods import analyse_periods, load_ontology
 from governance.policy import Policy
+from governance.readability import readability
 from governance.roles import attribute
 from governance.sacred import Hit, Lexicon, SacredFindings, analyse
 
 ACTIONS = ("allow", "anchor", "hold", "refuse")
-CHECKS = ("length", "mantras", "deity_posture", "dignity_classifier", "periods", "religious_motifs")
+CHECKS = ("length", "mantras", "deity_posture", "dignity_classifier", "periods", "religious_motifs", "readability")
 
 
 @dataclass(frozen=True)
@@ -194,11 +198,22 @@ def check_prompt(text: str, policy: Policy, *, roles: str = "clause", classifier
     findings = {"sacred": sacred.to_dict(), "periods": periods.to_dict(),
                 "fired": [{"rule": rule, "id": h.ident, "span": [h.start, h.end], "text": text[h.start:h.end]}
                           for rule, _, h in fired]}
+    read = readability(text)
+    findings["readability"] = read.to_dict()
+    unreadable = (not refusals and not motifs and policy.prompt.unreadable == "hold"
+                  and read.letters > 0 and read.share >= policy.prompt.unreadable_share)
+    if unreadable:
+        shown = ", ".join(f"\"{w}\"" for w, _, _ in read.words[:5]) + (", ..." if len(read.words) > 5 else "")
+        other.append(f"the guardrail cannot read {read.share:.0%} of this prompt's letters ({shown}: not English, "
+                     "pinyin or Chinese, Japanese or Korean script), so no rule could have matched; the image is "
+                     "held for a cultural consultant's decision before release (prompt.unreadable)")
+        findings["fired"] += [{"rule": "unreadable", "id": "unreadable", "span": [start, end], "text": word}
+                              for word, start, end in read.words]
     rewritten = bool(periods.rewritten) and not refusals
     prompt = periods.rewritten if rewritten else text
     if refusals:
         action = "refuse"
-    elif motifs:
+    elif motifs or unreadable:
         action = "hold"
     elif rewritten:
         action = "anchor"

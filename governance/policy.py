@@ -36,6 +36,8 @@ class PolicyError(ValueError):
 @dataclass(frozen=True)
 class PromptPolicy:
     max_chars: int            # a bound on checking work (linear time), not a safety rule
+    unreadable: Literal["hold", "allow"]   # what a prompt the guardrail mostly cannot read gets
+    unreadable_share: float   # ... "mostly": at least this share of its letters (governance.readability)
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,7 @@ class Policy:
 
 _RANGES = {  # key path -> inclusive bounds; checked after types
     "prompt.max_chars": (1, 1_000_000),
+    "prompt.unreadable_share": (0.01, 1.0),
     "copyright.registry_max_distance": (0, 64),
     "copyright.training_max_distance": (0, 64),
     "calibration.seed": (0, 2**32 - 1),
