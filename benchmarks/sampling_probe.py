@@ -10,7 +10,11 @@ trained), so what changes between rows is the sampler alone. The test split is n
 the captions the study reports would flatter its figures. Each validation caption is painted once per setting
 with ``generate.seed`` (the same noise for every setting); a row gives the share of paintings the classifier
 labels as the caption's primary category and painting type, per seed and pooled (N = seeds x captions), and the
-painting time per image.
+painting time per image. With ``--samples 2`` each caption is painted twice (rows of different noise) and the
+row also gives the **variety** guidance costs: the mean absolute pixel difference (0-1 scale) between a caption's
+two paintings, beside the same distance between paintings of two different captions (consecutive validation
+captions, first samples) — how far apart two paintings are when only the noise differs, against when the caption
+differs too.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ def main() -> None:
     ap.add_argument("--scales", type=float, nargs="+", default=[1.0, 2.0, 2.5, 3.0, 4.0])
     ap.add_argument("--top-k", type=int, nargs="+", default=[8])
     ap.add_argument("--temperatures", type=float, nargs="+", default=[1.0])
+    ap.add_argument("--samples", type=int, default=1, choices=(1, 2), help="paintings per caption (2: variety too)")
     args = ap.parse_args()
     root, params, _ = open_workspace(args)
     seeds = args.seeds or list(params.seeds)
@@ -50,21 +55,29 @@ def main() -> None:
         generator = load_generator(params, root, args.variant, seed)
         for scale, top_k, temperature in itertools.product(args.scales, args.top_k, args.temperatures):
             start = time.perf_counter()
-            images = generator.generate_tensors(captions, seed=g.seed, temperature=temperature, top_k=top_k,
-                                                guidance_scale=scale, batch=params.inference.batch_size)
-            per_image = (time.perf_counter() - start) / len(captions)
-            j = judge(classifier, images, items)
+            images = generator.generate_tensors(captions, seed=g.seed, count=args.samples, temperature=temperature,
+                                                top_k=top_k, guidance_scale=scale, batch=params.inference.batch_size)
+            per_image = (time.perf_counter() - start) / len(images)
+            j = judge(classifier, images, items.loc[items.index.repeat(args.samples)].reset_index(drop=True))
+            same = other = float("nan")
+            if args.samples == 2:
+                first, second = images[0::2], images[1::2]
+                same = float((first - second).abs().mean()) / 2     # [-1, 1] images: / 2 for a 0-1 scale
+                other = float((first - first.roll(1, dims=0)).abs().mean()) / 2
+            variety = f"   apart: same caption {same:.3f} / other caption {other:.3f}" if args.samples == 2 else ""
             results.setdefault((scale, top_k, temperature), []).append(
-                (seed, j["primary_ok"].mean(), j["type_ok"].mean(), per_image))
+                (seed, j["primary_ok"].mean(), j["type_ok"].mean(), per_image, same, other))
             print(f"seed {seed}  scale {scale:<4} top_k {top_k:<3} temperature {temperature:<4}: primary "
-                  f"{j['primary_ok'].mean():.3f}   type {j['type_ok'].mean():.3f}   {per_image * 1000:.0f} ms/image",
-                  flush=True)
-    print(f"\npooled over {len(seeds)} seeds x {len(items)} validation captions:")
+                  f"{j['primary_ok'].mean():.3f}   type {j['type_ok'].mean():.3f}   {per_image * 1000:.0f} ms/image"
+                  f"{variety}", flush=True)
+    print(f"\npooled over {len(seeds)} seeds x {len(items)} validation captions x {args.samples} paintings:")
     for (scale, top_k, temperature), rows in sorted(results.items(), key=lambda kv: -sum(r[1] for r in kv[1])):
         n = len(rows)
         print(f"scale {scale:<4} top_k {top_k:<3} temperature {temperature:<4}: primary "
               f"{sum(r[1] for r in rows) / n:.3f} ({' / '.join(f'{r[1]:.3f}' for r in rows)})   type "
-              f"{sum(r[2] for r in rows) / n:.3f}   {1000 * sum(r[3] for r in rows) / n:.0f} ms/image")
+              f"{sum(r[2] for r in rows) / n:.3f}   {1000 * sum(r[3] for r in rows) / n:.0f} ms/image"
+              + (f"   apart: same caption {sum(r[4] for r in rows) / n:.3f} / other caption "
+                 f"{sum(r[5] for r in rows) / n:.3f}" if args.samples == 2 else ""))
 
 
 if __name__ == "__main__":

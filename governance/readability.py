@@ -2,8 +2,8 @@
 
 Every rule of :mod:`governance.decisions` matches the lexicons' words — English, Chinese (simplified and
 traditional, pinyin with and without tones), the Japanese and Korean entries, transliterated Sanskrit and
-Tibetan. A prompt written in a language the rules have no words for (Finnish, Thai, Tamil, Pig Latin, Taiwanese
-Hokkien in Pe̍h-ōe-jī) is not *safe* because nothing matched: nothing *could* match. Red-team writers who never
+Tibetan. A prompt written in a language the rules have no words for (Finnish, Thai, Tamil, Greek, Pig Latin) is not
+*safe* because nothing matched: nothing *could* match. Red-team writers who never
 saw the rules found this first (``redteam/``: further languages, dialect romanisations and language games were
 the weakest categories of blind9 and blind10). So the policy fails closed: a prompt whose letters are mostly in
 words the guardrail cannot read is held for a consultant rather than allowed (``prompt.unreadable``).
@@ -19,6 +19,10 @@ A word counts as **readable** when it is
 Everything else — Latin words of other languages, Cyrillic, Greek, Arabic, Hebrew, Indic, Thai and other
 scripts — counts as unreadable; the share is by letters, so a long unreadable word weighs more than an
 article. The measure runs in linear time and names every unreadable word with its source offsets.
+
+What it cannot see: a language whose words look like English or pinyin. Taiwanese Hokkien in Pe̍h-ōe-jī
+(``Koan-im-má``, ``sái-hak``) splits into pinyin-like syllables once its tone marks are removed, so blind10's
+dialect romanisations stay readable here and pass as before.
 """
 
 from __future__ import annotations
