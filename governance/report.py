@@ -148,7 +148,8 @@ def build_report_data(ledger: Ledger, policy: Policy) -> dict[str, Any]:
                        "registry_max_distance": policy.copyright.registry_max_distance,
                        "training_max_distance": policy.copyright.training_max_distance,
                        "variants": ", ".join(policy.copyright.variants),
-                       "max_prompt_chars": policy.prompt.max_chars},
+                       "max_prompt_chars": policy.prompt.max_chars, "unreadable": policy.prompt.unreadable,
+                       "unreadable_share": policy.prompt.unreadable_share},
             "summary": summary, "outputs": outputs, "refusals": refusals,
             "decisions": list(decisions.values()), "screens": screens,
             "verification": result.to_dict(), "calibration": calibration, "copy_calibration": copy_calibration, "guardrails": guardrails}
