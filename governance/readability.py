@@ -34,10 +34,12 @@ from dataclasses import dataclass
 import regex
 from wordfreq import zipf_frequency
 
+from governance.normalize import light_normalize
+
+_CJK_CHARS = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}ー"  # the scripts the lexicons are written in
 _WORD = regex.compile(r"[\p{L}\p{M}\p{Cf}'’]+")
-_RUN = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}ー]+|\p{Latin}+|[^\p{Latin}\p{Han}\p{Hiragana}"
-                     r"\p{Katakana}\p{Hangul}]+")
-_CJK = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}ー]+")
+_RUN = regex.compile(rf"[{_CJK_CHARS}]+|\p{{Latin}}+|[^\p{{Latin}}{_CJK_CHARS}]+")  # a word split by script
+_CJK = regex.compile(rf"[{_CJK_CHARS}]+")
 _MAX_SYLLABLE = 6  # the longest pinyin syllable: zhuang, chuang, shuang
 
 
@@ -83,12 +85,6 @@ def is_pinyin(word: str) -> bool:
     return reachable[-1]
 
 
-def _plain(word: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", word)
-    kept = "".join(c for c in decomposed if unicodedata.category(c) not in ("Mn", "Mc", "Me", "Cf"))
-    return unicodedata.normalize("NFKC", kept).replace("'", "").replace("’", "")
-
-
 def _latin_readable(word: str) -> bool:
     w = word.casefold()
     return len(w) <= 2 or zipf_frequency(w, "en") > 0 or is_pinyin(w)
@@ -103,7 +99,7 @@ def readability(text: str) -> Readability:
     letters = unreadable = 0
     words: list[tuple[str, int, int]] = []
     for match in _WORD.finditer(text):
-        plain = _plain(match.group())
+        plain = light_normalize(match.group()).replace("'", "").replace("’", "")
         bad = 0
         for run in _RUN.findall(plain):
             n = _letters(run)
