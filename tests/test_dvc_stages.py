@@ -25,7 +25,8 @@ SECTIONS = {"params": (), "vqgan": ("model.vqgan", "train", "vqgan_train"),
             "vqgan_guided": ("model.vqgan", "train", "vqgan_train"),
             "prior": ("model", "train", "vqgan_train", "prior_train", "generate"),
             "evaluate": ("evaluate", "generate"), "instructions": ("instructions", "generate"),
-            "study": ("paths.metrics",), "text_features": ("text_encoder",)}
+            "study": ("paths.metrics",), "text_features": ("text_encoder",),
+            "training_screen": ("governance.registry", "governance.policy_file", "governance.policy")}
 
 
 def _deps(stage: dict) -> list[str]:
@@ -227,20 +228,22 @@ def test_phase_2_sections_are_not_phase_1_dependencies():
         assert not tracked & {"prior_train", "model", "model.prior", "seeds", "generate"}, stage
 
 
-def test_training_stages_declare_the_governance_code_of_their_copyright_screen_and_not_the_guardrails():
-    """With a rights registry, training screens its items (inkgen.training.runs.copyright_screen): the
-    governance modules that screen loads are deps of every training stage; the guardrails (sacred.py,
-    lexicon.py and their lexicons) are not loaded, so editing them does not re-train 27 models."""
-    loaded = _files_loaded_by("from inkgen.training import runs\n"
-                              "from governance.copyright import screen_training_items\n"
+def test_the_training_screen_declares_the_governance_code_it_loads_and_training_none():
+    """With a rights registry, stage training_screen screens the training split (governance.copyright): the
+    governance modules it loads are its deps, the guardrails (sacred.py, lexicon.py and their lexicons) are
+    not; the training stages read its list (${paths.models}/training_screen.json) and no governance file, so
+    editing a rule or the policy re-trains nothing unless the list changes."""
+    loaded = _files_loaded_by("from inkgen.stages import training_screen\n"
+                              "from governance.copyright import screen_training_items\n"  # with a registry
                               "from governance.registry import load_registry\n"
                               "from governance.policy import load_policy\n"
                               "load_policy(None, {}, check_sacred_ids=False)", "governance")
     assert "governance/copyright.py" in loaded
     assert not loaded & {"governance/sacred.py", "governance/lexicon.py"}
+    deps = _deps(STAGES["training_screen"])
+    assert not sorted(loaded - set(deps)), f"training_screen: add to its deps in dvc.yaml: {sorted(loaded - set(deps))}"
+    assert "governance/data/policy.yaml" in deps and "inputs/governance" in deps
     for stage in ("vqgan", "vqgan_guided", "prior"):
         deps = _deps(STAGES[stage])
-        assert not sorted(loaded - set(deps)), f"{stage}: add to its deps in dvc.yaml: {sorted(loaded - set(deps))}"
-        assert "governance/data/policy.yaml" in deps
-        assert not [d for d in deps if d in ("governance", "governance/data", "governance/sacred.py",
-                                             "governance/lexicon.py")]
+        assert "${paths.models}/training_screen.json" in deps, stage
+        assert not [d for d in deps if d.startswith(("governance", "inputs/governance"))], stage

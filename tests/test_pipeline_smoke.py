@@ -32,7 +32,7 @@ SEEDS = tuple(yaml.safe_load((ROOT / "params.yaml").read_text())["profiles"]["sm
 RUNS = [(v, s) for v in VARIANTS for s in SEEDS]
 # stage -> its executed notebook under reports/notebooks/
 NOTEBOOKS = {**{name: f"{i:02d}_{name}" for i, name in enumerate(DATA_STAGES, 1)},
-             "text_features": "04_text_features", "judge": "04_clip-judge",
+             "text_features": "04_text_features", "training_screen": "04_training_screen", "judge": "04_clip-judge",
              **{f"{'vqgan_guided' if v == 'full' else 'vqgan'}@{v}-{s}": f"05a_vqgan-{v}-{s}"
                 for v in VQGAN_OWNERS for s in SEEDS},
              **{f"prior@{v}-{s}": f"05b_prior-{v}-{s}" for v, s in RUNS},
@@ -40,7 +40,7 @@ NOTEBOOKS = {**{name: f"{i:02d}_{name}" for i, name in enumerate(DATA_STAGES, 1)
              "study": "09_study"}
 # annotate's outputs are read directly by these (`dvc status` names a stage whose own dependencies changed;
 # study reads annotate.json, whose counts a new caption seed leaves unchanged); instructions reads no dataset
-DOWNSTREAM_OF_ANNOTATE = {"clip", "judge", "text_features", "governance", "evaluate", *(s for s in NOTEBOOKS if "@" in s)}
+DOWNSTREAM_OF_ANNOTATE = {"clip", "judge", "text_features", "training_screen", "governance", "evaluate", *(s for s in NOTEBOOKS if "@" in s)}
 # the evaluation paints with the generate settings too
 USES_GENERATE = {*(f"prior@{v}-{s}" for v, s in RUNS), "evaluate", "instructions"}
 
@@ -294,6 +294,20 @@ def test_a_training_section_reruns_the_phases_that_track_it(project, dotted, sta
     _set_param(project, dotted, old * 2)
     assert _status(project) == stages | {"params"}
     _set_param(project, dotted, old)
+    assert _status(project) == set()
+
+
+def test_a_policy_edit_reruns_the_training_screen_and_no_training(project):
+    """The policy file is read by the training screen and the governance stage (and params' check); the
+    screen's list comes out the same bytes (no registry), so once it re-ran no VQGAN or prior is listed."""
+    policy = project / "governance/data/policy.yaml"
+    original = policy.read_text()
+    policy.write_text(original.replace("unreadable_share: 0.5", "unreadable_share: 0.6"))
+    assert _status(project) == {"params", "training_screen", "governance"}
+    _run([str(BIN / "dvc"), "repro", "--single-item", "training_screen"], project)
+    assert _status(project) == {"params", "governance"}  # nothing downstream of the screen's list
+    policy.write_text(original)
+    _run([str(BIN / "dvc"), "repro", "--single-item", "training_screen"], project)
     assert _status(project) == set()
 
 

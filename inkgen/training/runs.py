@@ -24,6 +24,7 @@ import torch
 
 from inkgen.config import Params
 from inkgen.data.dataset import Split, load_split
+from inkgen.data.exclusions import read_exclusions
 from inkgen.layout import Layout
 from inkgen import variants
 from inkgen.models.vqgan.model import VQGAN
@@ -44,7 +45,9 @@ VARIANTS = variants.NAMES  # full, no_clip, no_transformer, vqgan_clip, vqgan
 # sections (``prior_train``, the prior's sizes in ``model``) are not phase 1's, so changing them never
 # re-trains a VQGAN. ``seeds`` is in neither: each run's seed is in its checkpoint's train_config, so adding a
 # seed re-trains nothing else. Upstream stages' values reach training through their outputs (the dataset,
-# clip.pt), which DVC tracks as data dependencies.
+# clip.pt, training_screen.json), which DVC tracks as data dependencies; the governance keys stay in the hash
+# because they choose which training items the screen keeps out (the policy file's rules reach training only
+# through the screen's list, so editing them re-trains nothing unless the list changes).
 UPSTREAM_PARAMS = ("curate.target_size", "text_encoder", "governance.registry", "governance.policy_file",
                    "governance.policy")
 PHASE_PARAMS = {
@@ -154,45 +157,23 @@ class StageData:
     excluded: pd.DataFrame  # training items kept out because they match a protected registered work
 
 
-def copyright_screen(params: Params, root: Path, train: Split) -> tuple[Split, pd.DataFrame]:
-    """Paper section 6.2 (ownership attribution): with a rights registry (``governance.registry``), training
-    items that match a work whose status the policy blocks are kept out of training, listed with the
-    reason. Without one, nothing is screened here (stage governance shows a labelled demonstration)."""
-    columns = ["item_id", "reason"]
-    if not params.governance.registry:
-        return train, pd.DataFrame(columns=columns)
-    # only with a registry: the screen's imagehash/numba imports cost notebook start-up otherwise
-    from governance.copyright import screen_training_items
-    from governance.policy import load_policy
-    from governance.registry import load_registry
-
-    g = params.governance
-    policy = load_policy(root / g.policy_file if g.policy_file else None, overrides=g.policy_overrides(),
-                         check_sacred_ids=False)  # copyright rules only: no dependency on the guardrails
-    registry = load_registry(root / g.registry, policy.copyright.registry_statuses)
-    screen = screen_training_items([(r.item_id, root / r.file) for r in train.rows.itertuples()], registry,
-                                   policy.copyright)
-    flagged = {v.item_id: "; ".join(v.reasons) for v in screen.flagged}
-    keep = ~train.rows["item_id"].isin(list(flagged)).to_numpy()
-    kept = Split(train.name, train.images[keep], [c for c, k in zip(train.captions, keep) if k],
-                 train.rows[keep].reset_index(drop=True))
-    return kept, pd.DataFrame(sorted(flagged.items()), columns=columns)
-
-
 def load_data(params: Params, root: Path) -> StageData:
-    """The training and validation splits (training items screened for copyright) with their BERT features,
-    read from the text_features stage's file (refused if it was computed from other captions)."""
+    """The training split less the items stage training_screen keeps out (:func:`inkgen.data.exclusions.read_exclusions`) and
+    the validation split, with their BERT features read from the text_features stage's file (refused if it
+    was computed from other captions)."""
     layout = Layout(params, root)
     full_train = load_split(layout.manifest, "train", root)
-    train, excluded = copyright_screen(params, root, full_train)
+    excluded = read_exclusions(params, root)
+    keep = ~full_train.rows["item_id"].isin(list(excluded["item_id"])).to_numpy(copy=True)
+    train = Split(full_train.name, full_train.images[keep], [c for c, k in zip(full_train.captions, keep) if k],
+                  full_train.rows[keep].reset_index(drop=True))
     val = load_split(layout.manifest, "val", root)
     encoder = text_encoder(params, root)
     record, path = text_encoder_record(params, encoder), layout.text_features
     train_text = load_text_features(path, "train", full_train.captions, record)
-    # a writable copy: torch warns on a read-only pandas array
-    keep = torch.as_tensor(full_train.rows["item_id"].isin(list(train.rows["item_id"])).to_numpy(copy=True))
-    if not bool(keep.all()):
-        train_text = TextFeatures(train_text.tokens[keep], train_text.mask[keep], train_text.pooled[keep])
+    if not keep.all():
+        kept = torch.as_tensor(keep)  # from a writable copy: torch warns on a read-only pandas array
+        train_text = TextFeatures(train_text.tokens[kept], train_text.mask[kept], train_text.pooled[kept])
     return StageData(train, val, encoder, train_text, load_text_features(path, "val", val.captions, record),
                      excluded)
 
