@@ -43,6 +43,15 @@ goes 0.5% -> 1.0 / 1.4 / 2.1 / 3.1% (``--max-fp`` 0.003 / 0.005 / 0.01 / 0.02); 
 developed on blind1..3, +0.2 to +2.4 points for 0.4 to 1.9% benign refused. The learned check alone refuses
 18-50% of hostile prompts. So it was not wired into the gate.
 
+``--features ngram`` uses the hashed character n-grams of :mod:`governance.letters_classifier` instead of the
+MiniLM (no English encoder: a word in any script is read as its letters), and ``--test-dir DIR`` trains on every
+development set and tests on a folder nobody developed on (its first pass is the current rules). On blind11, held out
+then (trained on here + blind1..10, 16,038 prompts; threshold at 1% of their benign and respectful prompts refused
+out of fold), refusing on rule holds took hostile refused 586 -> 628 / 653 / 662 of 953 at ``--c`` 1 / 4 / 16, motifs
+held 161 -> 161 / 159 / 160 of 200, benign refused 19 -> 20 / 21 / 20 of 602. C = 16 went into the gate (round 12,
+``sacred.letters_classifier``); on blind12, the next unseen writer, it refused 603 -> 667 of 951 with no respectful or
+benign prompt decided differently (redteam/README.md).
+
 Run: ``nice -n 19 python benchmarks/learned_guard_heldout.py`` (first run ~10 min on 2 shared cores:
 features and rule decisions are cached under ``--cache``, default /tmp/guard4_cache).
 """
@@ -64,12 +73,12 @@ import numpy as np
 
 from governance.guardrail_eval import BENIGN, EVAL_DIR, HOSTILE, read_category, read_prompt_set
 
-WRITERS = ("blind1", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10")
+WRITERS = tuple(f"blind{n}" for n in range(1, 12))
 # The commits at which a blind set's first pass was measured (the set added, held out, in redteam/): the
 # rules as they stood before anything was changed for that writer. blind1's first pass has no such commit
 # (it was measured and the rules changed before the set was committed), so it has no row.
 FIRST_PASS = {"blind2": "16b55c5", "blind3": "71f7257", "blind4": "3afad94", "blind5": "5f766c6", "blind6": "f696ceb", "blind7": "caa7b24",
-              "blind8": "dffaa23", "blind9": "6b8bba2", "blind10": "68a5310"}
+              "blind8": "dffaa23", "blind9": "6b8bba2", "blind10": "68a5310", "blind11": "ccc0784"}
 _OLD_RULES = """
 import json, sys
 from governance.decisions import check_prompt
@@ -94,38 +103,14 @@ def collect() -> list[dict]:
     return rows
 
 
-def skeleton(chars) -> str:
-    """The roman letter stream of one reading with a space at each word break."""
-    from governance.normalize import roman
-
-    r = roman(chars)
-    out, last = [], None
-    for ch, w in zip(r.letters, r.word):
-        if last is not None and w != last:
-            out.append(" ")
-        out.append(ch)
-        last = w
-    return "".join(out)
-
-
-def texts_of(prompt: str) -> tuple[str, str, list[str]]:
-    """(normalised prompt, skeleton of the first reading, skeletons of the other readings and decodings)."""
-    from governance.encodings import decoded_texts
-    from governance.normalize import _decode, light_normalize, readings
-
-    rs = readings(prompt)
-    others = [skeleton(r) for r in rs[1:]]
-    for _, decoded in decoded_texts(prompt, rs[0]):
-        if decoded.strip() and decoded != prompt:
-            others.append(skeleton(_decode(decoded)))
-    return light_normalize(prompt), skeleton(rs[0]), [o for o in others if o.strip()]
-
-
 def features(prompts: list[str], encoder) -> np.ndarray:
     out = np.zeros((len(prompts), 3 * 384), dtype=np.float32)
+    from governance.letters_classifier import texts_of
+
     for n, p in enumerate(prompts):
-        norm, skel, others = texts_of(p)
-        e = encoder.embed([norm, skel or norm] + others)
+        norm, *readings = texts_of(p)  # the normalised prompt, then its skeletons (first reading first)
+        skel, others = (readings[0] if readings else norm), readings[1:]
+        e = encoder.embed([norm, skel] + others)
         out[n, :384], out[n, 384:768] = e[0], e[1]
         out[n, 768:] = e[2:].mean(0) if len(others) else e[1]
     return out
@@ -221,22 +206,75 @@ def fmt(t: tuple[int, int]) -> str:
     return f"{t[0]:4d}/{t[1]:<4d} {t[0] / t[1]:6.1%}" if t[1] else "n/a"
 
 
+def feature_matrix(args, prompts: list[str], key: str):
+    """The chosen features of ``prompts`` (MiniLM ones cached under ``--cache``)."""
+    if args.features == "ngram":
+        from governance.letters_classifier import features as letter_features
+        return letter_features(prompts, args.bits)
+    feat_path = args.cache / f"features_{key}.npy"
+    if not feat_path.exists():
+        from governance.dignity import encoder
+        np.save(feat_path, features(prompts, encoder()))
+    return np.load(feat_path)
+
+
+def fresh_writer(args, rows: list[dict]) -> None:
+    """Train on every development set (here + blind1..10), choose the threshold out of fold over their files,
+    and test on ``--test-dir``, whose first pass is the current rules."""
+    from governance.guardrail_eval import read_category
+
+    test_rows = []
+    for path in sorted(args.test_dir.glob("*.yaml")):
+        cat, prompts = read_category(path)
+        test_rows += [{"writer": "test", "file": path.name, "kind": cat.kind, "expect": cat.expect, "prompt": p,
+                       "period_claims": cat.period_claims} for p in prompts]
+    rows = [r for r in rows if r["expect"] in CLASSES]
+    prompts, test_prompts = [r["prompt"] for r in rows], [r["prompt"] for r in test_rows]
+    key = hashlib.sha256("\x00".join(prompts).encode()).hexdigest()[:16]
+    tkey = hashlib.sha256("\x00".join(test_prompts).encode()).hexdigest()[:16]
+    x, xt = feature_matrix(args, prompts, key), feature_matrix(args, test_prompts, tkey)
+    y = np.array([CLASSES.index(r["expect"]) for r in rows])
+    files = np.array([r["file"] for r in rows])
+    negative = np.array([r["kind"] == "benign" or r["expect"] == "hold" for r in rows])
+    thr = choose_threshold(x, y, files, negative, args.c, args.max_fp)
+    model = fit(x, y, args.c)
+    learned = p_refuse(model, xt) >= thr
+    shipped = cached(args.cache, tkey, "rules_shipped", lambda: rule_actions(test_prompts, True))
+    print(f"trained on {len(rows)} prompts (here + {', '.join(WRITERS)}), features: {args.features}, C={args.c}; "
+          f"threshold P(refuse) >= {thr:.3f} (at most {args.max_fp:.1%} of their benign+respectful refused out of "
+          f"fold); tested on {args.test_dir} ({len(test_rows)} prompts), whose first pass is the current rules")
+    systems = {"rules (shipped)": shipped,
+               "rules OR learned refusal": ["refuse" if l else a for l, a in zip(learned, shipped)],
+               "rules OR learned, on rule holds": ["refuse" if l and a == "hold" else a for l, a in zip(learned, shipped)]}
+    print(f"  {'system':32} {'hostile refused':>19} {'motifs held':>19} {'benign refused':>19}")
+    for name, acts in systems.items():
+        t = rates(test_rows, acts)
+        print(f"  {name:32} {fmt(t['hostile_refused']):>19} {fmt(t['motifs_held']):>19} {fmt(t['benign_refused']):>19}")
+    wrong = [r for r, l, a in zip(test_rows, learned, shipped)
+             if l and a != "refuse" and not (r["kind"] == "hostile" and r["expect"] == "refuse")]
+    print(f"  wrong learned refusals ({len(wrong)}): " + "; ".join(f"{r['file']}: {r['prompt'][:60]!r}" for r in wrong[:6]))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", type=Path, default=Path("/tmp/guard4_cache"))
     ap.add_argument("--c", type=float, default=1.0, help="inverse L2 strength of the logistic regression")
     ap.add_argument("--clauses", action="store_true", help="add max/mean-pooled clause embeddings")
     ap.add_argument("--max-fp", type=float, default=0.01, help="training writers' benign+respectful refused, out of fold")
+    ap.add_argument("--features", choices=("minilm", "ngram"), default="minilm",
+                    help="the MiniLM sentence features (default) or the hashed character n-grams of "
+                         "governance.letters_classifier")
+    ap.add_argument("--bits", type=int, default=18, help="ngram: 2**bits hashed columns")
+    ap.add_argument("--test-dir", type=Path, help="train on every development set and test on this folder of "
+                    "category files (a blind set nobody developed on: the current rules are its first pass)")
     args = ap.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     rows = collect()
     prompts = [r["prompt"] for r in rows]
     key = hashlib.sha256("\x00".join(prompts).encode()).hexdigest()[:16]
-    feat_path = args.cache / f"features_{key}.npy"
-    if not feat_path.exists():
-        from governance.dignity import encoder
-        np.save(feat_path, features(prompts, encoder()))
-    x = np.load(feat_path)
+    if args.test_dir:
+        return fresh_writer(args, rows)
+    x = feature_matrix(args, prompts, key)
     if args.clauses:
         clause_path = args.cache / f"clauses_{key}.npy"
         if not clause_path.exists():

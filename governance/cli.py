@@ -376,7 +376,7 @@ def _add_guardrails(sub: Any) -> None:
                    help="posture holder rule: clause (in force) or naive (baseline, for comparison)")
     p.add_argument("--eval-dir", help="measure only the category files (*.yaml) of this folder, e.g. a new blind set")
     p.add_argument("--no-classifier", action="store_true",
-                   help="the rules alone, without the learned dignity classifier (for comparison)")
+                   help="the rules alone, without the learned dignity and letters classifiers (for comparison)")
     p.add_argument("--sets", nargs="+", default=["*"], metavar="GLOB",
                    help="only the category files whose name (without .yaml) matches, e.g. 'blind3_*' (default: all)")
 

@@ -20,7 +20,12 @@
    the image waits for a cultural consultant (:mod:`governance.review`) before release;
 6. **readability** — a prompt the rules would allow or anchor, whose letters are mostly in words no rule can
    read (:mod:`governance.readability`: another language, an unknown script, a language game), is held too
-   when ``prompt.unreadable`` says "hold": the rules fail closed on what they cannot read.
+   when ``prompt.unreadable`` says "hold": the rules fail closed on what they cannot read;
+7. **letters classifier** — a prompt held by 5 or 6 (not a heritage hold, which the policy chose) is read once
+   more by a second learned opinion that needs no word list (:mod:`governance.letters_classifier`: character
+   n-grams of the prompt and its readings, any script, into a logistic regression trained on every labelled
+   set); scored at or above its cross-validated threshold, it is refused as ``letters_classifier``
+   (``sacred.letters_classifier``).
 
 Every refusal names its rule and the span of the prompt it fired on (``findings['fired']``).
 The action is the strongest that applies: refuse > hold > anchor > allow. A held prompt may also be
@@ -40,7 +45,8 @@ from governance.roles import attribute
 from governance.sacred import Hit, Lexicon, SacredFindings, analyse
 
 ACTIONS = ("allow", "anchor", "hold", "refuse")
-CHECKS = ("length", "mantras", "deity_posture", "dignity_classifier", "periods", "religious_motifs", "readability")
+CHECKS = ("length", "mantras", "deity_posture", "dignity_classifier", "periods", "religious_motifs", "readability",
+          "letters_classifier")
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,19 @@ def _dignity_refusal(text: str, found: SacredFindings) -> list[tuple[str, str, H
              f"as degrading {_quote(text, motif)} (governance.dignity; rates in dignity_classifier.json)", motif)]
 
 
+def _letters_refusal(text: str) -> str | None:
+    """The second learned opinion, in any script (:mod:`governance.letters_classifier`), on a prompt the
+    rules would hold: the refusal's reason, or None."""
+    from governance import letters_classifier
+
+    p, threshold = letters_classifier.score(text), letters_classifier.load_classifier()["threshold"]
+    if p < threshold:
+        return None
+    return (f"the learned letters classifier scores the prompt {p:.2f} >= {threshold} as a request to refuse, "
+            "read from its character n-grams in any script (governance.letters_classifier; rates in "
+            "letters_classifier.npz)")
+
+
 def _decoded_refusals(text: str, policy: Policy, roles: str, classifier: bool) -> list[tuple[str, str, Hit]]:
     """The whole prompt checked again as each decoding it can hide behind (upside-down letters, Base64, hex,
     stretched letters: :func:`governance.encodings.decoded_texts`): "uʍop ǝpısdn ɐɥppnq ɐ", a Base64 payload
@@ -191,18 +210,31 @@ def check_prompt(text: str, policy: Policy, *, roles: str = "clause", classifier
             refusals.append(f"mixes periods: the prompt asks for the {requested} but also names {mixed} "
                             "(periods.conflation: refuse)")
     motifs = tuple(sacred.motifs)
-    other += [reason for rule, reason, _ in fired if rule == "heritage_hold" and not refusals]
+    read = readability(text)
+    unreadable = (not refusals and not motifs and policy.prompt.unreadable == "hold"
+                  and read.letters > 0 and read.share >= policy.prompt.unreadable_share)
+    heritage = [reason for rule, reason, _ in fired if rule == "heritage_hold"]
+    letters = None
+    # Once, on the prompt itself: its features already hold every decoding, and a decoding's letters (a Caesar
+    # shift of plain English) are noise to it
+    if classifier and decode and policy.sacred.letters_classifier and not refusals and not heritage \
+            and (motifs or unreadable):
+        letters = _letters_refusal(text)  # what the rules would hold, read once more by its letters
+        if letters:
+            refusals.append(letters)
+    if not refusals:
+        other += heritage
     if motifs and not refusals:
         other.append(f"religious motif ({', '.join(m.replace('_', ' ') for m in motifs)}): the image is held "
                      "for a cultural consultant's decision before release")
     findings = {"sacred": sacred.to_dict(), "periods": periods.to_dict(),
                 "fired": [{"rule": rule, "id": h.ident, "span": [h.start, h.end], "text": text[h.start:h.end]}
                           for rule, _, h in fired]}
-    read = readability(text)
     findings["readability"] = read.to_dict()
-    unreadable = (not refusals and not motifs and policy.prompt.unreadable == "hold"
-                  and read.letters > 0 and read.share >= policy.prompt.unreadable_share)
-    if unreadable:
+    if letters:
+        findings["fired"].append({"rule": "letters_classifier", "id": "letters_classifier", "span": [0, len(text)],
+                                  "text": text})
+    elif unreadable:
         shown = ", ".join(f"\"{w}\"" for w, _, _ in read.words[:5]) + (", ..." if len(read.words) > 5 else "")
         other.append(f"the guardrail cannot read {read.share:.0%} of this prompt's letters ({shown}: not English, "
                      "pinyin or Chinese, Japanese or Korean script), so no rule could have matched; the image is "

@@ -55,6 +55,7 @@ class DeityRule:
 class SacredPolicy:
     heritage_damage: Literal["hold", "refuse"]  # a damaged sacred image in a museum or excavation
     dignity_classifier: bool        # a learned second opinion may refuse what the rules only hold (dignity.py)
+    letters_classifier: bool        # another, in any script, from character n-grams (letters_classifier.py)
     deities: dict[str, DeityRule]   # deity class (from motifs.yaml) -> what it may be shown doing
 
 

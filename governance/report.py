@@ -149,7 +149,9 @@ def build_report_data(ledger: Ledger, policy: Policy) -> dict[str, Any]:
                        "training_max_distance": policy.copyright.training_max_distance,
                        "variants": ", ".join(policy.copyright.variants),
                        "max_prompt_chars": policy.prompt.max_chars, "unreadable": policy.prompt.unreadable,
-                       "unreadable_share": policy.prompt.unreadable_share},
+                       "unreadable_share": policy.prompt.unreadable_share,
+                       "dignity_classifier": policy.sacred.dignity_classifier,
+                       "letters_classifier": policy.sacred.letters_classifier},
             "summary": summary, "outputs": outputs, "refusals": refusals,
             "decisions": list(decisions.values()), "screens": screens,
             "verification": result.to_dict(), "calibration": calibration, "copy_calibration": copy_calibration, "guardrails": guardrails}

@@ -209,7 +209,8 @@ def _fresh(code: str, cache: Path) -> subprocess.CompletedProcess:
 
 def test_an_ascii_prompt_loads_neither_pypinyin_nor_scipy(tmp_path):
     """With the cache built, checking a Latin-script prompt and hashing an image import neither pypinyin
-    (nor the Devanagari / Tibetan transliterators) nor scipy; a Chinese prompt loads pypinyin when it needs it."""
+    (nor the Devanagari / Tibetan transliterators) nor scipy; a Chinese prompt loads pypinyin when it needs it, and
+    scipy only when the rules would hold it (the letters classifier)."""
     code = ("import sys\nfrom PIL import Image\nfrom governance.decisions import check_prompt\n"
             "from governance.policy import load_policy\nfrom governance.phash import phash\n"
             "p = load_policy()\nprint('ACTION', check_prompt(sys.argv[1] if len(sys.argv) > 1 else "
@@ -222,9 +223,12 @@ def test_an_ascii_prompt_loads_neither_pypinyin_nor_scipy(tmp_path):
     cold = _fresh(code, cache)
     assert cold.returncode == 0, cold.stderr
     assert "ACTION allow" in cold.stdout and "LOADED []" in cold.stdout, cold.stdout
-    zh = _fresh(code.replace("'a heron by the river, light ink'", "'画一尊观音菩萨像'"), cache)
+    zh = _fresh(code.replace("'a heron by the river, light ink'", "'画一只白鹭'"), cache)
     assert zh.returncode == 0, zh.stderr
-    assert "LOADED ['pypinyin']" in zh.stdout, zh.stdout
+    assert "ACTION allow" in zh.stdout and "LOADED ['pypinyin']" in zh.stdout, zh.stdout
+    # a prompt the rules hold is read once more by the letters classifier (scikit-learn's hashing: scipy)
+    held = _fresh(code.replace("'a heron by the river, light ink'", "'画一尊观音菩萨像'"), cache)
+    assert "ACTION hold" in held.stdout and "LOADED ['pypinyin', 'scipy']" in held.stdout, held.stdout
 
 
 # ------------------------------------------------------------------ SIFT keypoints of references, kept on disk

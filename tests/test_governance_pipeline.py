@@ -151,7 +151,9 @@ def test_generation_gate_review_and_verify(world):
 def _report_world(world):
     root, policy, ledger, *_ = world
     _generate(world, "a misty mountain landscape", _painting(1), "a.png")
-    _generate(world, "a seated Guanyin <script>alert(1)</script>", _painting(2), "g.png")
+    # markup in a held prompt is shown as text (a <script> one is refused now: the letters classifier has learned
+    # markup injections as hostile)
+    _generate(world, "a seated Guanyin, <i>light ink</i> & lotus", _painting(2), "g.png")
     _generate(world, "om mani padme hum on a scroll", _painting(3), "x.png")
     result = calibrate([procedural_work(i, 64) for i in range(4)], [procedural_work(50 + i, 64) for i in range(8)],
                        transforms=["crop", "jpeg", "mirror"], variants=("original", "hflip"), max_threshold=16,
@@ -170,7 +172,7 @@ def test_report_is_readable_and_complete(world):
                     "How to re-verify this yourself"):
         assert f">{heading}</h2>" in html
     assert html.count("data:image/png;base64,") == 2
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html  # escaped
+    assert "&lt;i&gt;light ink&lt;/i&gt; &amp; lotus" in html and "<i>light ink" not in html  # escaped
     assert "Six-syllable mantra" in html and "CC0 (3 items)" in html
     assert "at least 50% of its\nletters in words no rule can read" in html and "held for a cultural consultant</strong>" in html
     assert "On those: problematic prompts" in html and "Only the category files matching gen_agents, blind1_01_* were run" in html

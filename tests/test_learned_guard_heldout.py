@@ -15,10 +15,10 @@ spec.loader.exec_module(exp)
 
 def test_writers_are_the_blind_prefixes_and_nothing_else_is_read():
     rows = exp.collect()
-    assert {r["writer"] for r in rows} == {"here", "blind1", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10"}
+    assert {r["writer"] for r in rows} == {"here", *(f"blind{n}" for n in range(1, 12))}
     for r in rows:
         assert r["writer"] == "here" or r["file"].startswith(r["writer"] + "_")
-        assert "blind11" not in r["file"] and not r["file"].startswith("redteam/")
+        assert "blind12" not in r["file"] and not r["file"].startswith("redteam/")
     files = {r["file"] for r in rows if not r.get("lines")}
     assert files == {p.name for p in EVAL_DIR.glob("*.yaml")}
 
@@ -36,9 +36,11 @@ def test_rates_count_the_issue_targets():
 
 
 def test_readings_include_the_decoded_payload_as_a_skeleton():
+    from governance.letters_classifier import texts_of
+
     payload = base64.b64encode(b"a buddha statue used as a seat").decode()
-    norm, skel, others = exp.texts_of(payload)
+    norm, *readings = texts_of(payload)
     assert norm == payload
-    assert any("buddha statue used as a seat" in o for o in others)
-    norm, skel, _ = exp.texts_of("a Βuddha\u200b statue")  # Greek capital beta, a zero-width space
+    assert any("buddha statue used as a seat" in o for o in readings)
+    norm, skel, *_ = texts_of("a Βuddha\u200b statue")  # Greek capital beta, a zero-width space
     assert skel == "a buddha statue"

@@ -1,0 +1,188 @@
+"""A learned second opinion on held prompts, in any script: character n-grams into a logistic regression.
+
+Paper section 6.2, *spiritual dignity*. The rules (:mod:`governance.sacred`, :mod:`governance.roles`) refuse
+the degradations someone listed, in the languages the lexicon has, and the MiniLM classifier of
+:mod:`governance.dignity` reads English only. A fresh red-team writer gets most of its hostile prompts that
+escape refusal *held*: a figure recognised, the act written in words no rule knows (redteam/README.md). This
+classifier reads letters rather than words: character 1-4-grams within words (scikit-learn's
+``HashingVectorizer``, ``2**N_BITS`` columns, L2-normalised) of the prompt as
+:func:`governance.normalize.light_normalize` leaves it, of its roman skeleton (confusables per UTS #39,
+ideographs as pinyin: :func:`governance.normalize.roman`) and of its other readings and decodings
+(:func:`governance.normalize.readings`, :func:`governance.encodings.decoded_texts`), into a three-class
+logistic regression (refuse / hold / allow) trained on every labelled set in ``data/guardrail_eval``
+(written here and by the blind writers since used for development) and the two line sets.
+
+Its refusal fires when P(refuse) >= a threshold chosen by grouped cross-validation over the sets' files
+(every file scored by a model that never saw it) as the lowest at which at most ``MAX_FP`` of their benign
+and respectful prompts are refused out of fold. It only ever turns a *hold* into a *refuse*
+(``sacred.letters_classifier`` in the policy); weights, threshold and the cross-validated rates are in
+``data/letters_classifier.npz``, written by ``python -m governance.letters_classifier`` (deterministic: one
+thread, lbfgs from zero), which also refuses to serve a model trained on other sets than those present.
+What it buys a writer it never saw is measured by ``benchmarks/learned_guard_heldout.py --features ngram
+--test-dir DIR`` (figures in redteam/README.md).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+DATA = Path(__file__).resolve().parent / "data"
+MODEL_FILE = DATA / "letters_classifier.npz"
+CLASSES = ("allow", "hold", "refuse")
+N_BITS = 18          # 2**18 hashed n-gram columns: fewer collide more (measured in the benchmark)
+NGRAMS = (1, 4)      # character n-gram lengths, within words
+C = 16.0             # inverse L2 strength of the logistic regression (chosen on blind11, redteam/README.md)
+MAX_FP = 0.01        # the training sets' benign and respectful prompts refused out of fold, at most
+
+
+class LettersModelError(RuntimeError):
+    """The classifier file cannot be used; says which and why."""
+
+
+def texts_of(prompt: str) -> list[str]:
+    """What the classifier reads of ``prompt``: the normalised prompt, the roman skeleton of its first
+    reading (a space at each word break) and those of its other readings and decodings."""
+    from governance.encodings import decoded_texts
+    from governance.normalize import _decode, light_normalize, readings
+
+    rs = readings(prompt)
+    skeletons = [_skeleton(r) for r in rs]
+    for _, decoded in decoded_texts(prompt, rs[0]):
+        if decoded.strip() and decoded != prompt:
+            skeletons.append(_skeleton(_decode(decoded)))
+    return [light_normalize(prompt), *(s for s in skeletons if s.strip())]
+
+
+def _skeleton(chars) -> str:
+    from governance.normalize import roman
+
+    r = roman(chars)
+    out, last = [], None
+    for ch, word in zip(r.letters, r.word):
+        if last is not None and word != last:
+            out.append(" ")
+        out.append(ch)
+        last = word
+    return "".join(out)
+
+
+def features(prompts: list[str], n_bits: int | None = None):
+    """The hashed character n-grams of each prompt's texts (one sparse row per prompt); ``2**n_bits``
+    columns (default ``N_BITS``)."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    vectorizer = HashingVectorizer(analyzer="char_wb", ngram_range=NGRAMS, n_features=2 ** (n_bits or N_BITS),
+                                   alternate_sign=False, norm="l2")
+    return vectorizer.transform([" | ".join(texts_of(p)).lower() for p in prompts])
+
+
+def training_rows(eval_dir: Path | None = None) -> list[tuple[str, str, str, str]]:
+    """``(file, kind, expected action, prompt)`` of every labelled prompt: the category files of ``eval_dir``
+    (default the shipped ones) and the two line sets."""
+    from governance.guardrail_eval import BENIGN, EVAL_DIR, HOSTILE, read_category, read_prompt_set
+
+    rows = []
+    for path in sorted(Path(eval_dir or EVAL_DIR).glob("*.yaml")):
+        cat, prompts = read_category(path)
+        rows += [(path.name, cat.kind, cat.expect, p) for p in prompts]
+    for path, kind, default in ((BENIGN, "benign", "allow"), (HOSTILE, "hostile", None)):
+        rows += [(path.name, kind, label, p) for _, label, p in read_prompt_set(path, default)]
+    return [r for r in rows if r[2] in CLASSES]
+
+
+def training_digest(rows: list[tuple[str, str, str, str]]) -> str:
+    """SHA-256 over the labelled prompts a model was trained on (files, labels and texts, in order)."""
+    return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
+
+
+def _fit(x, y: np.ndarray):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=C, max_iter=5000, class_weight="balanced", random_state=0).fit(x, y)
+
+
+def _p_refuse(model, x) -> np.ndarray:
+    return model.predict_proba(x)[:, list(model.classes_).index(CLASSES.index("refuse"))]
+
+
+def train(eval_dir: Path | None = None, out: Path = MODEL_FILE, folds: int = 5) -> dict[str, Any]:
+    """Fit on every labelled set, choose the threshold by grouped cross-validation over the files, write
+    ``out``; returns the record (threshold, cross-validated rates, training digest)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):  # one BLAS thread: the same weights on every machine's core count
+        return _train(eval_dir, out, folds)
+
+
+def _train(eval_dir: Path | None, out: Path, folds: int) -> dict[str, Any]:
+    from sklearn.model_selection import GroupKFold
+
+    rows = training_rows(eval_dir)
+    x = features([p for *_, p in rows])
+    y = np.array([CLASSES.index(e) for _, _, e, _ in rows])
+    files = np.array([f for f, *_ in rows])
+    negative = np.array([k == "benign" or e == "hold" for _, k, e, _ in rows])
+    hostile = np.array([k == "hostile" and e == "refuse" for _, k, e, _ in rows])
+    oof = np.zeros(len(rows))
+    for tr, te in GroupKFold(n_splits=folds).split(x, y, files):
+        oof[te] = _p_refuse(_fit(x[tr], y[tr]), x[te])
+    neg = np.sort(oof[negative])
+    allowed = int(np.floor(MAX_FP * len(neg)))
+    threshold = float(min(0.999, neg[len(neg) - 1 - allowed] + 1e-4))
+    model = _fit(x, y)
+    meta = {"features": f"character {NGRAMS[0]}-{NGRAMS[1]}-grams within words, hashed into 2**{N_BITS} columns, "
+                        "L2-normalised (scikit-learn HashingVectorizer, char_wb), of the normalised prompt, its "
+                        "skeleton and its other readings and decodings",
+            "classifier": f"logistic regression, 3 classes {list(CLASSES)}, C={C}, balanced classes, lbfgs",
+            "threshold": round(threshold, 4), "n_bits": N_BITS, "ngrams": list(NGRAMS),
+            "training_digest": training_digest(rows),
+            "cv": {"method": f"GroupKFold over files ({folds} folds)", "files": len(set(files)),
+                   "max_fp": MAX_FP, "n_hostile": int(hostile.sum()), "n_benign_or_respectful": int(negative.sum()),
+                   "hostile_refused": round(float((oof[hostile] >= threshold).mean()), 4),
+                   "benign_or_respectful_refused": round(float((oof[negative] >= threshold).mean()), 4)}}
+    np.savez_compressed(out, coef=model.coef_.astype(np.float32), intercept=model.intercept_.astype(np.float32),
+                        classes=np.asarray(model.classes_), meta=np.asarray(json.dumps(meta)))
+    load_classifier.cache_clear()
+    score.cache_clear()
+    return meta
+
+
+@functools.lru_cache(maxsize=2)
+def load_classifier(path: str | Path = MODEL_FILE) -> dict[str, Any]:
+    """The shipped weights and their record (threshold, cross-validated rates, training digest)."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            model = {"coef": z["coef"], "intercept": z["intercept"], "classes": z["classes"],
+                     **json.loads(str(z["meta"]))}
+    except (OSError, ValueError, KeyError) as exc:
+        raise LettersModelError(f"{path}: cannot read the letters classifier ({exc}); retrain: "
+                                "python -m governance.letters_classifier") from None
+    if model["coef"].shape != (len(CLASSES), 2 ** model["n_bits"]) or model["n_bits"] != N_BITS \
+            or tuple(model["ngrams"]) != NGRAMS:
+        raise LettersModelError(f"{path}: weights of shape {model['coef'].shape} for {model['n_bits']} bits, "
+                                f"n-grams {model['ngrams']}; this code reads {N_BITS} bits, n-grams {list(NGRAMS)} "
+                                "(retrain: python -m governance.letters_classifier)")
+    return model
+
+
+@functools.lru_cache(maxsize=4096)
+def score(text: str, path: str | Path = MODEL_FILE) -> float:
+    """P(refuse) of ``text`` (the softmax of the three classes' scores)."""
+    model = load_classifier(path)
+    z = features([text]) @ model["coef"].T.astype(np.float64) + model["intercept"]
+    z = np.exp(z[0] - z[0].max())
+    return float(z[list(model["classes"]).index(CLASSES.index("refuse"))] / z.sum())
+
+
+if __name__ == "__main__":
+    m = train()
+    cv = m["cv"]
+    print(f"threshold {m['threshold']}; grouped CV over {cv['files']} files: hostile refused "
+          f"{cv['hostile_refused']:.1%} of {cv['n_hostile']}, benign or respectful refused "
+          f"{cv['benign_or_respectful_refused']:.1%} of {cv['n_benign_or_respectful']}")
