@@ -175,6 +175,7 @@ def test_report_is_readable_and_complete(world):
     assert "&lt;i&gt;light ink&lt;/i&gt; &amp; lotus" in html and "<i>light ink" not in html  # escaped
     assert "Six-syllable mantra" in html and "CC0 (3 items)" in html
     assert "at least 50% of its\nletters in words no rule can read" in html and "held for a cultural consultant</strong>" in html
+    assert "read again by two learned classifiers" in html
     assert "On those: problematic prompts" in html and "Only the category files matching gen_agents, blind1_01_* were run" in html
     assert not re.search(r"\{'|\['|\bNone\b|\bTrue\b|\bFalse\b", html)  # no Python reprs on the page
     assert data["summary"]["outputs"] == 2 and data["summary"]["refused"] == 1 and data["summary"]["reviews_pending"] == 1

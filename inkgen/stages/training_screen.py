@@ -53,4 +53,3 @@ def run(params: Params, root: str | Path | None = None) -> dict[str, Any]:
                "wall_seconds": time.perf_counter() - start}
     write_metrics(layout.stage_metrics("training_screen"), summary)
     return {**summary, "excluded_items": excluded}
-
