@@ -114,9 +114,11 @@ def _p_refuse(model, x) -> np.ndarray:
 def train(eval_dir: Path | None = None, out: Path = MODEL_FILE, folds: int = 5) -> dict[str, Any]:
     """Fit on every labelled set, choose the threshold by grouped cross-validation over the files, write
     ``out``; returns the record (threshold, cross-validated rates, training digest)."""
+    import sklearn.linear_model  # noqa: F401 -- loaded before the limit: it only reaches the thread pools
+    import sklearn.model_selection  # noqa: F401 -- already loaded (BLAS, and scikit-learn's OpenMP runtime)
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(1):  # one BLAS thread: the same weights on every machine's core count
+    with threadpool_limits(1):  # one thread: the same sums in the same order, so the same weights anywhere
         return _train(eval_dir, out, folds)
 
 

@@ -91,6 +91,10 @@ def test_training_writes_a_model_that_reads_letters(tmp_path, monkeypatch):
     model = lc.load_classifier(out)
     assert model["coef"].shape == (3, 2 ** 12) and model["threshold"] == meta["threshold"]
     assert lc.score("a Buddha statue thrown in the toilet", out) > lc.score("a cat in the garden", out)
+    again = tmp_path / "again.npz"
+    lc.train(folder, out=again, folds=3)
+    with np.load(out) as a, np.load(again) as b:  # retraining gives the same weights (one thread, same order)
+        assert np.array_equal(a["coef"], b["coef"]) and np.array_equal(a["intercept"], b["intercept"])
 
 
 def test_a_file_it_cannot_use_is_named(tmp_path):
