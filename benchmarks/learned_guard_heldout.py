@@ -49,7 +49,7 @@ development set and tests on a folder nobody developed on (its first pass is the
 then (trained on here + blind1..10, 16,038 prompts; threshold at 1% of their benign and respectful prompts refused
 out of fold), refusing on rule holds took hostile refused 586 -> 628 / 653 / 662 of 953 at ``--c`` 1 / 4 / 16, motifs
 held 161 -> 161 / 159 / 160 of 200, benign refused 19 -> 20 / 21 / 20 of 602. C = 16 went into the gate (round 12,
-``sacred.letters_classifier``); on blind12, the next unseen writer, it refused 603 -> 667 of 951 with no respectful or
+``sacred.letters_classifier``); on blind12, the next unseen writer, it refused 603 -> 660 of 951 with no respectful or
 benign prompt decided differently (redteam/README.md).
 
 Run: ``nice -n 19 python benchmarks/learned_guard_heldout.py`` (first run ~10 min on 2 shared cores:

@@ -21,7 +21,8 @@
 6. **readability** — a prompt the rules would allow or anchor, whose letters are mostly in words no rule can
    read (:mod:`governance.readability`: another language, an unknown script, a language game), is held too
    when ``prompt.unreadable`` says "hold": the rules fail closed on what they cannot read;
-7. **letters classifier** — a prompt held by 5 or 6 (not a heritage hold, which the policy chose) is read once
+7. **letters classifier** — a prompt held by 5 or 6 (not a heritage hold, which the policy chose, nor one whose
+   act the role rules gave to someone other than the figure, which it cannot read) is read once
    more by a second learned opinion that needs no word list (:mod:`governance.letters_classifier`: character
    n-grams of the prompt and its readings, any script, into a logistic regression trained on every labelled
    set); scored at or above its cross-validated threshold, it is refused as ``letters_classifier``
@@ -141,6 +142,20 @@ def _dignity_refusal(text: str, found: SacredFindings) -> list[tuple[str, str, H
              f"as degrading {_quote(text, motif)} (governance.dignity; rates in dignity_classifier.json)", motif)]
 
 
+# Bare pronouns: the clause rules may give an act to "her" that the prompt does to the figure ("the Mazu statue
+# under my foot, I step on her face"), so such a reading clears nothing
+_PRONOUNS = frozenset({"he", "him", "his", "she", "her", "hers", "it", "its", "they", "them", "their",
+                       "他", "她", "它", "他们", "她们", "它们"})
+
+
+def _given_to_someone_else(text: str, found: SacredFindings, lexicon: Lexicon, roles: str) -> bool:
+    """The rules read an act or posture in the prompt and gave it to someone other than the sacred figure (a
+    singer, a pilgrim; not a bare pronoun): the letters classifier, which reads letters and not roles, does not
+    overrule that reading (issue 13: an act applies to a figure only when the text says the figure is in it)."""
+    return any(a.figure is not None and not a.sacred and text[a.figure.start:a.figure.end].lower() not in _PRONOUNS
+               for a in attribute(found, roles, lexicon.onto_exempt))
+
+
 def _letters_refusal(text: str) -> str | None:
     """The second learned opinion, in any script (:mod:`governance.letters_classifier`), on a prompt the
     rules would hold: the refusal's reason, or None."""
@@ -218,7 +233,7 @@ def check_prompt(text: str, policy: Policy, *, roles: str = "clause", classifier
     # Once, on the prompt itself: its features already hold every decoding, and a decoding's letters (a Caesar
     # shift of plain English) are noise to it
     if classifier and decode and policy.sacred.letters_classifier and not refusals and not heritage \
-            and (motifs or unreadable):
+            and (motifs or unreadable) and not _given_to_someone_else(text, sacred, lexicon, roles):
         letters = _letters_refusal(text)  # what the rules would hold, read once more by its letters
         if letters:
             refusals.append(letters)
