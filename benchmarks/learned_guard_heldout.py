@@ -206,16 +206,27 @@ def fmt(t: tuple[int, int]) -> str:
     return f"{t[0]:4d}/{t[1]:<4d} {t[0] / t[1]:6.1%}" if t[1] else "n/a"
 
 
-def feature_matrix(args, prompts: list[str], key: str):
-    """The chosen features of ``prompts`` (MiniLM ones cached under ``--cache``)."""
-    if args.features == "ngram":
-        from governance.letters_classifier import features as letter_features
-        return letter_features(prompts, args.bits)
+def minilm_matrix(args, prompts: list[str], key: str):
+    """The MiniLM sentence features of ``prompts``, cached under ``--cache`` by the prompts' digest ``key``."""
     feat_path = args.cache / f"features_{key}.npy"
     if not feat_path.exists():
         from governance.dignity import encoder
         np.save(feat_path, features(prompts, encoder()))
     return np.load(feat_path)
+
+
+def ngram_matrix(args, prompts: list[str], key: str):
+    """The hashed character n-grams of :mod:`governance.letters_classifier` (``2**--bits`` columns)."""
+    from governance.letters_classifier import features as letter_features
+    return letter_features(prompts, args.bits)
+
+
+#: ``--features`` name -> its matrix of prompts.
+FEATURE_SETS = {"minilm": minilm_matrix, "ngram": ngram_matrix}
+
+
+def feature_matrix(args, prompts: list[str], key: str):
+    return FEATURE_SETS[args.features](args, prompts, key)
 
 
 def fresh_writer(args, rows: list[dict]) -> None:
@@ -261,7 +272,7 @@ def main() -> None:
     ap.add_argument("--c", type=float, default=1.0, help="inverse L2 strength of the logistic regression")
     ap.add_argument("--clauses", action="store_true", help="add max/mean-pooled clause embeddings")
     ap.add_argument("--max-fp", type=float, default=0.01, help="training writers' benign+respectful refused, out of fold")
-    ap.add_argument("--features", choices=("minilm", "ngram"), default="minilm",
+    ap.add_argument("--features", choices=tuple(FEATURE_SETS), default="minilm",
                     help="the MiniLM sentence features (default) or the hashed character n-grams of "
                          "governance.letters_classifier")
     ap.add_argument("--bits", type=int, default=18, help="ngram: 2**bits hashed columns")

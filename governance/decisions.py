@@ -36,13 +36,13 @@ anchored (``rewritten`` is then true and ``prompt`` is the anchored text to gene
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from governance.lexicon import load_lexicon
 from governance.periods import analyse_periods, load_ontology
 from governance.policy import Policy
 from governance.readability import readability
-from governance.roles import attribute
+from governance.roles import Attribution, attribute
 from governance.sacred import Hit, Lexicon, SacredFindings, analyse
 
 ACTIONS = ("allow", "anchor", "hold", "refuse")
@@ -85,8 +85,9 @@ def _same_sentence(text: str, a: Hit, b: Hit) -> bool:
 
 
 def _sacred_refusals(text: str, found: SacredFindings, lexicon: Lexicon, policy: Policy,
-                     roles: str) -> list[tuple[str, str, Hit]]:
-    """``(rule, reason, hit)`` for every refusal the sacred-imagery rules make."""
+                     attributions: Sequence[Attribution]) -> list[tuple[str, str, Hit]]:
+    """``(rule, reason, hit)`` for every refusal the sacred-imagery rules make; ``attributions``: who holds
+    each posture or act (:func:`governance.roles.attribute`)."""
     names = lexicon.mantra_names
     cues = found.of("cue")
     out: list[tuple[str, str, Hit]] = []
@@ -110,7 +111,7 @@ def _sacred_refusals(text: str, found: SacredFindings, lexicon: Lexicon, policy:
         seen.add(key)
     rules = policy.sacred.deities
     heritage = found.of("heritage")
-    for a in attribute(found, roles, lexicon.onto_exempt):
+    for a in attributions:
         if not a.sacred or (a.figure.role == "weak" and a.term.ident not in lexicon.weak_postures):
             continue  # an ambiguous name read weakly ("Tara") is the deity only for a degradation
         cls = lexicon.motifs[a.figure.ident][0]
@@ -148,12 +149,12 @@ _PRONOUNS = frozenset({"he", "him", "his", "she", "her", "hers", "it", "its", "t
                        "他", "她", "它", "他们", "她们", "它们"})
 
 
-def _given_to_someone_else(text: str, found: SacredFindings, lexicon: Lexicon, roles: str) -> bool:
+def _given_to_someone_else(text: str, attributions: Sequence[Attribution]) -> bool:
     """The rules read an act or posture in the prompt and gave it to someone other than the sacred figure (a
     singer, a pilgrim; not a bare pronoun): the letters classifier, which reads letters and not roles, does not
     overrule that reading (issue 13: an act applies to a figure only when the text says the figure is in it)."""
     return any(a.figure is not None and not a.sacred and text[a.figure.start:a.figure.end].lower() not in _PRONOUNS
-               for a in attribute(found, roles, lexicon.onto_exempt))
+               for a in attributions)
 
 
 def _letters_refusal(text: str) -> str | None:
@@ -205,7 +206,8 @@ def check_prompt(text: str, policy: Policy, *, roles: str = "clause", classifier
         return Decision("refuse", ("prompt is empty",), text, text, False, (), ("length",), {}, sha)
     lexicon = load_lexicon()
     sacred = analyse(text, lexicon)
-    fired = _sacred_refusals(text, sacred, lexicon, policy, roles)
+    attributions = attribute(sacred, roles, lexicon.onto_exempt)  # read once: the rules and the letters guard use it
+    fired = _sacred_refusals(text, sacred, lexicon, policy, attributions)
     if classifier and policy.sacred.dignity_classifier and sacred.motifs and not fired:
         fired += _dignity_refusal(text, sacred)
     if decode and not [f for f in fired if f[0] != "heritage_hold"]:
@@ -233,7 +235,7 @@ def check_prompt(text: str, policy: Policy, *, roles: str = "clause", classifier
     # Once, on the prompt itself: its features already hold every decoding, and a decoding's letters (a Caesar
     # shift of plain English) are noise to it
     if classifier and decode and policy.sacred.letters_classifier and not refusals and not heritage \
-            and (motifs or unreadable) and not _given_to_someone_else(text, sacred, lexicon, roles):
+            and (motifs or unreadable) and not _given_to_someone_else(text, attributions):
         letters = _letters_refusal(text)  # what the rules would hold, read once more by its letters
         if letters:
             refusals.append(letters)

@@ -29,10 +29,11 @@ def run(params: Params, root: str | Path | None = None) -> dict[str, Any]:
     layout = Layout(params, root)
     start = time.perf_counter()
     g = params.governance
-    train = load_split(layout.manifest, "train", root)  # checks every image against its manifest SHA-256
     excluded: list[dict[str, str]] = []
-    registry_sha256 = ""
-    if g.registry:
+    registry_sha256, screened = "", 0
+    if g.registry:  # without one nothing is screened, and no image need be read
+        train = load_split(layout.manifest, "train", root)  # checks every image against its manifest SHA-256
+        screened = len(train)
         # imported only with a registry: the matcher's imports (OpenCV, numba) cost the notebook seconds otherwise
         from governance.copyright import screen_training_items
         from governance.policy import load_policy
@@ -49,7 +50,7 @@ def run(params: Params, root: str | Path | None = None) -> dict[str, Any]:
     path = write_exclusions(params, root, excluded, registry_sha256=registry_sha256,
                             manifest_sha256=sha256_file(layout.manifest))
     summary = {"path": str(path.relative_to(root)), "registry": g.registry or None,
-               "training_items_screened": len(train) if g.registry else 0, "excluded": len(excluded),
+               "training_items_screened": screened, "excluded": len(excluded),
                "wall_seconds": time.perf_counter() - start}
     write_metrics(layout.stage_metrics("training_screen"), summary)
     return {**summary, "excluded_items": excluded}
