@@ -50,7 +50,9 @@ then (trained on here + blind1..10, 16,038 prompts; threshold at 1% of their ben
 out of fold), refusing on rule holds took hostile refused 586 -> 628 / 653 / 662 of 953 at ``--c`` 1 / 4 / 16, motifs
 held 161 -> 161 / 159 / 160 of 200, benign refused 19 -> 20 / 21 / 20 of 602. C = 16 went into the gate (round 12,
 ``sacred.letters_classifier``); on blind12, the next unseen writer, it refused 603 -> 660 of 951 with no respectful or
-benign prompt decided differently (redteam/README.md).
+benign prompt decided differently (redteam/README.md). Round 13 made blind12 the validation writer (trained on here +
+blind1..11): 667 / 683 / 691 of 951 refused on rule holds at ``--c`` 16 / 64 / 256, motifs held 139/200 and benign
+refused 5/599 at each; C = 256 went into the gate, and on blind13, unseen, it refused 696 -> 728 of 959.
 
 Run: ``nice -n 19 python benchmarks/learned_guard_heldout.py`` (first run ~10 min on 2 shared cores:
 features and rule decisions are cached under ``--cache``, default /tmp/guard4_cache).
@@ -73,12 +75,13 @@ import numpy as np
 
 from governance.guardrail_eval import BENIGN, EVAL_DIR, HOSTILE, read_category, read_prompt_set
 
-WRITERS = tuple(f"blind{n}" for n in range(1, 12))
+WRITERS = tuple(f"blind{n}" for n in range(1, 13))
 # The commits at which a blind set's first pass was measured (the set added, held out, in redteam/): the
 # rules as they stood before anything was changed for that writer. blind1's first pass has no such commit
 # (it was measured and the rules changed before the set was committed), so it has no row.
 FIRST_PASS = {"blind2": "16b55c5", "blind3": "71f7257", "blind4": "3afad94", "blind5": "5f766c6", "blind6": "f696ceb", "blind7": "caa7b24",
-              "blind8": "dffaa23", "blind9": "6b8bba2", "blind10": "68a5310", "blind11": "ccc0784"}
+              "blind8": "dffaa23", "blind9": "6b8bba2", "blind10": "68a5310", "blind11": "ccc0784",
+              "blind12": "a50f508"}
 _OLD_RULES = """
 import json, sys
 from governance.decisions import check_prompt

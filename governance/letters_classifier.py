@@ -37,7 +37,7 @@ MODEL_FILE = DATA / "letters_classifier.npz"
 CLASSES = ("allow", "hold", "refuse")
 N_BITS = 18          # 2**18 hashed n-gram columns: fewer collide more (measured in the benchmark)
 NGRAMS = (1, 4)      # character n-gram lengths, within words
-C = 16.0             # inverse L2 strength of the logistic regression (chosen on blind11, redteam/README.md)
+C = 256.0            # inverse L2 strength of the logistic regression (chosen on blind12, redteam/README.md)
 MAX_FP = 0.01        # the training sets' benign and respectful prompts refused out of fold, at most
 
 
