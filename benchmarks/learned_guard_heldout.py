@@ -233,8 +233,8 @@ def feature_matrix(args, prompts: list[str], key: str):
 
 
 def fresh_writer(args, rows: list[dict]) -> None:
-    """Train on every development set (here + blind1..10), choose the threshold out of fold over their files,
-    and test on ``--test-dir``, whose first pass is the current rules."""
+    """Train on every development set (here and the blind sets in ``WRITERS``), choose the threshold out of fold
+    over their files, and test on ``--test-dir``, whose first pass is the current rules."""
     from governance.guardrail_eval import read_category
 
     test_rows = []
