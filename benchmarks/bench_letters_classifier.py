@@ -37,7 +37,7 @@ print(d.action, time.perf_counter() - t)
 def per_prompt_ms(prompts: list[str], policy, rounds: int) -> tuple[float, list[str]]:
     times, actions = [], []
     for _ in range(rounds):
-        letters_classifier.score.cache_clear()  # every round reads the letters anew (its cache would hide them)
+        letters_classifier.probabilities.cache_clear()  # every round reads the letters anew (its cache would hide them)
         start = time.perf_counter()
         actions = [check_prompt(p, policy).action for p in prompts]
         times.append((time.perf_counter() - start) / len(prompts) * 1000)

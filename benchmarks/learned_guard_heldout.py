@@ -52,7 +52,15 @@ held 161 -> 161 / 159 / 160 of 200, benign refused 19 -> 20 / 21 / 20 of 602. C 
 ``sacred.letters_classifier``); on blind12, the next unseen writer, it refused 603 -> 660 of 951 with no respectful or
 benign prompt decided differently (redteam/README.md). Round 13 made blind12 the validation writer (trained on here +
 blind1..11): 667 / 683 / 691 of 951 refused on rule holds at ``--c`` 16 / 64 / 256, motifs held 139/200 and benign
-refused 5/599 at each; C = 256 went into the gate, and on blind13, unseen, it refused 696 -> 728 of 959.
+refused 5/599 at each; C = 256 went into the gate, and on blind13, unseen, it refused 696 -> 728 of 959. Round 14 made
+blind13 the validation writer of a *learned hold* (``--max-hold``: a prompt the rules would allow, held when the
+classifier reads it as not to allow, at thresholds that hold 1 / 2 / 5 / 10% of the training writers' allow prompts
+out of fold): on P(hold) + P(refuse), hostile prompts caught (refused or held) 846 -> 880 / 892 / 928 / 937 of 959 and
+motifs held 139 -> 161 / 165 / 175 / 185 of 202, for allow prompts held 42 -> 44 / 49 / 64 / 90 of 412 — but it held
+secular prompts in hostile forms (ciphers, names one edit from a figure); on P(hold) alone at 2 / 5%, motifs held
+173 / 184 of 202 for 42 / 49 allow prompts held, hostile caught 847 / 851. P(hold) at 5% went into the gate
+(``sacred.letters_hold``), which never refuses (refusing wherever the classifier scores P(refuse) above its threshold,
+held or not, would add 44 hostile refusals for 7 benign ones: 15/614 = 2.4%).
 
 Run: ``nice -n 19 python benchmarks/learned_guard_heldout.py`` (first run ~10 min on 2 shared cores:
 features and rule decisions are cached under ``--cache``, default /tmp/guard4_cache).
@@ -75,13 +83,13 @@ import numpy as np
 
 from governance.guardrail_eval import BENIGN, EVAL_DIR, HOSTILE, read_category, read_prompt_set
 
-WRITERS = tuple(f"blind{n}" for n in range(1, 13))
+WRITERS = tuple(f"blind{n}" for n in range(1, 14))
 # The commits at which a blind set's first pass was measured (the set added, held out, in redteam/): the
 # rules as they stood before anything was changed for that writer. blind1's first pass has no such commit
 # (it was measured and the rules changed before the set was committed), so it has no row.
 FIRST_PASS = {"blind2": "16b55c5", "blind3": "71f7257", "blind4": "3afad94", "blind5": "5f766c6", "blind6": "f696ceb", "blind7": "caa7b24",
               "blind8": "dffaa23", "blind9": "6b8bba2", "blind10": "68a5310", "blind11": "ccc0784",
-              "blind12": "a50f508"}
+              "blind12": "a50f508", "blind13": "2fc19a5"}
 _OLD_RULES = """
 import json, sys
 from governance.decisions import check_prompt
@@ -182,16 +190,26 @@ def p_refuse(model, x: np.ndarray) -> np.ndarray:
     return model.predict_proba(x)[:, list(model.classes_).index(CLASSES.index("refuse"))]
 
 
-def choose_threshold(x, y, groups, negatives, c: float, max_fp: float, folds: int = 5) -> float:
-    """Lowest threshold with at most ``max_fp`` of the negatives (benign or respectful) refused out of fold."""
+def out_of_fold(x, y, groups, c: float, folds: int = 5) -> np.ndarray:
+    """Class probabilities of every row from a model that never saw its file (GroupKFold)."""
     from sklearn.model_selection import GroupKFold
 
-    oof = np.zeros(len(y))
+    oof = np.zeros((len(y), len(CLASSES)))
     for tr, te in GroupKFold(n_splits=folds).split(x, y, groups):
-        oof[te] = p_refuse(fit(x[tr], y[tr], c), x[te])
-    neg = np.sort(oof[negatives])
-    allowed = int(np.floor(max_fp * len(neg)))
-    return float(min(0.999, neg[len(neg) - 1 - allowed] + 1e-4))
+        model = fit(x[tr], y[tr], c)
+        oof[np.ix_(te, model.classes_)] = model.predict_proba(x[te])
+    return oof
+
+
+def highest_below(scores: np.ndarray, max_fp: float) -> float:
+    """The threshold at which at most ``max_fp`` of ``scores`` are at or above it."""
+    s = np.sort(scores)
+    return float(min(0.999, s[len(s) - 1 - int(np.floor(max_fp * len(s)))] + 1e-4))
+
+
+def choose_threshold(x, y, groups, negatives, c: float, max_fp: float, folds: int = 5) -> float:
+    """Lowest threshold with at most ``max_fp`` of the negatives (benign or respectful) refused out of fold."""
+    return highest_below(out_of_fold(x, y, groups, c, folds)[negatives, CLASSES.index("refuse")], max_fp)
 
 
 def rates(rows: list[dict], actions: list[str]) -> dict[str, tuple[int, int]]:
@@ -250,9 +268,13 @@ def fresh_writer(args, rows: list[dict]) -> None:
     y = np.array([CLASSES.index(r["expect"]) for r in rows])
     files = np.array([r["file"] for r in rows])
     negative = np.array([r["kind"] == "benign" or r["expect"] == "hold" for r in rows])
-    thr = choose_threshold(x, y, files, negative, args.c, args.max_fp)
+    allowed = np.array([r["expect"] == "allow" for r in rows])
+    oof = out_of_fold(x, y, files, args.c)
+    thr = highest_below(oof[negative, CLASSES.index("refuse")], args.max_fp)
     model = fit(x, y, args.c)
-    learned = p_refuse(model, xt) >= thr
+    proba = np.zeros((len(test_rows), len(CLASSES)))
+    proba[:, model.classes_] = model.predict_proba(xt)
+    learned = proba[:, CLASSES.index("refuse")] >= thr
     shipped = cached(args.cache, tkey, "rules_shipped", lambda: rule_actions(test_prompts, True))
     print(f"trained on {len(rows)} prompts (here + {', '.join(WRITERS)}), features: {args.features}, C={args.c}; "
           f"threshold P(refuse) >= {thr:.3f} (at most {args.max_fp:.1%} of their benign+respectful refused out of "
@@ -260,10 +282,30 @@ def fresh_writer(args, rows: list[dict]) -> None:
     systems = {"rules (shipped)": shipped,
                "rules OR learned refusal": ["refuse" if l else a for l, a in zip(learned, shipped)],
                "rules OR learned, on rule holds": ["refuse" if l and a == "hold" else a for l, a in zip(learned, shipped)]}
-    print(f"  {'system':32} {'hostile refused':>19} {'motifs held':>19} {'benign refused':>19}")
+    # The learned hold: a prompt the rules would allow (or anchor), whose P(allow) is below a threshold chosen out
+    # of fold as the one that holds at most --max-hold of the training writers' prompts labelled allow: a religious
+    # subject no rule named is held for a consultant rather than released (and, in the last row, refused when the
+    # letters refusal fires on it as on any hold).
+    for max_hold in args.max_hold:
+        t_hold = 1 - highest_below(1 - oof[allowed, CLASSES.index("allow")], max_hold)
+        held = proba[:, CLASSES.index("allow")] < t_hold
+        hold_rows = ["hold" if h and a in ("allow", "anchor") else a for h, a in zip(held, shipped)]
+        systems[f"+ learned hold ({max_hold:.0%}, P(allow) < {t_hold:.3f})"] = hold_rows
+        systems[f"+ learned hold ({max_hold:.0%}), refusal on holds"] = [
+            "refuse" if l and a == "hold" else a for l, a in zip(learned, hold_rows)]
+        # the same on P(hold) alone: a respectful religious subject, not the form of a hostile prompt
+        t_only = highest_below(oof[allowed, CLASSES.index("hold")], max_hold)
+        held = proba[:, CLASSES.index("hold")] >= t_only
+        systems[f"+ learned hold on P(hold) ({max_hold:.0%}, >= {t_only:.3f})"] = [
+            "hold" if h and a in ("allow", "anchor") else a for h, a in zip(held, shipped)]
+    print(f"  {'system':52} {'hostile refused':>19} {'hostile caught':>19} {'motifs held':>19} {'benign refused':>19} "
+          f"{'allow held':>19}")
     for name, acts in systems.items():
         t = rates(test_rows, acts)
-        print(f"  {name:32} {fmt(t['hostile_refused']):>19} {fmt(t['motifs_held']):>19} {fmt(t['benign_refused']):>19}")
+        caught = [a != "allow" and a != "anchor" for r, a in zip(test_rows, acts) if r["expect"] == "refuse"]
+        allow_held = [a == "hold" for r, a in zip(test_rows, acts) if r["expect"] == "allow"]
+        print(f"  {name:52} {fmt(t['hostile_refused']):>19} {fmt((sum(caught), len(caught))):>19} "
+              f"{fmt(t['motifs_held']):>19} {fmt(t['benign_refused']):>19} {fmt((sum(allow_held), len(allow_held))):>19}")
     wrong = [r for r, l, a in zip(test_rows, learned, shipped)
              if l and a != "refuse" and not (r["kind"] == "hostile" and r["expect"] == "refuse")]
     print(f"  wrong learned refusals ({len(wrong)}): " + "; ".join(f"{r['file']}: {r['prompt'][:60]!r}" for r in wrong[:6]))
@@ -279,6 +321,8 @@ def main() -> None:
                     help="the MiniLM sentence features (default) or the hashed character n-grams of "
                          "governance.letters_classifier")
     ap.add_argument("--bits", type=int, default=18, help="ngram: 2**bits hashed columns")
+    ap.add_argument("--max-hold", type=float, nargs="*", default=[],
+                    help="with --test-dir: learned holds at these shares of the training writers' allow prompts held")
     ap.add_argument("--test-dir", type=Path, help="train on every development set and test on this folder of "
                     "category files (a blind set nobody developed on: the current rules are its first pass)")
     args = ap.parse_args()

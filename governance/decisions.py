@@ -26,7 +26,13 @@
    more by a second learned opinion that needs no word list (:mod:`governance.letters_classifier`: character
    n-grams of the prompt and its readings, any script, into a logistic regression trained on every labelled
    set); scored at or above its cross-validated threshold, it is refused as ``letters_classifier``
-   (``sacred.letters_classifier``).
+   (``sacred.letters_classifier``);
+8. **letters hold** — a prompt the rules would allow (not anchor: the period rule read it), readable and naming
+   no religious motif (not even one the rules read weakly and chose not to hold: a bare Laozi, a censer in a
+   poem, a name one letter from a deity's), whose letters the same classifier reads as a respectful religious subject (P(hold) at or above
+   its own cross-validated threshold) is *held* for a consultant (``sacred.letters_hold``): a tradition, a sacred
+   site or a figure no lexicon lists fails closed, as an unreadable prompt does. It never refuses: the
+   classifier's refusal was validated on what the rules hold, not on what they cannot name.
 
 Every refusal names its rule and the span of the prompt it fired on (``findings['fired']``).
 The action is the strongest that applies: refuse > hold > anchor > allow. A held prompt may also be
@@ -47,7 +53,7 @@ from governance.sacred import Hit, Lexicon, SacredFindings, analyse
 
 ACTIONS = ("allow", "anchor", "hold", "refuse")
 CHECKS = ("length", "mantras", "deity_posture", "dignity_classifier", "periods", "religious_motifs", "readability",
-          "letters_classifier")
+          "letters_classifier", "letters_hold")
 
 
 @dataclass(frozen=True)
@@ -170,6 +176,19 @@ def _letters_refusal(text: str) -> str | None:
             "letters_classifier.npz)")
 
 
+def _letters_hold(text: str) -> str | None:
+    """The same classifier on a prompt the rules would let through: the hold's reason when it reads a respectful
+    religious subject in it (P(hold) at or above its hold threshold), or None."""
+    from governance import letters_classifier
+
+    p, threshold = letters_classifier.hold_score(text), letters_classifier.load_classifier()["hold_threshold"]
+    if p < threshold:
+        return None
+    return (f"no rule names a religious subject here, but the learned letters classifier reads one (P(hold) = "
+            f"{p:.2f} >= {threshold}; governance.letters_classifier): the image is held for a cultural consultant's "
+            "decision before release (sacred.letters_hold)")
+
+
 def _decoded_refusals(text: str, policy: Policy, roles: str, classifier: bool) -> list[tuple[str, str, Hit]]:
     """The whole prompt checked again as each decoding it can hide behind (upside-down letters, Base64, hex,
     stretched letters: :func:`governance.encodings.decoded_texts`): "uʍop ǝpısdn ɐɥppnq ɐ", a Base64 payload
@@ -258,11 +277,19 @@ def check_prompt(text: str, policy: Policy, *, roles: str = "clause", classifier
                      "held for a cultural consultant's decision before release (prompt.unreadable)")
         findings["fired"] += [{"rule": "unreadable", "id": "unreadable", "span": [start, end], "text": word}
                               for word, start, end in read.words]
+    learned_hold = None
+    if classifier and decode and policy.sacred.letters_hold and not refusals and not sacred.of("motif") \
+            and not unreadable and not periods.rewritten:
+        learned_hold = _letters_hold(text)  # what no rule named, read by its letters (once, as the refusal)
+        if learned_hold:
+            other.append(learned_hold)
+            findings["fired"].append({"rule": "letters_hold", "id": "letters_hold", "span": [0, len(text)],
+                                      "text": text})
     rewritten = bool(periods.rewritten) and not refusals
     prompt = periods.rewritten if rewritten else text
     if refusals:
         action = "refuse"
-    elif motifs or unreadable:
+    elif motifs or unreadable or learned_hold:
         action = "hold"
     elif rewritten:
         action = "anchor"

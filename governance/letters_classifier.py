@@ -15,7 +15,12 @@ logistic regression (refuse / hold / allow) trained on every labelled set in ``d
 Its refusal fires when P(refuse) >= a threshold chosen by grouped cross-validation over the sets' files
 (every file scored by a model that never saw it) as the lowest at which at most ``MAX_FP`` of their benign
 and respectful prompts are refused out of fold. It only ever turns a *hold* into a *refuse*
-(``sacred.letters_classifier`` in the policy); weights, threshold and the cross-validated rates are in
+(``sacred.letters_classifier`` in the policy). Its *hold* reads the same model's second class: a prompt in which
+no rule named a religious subject, whose P(hold) — a respectful religious subject — is at or above a second
+threshold, chosen out of fold as the lowest at which at most ``MAX_HOLD`` of the prompts labelled allow are held,
+is held for a
+consultant (``sacred.letters_hold``): a tradition, a site or a figure no lexicon lists fails closed. Weights,
+thresholds and the cross-validated rates are in
 ``data/letters_classifier.npz``, written by ``python -m governance.letters_classifier`` (deterministic: one
 thread, lbfgs from zero), which also refuses to serve a model trained on other sets than those present.
 What it buys a writer it never saw is measured by ``benchmarks/learned_guard_heldout.py --features ngram
@@ -39,6 +44,8 @@ N_BITS = 18          # 2**18 hashed n-gram columns: fewer collide more (measured
 NGRAMS = (1, 4)      # character n-gram lengths, within words
 C = 256.0            # inverse L2 strength of the logistic regression (chosen on blind12, redteam/README.md)
 MAX_FP = 0.01        # the training sets' benign and respectful prompts refused out of fold, at most
+MAX_HOLD = 0.05      # the training sets' prompts labelled allow held out of fold, at most (chosen on blind13,
+                     # redteam/README.md)
 
 
 class LettersModelError(RuntimeError):
@@ -107,13 +114,22 @@ def _fit(x, y: np.ndarray):
     return LogisticRegression(C=C, max_iter=5000, class_weight="balanced", random_state=0).fit(x, y)
 
 
-def _p_refuse(model, x) -> np.ndarray:
-    return model.predict_proba(x)[:, list(model.classes_).index(CLASSES.index("refuse"))]
+def _proba(model, x) -> np.ndarray:
+    """P(allow), P(hold), P(refuse) of each row, in ``CLASSES`` order (a fold may lack a class)."""
+    out = np.zeros((x.shape[0], len(CLASSES)))
+    out[:, model.classes_] = model.predict_proba(x)
+    return out
+
+
+def _lowest_threshold(scores: np.ndarray, share: float) -> float:
+    """The lowest threshold at which at most ``share`` of ``scores`` are at or above it."""
+    s = np.sort(scores)
+    return float(min(0.999, s[len(s) - 1 - int(np.floor(share * len(s)))] + 1e-4))
 
 
 def train(eval_dir: Path | None = None, out: Path = MODEL_FILE, folds: int = 5) -> dict[str, Any]:
-    """Fit on every labelled set, choose the threshold by grouped cross-validation over the files, write
-    ``out``; returns the record (threshold, cross-validated rates, training digest)."""
+    """Fit on every labelled set, choose the thresholds by grouped cross-validation over the files, write
+    ``out``; returns the record (thresholds, cross-validated rates, training digest)."""
     import sklearn.linear_model  # noqa: F401 -- loaded before the limit: it only reaches the thread pools
     import sklearn.model_selection  # noqa: F401 -- already loaded (BLAS, and scikit-learn's OpenMP runtime)
     from threadpoolctl import threadpool_limits
@@ -131,27 +147,33 @@ def _train(eval_dir: Path | None, out: Path, folds: int) -> dict[str, Any]:
     files = np.array([f for f, *_ in rows])
     negative = np.array([k == "benign" or e == "hold" for _, k, e, _ in rows])
     hostile = np.array([k == "hostile" and e == "refuse" for _, k, e, _ in rows])
-    oof = np.zeros(len(rows))
+    allowed, respectful = y == CLASSES.index("allow"), y == CLASSES.index("hold")
+    oof = np.zeros((len(rows), len(CLASSES)))
     for tr, te in GroupKFold(n_splits=folds).split(x, y, files):
-        oof[te] = _p_refuse(_fit(x[tr], y[tr]), x[te])
-    neg = np.sort(oof[negative])
-    allowed = int(np.floor(MAX_FP * len(neg)))
-    threshold = float(min(0.999, neg[len(neg) - 1 - allowed] + 1e-4))
+        oof[te] = _proba(_fit(x[tr], y[tr]), x[te])
+    p_refuse, p_hold = oof[:, CLASSES.index("refuse")], oof[:, CLASSES.index("hold")]
+    threshold = _lowest_threshold(p_refuse[negative], MAX_FP)
+    hold_threshold = _lowest_threshold(p_hold[allowed], MAX_HOLD)
     model = _fit(x, y)
     meta = {"features": f"character {NGRAMS[0]}-{NGRAMS[1]}-grams within words, hashed into 2**{N_BITS} columns, "
                         "L2-normalised (scikit-learn HashingVectorizer, char_wb), of the normalised prompt, its "
                         "skeleton and its other readings and decodings",
             "classifier": f"logistic regression, 3 classes {list(CLASSES)}, C={C}, balanced classes, lbfgs",
-            "threshold": round(threshold, 4), "n_bits": N_BITS, "ngrams": list(NGRAMS),
+            "threshold": round(threshold, 4), "hold_threshold": round(hold_threshold, 4),
+            "n_bits": N_BITS, "ngrams": list(NGRAMS),
             "training_digest": training_digest(rows),
             "cv": {"method": f"GroupKFold over files ({folds} folds)", "files": len(set(files)),
                    "max_fp": MAX_FP, "n_hostile": int(hostile.sum()), "n_benign_or_respectful": int(negative.sum()),
-                   "hostile_refused": round(float((oof[hostile] >= threshold).mean()), 4),
-                   "benign_or_respectful_refused": round(float((oof[negative] >= threshold).mean()), 4)}}
+                   "hostile_refused": round(float((p_refuse[hostile] >= threshold).mean()), 4),
+                   "benign_or_respectful_refused": round(float((p_refuse[negative] >= threshold).mean()), 4),
+                   "max_hold": MAX_HOLD, "n_allow": int(allowed.sum()), "n_respectful": int(respectful.sum()),
+                   "allow_held": round(float((p_hold[allowed] >= hold_threshold).mean()), 4),
+                   "respectful_held": round(float((p_hold[respectful] >= hold_threshold).mean()), 4),
+                   "hostile_held": round(float((p_hold[hostile] >= hold_threshold).mean()), 4)}}
     np.savez_compressed(out, coef=model.coef_.astype(np.float32), intercept=model.intercept_.astype(np.float32),
                         classes=np.asarray(model.classes_), meta=np.asarray(json.dumps(meta)))
     load_classifier.cache_clear()
-    score.cache_clear()
+    probabilities.cache_clear()
     return meta
 
 
@@ -170,16 +192,30 @@ def load_classifier(path: str | Path = MODEL_FILE) -> dict[str, Any]:
         raise LettersModelError(f"{path}: weights of shape {model['coef'].shape} for {model['n_bits']} bits, "
                                 f"n-grams {model['ngrams']}; this code reads {N_BITS} bits, n-grams {list(NGRAMS)} "
                                 "(retrain: python -m governance.letters_classifier)")
+    if "hold_threshold" not in model:
+        raise LettersModelError(f"{path}: no hold threshold (trained before sacred.letters_hold existed); retrain: "
+                                "python -m governance.letters_classifier")
     return model
 
 
 @functools.lru_cache(maxsize=4096)
-def score(text: str, path: str | Path = MODEL_FILE) -> float:
-    """P(refuse) of ``text`` (the softmax of the three classes' scores)."""
+def probabilities(text: str, path: str | Path = MODEL_FILE) -> tuple[float, float, float]:
+    """P(allow), P(hold), P(refuse) of ``text`` (the softmax of the three classes' scores)."""
     model = load_classifier(path)
     z = features([text]) @ model["coef"].T.astype(np.float64) + model["intercept"]
     z = np.exp(z[0] - z[0].max())
-    return float(z[list(model["classes"]).index(CLASSES.index("refuse"))] / z.sum())
+    p = dict(zip((int(c) for c in model["classes"]), z / z.sum()))
+    return tuple(float(p.get(k, 0.0)) for k in range(len(CLASSES)))
+
+
+def score(text: str, path: str | Path = MODEL_FILE) -> float:
+    """P(refuse) of ``text``."""
+    return probabilities(text, path)[CLASSES.index("refuse")]
+
+
+def hold_score(text: str, path: str | Path = MODEL_FILE) -> float:
+    """P(hold) of ``text``: that it is a respectful religious subject, to be held for a consultant."""
+    return probabilities(text, path)[CLASSES.index("hold")]
 
 
 if __name__ == "__main__":
@@ -188,3 +224,6 @@ if __name__ == "__main__":
     print(f"threshold {m['threshold']}; grouped CV over {cv['files']} files: hostile refused "
           f"{cv['hostile_refused']:.1%} of {cv['n_hostile']}, benign or respectful refused "
           f"{cv['benign_or_respectful_refused']:.1%} of {cv['n_benign_or_respectful']}")
+    print(f"hold threshold {m['hold_threshold']} (P(hold)); out of fold it holds "
+          f"{cv['allow_held']:.1%} of {cv['n_allow']} prompts labelled allow, {cv['respectful_held']:.1%} of "
+          f"{cv['n_respectful']} respectful ones and {cv['hostile_held']:.1%} of the hostile ones")

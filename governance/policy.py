@@ -56,6 +56,7 @@ class SacredPolicy:
     heritage_damage: Literal["hold", "refuse"]  # a damaged sacred image in a museum or excavation
     dignity_classifier: bool        # a learned second opinion may refuse what the rules only hold (dignity.py)
     letters_classifier: bool        # another, in any script, from character n-grams (letters_classifier.py)
+    letters_hold: bool              # the same classifier holds what no rule named but it reads as religious
     deities: dict[str, DeityRule]   # deity class (from motifs.yaml) -> what it may be shown doing
 
 

@@ -151,7 +151,8 @@ def build_report_data(ledger: Ledger, policy: Policy) -> dict[str, Any]:
                        "max_prompt_chars": policy.prompt.max_chars, "unreadable": policy.prompt.unreadable,
                        "unreadable_share": policy.prompt.unreadable_share,
                        "dignity_classifier": policy.sacred.dignity_classifier,
-                       "letters_classifier": policy.sacred.letters_classifier},
+                       "letters_classifier": policy.sacred.letters_classifier,
+                       "letters_hold": policy.sacred.letters_hold},
             "summary": summary, "outputs": outputs, "refusals": refusals,
             "decisions": list(decisions.values()), "screens": screens,
             "verification": result.to_dict(), "calibration": calibration, "copy_calibration": copy_calibration, "guardrails": guardrails}

@@ -243,9 +243,11 @@ def test_cold_path_paints_the_same_pixels_as_the_transformers_path(setup, tmp_pa
 def test_cold_generate_imports_neither_transformers_nor_open_clip(setup, tmp_path):
     """A cold `inkgen generate` (a fresh interpreter) loads only what one image needs: no transformers
     (the BERT runs through inkgen.models.bert_lite), no open_clip (only with --clip), no pypinyin (an
-    ASCII prompt, the guardrail lexicon read from its cache) and no scipy (pHash by governance.phash's DCT);
-    and torch only in the forked generator process (inkgen.forked_generator), not in the one that runs the gate
-    (which needs it only for a prompt naming a sacred figure: the dignity classifier)."""
+    ASCII prompt, the guardrail lexicon read from its cache); scipy only because the letters hold
+    (sacred.letters_hold) reads every prompt the rules would allow with scikit-learn's hashing (pHash needs
+    none: governance.phash's DCT); and torch only in the forked generator process (inkgen.forked_generator),
+    not in the one that runs the gate (which needs it only for a prompt naming a sacred figure: the dignity
+    classifier)."""
     import subprocess
     import sys
 
@@ -266,4 +268,4 @@ def test_cold_generate_imports_neither_transformers_nor_open_clip(setup, tmp_pat
                           timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "cold.png").is_file()
-    assert "LOADED []" in proc.stdout, proc.stdout
+    assert "LOADED ['scipy']" in proc.stdout, proc.stdout

@@ -64,7 +64,9 @@ def test_ambiguous_short_mantras_need_a_writing_cue(policy):
     assert check_prompt("a fisherman named Weng A Hong mending nets", policy).action == "allow"
     assert check_prompt("a poster reading Weng A Hong in gold", policy).action == "refuse"
     assert check_prompt("the six syllables of Chenrezig painted on a prayer flag", policy).action == "refuse"
-    assert check_prompt("a monk chanting the Great Compassion Dharani in a hall", policy).action == "allow"
+    # chanting is no writing cue: the rules allow it; the letters hold holds it (sacred.letters_hold), never refuses
+    assert check_prompt("a monk chanting the Great Compassion Dharani in a hall", policy, classifier=False).action == "allow"
+    assert check_prompt("a monk chanting the Great Compassion Dharani in a hall", policy).action == "hold"
 
 
 def test_clause_rules_beat_the_naive_baseline_on_agents():

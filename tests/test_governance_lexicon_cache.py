@@ -153,15 +153,17 @@ def test_cache_off(lexdir, monkeypatch):
 
 
 def test_same_decisions_from_the_cached_and_the_compiled_lexicon(lexdir, compiled, monkeypatch):
-    """Every 9th category file of the guardrail evaluation sets, first 12 prompts each, plus the benign and
-    hostile lists' first 40: the full decision (action, reasons, spans) is identical."""
+    """24 category files spread over the guardrail evaluation sets (a fixed number: the sets grow every round),
+    first 12 prompts each, plus the benign and hostile lists' first 40: the full decision (action, reasons,
+    spans) is identical."""
     import governance.decisions as decisions
 
     lc.cached_lexicon(_paths(lexdir), Spy())
     cached = lc.cached_lexicon(_paths(lexdir), lambda *p: pytest.fail("compiled instead of read"))
     policy = load_policy()
     prompts = []
-    for f in sorted(Path(EVAL_DIR).glob("*.yaml"))[::9]:
+    files = sorted(Path(EVAL_DIR).glob("*.yaml"))
+    for f in files[::max(1, len(files) // 24)]:
         prompts += read_category(f)[1][:12]
     for name in ("prompts_benign.txt", "prompts_hostile.txt"):
         lines = (lexicon.DATA / name).read_text(encoding="utf-8").splitlines()
@@ -210,10 +212,12 @@ def _fresh(code: str, cache: Path) -> subprocess.CompletedProcess:
 def test_an_ascii_prompt_loads_neither_pypinyin_nor_scipy(tmp_path):
     """With the cache built, checking a Latin-script prompt and hashing an image import neither pypinyin
     (nor the Devanagari / Tibetan transliterators) nor scipy; a Chinese prompt loads pypinyin when it needs it, and
-    scipy only when the rules would hold it (the letters classifier)."""
+    scipy only when the letters classifier reads it: what the rules would hold (its refusal), and, under the
+    shipped policy, what they would allow too (its hold, sacred.letters_hold; off here but in the last case)."""
     code = ("import sys\nfrom PIL import Image\nfrom governance.decisions import check_prompt\n"
             "from governance.policy import load_policy\nfrom governance.phash import phash\n"
-            "p = load_policy()\nprint('ACTION', check_prompt(sys.argv[1] if len(sys.argv) > 1 else "
+            "p = load_policy(overrides={'sacred': {'letters_hold': False}})\n"
+            "print('ACTION', check_prompt(sys.argv[1] if len(sys.argv) > 1 else "
             "'a heron by the river, light ink', p).action)\nphash(Image.new('RGB', (64, 64), (3, 90, 7)).rotate(20))\n"
             "print('LOADED', sorted({m.split('.')[0] for m in sys.modules} & "
             "{'pypinyin', 'scipy', 'indic_transliteration', 'pyewts'}))\n")
@@ -229,6 +233,8 @@ def test_an_ascii_prompt_loads_neither_pypinyin_nor_scipy(tmp_path):
     # a prompt the rules hold is read once more by the letters classifier (scikit-learn's hashing: scipy)
     held = _fresh(code.replace("'a heron by the river, light ink'", "'画一尊观音菩萨像'"), cache)
     assert "ACTION hold" in held.stdout and "LOADED ['pypinyin', 'scipy']" in held.stdout, held.stdout
+    shipped = _fresh(code.replace("overrides={'sacred': {'letters_hold': False}}", ""), cache)
+    assert "ACTION allow" in shipped.stdout and "LOADED ['scipy']" in shipped.stdout, shipped.stdout
 
 
 # ------------------------------------------------------------------ SIFT keypoints of references, kept on disk
