@@ -82,6 +82,7 @@ from pathlib import Path
 import numpy as np
 
 from governance.guardrail_eval import BENIGN, EVAL_DIR, HOSTILE, read_category, read_prompt_set
+from governance.letters_classifier import _lowest_threshold as lowest_threshold  # the gate's own threshold rule
 
 WRITERS = tuple(f"blind{n}" for n in range(1, 14))
 # The commits at which a blind set's first pass was measured (the set added, held out, in redteam/): the
@@ -201,15 +202,9 @@ def out_of_fold(x, y, groups, c: float, folds: int = 5) -> np.ndarray:
     return oof
 
 
-def highest_below(scores: np.ndarray, max_fp: float) -> float:
-    """The threshold at which at most ``max_fp`` of ``scores`` are at or above it."""
-    s = np.sort(scores)
-    return float(min(0.999, s[len(s) - 1 - int(np.floor(max_fp * len(s)))] + 1e-4))
-
-
 def choose_threshold(x, y, groups, negatives, c: float, max_fp: float, folds: int = 5) -> float:
     """Lowest threshold with at most ``max_fp`` of the negatives (benign or respectful) refused out of fold."""
-    return highest_below(out_of_fold(x, y, groups, c, folds)[negatives, CLASSES.index("refuse")], max_fp)
+    return lowest_threshold(out_of_fold(x, y, groups, c, folds)[negatives, CLASSES.index("refuse")], max_fp)
 
 
 def rates(rows: list[dict], actions: list[str]) -> dict[str, tuple[int, int]]:
@@ -270,7 +265,7 @@ def fresh_writer(args, rows: list[dict]) -> None:
     negative = np.array([r["kind"] == "benign" or r["expect"] == "hold" for r in rows])
     allowed = np.array([r["expect"] == "allow" for r in rows])
     oof = out_of_fold(x, y, files, args.c)
-    thr = highest_below(oof[negative, CLASSES.index("refuse")], args.max_fp)
+    thr = lowest_threshold(oof[negative, CLASSES.index("refuse")], args.max_fp)
     model = fit(x, y, args.c)
     proba = np.zeros((len(test_rows), len(CLASSES)))
     proba[:, model.classes_] = model.predict_proba(xt)
@@ -287,14 +282,14 @@ def fresh_writer(args, rows: list[dict]) -> None:
     # subject no rule named is held for a consultant rather than released (and, in the last row, refused when the
     # letters refusal fires on it as on any hold).
     for max_hold in args.max_hold:
-        t_hold = 1 - highest_below(1 - oof[allowed, CLASSES.index("allow")], max_hold)
+        t_hold = 1 - lowest_threshold(1 - oof[allowed, CLASSES.index("allow")], max_hold)
         held = proba[:, CLASSES.index("allow")] < t_hold
         hold_rows = ["hold" if h and a in ("allow", "anchor") else a for h, a in zip(held, shipped)]
         systems[f"+ learned hold ({max_hold:.0%}, P(allow) < {t_hold:.3f})"] = hold_rows
         systems[f"+ learned hold ({max_hold:.0%}), refusal on holds"] = [
             "refuse" if l and a == "hold" else a for l, a in zip(learned, hold_rows)]
         # the same on P(hold) alone: a respectful religious subject, not the form of a hostile prompt
-        t_only = highest_below(oof[allowed, CLASSES.index("hold")], max_hold)
+        t_only = lowest_threshold(oof[allowed, CLASSES.index("hold")], max_hold)
         held = proba[:, CLASSES.index("hold")] >= t_only
         systems[f"+ learned hold on P(hold) ({max_hold:.0%}, >= {t_only:.3f})"] = [
             "hold" if h and a in ("allow", "anchor") else a for h, a in zip(held, shipped)]
