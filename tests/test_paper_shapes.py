@@ -46,13 +46,18 @@ def test_paper_models_have_the_paper_shapes_and_its_parameter_counts(encoder):
 
 
 def test_each_paper_model_trains_one_step_on_the_cpu(encoder):
+    """The two models this project writes, at the paper's shapes, one step each through the library's training
+    functions. The paper's CLIP (open_clip ViT-B/16 at 224 px) and ResNet-50 (torchvision) are built at their
+    shapes by the test above and trained by the same functions at the smoke shapes in every `dvc repro` of the
+    smoke test; training them here too cost ~40 CPU-seconds of `make test`'s budget
+    (`inkgen.paper_shapes.train_steps(only=...)` trains them on request)."""
     params = profile_params("paper", ROOT / "params.yaml")
-    steps = train_steps(params, encoder.dim, batch=1, device="cpu")
+    steps = train_steps(params, encoder.dim, batch=1, device="cpu", only=("vqgan", "prior"))
     for name, r in steps.items():
         print(f"{name:>10}: {r['seconds_per_step']:.2f} s/step at batch {r['batch']}, peak RSS "
               f"+{r['peak_rss_delta_mb']:.0f} MB (run {r['wall_seconds']:.1f} s, {r['cpu_seconds']:.1f} CPU s)")
     print(f"process peak RSS (getrusage): {max_rss_bytes() / 2**30:.2f} GiB")
-    assert set(steps) == {"vqgan", "prior", "clip", "classifier"}
+    assert set(steps) == {"vqgan", "prior"}
     for name, r in steps.items():
         assert math.isfinite(r["seconds_per_step"]) and r["seconds_per_step"] > 0, name
         assert 0 < r["peak_rss_delta_mb"] < 32 * 1024, name
