@@ -29,10 +29,11 @@
    (``sacred.letters_classifier``);
 8. **letters hold** — a prompt the rules would allow (not anchor: the period rule read it), readable and naming
    no religious motif (not even one the rules read weakly and chose not to hold: a bare Laozi, a censer in a
-   poem, a name one letter from a deity's), whose letters the same classifier reads as a respectful religious subject (P(hold) at or above
-   its own cross-validated threshold) is *held* for a consultant (``sacred.letters_hold``): a tradition, a sacred
-   site or a figure no lexicon lists fails closed, as an unreadable prompt does. It never refuses: the
-   classifier's refusal was validated on what the rules hold, not on what they cannot name.
+   poem, a name one letter from a deity's), whose letters the same classifier reads as a respectful religious
+   subject (P(hold) at or above its own cross-validated threshold) is *held* for a consultant
+   (``sacred.letters_hold``): a tradition, a sacred site or a figure no lexicon lists fails closed, as an
+   unreadable prompt does. It never refuses: the classifier's refusal was validated on what the rules hold, not
+   on what they cannot name.
 
 Every refusal names its rule and the span of the prompt it fired on (``findings['fired']``).
 The action is the strongest that applies: refuse > hold > anchor > allow. A held prompt may also be

@@ -18,11 +18,10 @@ and respectful prompts are refused out of fold. It only ever turns a *hold* into
 (``sacred.letters_classifier`` in the policy). Its *hold* reads the same model's second class: a prompt in which
 no rule named a religious subject, whose P(hold) — a respectful religious subject — is at or above a second
 threshold, chosen out of fold as the lowest at which at most ``MAX_HOLD`` of the prompts labelled allow are held,
-is held for a
-consultant (``sacred.letters_hold``): a tradition, a site or a figure no lexicon lists fails closed. Weights,
-thresholds and the cross-validated rates are in
-``data/letters_classifier.npz``, written by ``python -m governance.letters_classifier`` (deterministic: one
-thread, lbfgs from zero), which also refuses to serve a model trained on other sets than those present.
+is held for a consultant (``sacred.letters_hold``): a tradition, a site or a figure no lexicon lists fails closed.
+Weights, thresholds and the cross-validated rates are in ``data/letters_classifier.npz``, written by
+``python -m governance.letters_classifier`` (deterministic: one thread, lbfgs from zero), which also refuses to
+serve a model trained on other sets than those present.
 What it buys a writer it never saw is measured by ``benchmarks/learned_guard_heldout.py --features ngram
 --test-dir DIR`` (figures in redteam/README.md).
 """
