@@ -58,7 +58,9 @@ def main() -> None:
         on, off = load_policy(), load_policy(overrides={"sacred": {switch: False}})
         for p in prompts[:20]:  # warm both: lexicon, readings caches, the classifier's weights
             check_prompt(p, on), check_prompt(p, off)
-        subset = [p for p in prompts if check_prompt(p, off).action == read]
+        # what it reads: the rules' holds (not the letters hold's), or what the rules and the refusal allow
+        rules = load_policy(overrides={"sacred": {switch: False, "letters_hold": False}})
+        subset = [p for p in prompts if check_prompt(p, rules).action == read]
         for name, group in (("sample", prompts), (f"{read} by the rules without it", subset)):
             ms_off, a_off = per_prompt_ms(group, off, args.rounds)
             ms_on, a_on = per_prompt_ms(group, on, args.rounds)
