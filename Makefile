@@ -33,9 +33,11 @@ study: setup
 
 # Unit tests and the end-to-end smoke of `dvc repro` on the smoke profile, in two worker processes: the
 # smoke module (its stages on one thread each: profiles.smoke) runs on one while the other takes every other
-# file; more workers would not shorten it (tests/conftest.py).
+# file; more workers would not shorten it (tests/conftest.py). --no-loadscope-reorder keeps the files in the
+# order conftest.py puts them (smoke first): xdist would otherwise start the files with the most tests first,
+# and the smoke module (14 tests) two minutes late.
 test: setup
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 clean-study:
 	rm -rf data models reports

@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # `make test` runs two xdist workers, one test file each at a time (--dist loadfile keeps a module's fixtures
 # in one worker). The smoke `dvc repro` module is the critical path (about half of the suite's CPU-minutes):
-# it goes first, so one worker runs it while the other takes every other file. Its stages run on one torch
+# it goes first (the Makefile's --no-loadscope-reorder keeps this order; xdist's default would start it after
+# the files with more tests), so one worker runs it while the other takes every other file. Its stages run on one torch
 # thread (profiles.smoke), so the two workers never contend for the two cores (with two threads each, the
 # smoke module slowed by half when it shared them).
 CRITICAL_PATH = ("test_pipeline_smoke.py",)

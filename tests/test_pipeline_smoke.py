@@ -227,24 +227,27 @@ def test_a_bad_parameter_is_refused_before_any_output_is_touched(project):
 
 
 def test_an_experiment_is_shown_compared_and_applied(project):
-    # a parameter of the governance stage, the experiment run up to that stage (the study page after it is the
-    # same notebook over the same metrics: not re-run here, to keep `make test` within its budget); fewer test
-    # captions than the smoke split holds, so that governance.json changes
-    n = yaml.safe_load((project / "params.yaml").read_text())["governance"]["n_test_prompts"]
-    _dvc(project, "exp", "run", "-S", "governance.n_test_prompts=2", "-n", "fewer-prompts", "governance")
-    exp_result = (project / "reports/metrics/governance.json").read_bytes()
+    # a parameter of the judge (the independent CLIP: a short stage with its own metrics file), the experiment
+    # run up to that stage (the evaluation and study page after it are not re-run here, to keep `make test`
+    # within its budget); one more epoch, so that judge.json changes
+    epochs = yaml.safe_load((project / "params.yaml").read_text())["judge"]["epochs"]
+    before = (project / "reports/metrics/judge.json").read_bytes()
+    _dvc(project, "exp", "run", "-S", f"judge.epochs={epochs + 1}", "-n", "longer-judge", "judge")
+    exp_result = (project / "reports/metrics/judge.json").read_bytes()
+    assert exp_result != before
     show = _dvc(project, "exp", "show", "--no-pager", "--only-changed", "--drop", ".*/.*").stdout
-    row = next(line for line in show.splitlines() if "fewer-prompts" in line)
+    row = next(line for line in show.splitlines() if "longer-judge" in line)
     assert "!" not in row, show
     params = _dvc(project, "params", "diff").stdout
-    assert n != 2 and re.search(rf"governance\.n_test_prompts\s+{n}\s+2", params), params
+    assert re.search(rf"judge\.epochs\s+{epochs}\s+{epochs + 1}", params), params
     diff = _dvc(project, "metrics", "diff")
     assert "failed to load" not in diff.stdout + diff.stderr
     _restore(project)
-    assert yaml.safe_load((project / "params.yaml").read_text())["governance"]["n_test_prompts"] == n
-    _dvc(project, "exp", "apply", "fewer-prompts")
-    assert yaml.safe_load((project / "params.yaml").read_text())["governance"]["n_test_prompts"] == 2
-    assert (project / "reports/metrics/governance.json").read_bytes() == exp_result
+    assert yaml.safe_load((project / "params.yaml").read_text())["judge"]["epochs"] == epochs
+    assert (project / "reports/metrics/judge.json").read_bytes() == before
+    _dvc(project, "exp", "apply", "longer-judge")
+    assert yaml.safe_load((project / "params.yaml").read_text())["judge"]["epochs"] == epochs + 1
+    assert (project / "reports/metrics/judge.json").read_bytes() == exp_result
     _restore(project)
     assert _status(project) == set()
 
