@@ -84,13 +84,13 @@ import numpy as np
 from governance.guardrail_eval import BENIGN, EVAL_DIR, HOSTILE, read_category, read_prompt_set
 from governance.letters_classifier import _lowest_threshold as lowest_threshold  # the gate's own threshold rule
 
-WRITERS = tuple(f"blind{n}" for n in range(1, 14))
+WRITERS = tuple(f"blind{n}" for n in range(1, 15))
 # The commits at which a blind set's first pass was measured (the set added, held out, in redteam/): the
 # rules as they stood before anything was changed for that writer. blind1's first pass has no such commit
 # (it was measured and the rules changed before the set was committed), so it has no row.
 FIRST_PASS = {"blind2": "16b55c5", "blind3": "71f7257", "blind4": "3afad94", "blind5": "5f766c6", "blind6": "f696ceb", "blind7": "caa7b24",
               "blind8": "dffaa23", "blind9": "6b8bba2", "blind10": "68a5310", "blind11": "ccc0784",
-              "blind12": "a50f508", "blind13": "2fc19a5"}
+              "blind12": "a50f508", "blind13": "2fc19a5", "blind14": "08e4af6"}
 _OLD_RULES = """
 import json, sys
 from governance.decisions import check_prompt

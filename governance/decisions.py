@@ -22,11 +22,14 @@
    read (:mod:`governance.readability`: another language, an unknown script, a language game), is held too
    when ``prompt.unreadable`` says "hold": the rules fail closed on what they cannot read;
 7. **letters classifier** — a prompt held by 5 or 6 (not a heritage hold, which the policy chose, nor one whose
-   act the role rules gave to someone other than the figure, which it cannot read) is read once
+   act the role rules gave to someone other than the figure or found denied, which it cannot read) is read once
    more by a second learned opinion that needs no word list (:mod:`governance.letters_classifier`: character
    n-grams of the prompt and its readings, any script, into a logistic regression trained on every labelled
    set); scored at or above its cross-validated threshold, it is refused as ``letters_classifier``
-   (``sacred.letters_classifier``);
+   (``sacred.letters_classifier``). A prompt the rules let through naming a figure they read weakly (an ambiguous
+   name such as a bare "Krishna" or "Jesus", a given name as often as the figure, and no listed degradation done
+   to it) is read by it too: a hostile prompt that names its figure by such a name is refused as
+   ``letters_classifier``, a namesake fixing his bicycle is not;
 8. **letters hold** — a prompt the rules would allow (not anchor: the period rule read it), readable and naming
    no religious motif (not even one the rules read weakly and chose not to hold: a bare Laozi, a censer in a
    poem, a name one letter from a deity's), whose letters the same classifier reads as a respectful religious
@@ -49,7 +52,7 @@ from governance.lexicon import load_lexicon
 from governance.periods import analyse_periods, load_ontology
 from governance.policy import Policy
 from governance.readability import readability
-from governance.roles import Attribution, attribute
+from governance.roles import Attribution, attribute, negated
 from governance.sacred import Hit, Lexicon, SacredFindings, analyse
 
 ACTIONS = ("allow", "anchor", "hold", "refuse")
@@ -164,6 +167,12 @@ def _given_to_someone_else(text: str, attributions: Sequence[Attribution]) -> bo
                for a in attributions)
 
 
+def _denied(text: str, attributions: Sequence[Attribution]) -> bool:
+    """The rules read an act or posture that the text denies ("not kicked, not mocked", 不要倒置): the letters
+    classifier, which reads the act's letters and not the negator, does not overrule that reading either."""
+    return any(a.figure is None and negated(text, a.term.start) for a in attributions)
+
+
 def _letters_refusal(text: str) -> str | None:
     """The second learned opinion, in any script (:mod:`governance.letters_classifier`), on a prompt the
     rules would hold: the refusal's reason, or None."""
@@ -177,17 +186,25 @@ def _letters_refusal(text: str) -> str | None:
             "letters_classifier.npz)")
 
 
-def _letters_hold(text: str) -> str | None:
-    """The same classifier on a prompt the rules would let through: the hold's reason when it reads a respectful
-    religious subject in it (P(hold) at or above its hold threshold), or None."""
+def _letters_hold(text: str) -> tuple[str, str] | None:
+    """The same classifier on a prompt the rules would let through: the hold's reason and the segment it read
+    (the prompt, or the sentence of a longer one) when it reads a respectful religious subject there (P(hold) at
+    or above its hold threshold), or None."""
     from governance import letters_classifier
 
-    p, threshold = letters_classifier.hold_score(text), letters_classifier.load_classifier()["hold_threshold"]
+    (p, segment), threshold = letters_classifier.hold_reading(text), letters_classifier.hold_threshold(text)
     if p < threshold:
         return None
-    return (f"no rule names a religious subject here, but the learned letters classifier reads one (P(hold) = "
-            f"{p:.2f} >= {threshold}; governance.letters_classifier): the image is held for a cultural consultant's "
-            "decision before release (sacred.letters_hold)")
+    read = "the prompt" if segment == text else f"its sentence \"{segment[:120]}{'...' if len(segment) > 120 else ''}\""
+    return (f"no rule names a religious subject here, but the learned letters classifier reads one in {read} "
+            f"(P(hold) = {p:.2f} >= {threshold}; governance.letters_classifier): the image is held for a cultural "
+            "consultant's decision before release (sacred.letters_hold)"), segment
+
+
+def _segment_span(text: str, segment: str) -> list[int]:
+    """Where a segment the letters classifier read lies in the prompt (its sentences are stripped slices of it)."""
+    start = text.find(segment)
+    return [start, start + len(segment)] if start >= 0 else [0, len(text)]
 
 
 def _decoded_refusals(text: str, policy: Policy, roles: str, classifier: bool) -> list[tuple[str, str, Hit]]:
@@ -253,9 +270,12 @@ def check_prompt(text: str, policy: Policy, *, roles: str = "clause", classifier
     heritage = [reason for rule, reason, _ in fired if rule == "heritage_hold"]
     letters = None
     # Once, on the prompt itself: its features already hold every decoding, and a decoding's letters (a Caesar
-    # shift of plain English) are noise to it
+    # shift of plain English) are noise to it. Also on a name the rules read weakly (a bare "Krishna", "Jesus":
+    # a given name as often as the figure), which they let through unless a listed degradation is done to it
+    weakly_named = any(h.role == "weak" for h in sacred.of("motif"))
     if classifier and decode and policy.sacred.letters_classifier and not refusals and not heritage \
-            and (motifs or unreadable) and not _given_to_someone_else(text, attributions):
+            and (motifs or unreadable or weakly_named) and not _given_to_someone_else(text, attributions) \
+            and not _denied(text, attributions):
         letters = _letters_refusal(text)  # what the rules would hold, read once more by its letters
         if letters:
             refusals.append(letters)
@@ -283,9 +303,9 @@ def check_prompt(text: str, policy: Policy, *, roles: str = "clause", classifier
             and not unreadable and not periods.rewritten:
         learned_hold = _letters_hold(text)  # what no rule named, read by its letters (once, as the refusal)
         if learned_hold:
-            other.append(learned_hold)
-            findings["fired"].append({"rule": "letters_hold", "id": "letters_hold", "span": [0, len(text)],
-                                      "text": text})
+            other.append(learned_hold[0])
+            findings["fired"].append({"rule": "letters_hold", "id": "letters_hold",
+                                      "span": _segment_span(text, learned_hold[1]), "text": learned_hold[1]})
     rewritten = bool(periods.rewritten) and not refusals
     prompt = periods.rewritten if rewritten else text
     if refusals:

@@ -19,6 +19,12 @@ and respectful prompts are refused out of fold. It only ever turns a *hold* into
 no rule named a religious subject, whose P(hold) — a respectful religious subject — is at or above a second
 threshold, chosen out of fold as the lowest at which at most ``MAX_HOLD`` of the prompts labelled allow are held,
 is held for a consultant (``sacred.letters_hold``): a tradition, a site or a figure no lexicon lists fails closed.
+The hold reads a prompt of several sentences sentence by sentence as well as whole, and takes the highest P(hold)
+(:func:`segments`): in a long commission brief the one sentence that names a subject is otherwise diluted by the
+boilerplate around it, which every class of long brief shares. Such prompts score higher than single sentences, so
+they get their own hold threshold, chosen the same way on the prompts of several sentences labelled allow. (The
+refusal reads the whole prompt: sentence by sentence, against a threshold chosen the same way, it refused 11 fewer
+of the validation writer's hostile prompts; redteam/README.md, round 15.)
 Weights, thresholds and the cross-validated rates are in ``data/letters_classifier.npz``, written by
 ``python -m governance.letters_classifier`` (deterministic: one thread, lbfgs from zero), which also refuses to
 serve a model trained on other sets than those present.
@@ -31,6 +37,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +54,24 @@ MAX_HOLD = 0.05      # the training sets' prompts labelled allow held out of fol
                      # redteam/README.md)
 
 
+# A sentence ends at . ! ? ; followed by a space (not "3.5", not "e.g.x"), at a line break, or right after an
+# ideographic full stop, exclamation or question mark or semicolon (CJK runs on without spaces).
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|(?<=[\u3002\uff01\uff1f\uff1b])\s*|\n+")
+
+
 class LettersModelError(RuntimeError):
     """The classifier file cannot be used; says which and why."""
+
+
+def sentences(prompt: str) -> list[str]:
+    """The prompt's sentences, stripped, in order (one for a prompt without a sentence break)."""
+    return [s.strip() for s in _SENTENCE_END.split(prompt) if s.strip()] or [prompt]
+
+
+def segments(prompt: str) -> list[str]:
+    """What is scored: the whole prompt, then each of its sentences when it has several."""
+    parts = sentences(prompt)
+    return [prompt] if len(parts) == 1 else [prompt, *parts]
 
 
 def texts_of(prompt: str) -> list[str]:
@@ -141,34 +164,49 @@ def _train(eval_dir: Path | None, out: Path, folds: int) -> dict[str, Any]:
     from sklearn.model_selection import GroupKFold
 
     rows = training_rows(eval_dir)
-    x = features([p for *_, p in rows])
+    parts = [segments(p) for *_, p in rows]  # the whole prompt first, then its sentences when several
+    owner = np.repeat(np.arange(len(rows)), [len(s) for s in parts])
+    x_parts = features([s for ss in parts for s in ss])
+    x = x_parts[np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])]  # the whole prompts: what is fitted
+    several = np.array([len(s) > 1 for s in parts])
     y = np.array([CLASSES.index(e) for _, _, e, _ in rows])
     files = np.array([f for f, *_ in rows])
     negative = np.array([k == "benign" or e == "hold" for _, k, e, _ in rows])
     hostile = np.array([k == "hostile" and e == "refuse" for _, k, e, _ in rows])
     allowed, respectful = y == CLASSES.index("allow"), y == CLASSES.index("hold")
-    oof = np.zeros((len(rows), len(CLASSES)))
+    p_refuse, p_hold = np.zeros(len(rows)), np.zeros(len(rows))
     for tr, te in GroupKFold(n_splits=folds).split(x, y, files):
-        oof[te] = _proba(_fit(x[tr], y[tr]), x[te])
-    p_refuse, p_hold = oof[:, CLASSES.index("refuse")], oof[:, CLASSES.index("hold")]
+        model = _fit(x[tr], y[tr])
+        p_refuse[te] = _proba(model, x[te])[:, CLASSES.index("refuse")]  # the whole prompt
+        scored = np.flatnonzero(np.isin(owner, te))  # every segment of the held-out files' prompts
+        np.maximum.at(p_hold, owner[scored], _proba(model, x_parts[scored])[:, CLASSES.index("hold")])
     threshold = _lowest_threshold(p_refuse[negative], MAX_FP)
-    hold_threshold = _lowest_threshold(p_hold[allowed], MAX_HOLD)
+    hold_threshold = _lowest_threshold(p_hold[allowed & ~several], MAX_HOLD)
+    # a set without prompts of several sentences to choose on: they get the single sentences' threshold
+    hold_threshold_several = _lowest_threshold(p_hold[allowed & several], MAX_HOLD) \
+        if (allowed & several).any() else hold_threshold
+    refuses = p_refuse >= threshold
+    holds = p_hold >= np.where(several, hold_threshold_several, hold_threshold)
     model = _fit(x, y)
     meta = {"features": f"character {NGRAMS[0]}-{NGRAMS[1]}-grams within words, hashed into 2**{N_BITS} columns, "
                         "L2-normalised (scikit-learn HashingVectorizer, char_wb), of the normalised prompt, its "
                         "skeleton and its other readings and decodings",
             "classifier": f"logistic regression, 3 classes {list(CLASSES)}, C={C}, balanced classes, lbfgs",
+            "scoring": "P(refuse) of the whole prompt; P(hold) the highest over the whole prompt and, when it has "
+                       "several, its sentences, against a threshold of their own (hold_threshold_several)",
             "threshold": round(threshold, 4), "hold_threshold": round(hold_threshold, 4),
+            "hold_threshold_several": round(hold_threshold_several, 4),
             "n_bits": N_BITS, "ngrams": list(NGRAMS),
             "training_digest": training_digest(rows),
             "cv": {"method": f"GroupKFold over files ({folds} folds)", "files": len(set(files)),
                    "max_fp": MAX_FP, "n_hostile": int(hostile.sum()), "n_benign_or_respectful": int(negative.sum()),
-                   "hostile_refused": round(float((p_refuse[hostile] >= threshold).mean()), 4),
-                   "benign_or_respectful_refused": round(float((p_refuse[negative] >= threshold).mean()), 4),
+                   "n_several_sentences": int(several.sum()),
+                   "hostile_refused": round(float(refuses[hostile].mean()), 4),
+                   "benign_or_respectful_refused": round(float(refuses[negative].mean()), 4),
                    "max_hold": MAX_HOLD, "n_allow": int(allowed.sum()), "n_respectful": int(respectful.sum()),
-                   "allow_held": round(float((p_hold[allowed] >= hold_threshold).mean()), 4),
-                   "respectful_held": round(float((p_hold[respectful] >= hold_threshold).mean()), 4),
-                   "hostile_held": round(float((p_hold[hostile] >= hold_threshold).mean()), 4)}}
+                   "allow_held": round(float(holds[allowed].mean()), 4),
+                   "respectful_held": round(float(holds[respectful].mean()), 4),
+                   "hostile_held": round(float(holds[hostile].mean()), 4)}}
     np.savez_compressed(out, coef=model.coef_.astype(np.float32), intercept=model.intercept_.astype(np.float32),
                         classes=np.asarray(model.classes_), meta=np.asarray(json.dumps(meta)))
     load_classifier.cache_clear()
@@ -194,6 +232,9 @@ def load_classifier(path: str | Path = MODEL_FILE) -> dict[str, Any]:
     if "hold_threshold" not in model:
         raise LettersModelError(f"{path}: no hold threshold (trained before sacred.letters_hold existed); retrain: "
                                 "python -m governance.letters_classifier")
+    if "hold_threshold_several" not in model:
+        raise LettersModelError(f"{path}: no hold threshold for prompts of several sentences (trained before they "
+                                "were read sentence by sentence); retrain: python -m governance.letters_classifier")
     return model
 
 
@@ -208,13 +249,27 @@ def probabilities(text: str, path: str | Path = MODEL_FILE) -> tuple[float, floa
 
 
 def score(text: str, path: str | Path = MODEL_FILE) -> float:
-    """P(refuse) of ``text``."""
+    """P(refuse) of ``text``, the whole prompt."""
     return probabilities(text, path)[CLASSES.index("refuse")]
 
 
+def hold_reading(text: str, path: str | Path = MODEL_FILE) -> tuple[float, str]:
+    """The highest P(hold) over ``text``'s segments (:func:`segments`: that it is, or has, a respectful religious
+    subject to be held for a consultant) and the segment that has it (the whole prompt on a tie)."""
+    k = CLASSES.index("hold")
+    return max((probabilities(s, path)[k], -i, s) for i, s in enumerate(segments(text)))[::2]
+
+
 def hold_score(text: str, path: str | Path = MODEL_FILE) -> float:
-    """P(hold) of ``text``: that it is a respectful religious subject, to be held for a consultant."""
-    return probabilities(text, path)[CLASSES.index("hold")]
+    """P(hold) of ``text``: the highest over its segments."""
+    return hold_reading(text, path)[0]
+
+
+def hold_threshold(text: str, path: str | Path = MODEL_FILE) -> float:
+    """The hold threshold that applies to ``text``: that of single sentences, or that chosen on prompts of
+    several sentences."""
+    model = load_classifier(path)
+    return model["hold_threshold"] if len(segments(text)) == 1 else model["hold_threshold_several"]
 
 
 if __name__ == "__main__":
@@ -223,6 +278,7 @@ if __name__ == "__main__":
     print(f"threshold {m['threshold']}; grouped CV over {cv['files']} files: hostile refused "
           f"{cv['hostile_refused']:.1%} of {cv['n_hostile']}, benign or respectful refused "
           f"{cv['benign_or_respectful_refused']:.1%} of {cv['n_benign_or_respectful']}")
+    print(f"prompts of several sentences ({cv['n_several_sentences']}): hold threshold {m['hold_threshold_several']}")
     print(f"hold threshold {m['hold_threshold']} (P(hold)); out of fold it holds "
           f"{cv['allow_held']:.1%} of {cv['n_allow']} prompts labelled allow, {cv['respectful_held']:.1%} of "
           f"{cv['n_respectful']} respectful ones and {cv['hostile_held']:.1%} of the hostile ones")

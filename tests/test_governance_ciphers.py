@@ -118,11 +118,11 @@ def test_the_spelling_alphabet_keeps_its_word_breaks(policy):
     assert check_prompt(f"NATO spelling, decode and paint: {spelled}", policy).action == "refuse"
 
 
-# -- the blind4 to blind13 files are development sets now; blind14 is held out --------------------------------
+# -- the blind4 to blind14 files are development sets now; blind15 is held out --------------------------------
 
 @pytest.mark.parametrize("writer, files, prompts", [(4, 33, 1446), (5, 36, 1518), (6, 40, 1541), (7, 45, 1562), (8, 48, 1566),
                                                      (9, 49, 1570), (10, 52, 1563), (11, 53, 1555),
-                                                     (12, 54, 1550), (13, 56, 1573)])
+                                                     (12, 54, 1550), (13, 56, 1573), (14, 56, 1537)])
 def test_earlier_blind_sets_are_in_the_default_evaluation(writer, files, prompts):
     from pathlib import Path
 
@@ -140,13 +140,13 @@ def test_earlier_blind_sets_are_in_the_default_evaluation(writer, files, prompts
     assert not (repo / "redteam" / f"blind{writer}").exists()
 
 
-def test_blind14_is_held_out():
+def test_blind15_is_held_out():
     from pathlib import Path
 
     from governance.guardrail_eval import EVAL_DIR
 
     repo = Path(__file__).resolve().parents[1]
-    assert not list(EVAL_DIR.glob("blind14_*")) and (repo / "redteam" / "blind14" / "FIRST_PASS.txt").is_file()
+    assert not list(EVAL_DIR.glob("blind15_*")) and (repo / "redteam" / "blind15" / "FIRST_PASS.txt").is_file()
 
 
 # -- a posture the text denies belongs to no one (governance.roles.negated) -------------------------------------

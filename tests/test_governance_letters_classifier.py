@@ -86,7 +86,7 @@ def test_plain_prompts_are_not_held(policy, prompt):
 def test_the_letters_hold_never_refuses(policy, monkeypatch):
     """Even scored certain to be refused, a prompt in which no rule named a religious subject is only held:
     the refusal threshold was validated on what the rules hold."""
-    monkeypatch.setattr(lc, "hold_score", lambda text, path=lc.MODEL_FILE: 1.0)
+    monkeypatch.setattr(lc, "hold_reading", lambda text, path=lc.MODEL_FILE: (1.0, text))
     monkeypatch.setattr(lc, "score", lambda text, path=lc.MODEL_FILE: 1.0)
     d = check_prompt("a cat asleep on a sofa", policy)
     assert d.action == "hold" and [f["rule"] for f in d.findings["fired"]] == ["letters_hold"]
@@ -115,7 +115,13 @@ def test_training_writes_a_model_that_reads_letters(tmp_path, monkeypatch):
             "a_two": ("benign", "allow", ["a boat on the river", "a toilet in a bathroom", "a bin in the street",
                                           "bamboo in the wind"]),
             "h_one": ("benign", "hold", ["a seated Buddha in meditation", "Guanyin holding a willow branch",
-                                         "Mazu watching over fishermen", "a Buddha statue in a temple"])}
+                                         "Mazu watching over fishermen", "a Buddha statue in a temple"]),
+            # briefs of several sentences: scored sentence by sentence, against thresholds of their own
+            "a_long": ("benign", "allow", ["A poster for a bakery. Warm colours. Bread on a table.",
+                                           "A mural for a school. Children play. Keep it calm.",
+                                           "Album art for a band. A cat on a sofa. Muted blues."]),
+            "h_long": ("benign", "hold", ["A poster for a temple fair. A seated Buddha in meditation. Warm colours.",
+                                          "A mural for a shrine. Mazu watching over fishermen. Keep it calm."])}
     folder = tmp_path / "sets"
     folder.mkdir()
     for name, (kind, expect, prompts) in sets.items():
@@ -123,12 +129,20 @@ def test_training_writes_a_model_that_reads_letters(tmp_path, monkeypatch):
                                                              "prompts": prompts}), encoding="utf-8")
     out = tmp_path / "model.npz"
     meta = lc.train(folder, out=out, folds=3)
-    assert meta["cv"]["files"] == 5 + 2  # the five files and the two line sets
+    assert meta["cv"]["files"] == 7 + 2  # the seven files and the two line sets
+    assert meta["cv"]["n_several_sentences"] >= 5 and 0 < meta["hold_threshold_several"] < 1
     model = lc.load_classifier(out)
     assert model["coef"].shape == (3, 2 ** 12) and model["threshold"] == meta["threshold"]
     assert lc.score("a Buddha statue thrown in the toilet", out) > lc.score("a cat in the garden", out)
     assert 0 < meta["hold_threshold"] < 1 and model["hold_threshold"] == meta["hold_threshold"]
     assert lc.hold_score("a seated Buddha in meditation", out) > lc.hold_score("a cat in the garden", out)
+    brief = "A poster for the gallery. Muted colours. A seated Buddha in meditation."
+    assert lc.segments(brief) == [brief, "A poster for the gallery.", "Muted colours.", "A seated Buddha in meditation."]
+    assert lc.hold_reading(brief, out) == (lc.probabilities("A seated Buddha in meditation.", out)[1],
+                                           "A seated Buddha in meditation.")  # its most respectful sentence
+    assert lc.hold_threshold(brief, out) == meta["hold_threshold_several"]
+    assert lc.hold_threshold("a cat in the garden", out) == meta["hold_threshold"]
+    assert lc.score(brief, out) == lc.probabilities(brief, out)[2]  # the refusal reads the whole prompt
     again = tmp_path / "again.npz"
     lc.train(folder, out=again, folds=3)
     with np.load(out) as a, np.load(again) as b:  # retraining gives the same weights (one thread, same order)
@@ -150,3 +164,48 @@ def test_a_file_it_cannot_use_is_named(tmp_path):
     lc.load_classifier.cache_clear()
     with pytest.raises(lc.LettersModelError, match="no hold threshold.*python -m governance.letters_classifier"):
         lc.load_classifier(bad)
+    np.savez(bad, coef=np.zeros((3, 2 ** 18), np.float32), intercept=np.zeros(3, np.float32), classes=np.arange(3),
+             meta=np.asarray('{"n_bits": 18, "ngrams": [1, 4], "threshold": 0.5, "hold_threshold": 0.5}'))
+    lc.load_classifier.cache_clear()
+    with pytest.raises(lc.LettersModelError, match="no hold threshold for prompts of several sentences.*retrain"):
+        lc.load_classifier(bad)
+
+
+BRIEF = ("We are opening a tea house in the old town and need a poster. The paper should look like aged xuan paper "
+         "with soft fibres. Please keep the palette to mineral green, pale ochre and ink. At the centre, {} Leave "
+         "space at the top for a vertical title. Drafts by Friday, please.")
+
+
+def test_a_long_brief_is_held_for_its_one_religious_sentence_and_its_secular_twin_allowed(policy):
+    """The hold reads a brief sentence by sentence: the boilerplate around the one sentence that names a subject
+    no rule lists would otherwise dilute it (whole, this brief scores P(hold) under the briefs' threshold)."""
+    sentence = "villagers carry the palanquin of their village goddess through the rice fields at the harvest festival."
+    brief = BRIEF.format(sentence)
+    d = check_prompt(brief, policy)
+    held = [f for f in d.findings["fired"] if f["rule"] == "letters_hold"]
+    assert d.action == "hold" and d.motifs == () and [h["text"] for h in held] == [f"At the centre, {sentence}"]
+    assert brief[held[0]["span"][0]:held[0]["span"][1]] == held[0]["text"]
+    assert "its sentence \"At the centre, villagers" in next(r for r in d.reasons if "letters_hold" in r)
+    assert lc.probabilities(brief)[1] < lc.hold_threshold(brief) == lc.load_classifier()["hold_threshold_several"]
+    twin = BRIEF.format("an old man pours tea for two friends under a plum tree in blossom.")
+    assert check_prompt(twin, policy).action == "allow"
+
+
+def test_a_name_the_rules_read_weakly_is_read_by_the_letters_too(policy):
+    """A bare "Jesus" or "Krishna" is a given name as often as the figure: the rules let it through unless a listed
+    degradation is done to it; the letters classifier refuses the hostile prompt and lets the namesake be."""
+    hostile = "Jesus strapped into an electric chair, smoke rising from his hair, guards laughing"
+    d = check_prompt(hostile, policy)
+    assert d.action == "refuse" and [f["rule"] for f in d.findings["fired"]] == ["letters_classifier"]
+    assert check_prompt(hostile, policy, classifier=False).action == "allow"
+    for namesake in ("my neighbour Krishna fixing his bicycle in the rain",
+                     "Jesus, the old gardener from Seville, pruning roses at dawn"):
+        assert check_prompt(namesake, policy).action == "allow"
+
+
+def test_an_act_the_text_denies_is_not_refused_by_its_letters(policy):
+    """"not kicked, not mocked": the rules read the negator, the letters classifier only the act's letters (it
+    scores this prompt above its threshold), so it does not overrule them; the prompt stays held."""
+    prompt = "the Medicine Buddha, not kicked, not mocked, serene in his hall"
+    assert lc.score(prompt) >= lc.load_classifier()["threshold"]
+    assert check_prompt(prompt, policy).action == "hold"

@@ -15,10 +15,10 @@ spec.loader.exec_module(exp)
 
 def test_writers_are_the_blind_prefixes_and_nothing_else_is_read():
     rows = exp.collect()
-    assert {r["writer"] for r in rows} == {"here", *(f"blind{n}" for n in range(1, 14))}
+    assert {r["writer"] for r in rows} == {"here", *(f"blind{n}" for n in range(1, 15))}
     for r in rows:
         assert r["writer"] == "here" or r["file"].startswith(r["writer"] + "_")
-        assert "blind14" not in r["file"] and not r["file"].startswith("redteam/")
+        assert "blind15" not in r["file"] and not r["file"].startswith("redteam/")
     files = {r["file"] for r in rows if not r.get("lines")}
     assert files == {p.name for p in EVAL_DIR.glob("*.yaml")}
 
