@@ -3,7 +3,8 @@
 Its refusal (``sacred.letters_classifier``, round 12) and its hold (``sacred.letters_hold``, round 14), each switched
 on and off over the same prompts, alternating round by round in this process so that load on the machine hits both
 alike: a seeded sample of the development sets' prompts, and the subset each one reads (the refusal: what the rules
-hold; the hold: what they allow). Printed: median ms a prompt for each, the ratio, and how many decisions differ.
+hold; the hold: what they allow), and of that subset the prompts of several sentences (the hold reads each of their
+sentences too, round 15). Printed: median ms a prompt for each, the ratio, and how many decisions differ.
 Also, in a fresh interpreter each, the seconds to the first decision on a prompt it reads, with and without it
 (scikit-learn's import, once per process).
 
@@ -61,7 +62,9 @@ def main() -> None:
         # what it reads: the rules' holds (not the letters hold's), or what the rules and the refusal allow
         rules = load_policy(overrides={"sacred": {switch: False, "letters_hold": False}})
         subset = [p for p in prompts if check_prompt(p, rules).action == read]
-        for name, group in (("sample", prompts), (f"{read} by the rules without it", subset)):
+        several = [p for p in subset if len(letters_classifier.segments(p)) > 1]  # the hold reads each sentence too
+        for name, group in (("sample", prompts), (f"{read} by the rules without it", subset),
+                            ("of those, prompts of several sentences", several)):
             ms_off, a_off = per_prompt_ms(group, off, args.rounds)
             ms_on, a_on = per_prompt_ms(group, on, args.rounds)
             changed = sum(x != y for x, y in zip(a_off, a_on))
