@@ -175,7 +175,7 @@ def _denied(text: str, attributions: Sequence[Attribution]) -> bool:
 
 def _letters_refusal(text: str) -> str | None:
     """The second learned opinion, in any script (:mod:`governance.letters_classifier`), on a prompt the
-    rules would hold: the refusal's reason, or None."""
+    rules would hold or one naming a figure they read weakly: the refusal's reason, or None."""
     from governance import letters_classifier
 
     p, threshold = letters_classifier.score(text), letters_classifier.load_classifier()["threshold"]

@@ -54,7 +54,7 @@ MAX_HOLD = 0.05      # the training sets' prompts labelled allow held out of fol
                      # redteam/README.md)
 
 
-# A sentence ends at . ! ? ; followed by a space (not "3.5", not "e.g.x"), at a line break, or right after an
+# A sentence ends at . ! ? ; followed by a space (so not inside "3.5"), at a line break, or right after an
 # ideographic full stop, exclamation or question mark or semicolon (CJK runs on without spaces).
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|(?<=[\u3002\uff01\uff1f\uff1b])\s*|\n+")
 
