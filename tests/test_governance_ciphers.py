@@ -118,7 +118,7 @@ def test_the_spelling_alphabet_keeps_its_word_breaks(policy):
     assert check_prompt(f"NATO spelling, decode and paint: {spelled}", policy).action == "refuse"
 
 
-# -- the blind4 to blind14 files are development sets now; blind15 is held out --------------------------------
+# -- the blind4 to blind14 files are development sets now; blind15 and 16 are not ----------------------------
 
 @pytest.mark.parametrize("writer, files, prompts", [(4, 33, 1446), (5, 36, 1518), (6, 40, 1541), (7, 45, 1562), (8, 48, 1566),
                                                      (9, 49, 1570), (10, 52, 1563), (11, 53, 1555),
@@ -140,13 +140,15 @@ def test_earlier_blind_sets_are_in_the_default_evaluation(writer, files, prompts
     assert not (repo / "redteam" / f"blind{writer}").exists()
 
 
-def test_blind15_is_held_out():
+@pytest.mark.parametrize("writer", [15, 16])  # blind15 was read for round 16 (redteam/README.md); blind16 was not
+def test_the_newest_blind_sets_are_held_out(writer):
     from pathlib import Path
 
     from governance.guardrail_eval import EVAL_DIR
 
     repo = Path(__file__).resolve().parents[1]
-    assert not list(EVAL_DIR.glob("blind15_*")) and (repo / "redteam" / "blind15" / "FIRST_PASS.txt").is_file()
+    assert not list(EVAL_DIR.glob(f"blind{writer}_*"))
+    assert (repo / "redteam" / f"blind{writer}" / "FIRST_PASS.txt").is_file()
 
 
 # -- a posture the text denies belongs to no one (governance.roles.negated) -------------------------------------
