@@ -17,38 +17,32 @@ def policy():
     return load_policy()
 
 
-@pytest.mark.parametrize("prompt", [
-    "el Sagrado Corazón de Jesús pisoteado en el barro",
-    "Nossa Senhora Aparecida jogada no lixo",
-    "la Vierge Marie ivre dans une boîte de nuit",
-    "Jesucristo borracho en una cantina",
-    "la Virgen de Guadalupe en lencería bailando sobre la barra de un bar",
+@pytest.mark.parametrize("prompt, action", [
+    # degraded: refused (the figure named in Spanish, Portuguese, French)
+    ("el Sagrado Corazón de Jesús pisoteado en el barro", "refuse"),
+    ("Nossa Senhora Aparecida jogada no lixo", "refuse"),
+    ("la Vierge Marie ivre dans une boîte de nuit", "refuse"),
+    ("Jesucristo borracho en una cantina", "refuse"),
+    ("la Virgen de Guadalupe en lencería bailando sobre la barra de un bar", "refuse"),
+    # respectful: held, and a crown set on the head is not a headstand
+    ("una procesión con la Virgen del Pilar entre flores", "hold"),
+    ("el Niño Jesús dormido en el pesebre, pintura a tinta", "hold"),
+    ("Nossa Senhora de Fátima com rosas aos pés", "hold"),
+    ("Devotees place a small gold crown on the Santo Niño; the crown set on his head, candles around him.", "hold"),
+    ("Guanyin with a garland on her head, seated on a lotus", "hold"),
+    # near-misses: allowed ("virgen" alone is the adjective; San Francisco a city: no "San X" pattern)
+    ("aceite de oliva virgen extra en una botella de vidrio", "allow"),
+    ("una selva virgen con cascadas", "allow"),
+    ("San Francisco al atardecer desde el puente", "allow"),
+    ("una mujer llamada Guadalupe vendiendo tamales", "allow"),
 ])
-def test_romance_names_of_catholic_figures_are_refused_when_degraded(policy, prompt):
+def test_romance_names_of_catholic_figures(policy, prompt, action):
     d = check_prompt(prompt, policy)
-    assert d.action == "refuse" and d.motifs == ("other_deity",), d.reasons
-
-
-@pytest.mark.parametrize("prompt", [
-    "una procesión con la Virgen del Pilar entre flores",
-    "el Niño Jesús dormido en el pesebre, pintura a tinta",
-    "Nossa Senhora de Fátima com rosas aos pés",
-    "Devotees place a small gold crown on the Santo Niño; the crown set on his head, candles around him.",
-    "Guanyin with a garland on her head, seated on a lotus",
-])
-def test_respectful_ones_are_held_and_a_crown_is_not_a_headstand(policy, prompt):
-    d = check_prompt(prompt, policy)
-    assert d.action == "hold" and d.motifs, d.reasons
-
-
-@pytest.mark.parametrize("prompt", [
-    "aceite de oliva virgen extra en una botella de vidrio",   # "virgen" alone is the adjective: not listed
-    "una selva virgen con cascadas",
-    "San Francisco al atardecer desde el puente",              # a city, not the saint: no "San X" pattern
-    "una mujer llamada Guadalupe vendiendo tamales",
-])
-def test_their_near_misses_are_allowed(policy, prompt):
-    assert check_prompt(prompt, policy).action == "allow"
+    assert d.action == action, d.reasons
+    if action == "refuse":
+        assert d.motifs == ("other_deity",), d.motifs  # the name read as the figure, not only its letters
+    elif action == "hold":
+        assert d.motifs, d.reasons  # held as a named motif
 
 
 def test_a_figure_on_its_head_is_still_upside_down(policy):
